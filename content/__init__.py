@@ -1,0 +1,1 @@
+"""Authored STIG content (YAML) and its typed model."""

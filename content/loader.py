@@ -1,0 +1,135 @@
+"""Load and validate content YAML; every problem names the file, the line and the field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from stigscap.schemas.errors import StigscapError
+
+from .model import Benchmark, Rule
+
+
+@dataclass(frozen=True)
+class Content:
+    benchmark: Benchmark
+    rules: tuple[Rule, ...]
+    source_dir: Path
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if rule_id in (r.rule_id, r.group_id, r.version):
+                return r
+        raise StigscapError(f"unknown rule id {rule_id!r} (content has "
+                            f"{', '.join(r.rule_id for r in self.rules)})")
+
+    def select(self, rule_ids: list[str] | None) -> "Content":
+        if not rule_ids:
+            return self
+        return Content(self.benchmark, tuple(self.rule(i) for i in rule_ids), self.source_dir)
+
+
+def builtin_content_dir() -> Path:
+    return Path(str(resources.files("stigscap.content")))
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers where each mapping key sits, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False):
+    mapping = {}
+    lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+        lines[key] = key_node.start_mark.line + 1
+    mapping_lines[id(mapping)] = (lines, node.start_mark.line + 1)
+    return mapping
+
+
+mapping_lines: dict[int, tuple[dict, int]] = {}
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line_of(data, loc: tuple) -> int | None:
+    """Walk the pydantic error location through the parsed data to the nearest known line."""
+    line = None
+    node = data
+    for part in loc:
+        info = mapping_lines.get(id(node)) if isinstance(node, dict) else None
+        if info:
+            lines, start = info
+            line = lines.get(part, line if line is not None else start)
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            info = mapping_lines.get(id(node)) if isinstance(node, dict) else None
+            if info:
+                line = info[1]
+        else:
+            break
+    return line
+
+
+def load_model(path: Path, model: type[BaseModel]):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StigscapError(f"cannot read content file: {exc}", file=str(path)) from None
+    mapping_lines.clear()
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise StigscapError(f"malformed YAML: {problem}", file=str(path),
+                            line=(mark.line + 1) if mark else None) from None
+    if not isinstance(data, dict):
+        raise StigscapError(f"expected a mapping of fields, found {type(data).__name__}",
+                            file=str(path), line=1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(document)"
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field (misspelled?)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise StigscapError(f"field {field}: {msg}{more}", file=str(path),
+                            line=_line_of(data, loc)) from None
+    finally:
+        mapping_lines.clear()
+
+
+def load_content(directory: str | Path | None = None) -> Content:
+    """Load `benchmark.yaml` and `rules/*.yaml` from a content directory (default: built in)."""
+    base = Path(directory) if directory else builtin_content_dir()
+    bench_file = base / "benchmark.yaml"
+    if not bench_file.is_file():
+        raise StigscapError("no benchmark.yaml in content directory", file=str(base))
+    benchmark = load_model(bench_file, Benchmark)
+    rule_files = sorted((base / "rules").glob("*.yaml"))
+    if not rule_files:
+        raise StigscapError("no rule files (rules/*.yaml) in content directory", file=str(base))
+    rules = [load_model(f, Rule) for f in rule_files]
+    seen: dict[str, Path] = {}
+    for f, r in zip(rule_files, rules):
+        for key in (r.rule_id, r.group_id):
+            if key in seen:
+                raise StigscapError(f"{key} is defined again (first in {seen[key].name})", file=str(f))
+            seen[key] = f
+    rules.sort(key=lambda r: (r.vuln_number, r.rule_id))
+    return Content(benchmark, tuple(rules), base)

@@ -1,0 +1,255 @@
+"""Typed model of authored content (the YAML under content/), validated on load.
+
+A rule file holds the DISA facts of one STIG rule and, where the check can be automated, its
+machine check: OVAL `cmdlet_object`s (module, cmdlet, parameters, selected properties) and the
+expected value of each selected property. Without `check` the rule is manual and evaluates to
+`notchecked`, never to a guessed pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# OVAL EntityObjectCmdletVerbType: the only verbs an interpreter may run (all read-only).
+READ_ONLY_VERBS = (
+    "Approve", "Assert", "Compare", "Confirm", "Find", "Get", "Import", "Measure", "Read",
+    "Request", "Resolve", "Search", "Select", "Show", "Test", "Trace", "Watch",
+)
+
+OVAL_OPERATIONS = (
+    "equals", "not equal", "case insensitive equals", "case insensitive not equal",
+    "greater than", "less than", "greater than or equal", "less than or equal",
+    "bitwise and", "bitwise or", "pattern match",
+)
+OVAL_DATATYPES = ("string", "int", "boolean", "version", "float")
+CHECKS = ("all", "at least one", "none satisfy", "only one")
+EXISTENCE = ("all_exist", "any_exist", "at_least_one_exists", "none_exist", "only_one_exists")
+OPERATORS = ("AND", "OR", "ONE", "XOR")
+
+_PROPERTY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NistRef(_Strict):
+    control: str
+    revision: Literal[4, 5]
+
+
+class ValueOption(_Strict):
+    selector: str
+    value: str
+    title: str = ""
+
+
+class XccdfValue(_Strict):
+    """An XCCDF Value exported to an OVAL external variable (site tailoring)."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    title: str
+    description: str
+    type: Literal["string", "number", "boolean"] = "string"
+    operator: Literal["equals", "not equal", "greater than", "less than",
+                      "greater than or equal", "less than or equal", "pattern match"] = "equals"
+    default: str = Field(description="selector of the default option")
+    options: list[ValueOption] = Field(min_length=1)
+    site_must_set: bool = False
+
+    @model_validator(mode="after")
+    def _default_is_an_option(self) -> "XccdfValue":
+        selectors = [o.selector for o in self.options]
+        if len(set(selectors)) != len(selectors):
+            raise ValueError("option selectors must be unique")
+        if self.default not in selectors:
+            raise ValueError(f"default {self.default!r} is not one of the option selectors {selectors}")
+        return self
+
+    def default_value(self) -> str:
+        return next(o.value for o in self.options if o.selector == self.default)
+
+
+class CmdletObject(_Strict):
+    """What to collect: `<module>` loaded, then `Verb-Noun -Param value | Select-Object ...`."""
+
+    module: str | None = Field(default=None, description="snap-in or module name; null: none")
+    cmdlet: str = Field(pattern=r"^[A-Z][A-Za-z]+-[A-Za-z][A-Za-z0-9]*$")
+    parameters: dict[str, str | bool | int] = Field(default_factory=dict)
+    select: list[str] = Field(min_length=1)
+
+    @field_validator("cmdlet")
+    @classmethod
+    def _read_only_verb(cls, v: str) -> str:
+        verb = v.split("-", 1)[0]
+        if verb not in READ_ONLY_VERBS:
+            raise ValueError(f"verb {verb!r} is not a read-only OVAL cmdlet verb "
+                             f"({', '.join(READ_ONLY_VERBS)})")
+        return v
+
+    @field_validator("select")
+    @classmethod
+    def _select_names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not _PROPERTY.match(name):
+                raise ValueError(f"select property {name!r} is not a plain property name ('*' is not allowed)")
+        if len({n.lower() for n in v}) != len(v):
+            raise ValueError("select properties must be unique (case-insensitive)")
+        return v
+
+    @field_validator("parameters")
+    @classmethod
+    def _param_names(cls, v: dict) -> dict:
+        for name in v:
+            if not _PROPERTY.match(name):
+                raise ValueError(f"parameter name {name!r} is not a plain name")
+        if len({n.lower() for n in v}) != len(v):
+            raise ValueError("parameter names must be unique (case-insensitive)")
+        return v
+
+    @property
+    def verb(self) -> str:
+        return self.cmdlet.split("-", 1)[0]
+
+    @property
+    def noun(self) -> str:
+        return self.cmdlet.split("-", 1)[1]
+
+
+class FieldCheck(_Strict):
+    """Expected value of one selected property (an OVAL record field in the state)."""
+
+    property: str
+    datatype: Literal["string", "int", "boolean", "version", "float"] = "string"
+    operation: Literal[OVAL_OPERATIONS] = "equals"  # type: ignore[valid-type]
+    value: str | None = None
+    value_ref: str | None = Field(default=None, description="id of an XCCDF Value of this rule")
+    entity_check: Literal["all", "at least one", "none satisfy", "only one"] = "all"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "FieldCheck":
+        if (self.value is None) == (self.value_ref is None):
+            raise ValueError("give exactly one of 'value' or 'value_ref'")
+        return self
+
+
+class StateSpec(_Strict):
+    fields: list[FieldCheck] = Field(min_length=1)
+    entity_check: Literal["all", "at least one", "none satisfy", "only one"] = "all"
+
+
+class TestSpec(_Strict):
+    comment: str
+    object: CmdletObject
+    check_existence: Literal[EXISTENCE] = "at_least_one_exists"  # type: ignore[valid-type]
+    check: Literal[CHECKS] = "all"  # type: ignore[valid-type]
+    state: StateSpec | None = None
+    negate: bool = False
+
+    @model_validator(mode="after")
+    def _fields_selected(self) -> "TestSpec":
+        if self.state:
+            selected = {s.lower() for s in self.object.select}
+            for f in self.state.fields:
+                if f.property.lower() not in selected:
+                    raise ValueError(f"state property {f.property!r} is not in the object's select list")
+        return self
+
+
+class MachineCheck(_Strict):
+    """The rule's OVAL criteria: tests combined with one operator."""
+
+    operator: Literal[OPERATORS] = "AND"  # type: ignore[valid-type]
+    tests: list[TestSpec] = Field(min_length=1)
+    meaning: str = Field(description="plain statement of what pass means, shown in results")
+
+
+class Rule(_Strict):
+    group_id: str = Field(pattern=r"^V-\d+$")
+    group_title: str
+    rule_id: str = Field(pattern=r"^SV-\d+r\d+_rule$")
+    version: str = Field(description="STIG ID, e.g. EX13-EG-000340")
+    severity: Literal["high", "medium", "low"]
+    weight: float = 10.0
+    title: str
+    discussion: str
+    check_content: str
+    check_id: str | None = None
+    fix_text: str
+    fix_id: str | None = None
+    ccis: list[str] = Field(min_length=1)
+    nist: list[NistRef] = Field(default_factory=list)
+    legacy_ids: list[str] = Field(default_factory=list)
+    values: list[XccdfValue] = Field(default_factory=list)
+    check: MachineCheck | None = None
+    review: str | None = Field(default=None, description="draft notes for a human reviewer")
+
+    @field_validator("ccis")
+    @classmethod
+    def _cci_form(cls, v: list[str]) -> list[str]:
+        for c in v:
+            if not re.fullmatch(r"CCI-\d{6}", c):
+                raise ValueError(f"{c!r} is not a CCI identifier (CCI-nnnnnn)")
+        return v
+
+    @model_validator(mode="after")
+    def _value_refs(self) -> "Rule":
+        ids = {v.id for v in self.values}
+        if self.check:
+            for t in self.check.tests:
+                for f in (t.state.fields if t.state else []):
+                    if f.value_ref and f.value_ref not in ids:
+                        raise ValueError(f"value_ref {f.value_ref!r} names no Value of this rule")
+        return self
+
+    @property
+    def vuln_number(self) -> int:
+        return int(self.group_id.split("-", 1)[1])
+
+    @property
+    def automated(self) -> bool:
+        return self.check is not None
+
+
+class Profile(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str
+    description: str = ""
+    rules: Literal["all"] | list[str] = "all"
+
+
+class Platform(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    title: str
+    cpe: str = Field(pattern=r"^cpe:2\.3:[aho\*\-]:")
+    cpe22: str = Field(pattern=r"^cpe:/[aho]:")
+    check: MachineCheck
+
+
+class Benchmark(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    title: str
+    description: str
+    version: int
+    release: int
+    benchmark_date: dt.date
+    status: Literal["accepted", "draft", "interim", "incomplete", "deprecated"] = "accepted"
+    status_date: dt.date
+    publisher: str = "DISA"
+    source: str = "STIG.DOD.MIL"
+    creator: str = "DISA"
+    contributor: str = "stigscap"
+    notice: str = "terms-of-use"
+    dpms_target: str
+    dpms_identifier: str
+    platform: Platform
+    profiles: list[Profile] = Field(min_length=1)
+
+    @property
+    def release_info(self) -> str:
+        d = self.benchmark_date
+        return f"Release: {self.release} Benchmark Date: {d.day:02d} {d.strftime('%b')} {d.year}"

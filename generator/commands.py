@@ -1,0 +1,3 @@
+"""CLI commands of the generator stage."""
+
+COMMANDS: list = []

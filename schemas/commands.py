@@ -1,0 +1,3 @@
+"""CLI commands of the schemas stage."""
+
+COMMANDS: list = []
