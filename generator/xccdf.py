@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stigscap.content.model import Benchmark, Rule
+from stigscap.schemas.errors import StigscapError
 
 from . import ocil
 from .ids import IdScheme
@@ -33,7 +34,8 @@ def benchmark_xccdf(benchmark: Benchmark, rules: list[Rule], ids: IdScheme,
         "creator": benchmark.creator, "contributor": benchmark.contributor,
         "release_info": benchmark.release_info, "generator": generator,
         "platform_idref": benchmark.platform.cpe22, "version": str(benchmark.version),
-        "time": timestamp, "dpms_target": benchmark.dpms_target, "dpms_identifier": benchmark.dpms_identifier,
+        "time": timestamp, "dpms_target": benchmark.dpms_target,
+        "dpms_identifier": benchmark.dpms_identifier,
     }
     profiles = []
     for p in benchmark.profiles:
@@ -44,14 +46,20 @@ def benchmark_xccdf(benchmark: Benchmark, rules: list[Rule], ids: IdScheme,
         profiles.append({"id": ids.profile(p.id), "title": p.title,
                          "description": p.description or p.title,
                          "selected": [ids.rule(r.rule_id) for r in chosen]})
-    values, groups = [], []
+    values: dict[str, dict] = {}
+    groups = []
     for r in rules:
         for v in r.values:
-            values.append({
-                "id": ids.value(v.id), "type": v.type, "operator": v.operator, "title": v.title,
-                "description": v.description, "default": v.default_value(),
+            if v.id in values:
+                if values[v.id]["model"] != v:
+                    raise StigscapError(f"Value {v.id!r} is defined differently by two rules "
+                                        f"(second: {r.rule_id})")
+                continue
+            values[v.id] = {
+                "model": v, "id": ids.value(v.id), "type": v.type, "operator": v.operator,
+                "title": v.title, "description": v.description, "default": v.default_value(),
                 "options": v.options, "site_must_set": v.site_must_set,
-            })
+            }
         oval = None
         if r.check and r.rule_id in oval_ids:
             o = oval_ids[r.rule_id]
@@ -73,4 +81,5 @@ def benchmark_xccdf(benchmark: Benchmark, rules: list[Rule], ids: IdScheme,
             "ocil": {"href": ocil_href, "questionnaire": ocil.questionnaire_id(ids, r)},
         }
         groups.append({"id": ids.group(r.group_id), "title": r.group_title, "rule": rule})
-    return render("xccdf.xml.j2", b=b, profiles=profiles, values=values, groups=groups)
+    return render("xccdf.xml.j2", b=b, profiles=profiles, values=list(values.values()),
+                  groups=groups)
