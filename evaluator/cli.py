@@ -18,6 +18,7 @@ EXIT_OK, EXIT_ERROR, EXIT_FINDINGS = 0, 1, 2
 # Modules that define click commands in a `COMMANDS` list. Each stage owns its module.
 COMMAND_MODULES = [
     "stigscap.generator.commands",
+    "stigscap.generator.commands_import",
     "stigscap.schemas.commands",
 ]
 
