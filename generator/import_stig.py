@@ -149,7 +149,21 @@ def draft_rule(rule: Rule) -> Rule:
                 if select:
                     continue
                 props[prop.lower()] = prop  # bare "Get-X": select the property named
-            exp = _expectation(props[prop.lower()], m.group("val"))
+            raw = m.group("val")
+            if _SITE.search(raw) or re.search(r"\bEDSP\b|site[- ]defined", raw, re.I):
+                vid = f"{snake(cmdlet.split('-', 1)[1])}_{prop.lower()}"
+                values.append(XccdfValue(
+                    id=vid, title=f"{prop} required by {rule.version}",
+                    description=(f"Organization-defined: {' '.join(raw.split())}. The site must "
+                                 "set it; the placeholder default matches nothing."),
+                    operator="equals", default="site",
+                    options=[ValueOption(selector="site", value=f"<site-defined {prop}>",
+                                         title="Placeholder: the site must set it")],
+                    site_must_set=True))
+                fields.append(FieldCheck(property=props[prop.lower()], value_ref=vid))
+                notes.append(f"{prop}: organization-defined value, the site must set {vid}")
+                continue
+            exp = _expectation(props[prop.lower()], raw)
             if exp is None:
                 notes.append(f"expected value of {prop} not understood: {m.group('val').strip()!r}")
                 continue
@@ -182,6 +196,9 @@ def draft_rule(rule: Rule) -> Rule:
                 flipped = "false" if val.endswith("true") else "true"
                 fields.append(FieldCheck(property=props[prop.lower()], datatype="boolean",
                                          value=flipped))
+            elif val == "unlimited":
+                fields.append(FieldCheck(property=props[prop.lower()], operation="not equal",
+                                         value="Unlimited"))
             else:
                 notes.append(f"forbidden value of {prop} not understood: {val!r}")
         select_list = list(props.values())
