@@ -399,6 +399,11 @@ def _check_benchmark_scap13(bench: etree._Element, ck: Checker) -> None:
     if bench.get("style") != "SCAP_1.3":
         ck.add(bench, "SRC-4-1", f"Benchmark/@style is {bench.get('style')!r}; SCAP 1.3 "
                "content SHOULD use 'SCAP_1.3'", "warning")
+    for item in bench.iter(_q(x, "Benchmark"), _q(x, "Profile"), _q(x, "Value"), _q(x, "Group"),
+                           _q(x, "Rule")):
+        if item.find(_q(x, "description")) is None:
+            ck.add(item, "SRC-10-1", f"{etree.QName(item).localname} {item.get('id')!r} has no "
+                   "xccdf:description")
     meta = bench.find(_q(x, "metadata"))
     if meta is None:
         ck.add(bench, "SRC-8-1", "Benchmark has no xccdf:metadata (SHALL hold dc:creator, "
