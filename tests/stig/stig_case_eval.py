@@ -42,20 +42,29 @@ def _check(results: list[bool], how: str) -> bool:
             "none satisfy": n == 0, "only one": n == 1}[how]
 
 
-def _item_matches(test: TestSpec, item: dict, values: dict[str, str]) -> bool:
-    lower = {k.lower(): v for k, v in item.items()}
-    results = []
+def _record_matches(test: TestSpec, record: dict, values: dict[str, str]) -> bool:
+    """All state fields match this record (a state field the record lacks cannot match)."""
+    lower = {k.lower(): v for k, v in record.items()}
     for f in test.state.fields:
         if f.property.lower() not in lower:
-            results.append(False)  # a state field with no item field cannot be satisfied
-            continue
+            return False
         expected = values[f.value_ref] if f.value_ref else f.value
         got = [_compare(f, a, expected) for a in _as_list(lower[f.property.lower()])]
-        results.append(bool(got) and _check(got, f.entity_check))
-    return _check(results, test.state.entity_check) if results else True
+        if not (got and _check(got, f.entity_check)):
+            return False
+    return True
 
 
-def evaluate_test(test: TestSpec, items: list[dict], values: dict[str, str]) -> bool:
+def evaluate_test(test: TestSpec, records: list[dict], values: dict[str, str], shape: str) -> bool:
+    """OVAL test result for the pipeline objects `records`.
+
+    shape "object": the agreed system characteristics, one cmdlet_item per cmdlet_object holding
+    one `value` record per pipeline object (the state's entity_check quantifies over records);
+    no pipeline object means no item (flag "does not exist").
+    shape "record": one item per pipeline object (the test's `check` quantifies over them).
+    The content must give the same answer under both.
+    """
+    items = ([records] if records else []) if shape == "object" else [[r] for r in records]
     n = len(items)
     ex = test.check_existence
     if ex == "none_exist":
@@ -66,17 +75,19 @@ def evaluate_test(test: TestSpec, items: list[dict], values: dict[str, str]) -> 
         return False
     if test.state is None or n == 0:
         return True
-    return _check([_item_matches(test, it, values) for it in items], test.check)
+    matches = [_check([_record_matches(test, r, values) for r in item], test.state.entity_check)
+               for item in items]
+    return _check(matches, test.check)
 
 
-def evaluate_rule(rule: Rule, case: dict) -> bool:
+def evaluate_rule(rule: Rule, case: dict, shape: str = "object") -> bool:
     values = {v.id: v.default_value() for v in rule.values}
     values.update(case.get("values", {}))
     results = []
     for test in rule.check.tests:
-        items = case.get(test.object.cmdlet)
-        assert items is not None, f"case for {rule.rule_id} lacks {test.object.cmdlet}"
-        r = evaluate_test(test, items, values)
+        records = case.get(test.object.cmdlet)
+        assert records is not None, f"case for {rule.rule_id} lacks {test.object.cmdlet}"
+        r = evaluate_test(test, records, values, shape)
         results.append(not r if test.negate else r)
     op = rule.check.operator
     if op == "AND":

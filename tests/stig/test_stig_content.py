@@ -82,11 +82,12 @@ def test_every_automated_rule_has_both_cases():
                 assert vid in {v.id for v in r.values}, (r.rule_id, vid)
 
 
+@pytest.mark.parametrize("shape", ["object", "record"])
 @pytest.mark.parametrize("rule", AUTOMATED, ids=lambda r: r.version)
-def test_cases_pass_and_fail_as_the_stig_says(rule):
+def test_cases_pass_and_fail_as_the_stig_says(rule, shape):
     case = CASES[rule.rule_id]
-    assert evaluate_rule(rule, case["compliant"]) is True
-    assert evaluate_rule(rule, case["noncompliant"]) is False
+    assert evaluate_rule(rule, case["compliant"], shape) is True
+    assert evaluate_rule(rule, case["noncompliant"], shape) is False
 
 
 def test_site_must_set_placeholders_never_pass_untailored():
@@ -96,3 +97,4 @@ def test_site_must_set_placeholders_never_pass_untailored():
         rule = CONTENT.rule(rule_id)
         case = {k: v for k, v in CASES[rule_id]["compliant"].items() if k != "values"}
         assert evaluate_rule(rule, case) is False, rule_id
+        assert evaluate_rule(rule, case, "record") is False, rule_id
