@@ -826,7 +826,10 @@ class OvalEvaluation:
             tested.append((ref, r))
             if has_states:
                 item_counts.add(r)
-        existence = existence_result(check_existence, ex, dne, er, nc)
+        # ExistenceEnumeration: for a test, all_exist is at_least_one_exists ("non-existent
+        # items have no impact upon evaluation")
+        ce = "at_least_one_exists" if check_existence == "all_exist" else check_existence
+        existence = existence_result(ce, ex, dne, er, nc)
         n_checked = item_counts.t + item_counts.f + item_counts.e + item_counts.u
         if flag == "complete":
             if existence != TRUE or not has_states or n_checked == 0:
@@ -837,11 +840,11 @@ class OvalEvaluation:
             return TestResult(FALSE, tested, messages, vinst)
         if check_existence == "only_one_exists" and ex > 1:
             return TestResult(FALSE, tested, messages, vinst)
-        if has_states and n_checked:
+        if existence == TRUE and has_states and n_checked:
             cr = check_counts(check, item_counts)
             if cr == FALSE:
                 return TestResult(FALSE, tested, messages, vinst)
-            if check == "at least one" and cr == TRUE and existence == TRUE:
+            if check == "at least one" and cr == TRUE:
                 return TestResult(TRUE, tested, messages, vinst)
         return TestResult(UNKNOWN, tested, messages + [
             f"object {test.object_ref} was collected incompletely"], vinst)
