@@ -506,3 +506,33 @@ def test_platform_inventory_definition(matrix, runs):
             if c.state == "inventory"}
     assert got == ours == {"inv_edge2013": "true", "inv_mailbox": "false",
                            "inv_edge2016": "false"}
+
+
+def test_missing_external_variable_is_error_like_oscap(matrix, runs, tmp_path):
+    """Without a value for the external variable, the seed rule's state gives error (oscap
+    too, rc 0); definitions that do not use the variable keep their results."""
+    d, s, out = tmp_path / "d.xml", tmp_path / "s.xml", tmp_path / "o.xml"
+    d.write_bytes(matrix.defs)
+    s.write_bytes(matrix.syschar)
+    r = subprocess.run(["oscap", "oval", "analyse", "--results", str(out), str(d), str(s)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    theirs = {e.get("definition_id"): e.get("result")
+              for e in etree.parse(str(out)).iterfind(".//r:results//r:definition", RES_NS)}
+    ours = compile_definitions(etree.fromstring(matrix.defs)).evaluate(
+        etree.fromstring(matrix.syschar), {}).definition_results
+    checked = 0
+    for def_id, case in matrix.cases.items():
+        if case.kind != "single":
+            continue
+        if case.state == "ste:1" and case.scenario in (
+                "compliant", "one_bad", "all_bad", "tls_exchangeserver", "basic_requiretls",
+                "single_tls", "two_items_good_bad", "mixed_case"):
+            assert ours[def_id] == theirs[def_id], case.label
+            if case.test.check_existence in ("at_least_one_exists", "any_exist", "all_exist"):
+                assert ours[def_id] == "error", case.label
+            checked += 1
+        elif case.state not in ("ste:1",) and case.label not in KNOWN:
+            assert ours[def_id] == theirs[def_id] == runs[0]["exact"][def_id], case.label
+            checked += 1
+    assert checked > 500
