@@ -536,3 +536,47 @@ def test_missing_external_variable_is_error_like_oscap(matrix, runs, tmp_path):
             assert ours[def_id] == theirs[def_id] == runs[0]["exact"][def_id], case.label
             checked += 1
     assert checked > 500
+
+
+def test_not_evaluated_propagation_matches_oscap(tmp_path):
+    """A deprecated definition without criteria is 'not evaluated'; it combines through
+    extend_definition with every operator and negate like oscap does."""
+    require_tool("oscap")
+    from itertools import product
+
+    from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+                                   connector, criteria, criterion, definition,
+                                   definitions_doc, extend, syschar_doc)
+    obj = f"{P}:obj:1"
+    dep = (f'<definition id="{P}:def:9" version="1" class="compliance" deprecated="true">'
+           "<metadata><title>x</title><description>d</description></metadata></definition>")
+    leaves = {"t": lambda neg: criterion(f"{P}:tst:1", neg),
+              "f": lambda neg: criterion(f"{P}:tst:2", neg),
+              "ne": lambda neg: extend(f"{P}:def:9", neg)}
+    defs, n = [dep], 100
+    for op, combo, negs in product(("AND", "OR", "ONE", "XOR"),
+                                   (("t", "ne"), ("f", "ne"), ("ne",), ("t", "t", "ne")),
+                                   (False, True)):
+        n += 1
+        defs.append(definition(f"{P}:def:{n}", criteria(
+            op, *[leaves[k](negs and i == 0) for i, k in enumerate(combo)], negate=negs)))
+    doc = definitions_doc(
+        defs, [Test(f"{P}:tst:1", obj, [f"{P}:ste:1"]).xml(),
+               Test(f"{P}:tst:2", obj, [f"{P}:ste:2"]).xml()],
+        [cmdlet_object(obj)],
+        [State(f"{P}:ste:1", [F("authmechanism", "Tls")]).xml(),
+         State(f"{P}:ste:2", [F("authmechanism", "None")]).xml()])
+    sc = syschar_doc([collected(obj, "complete", [1])], [cmdlet_item(1, [connector("A", "Tls")])])
+    (tmp_path / "d.xml").write_bytes(doc)
+    (tmp_path / "s.xml").write_bytes(sc)
+    r = subprocess.run(["oscap", "oval", "analyse", "--results", str(tmp_path / "o.xml"),
+                        str(tmp_path / "d.xml"), str(tmp_path / "s.xml")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    theirs = {e.get("definition_id"): e.get("result") for e in
+              etree.parse(str(tmp_path / "o.xml")).iterfind(".//r:results//r:definition",
+                                                            RES_NS)}
+    ours = compile_definitions(etree.fromstring(doc)).evaluate(
+        etree.fromstring(sc)).definition_results
+    assert ours == theirs
+    assert {"not evaluated", "true", "false"} <= set(ours.values())
