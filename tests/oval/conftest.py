@@ -6,3 +6,31 @@ from pathlib import Path
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+
+
+from pathlib import Path as _Path  # noqa: E402
+
+import pytest  # noqa: E402
+from lxml import etree  # noqa: E402
+
+OVAL_XSD = _Path("/usr/share/openscap/schemas/oval/5.11.2")
+
+
+@pytest.fixture(scope="session")
+def results_schema(tmp_path_factory):
+    if not OVAL_XSD.is_dir():
+        pytest.skip("official OVAL 5.11.2 schemas not installed")
+    d = tmp_path_factory.mktemp("xsd")
+    imports = [("http://oval.mitre.org/XMLSchema/oval-results-5", "oval-results-schema.xsd"),
+               ("http://oval.mitre.org/XMLSchema/oval-definitions-5#windows",
+                "windows-definitions-schema.xsd"),
+               ("http://oval.mitre.org/XMLSchema/oval-system-characteristics-5#windows",
+                "windows-system-characteristics-schema.xsd")]
+    body = "".join(f'<xsd:import namespace="{ns}" schemaLocation="{OVAL_XSD / f}"/>'
+                   for ns, f in imports)
+    (d / "wrap.xsd").write_text(
+        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+        f'targetNamespace="urn:stigscap:test:wrap">{body}</xsd:schema>')
+    return etree.XMLSchema(etree.parse(str(d / "wrap.xsd")))
+
+

@@ -580,3 +580,16 @@ def test_not_evaluated_propagation_matches_oscap(tmp_path):
         etree.fromstring(sc)).definition_results
     assert ours == theirs
     assert {"not evaluated", "true", "false"} <= set(ours.values())
+
+
+@pytest.mark.parametrize("directives", ["full", "thin"])
+def test_matrix_results_document_is_schema_valid(matrix, results_schema, directives):
+    """Every result value, messages, tested items and variables: the whole matrix's results
+    document validates against the official OVAL 5.11.2 results schema (+ Windows items)."""
+    ev = compile_definitions(etree.fromstring(matrix.defs)).evaluate(
+        etree.fromstring(matrix.syschar), {M.VAR: [M.EXACT]})
+    doc = ev.results_document(directives, timestamp="2026-11-28T04:00:00")
+    results_schema.assertValid(doc)
+    got = {d.get("definition_id"): d.get("result")
+           for d in doc.iterfind(".//r:definitions/r:definition", RES_NS)}
+    assert got == ev.definition_results

@@ -26,24 +26,6 @@ DEF = f"{P}:def:69931"
 OBJ = f"{P}:obj:6993101"
 
 
-@pytest.fixture(scope="module")
-def results_schema(tmp_path_factory):
-    if not OVAL_XSD.is_dir():
-        pytest.skip("official OVAL 5.11.2 schemas not installed")
-    d = tmp_path_factory.mktemp("xsd")
-    imports = [("http://oval.mitre.org/XMLSchema/oval-results-5", "oval-results-schema.xsd"),
-               ("http://oval.mitre.org/XMLSchema/oval-definitions-5#windows",
-                "windows-definitions-schema.xsd"),
-               ("http://oval.mitre.org/XMLSchema/oval-system-characteristics-5#windows",
-                "windows-system-characteristics-schema.xsd")]
-    body = "".join(f'<xsd:import namespace="{ns}" schemaLocation="{OVAL_XSD / f}"/>'
-                   for ns, f in imports)
-    (d / "wrap.xsd").write_text(
-        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="urn:stigscap:test:wrap">{body}</xsd:schema>')
-    return etree.XMLSchema(etree.parse(str(d / "wrap.xsd")))
-
-
 def seed_docs(auths, *, mask=False, field_mask=False, flag="complete"):
     defs = definitions_doc(
         [definition(DEF, criteria("AND", criterion(f"{P}:tst:6993101")))],
