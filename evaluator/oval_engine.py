@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lxml import etree
 
 from .oval_compare import CompareError, compile_comparison, compile_regex, to_boolean, \
     to_float, to_int, to_version

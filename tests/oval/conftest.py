@@ -1,19 +1,17 @@
-"""tests/oval: make the local fixture builder importable (import-mode=importlib)."""
+"""tests/oval: the local fixture builders importable (import-mode=importlib), and the
+official OVAL 5.11.2 results schema (with the Windows item/definition schemas) as a fixture."""
 
 import sys
 from pathlib import Path
+
+import pytest
+from lxml import etree
 
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-
-from pathlib import Path as _Path  # noqa: E402
-
-import pytest  # noqa: E402
-from lxml import etree  # noqa: E402
-
-OVAL_XSD = _Path("/usr/share/openscap/schemas/oval/5.11.2")
+OVAL_XSD = Path("/usr/share/openscap/schemas/oval/5.11.2")
 
 
 @pytest.fixture(scope="session")

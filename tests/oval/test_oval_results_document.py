@@ -4,7 +4,6 @@ directives (RES-179..182), copied system characteristics, masking; and evidence(
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -15,7 +14,6 @@ from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, co
 from stigscap.evaluator.oval_engine import compile_definitions, evaluate
 from tests.conftest import require_tool
 
-OVAL_XSD = Path("/usr/share/openscap/schemas/oval/5.11.2")
 NS = {"r": "http://oval.mitre.org/XMLSchema/oval-results-5",
       "sc": "http://oval.mitre.org/XMLSchema/oval-system-characteristics-5",
       "wsc": "http://oval.mitre.org/XMLSchema/oval-system-characteristics-5#windows",
