@@ -8,6 +8,7 @@ shapes psrp-exchange.md §6 lists: enum object (ToString + I32), string, integer
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -42,6 +43,7 @@ CONNECTORS = [
 def _clixml_escape(text: str) -> str:
     """Export-Clixml string escaping: _xHHHH_ for control characters, then XML escaping."""
     out = []
+    text = re.sub(r"_(?=x[0-9A-Fa-f]{4}_)", "_x005F_", text)
     for ch in text:
         code = ord(ch)
         if (code < 0x20 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (
