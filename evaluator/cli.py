@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "stigscap.schemas.commands",
     "stigscap.generator.commands",
     "stigscap.evaluator.commands_oval",
+    "stigscap.evaluator.commands_collect",
 ]
 
 
