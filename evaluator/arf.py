@@ -153,6 +153,9 @@ def _clean_mac(text: str | None) -> str | None:
 
 
 def target_from_syschar(syschar_root: etree._Element, **overrides) -> TargetInfo:
+    if syschar_root.tag != f"{{{OVAL_SC}}}oval_system_characteristics":
+        raise StigscapError("not an OVAL system characteristics document (root element is "
+                            f"{etree.QName(syschar_root).localname})")
     info = syschar_root.find(f"{{{OVAL_SC}}}system_info")
     if info is None:
         raise StigscapError("system characteristics have no system_info")

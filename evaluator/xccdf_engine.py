@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.namespaces import CPE_LANG, OVAL_DEF, XCCDF12
+from stigscap.schemas.namespaces import CPE_LANG, OVAL_DEF, OVAL_SC, XCCDF12
 
 from .datastream_reader import Component, SourceDataStream
 
@@ -375,6 +375,7 @@ class Plan:
         self.exported: dict[str, str] = {}                # value id → value
         self.rule_checks: dict[str, tuple[CheckInfo, CheckRef, Component] | None] = {}
         self._labels: dict[str, dict] = {}
+        self._needed_objects: set[str] | None = None
 
         for rule in bench.rules:
             if not self.is_selected(rule):
@@ -435,7 +436,30 @@ class Plan:
         return all(res.group_selected.get(g, True) for g in rule.groups)
 
     # --- per host ---------------------------------------------------------------------------
+    def _object_ids(self) -> set[str]:
+        if self._needed_objects is None:
+            ids: set[str] = set()
+            for cplan in list(self.compliance.values()) + list(self.inventory.values()):
+                objs = cplan.component.root.find(f"{{{OVAL_DEF}}}objects")
+                if objs is not None:
+                    ids.update(o.get("id") for o in objs if isinstance(o.tag, str))
+            self._needed_objects = ids
+        return self._needed_objects
+
+    def check_syschar(self, syschar_root: etree._Element) -> None:
+        """Refuse system characteristics that collected none of the objects the checks need."""
+        needed = self._object_ids()
+        if not needed:
+            return
+        collected = syschar_root.find(f"{{{OVAL_SC}}}collected_objects")
+        have = {o.get("id") for o in collected} if collected is not None else set()
+        if not needed & have:
+            sample = ", ".join(sorted(needed)[:3])
+            raise StigscapError("the system characteristics do not match the data stream: none "
+                                f"of its OVAL objects ({sample}...) was collected")
+
     def evaluate(self, syschar_root: etree._Element) -> XccdfResult:
+        self.check_syschar(syschar_root)
         runs: dict[str, OvalRun] = {}
         for cid, cplan in list(self.compliance.items()) + list(self.inventory.items()):
             if cid in runs:

@@ -23,7 +23,7 @@ def _item(item_id: int, noun: str, select: list[tuple[str, str]], records: list[
     if message:
         parts.append(f'<oval-sc:message level="error">{escape(message)}</oval-sc:message>')
     parts.append(f"<win-sc:module_name>{SNAPIN}</win-sc:module_name>"
-                 '<win-sc:module_id xsi:nil="true"/><win-sc:module_version xsi:nil="true"/>'
+                 '<win-sc:module_id xsi:nil="true"/><win-sc:module_version datatype="version" xsi:nil="true"/>'
                  f"<win-sc:verb>Get</win-sc:verb><win-sc:noun>{noun}</win-sc:noun>"
                  '<win-sc:parameters datatype="record" xsi:nil="true"/>'
                  '<win-sc:select datatype="record">'
