@@ -480,7 +480,9 @@ class Plan:
                 cid, def_id = where
                 platform_result[name] = runs[cid].evaluation.definition_results.get(def_id, "unknown")
 
-        results = [self._rule_result(rule, runs, platform_result) for rule in self.bench.rules]
+        ctx = _HostContext(syschar_root)
+        results = [self._rule_result(rule, runs, platform_result, ctx)
+                   for rule in self.bench.rules]
         scores = compute_scores(self.bench, results)
         set_values = [(vid, v) for vid, v in self.exported.items()]
         ordered = [runs[c] for c in self.compliance] + [runs[c] for c in self.inventory
@@ -526,7 +528,7 @@ class Plan:
         return _combine("AND", vals) if vals else "false"
 
     def _rule_result(self, rule: RuleInfo, runs: Mapping[str, OvalRun],
-                     platform_result: Mapping[str, str]) -> RuleResult:
+                     platform_result: Mapping[str, str], ctx: "_HostContext") -> RuleResult:
         refine = self.resolution.rule_refine.get(rule.id, {})
         rr = RuleResult(idref=rule.id, result="notselected",
                         role=refine.get("role", rule.role),
@@ -537,9 +539,6 @@ class Plan:
         if chosen:
             rr.check, rr.check_ref, comp = chosen
             rr.check_component = comp.id
-        elif rule.checks:
-            rr.check = rule.checks[0]
-            rr.check_ref = rr.check.refs[0] if rr.check.refs else None
         if not self.is_selected(rule):
             return rr
         state = self._platform_state(rule, platform_result)
@@ -558,15 +557,16 @@ class Plan:
         if chosen:
             check, ref, comp = chosen
             run = runs[comp.id]
-            rr.result = self._check_result(check, ref, run, rr)
+            rr.result = self._check_result(check, ref, run, rr, ctx)
         elif rule.complex_check is not None:
-            rr.result = self._complex(rule.complex_check, runs, rr)
+            rr.result = self._complex(rule.complex_check, runs, rr, ctx)
         else:
             rr.result = "notchecked"
             rr.messages.append(("info", "no automated check: manual review required"))
         return rr
 
-    def _check_result(self, check: CheckInfo, ref: CheckRef, run: OvalRun, rr: RuleResult) -> str:
+    def _check_result(self, check: CheckInfo, ref: CheckRef, run: OvalRun, rr: RuleResult,
+                      ctx: "_HostContext") -> str:
         results = run.evaluation.definition_results
         if ref.name:
             oval = results.get(ref.name)
@@ -585,10 +585,14 @@ class Plan:
             if labels is None:
                 labels = self._labels[run.component.id] = object_labels(run.component.root)
             for n in names:
-                add_evidence(rr, run.evaluation, n, labels)
+                for test in add_evidence(rr, run.evaluation, n, labels):
+                    for msg in ctx.collection_messages(getattr(test, "object_id", None)):
+                        if ("info", msg) not in rr.messages:
+                            rr.messages.append(("info", msg))
         return result
 
-    def _complex(self, el: etree._Element, runs: Mapping[str, OvalRun], rr: RuleResult) -> str:
+    def _complex(self, el: etree._Element, runs: Mapping[str, OvalRun], rr: RuleResult,
+                 ctx: "_HostContext") -> str:
         op = el.get("operator", "AND").upper()
         sub = []
         for child in el:
@@ -598,13 +602,47 @@ class Plan:
                     sub.append("notchecked")
                     continue
                 comp = self.sds.check_component(ci.refs[0].href)
-                sub.append(self._check_result(ci, ci.refs[0], runs[comp.id], rr))
+                sub.append(self._check_result(ci, ci.refs[0], runs[comp.id], rr, ctx))
             elif child.tag == f"{X}complex-check":
-                sub.append(self._complex(child, runs, rr))
+                sub.append(self._complex(child, runs, rr, ctx))
         result = _xccdf_combine(op, sub)
         if _bool(el.get("negate"), False):
             result = _NEGATE.get(result, result)
         return result
+
+
+class _HostContext:
+    """Per-host lookups for evidence: collector messages of a collected object and its items."""
+
+    def __init__(self, syschar_root: etree._Element):
+        self.root = syschar_root
+        self._objects: dict[str, list[str]] | None = None
+
+    def collection_messages(self, object_id: str | None) -> list[str]:
+        if not object_id:
+            return []
+        if self._objects is None:
+            items = {}
+            data = self.root.find(f"{{{OVAL_SC}}}system_data")
+            if data is not None:
+                for item in data:
+                    if isinstance(item.tag, str):
+                        items[item.get("id")] = item
+            self._objects = {}
+            coll = self.root.find(f"{{{OVAL_SC}}}collected_objects")
+            for obj in coll if coll is not None else []:
+                msgs = [f"collector: {(m.text or '').strip()}"
+                        for m in obj.iterfind(f"{{{OVAL_SC}}}message") if m.text]
+                for ref in obj.iterfind(f"{{{OVAL_SC}}}reference"):
+                    item = items.get(ref.get("item_ref"))
+                    if item is None or item.get("status", "exists") == "exists":
+                        continue
+                    for m in item.iterfind(f"{{{OVAL_SC}}}message"):
+                        if m.text:
+                            msgs.append(f"collector (item {ref.get('item_ref')}, status "
+                                        f"{item.get('status')}): {m.text.strip()}")
+                self._objects[obj.get("id")] = msgs
+        return self._objects.get(object_id, [])
 
 
 def _combine(op: str, vals: Sequence[str]) -> str:
@@ -691,18 +729,19 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
 
 
 def add_evidence(rr: RuleResult, evaluation, def_id: str,
-                 labels: Mapping[str, tuple[str, dict[str, str]]] | None = None) -> None:
+                 labels: Mapping[str, tuple[str, dict[str, str]]] | None = None) -> list:
     """Human lines (message) and failing object identities (instance) from the OVAL engine."""
     try:
-        evidence = evaluation.evidence(def_id)
+        evidence = list(evaluation.evidence(def_id))
     except Exception as exc:  # noqa: BLE001 - evidence is best effort, the verdict stands
         rr.messages.append(("warning", f"no evidence available for {def_id}: {exc}"))
-        return
+        return []
     for line, instance in evidence_lines(evidence, labels or {}):
         if line and ("info", line) not in rr.messages:
             rr.messages.append(("info", line))
         if instance and instance not in rr.instances:
             rr.instances.append(instance)
+    return evidence
 
 
 def _expected_text(failure) -> str:
