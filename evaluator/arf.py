@@ -19,6 +19,7 @@ and timestamp.
 from __future__ import annotations
 
 import copy
+import functools
 import datetime as dt
 import ipaddress
 import os
@@ -51,6 +52,7 @@ _TESTRESULT = _ENV.get_template("testresult.xml.j2")
 _ARF = _ENV.get_template("arf.xml.j2")
 
 
+@functools.lru_cache(maxsize=1)
 def stigscap_version() -> str:
     try:
         return metadata.version("stigscap")
@@ -58,6 +60,7 @@ def stigscap_version() -> str:
         return "0"
 
 
+@functools.lru_cache(maxsize=1)
 def test_system_cpe() -> str:
     return f"cpe:2.3:a:stigscap:stigscap:{stigscap_version()}:*:*:*:*:*:*:*"
 
@@ -324,8 +327,12 @@ class Evaluator:
         if target is None:
             target = target_from_syschar(syschar_root)
         xres = self.plan.evaluate(syschar_root)
-        docs = [run.evaluation.results_document(directives=self.oval_directives, timestamp=end)
-                for run in xres.oval_runs]
+        # The first report (compliance checks) carries the host's system characteristics per
+        # the chosen directives; further reports (the CPE inventory checks, evaluated against
+        # the same syschar) are thin so the item data is not repeated.
+        docs = [run.evaluation.results_document(
+                    directives=self.oval_directives if i == 0 else "thin", timestamp=end)
+                for i, run in enumerate(xres.oval_runs)]
         ids = [f"oval{i}" for i in range(len(docs))]
         return ArfResult(self, xres, target, start, end, docs, ids)
 
