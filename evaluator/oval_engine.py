@@ -378,6 +378,7 @@ class OvalEvaluation:
         self._index_syschar(sc)
         self._var_cache: dict[str, tuple[list[str], str | None]] = {}
         self._comp_cache: dict[tuple, object] = {}
+        self._field_comps: dict[int, tuple] = {}
         self.test_results: dict[str, TestResult] = {}
         self.criteria_results: dict[str, tuple[str, object]] = {}
         self.definition_results: dict[str, str] = {}
@@ -651,8 +652,58 @@ class OvalEvaluation:
                 [f.text or "" for f in matches], result, "; ".join(msgs) if msgs else None))
         return result
 
+    def _field_comparisons(self, spec: FieldSpec):
+        """(comparisons, error message) for a field in this evaluation (variables resolved)."""
+        key = id(spec)
+        got = self._field_comps.get(key)
+        if got is None:
+            if not spec.var_ref:
+                got = ([spec.comparison], None)
+            else:
+                vals, msg = self.variable_values(spec.var_ref)
+                if msg or not vals:
+                    got = (None, msg or f"variable {spec.var_ref} has no value")
+                else:
+                    got = ([compile_comparison(spec.datatype, spec.operation, v)
+                            for v in vals], None)
+            self._field_comps[key] = got
+        return got
+
+    def _record_fast(self, state_id: str, ent: EntitySpec, rec) -> str:
+        """One record against the state's fields, no tracing (the per-connector hot path)."""
+        c = None
+        for spec in ent.fields:
+            name = spec.name
+            found = None
+            multi = False
+            for f in rec:
+                if f.get("name") == name:
+                    if found is not None:
+                        multi = True
+                        break
+                    found = f
+            comps, err = self._field_comparisons(spec)
+            if (found is None or multi or err or len(comps) != 1
+                    or spec.var_check == "none satisfy" or spec.entity_check == "none satisfy"
+                    or found.get("status") not in (None, EXISTS)):
+                r = self._field_result(state_id, ent, spec, rec, None, None)
+            else:
+                try:
+                    r = TRUE if comps[0](found.text or "") else FALSE
+                except CompareError:
+                    r = ERROR
+            if r == FALSE:
+                return FALSE
+            if r != TRUE:
+                if c is None:
+                    c = Counts()
+                c.add(r)
+        return TRUE if c is None else operator_counts("AND", c)
+
     def _record_result(self, state_id: str, ent: EntitySpec, rec,
                        trace: _Trace | None) -> str:
+        if trace is None and ent.fields:
+            return self._record_fast(state_id, ent, rec)
         failures: list | None = [] if trace is not None else None
         c = Counts()
         for spec in ent.fields or ():
@@ -826,7 +877,10 @@ class OvalEvaluation:
             tested.append((ref, r))
             if has_states:
                 item_counts.add(r)
-        existence = existence_result(check_existence, ex, dne, er, nc)
+        # ExistenceEnumeration: for a test, all_exist is at_least_one_exists ("non-existent
+        # items have no impact upon evaluation")
+        ce = "at_least_one_exists" if check_existence == "all_exist" else check_existence
+        existence = existence_result(ce, ex, dne, er, nc)
         n_checked = item_counts.t + item_counts.f + item_counts.e + item_counts.u
         if flag == "complete":
             if existence != TRUE or not has_states or n_checked == 0:
@@ -837,11 +891,11 @@ class OvalEvaluation:
             return TestResult(FALSE, tested, messages, vinst)
         if check_existence == "only_one_exists" and ex > 1:
             return TestResult(FALSE, tested, messages, vinst)
-        if has_states and n_checked:
+        if existence == TRUE and has_states and n_checked:
             cr = check_counts(check, item_counts)
             if cr == FALSE:
                 return TestResult(FALSE, tested, messages, vinst)
-            if check == "at least one" and cr == TRUE and existence == TRUE:
+            if check == "at least one" and cr == TRUE:
                 return TestResult(TRUE, tested, messages, vinst)
         return TestResult(UNKNOWN, tested, messages + [
             f"object {test.object_ref} was collected incompletely"], vinst)

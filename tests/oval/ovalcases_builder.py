@@ -38,12 +38,14 @@ class F:
     var_ref: str | None = None
     var_check: str | None = None
     entity_check: str | None = None
+    mask: bool = False
 
     def xml(self) -> str:
         body = "" if self.value is None else escape(self.value)
         return (f'<field name="{self.name}" datatype="{self.datatype}"'
                 f'{a("operation", self.operation)}{a("var_ref", self.var_ref)}'
-                f'{a("var_check", self.var_check)}{a("entity_check", self.entity_check)}>'
+                f'{a("var_check", self.var_check)}{a("entity_check", self.entity_check)}'
+                f'{a("mask", "true" if self.mask else None)}>'
                 f'{body}</field>')
 
 
@@ -70,6 +72,7 @@ class State:
 
 @dataclass
 class Test:
+    __test__ = False  # not a pytest test class
     id: str
     object_ref: str
     state_refs: list[str] = field(default_factory=list)
