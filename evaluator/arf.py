@@ -49,6 +49,8 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["xbool"] = lambda v: "true" if v else "false"
 _TESTRESULT = _ENV.get_template("testresult.xml.j2")
+_RULE_RESULT = _ENV.get_template("rule-result.xml.j2")
+_TIME_MARK = "\x00time\x00"   # cannot occur in XML text: replaced by the rule-result time
 _ARF = _ENV.get_template("arf.xml.j2")
 
 
@@ -235,14 +237,18 @@ class ArfResult:
             "asset_id": ASSET_ID if in_arf else None, "set_values": self.xccdf.set_values,
             "rule_results": self.xccdf.rule_results, "scores": self.xccdf.scores,
         }
-        return _TESTRESULT.render(tr=tr, hrefs=hrefs)
+        rule_results = [Markup(ev.render_rule_result(rr, hrefs).replace(_TIME_MARK, self.end_time))
+                        for rr in self.xccdf.rule_results]
+        return _TESTRESULT.render(tr=tr, rule_results=rule_results)
 
     def to_bytes(self) -> bytes:
         """The ARF 1.1 asset-report-collection."""
         ev = self.evaluator
-        relationships = [("createdFor", XCCDF_REPORT_ID, REQUEST_ID)]
+        relationships = []
         if ev.tailoring_text is not None:
             relationships.append(("createdFor", XCCDF_REPORT_ID, TAILORING_REQUEST_ID))
+        # the data stream request last: `oscap info` shows the last createdFor of a report
+        relationships.append(("createdFor", XCCDF_REPORT_ID, REQUEST_ID))
         relationships.append(("isAbout", XCCDF_REPORT_ID, ASSET_ID))
         reports = [(XCCDF_REPORT_ID, Markup(self.testresult_text(in_arf=True)))]
         # OVAL reports get no relationship (as oscap writes them): oscap 1.3.7 `info`
@@ -311,8 +317,22 @@ class Evaluator:
         self.testresult_id = f"xccdf_{bench.id_namespace}_testresult_{suffix}"
         self.benchmark_version = (bench.element.findtext(f"{{{XCCDF12}}}version") or "1").strip()
         self.oval_directives = oval_directives
+        self._rule_result_cache: dict[tuple, str] = {}
         # serialized once, spliced into every ARF
         self.ds_markup = Markup(_fragment(self.sds.collection))
+
+    def render_rule_result(self, rr, hrefs: Mapping[str, str]) -> str:
+        """One rule-result element; identical results (most passes) are rendered once."""
+        href = hrefs.get(rr.check_component) if rr.check_component else None
+        key = (rr.idref, rr.result, rr.role, rr.severity, rr.weight, tuple(rr.messages),
+               tuple(rr.instances), href)
+        text = self._rule_result_cache.get(key)
+        if text is None:
+            text = _RULE_RESULT.render(rr=rr, hrefs=hrefs, time=_TIME_MARK)
+            if len(self._rule_result_cache) >= 4096:
+                self._rule_result_cache.clear()
+            self._rule_result_cache[key] = text
+        return text
 
     def evaluate(self, syschar_root: etree._Element | etree._ElementTree, *,
                  target: TargetInfo | None = None, timestamp: str | None = None,

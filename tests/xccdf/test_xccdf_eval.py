@@ -160,6 +160,7 @@ def test_tls_exchangeserver_passes_only_under_includes(tmp_path, ds_path, how):
                         NS) is not None
         assert tr.find("x:tailoring-file", NS) is not None
         assert tr.find("x:profile", NS).get("idref") == "xccdf_mil.example_profile_site"
+        _split_and_check(arf, ds_path, tmp_path)
         # even the tailored string with both connector kinds still fails on None
         sc2 = syschar_xml([("A", "Tls, ExchangeServer"), ("B", "None")])
         r2, arf2 = run_eval(tmp_path, ds_path, sc2, *extra, profile=profile, name="h2")
