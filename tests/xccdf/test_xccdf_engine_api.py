@@ -145,3 +145,31 @@ def test_real_collector_output_end_to_end(ds_file, tmp_path):
     for cmd in (["ds", "rds-validate"], ["info"]):
         p = subprocess.run([oscap, *cmd, str(arf)], capture_output=True, text=True)
         assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_role_unchecked_and_unscored(ds_file, tmp_path):
+    def role(value):
+        def edit(root):
+            for rule in root.iter(f"{{{XCCDF12}}}Rule"):
+                rule.set("role", value)
+        return edit
+    sc = parse_xml_bytes(syschar_xml([("A", "None")])).getroot()
+    unchecked = Evaluator(parse_xml_file(_modified_ds(ds_file, tmp_path, role("unchecked"))),
+                          "MAC-1_Classified").evaluate(sc, timestamp=TS)
+    assert _result(unchecked) == "notchecked" and unchecked.exit_code == 0
+    unscored = Evaluator(parse_xml_file(_modified_ds(ds_file, tmp_path, role("unscored"))),
+                         "MAC-1_Classified").evaluate(sc, timestamp=TS)
+    assert _result(unscored) == "fail"
+    flat = next(s for s in unscored.xccdf.scores if s.system == "urn:xccdf:scoring:flat")
+    assert flat.maximum == "0"
+
+
+def test_unselected_group_unselects_its_rules(ds_file, tmp_path):
+    tailoring = etree.fromstring(f"""<Tailoring xmlns="{XCCDF12}" id="xccdf_x_tailoring_t">
+      <version time="2026-01-01T00:00:00">1</version>
+      <Profile id="xccdf_x_profile_t" extends="xccdf_mil.disa.stig_profile_MAC-1_Classified">
+        <title>t</title><select idref="xccdf_mil.disa.stig_group_V-69931" selected="false"/>
+      </Profile></Tailoring>""".encode())
+    ev = Evaluator(parse_xml_file(ds_file), "xccdf_x_profile_t", tailoring=tailoring)
+    res = ev.evaluate(parse_xml_bytes(syschar_xml([("A", "None")])).getroot(), timestamp=TS)
+    assert _result(res) == "notselected" and res.exit_code == 0
