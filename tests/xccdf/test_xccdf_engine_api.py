@@ -145,6 +145,10 @@ def test_real_collector_output_end_to_end(ds_file, tmp_path):
     for cmd in (["ds", "rds-validate"], ["info"]):
         p = subprocess.run([oscap, *cmd, str(arf)], capture_output=True, text=True)
         assert p.returncode == 0, p.stdout + p.stderr
+    # oscap's own HTML report reads the ARF and shows the failing connectors
+    p = subprocess.run([oscap, "xccdf", "generate", "report", str(arf)], capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "Anonymous test EDGE01" in p.stdout, p.stderr
 
 
 def test_role_unchecked_and_unscored(ds_file, tmp_path):
