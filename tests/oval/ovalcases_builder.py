@@ -147,7 +147,8 @@ Record = list  # list of (name, value, datatype[, status])
 
 
 def cmdlet_item(item_id: int, records: list[Record], status: str | None = None,
-                noun: str = "ReceiveConnector", message: str | None = None) -> str:
+                noun: str = "ReceiveConnector", message: str | None = None,
+                select: tuple[str, ...] | None = None) -> str:
     recs = []
     for rec in records:
         fs = []
@@ -161,7 +162,21 @@ def cmdlet_item(item_id: int, records: list[Record], status: str | None = None,
     return (f'<win-sc:cmdlet_item id="{item_id}"{a("status", status)}>{msg}'
             '<win-sc:module_name>Microsoft.Exchange.Management.PowerShell.SnapIn'
             '</win-sc:module_name><win-sc:verb>Get</win-sc:verb>'
-            f'<win-sc:noun>{noun}</win-sc:noun>' + "".join(recs) + "</win-sc:cmdlet_item>")
+            f'<win-sc:noun>{noun}</win-sc:noun>' + _echo(noun, select) + "".join(recs)
+            + "</win-sc:cmdlet_item>")
+
+
+SELECTS = {"ReceiveConnector": ("Name", "Identity", "AuthMechanism"),
+           "ExchangeServer": ("Name", "ServerRole", "AdminDisplayVersion"),
+           "TransportConfig": ("Flags", "Ver", "Enabled", "Ratio", "Limit")}
+
+
+def _echo(noun: str, select: tuple[str, ...] | None) -> str:
+    """The object's parameters (nil) and select echoed into the item."""
+    sel = select or SELECTS.get(noun, ())
+    fields = "".join(f'<field name="{s.lower()}" datatype="string">{s}</field>' for s in sel)
+    return ('<win-sc:parameters datatype="record" xsi:nil="true"/>'
+            f'<win-sc:select datatype="record">{fields}</win-sc:select>')
 
 
 def connector(name: str, auth: str, server: str = "EDGE01") -> Record:

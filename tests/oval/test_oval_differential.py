@@ -506,3 +506,90 @@ def test_platform_inventory_definition(matrix, runs):
             if c.state == "inventory"}
     assert got == ours == {"inv_edge2013": "true", "inv_mailbox": "false",
                            "inv_edge2016": "false"}
+
+
+def test_missing_external_variable_is_error_like_oscap(matrix, runs, tmp_path):
+    """Without a value for the external variable, the seed rule's state gives error (oscap
+    too, rc 0); definitions that do not use the variable keep their results."""
+    d, s, out = tmp_path / "d.xml", tmp_path / "s.xml", tmp_path / "o.xml"
+    d.write_bytes(matrix.defs)
+    s.write_bytes(matrix.syschar)
+    r = subprocess.run(["oscap", "oval", "analyse", "--results", str(out), str(d), str(s)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    theirs = {e.get("definition_id"): e.get("result")
+              for e in etree.parse(str(out)).iterfind(".//r:results//r:definition", RES_NS)}
+    ours = compile_definitions(etree.fromstring(matrix.defs)).evaluate(
+        etree.fromstring(matrix.syschar), {}).definition_results
+    checked = 0
+    for def_id, case in matrix.cases.items():
+        if case.kind != "single":
+            continue
+        if case.state == "ste:1" and case.scenario in (
+                "compliant", "one_bad", "all_bad", "tls_exchangeserver", "basic_requiretls",
+                "single_tls", "two_items_good_bad", "mixed_case"):
+            assert ours[def_id] == theirs[def_id], case.label
+            if case.test.check_existence in ("at_least_one_exists", "any_exist", "all_exist"):
+                assert ours[def_id] == "error", case.label
+            checked += 1
+        elif case.state not in ("ste:1",) and case.label not in KNOWN:
+            assert ours[def_id] == theirs[def_id] == runs[0]["exact"][def_id], case.label
+            checked += 1
+    assert checked > 500
+
+
+def test_not_evaluated_propagation_matches_oscap(tmp_path):
+    """A deprecated definition without criteria is 'not evaluated'; it combines through
+    extend_definition with every operator and negate like oscap does."""
+    require_tool("oscap")
+    from itertools import product
+
+    from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+                                   connector, criteria, criterion, definition,
+                                   definitions_doc, extend, syschar_doc)
+    obj = f"{P}:obj:1"
+    dep = (f'<definition id="{P}:def:9" version="1" class="compliance" deprecated="true">'
+           "<metadata><title>x</title><description>d</description></metadata></definition>")
+    leaves = {"t": lambda neg: criterion(f"{P}:tst:1", neg),
+              "f": lambda neg: criterion(f"{P}:tst:2", neg),
+              "ne": lambda neg: extend(f"{P}:def:9", neg)}
+    defs, n = [dep], 100
+    for op, combo, negs in product(("AND", "OR", "ONE", "XOR"),
+                                   (("t", "ne"), ("f", "ne"), ("ne",), ("t", "t", "ne")),
+                                   (False, True)):
+        n += 1
+        defs.append(definition(f"{P}:def:{n}", criteria(
+            op, *[leaves[k](negs and i == 0) for i, k in enumerate(combo)], negate=negs)))
+    doc = definitions_doc(
+        defs, [Test(f"{P}:tst:1", obj, [f"{P}:ste:1"]).xml(),
+               Test(f"{P}:tst:2", obj, [f"{P}:ste:2"]).xml()],
+        [cmdlet_object(obj)],
+        [State(f"{P}:ste:1", [F("authmechanism", "Tls")]).xml(),
+         State(f"{P}:ste:2", [F("authmechanism", "None")]).xml()])
+    sc = syschar_doc([collected(obj, "complete", [1])], [cmdlet_item(1, [connector("A", "Tls")])])
+    (tmp_path / "d.xml").write_bytes(doc)
+    (tmp_path / "s.xml").write_bytes(sc)
+    r = subprocess.run(["oscap", "oval", "analyse", "--results", str(tmp_path / "o.xml"),
+                        str(tmp_path / "d.xml"), str(tmp_path / "s.xml")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    theirs = {e.get("definition_id"): e.get("result") for e in
+              etree.parse(str(tmp_path / "o.xml")).iterfind(".//r:results//r:definition",
+                                                            RES_NS)}
+    ours = compile_definitions(etree.fromstring(doc)).evaluate(
+        etree.fromstring(sc)).definition_results
+    assert ours == theirs
+    assert {"not evaluated", "true", "false"} <= set(ours.values())
+
+
+@pytest.mark.parametrize("directives", ["full", "thin"])
+def test_matrix_results_document_is_schema_valid(matrix, results_schema, directives):
+    """Every result value, messages, tested items and variables: the whole matrix's results
+    document validates against the official OVAL 5.11.2 results schema (+ Windows items)."""
+    ev = compile_definitions(etree.fromstring(matrix.defs)).evaluate(
+        etree.fromstring(matrix.syschar), {M.VAR: [M.EXACT]})
+    doc = ev.results_document(directives, timestamp="2026-11-28T04:00:00")
+    results_schema.assertValid(doc)
+    got = {d.get("definition_id"): d.get("result")
+           for d in doc.iterfind(".//r:definitions/r:definition", RES_NS)}
+    assert got == ev.definition_results

@@ -4,18 +4,16 @@ directives (RES-179..182), copied system characteristics, masking; and evidence(
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, criteria, criterion, definition, definitions_doc,
-                               external_variable, syschar_doc)
+                               external_variable, syschar_doc, variables_doc)
 from stigscap.evaluator.oval_engine import compile_definitions, evaluate
 from tests.conftest import require_tool
 
-OVAL_XSD = Path("/usr/share/openscap/schemas/oval/5.11.2")
 NS = {"r": "http://oval.mitre.org/XMLSchema/oval-results-5",
       "sc": "http://oval.mitre.org/XMLSchema/oval-system-characteristics-5",
       "wsc": "http://oval.mitre.org/XMLSchema/oval-system-characteristics-5#windows",
@@ -24,24 +22,6 @@ TS = "2026-11-28T04:00:00"
 VAR = f"{P}:var:6993101"
 DEF = f"{P}:def:69931"
 OBJ = f"{P}:obj:6993101"
-
-
-@pytest.fixture(scope="module")
-def results_schema(tmp_path_factory):
-    if not OVAL_XSD.is_dir():
-        pytest.skip("official OVAL 5.11.2 schemas not installed")
-    d = tmp_path_factory.mktemp("xsd")
-    imports = [("http://oval.mitre.org/XMLSchema/oval-results-5", "oval-results-schema.xsd"),
-               ("http://oval.mitre.org/XMLSchema/oval-definitions-5#windows",
-                "windows-definitions-schema.xsd"),
-               ("http://oval.mitre.org/XMLSchema/oval-system-characteristics-5#windows",
-                "windows-system-characteristics-schema.xsd")]
-    body = "".join(f'<xsd:import namespace="{ns}" schemaLocation="{OVAL_XSD / f}"/>'
-                   for ns, f in imports)
-    (d / "wrap.xsd").write_text(
-        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="urn:stigscap:test:wrap">{body}</xsd:schema>')
-    return etree.XMLSchema(etree.parse(str(d / "wrap.xsd")))
 
 
 def seed_docs(auths, *, mask=False, field_mask=False, flag="complete"):
@@ -163,17 +143,73 @@ def test_evidence_for_error_and_missing_variable():
 
 def test_unsupported_constructs_give_error_not_crash():
     d, s = seed_docs(["Tls"])
-    # a state whose regex is invalid, a test pointing at a missing state, a local variable
-    # with an unsupported component
-    bad = etree.fromstring(etree.tostring(d).replace(b'operation="pattern match" var_ref="'
-                                                     + VAR.encode() + b'"',
-                                                     b'operation="pattern match">(unclosed'
-                                                     b'</field><field name="x" datatype="int"'
-                                                     b' operation="pattern match"'))
+    # an invalid regex in the state, and a pattern match on an int field: error, no exception
+    bad = etree.fromstring(etree.tostring(d).replace(
+        b'operation="pattern match" var_ref="' + VAR.encode() + b'"',
+        b'operation="pattern match">(unclosed</field><field name="x" datatype="int"'
+        b' operation="pattern match"'))
     ev = evaluate(bad, s, {})
     assert ev.definition_results[DEF] == "error"
-    sc_no_collected = etree.fromstring(etree.tostring(s).replace(b"<collected_objects>", b"<x>")
-                                       .replace(b"</collected_objects>", b"</x>"))
-    # no collected_objects section: reported as error with a message
-    ev = evaluate(d, sc_no_collected, {VAR: ["^Tls$"]})
+    (fail, *_rest) = ev.evidence(DEF)[0].items[0].records[0].failures
+    assert "invalid regular expression" in fail.message
+    # a local_variable with an unsupported component → error with a message
+    lv = etree.fromstring(etree.tostring(d).replace(
+        b'<external_variable id="' + VAR.encode() + b'" version="1" datatype="string" '
+        b'comment="ext ' + VAR.encode() + b'"/>',
+        b'<local_variable id="' + VAR.encode() + b'" version="1" datatype="string" '
+        b'comment="l"><time_difference><literal_component>1</literal_component>'
+        b'</time_difference></local_variable>'))
+    ev = evaluate(lv, s, {})
     assert ev.definition_results[DEF] == "error"
+    assert ev.variable_values(VAR)[1] == "variable component time_difference is not supported"
+
+
+def _without_collected_objects(sc):
+    sc = etree.fromstring(etree.tostring(sc))
+    for co in sc.findall("sc:collected_objects", NS):
+        sc.remove(co)
+    return sc
+
+
+@pytest.mark.parametrize("auths,expected", [(["Tls"], "true"), (["Tls", "None"], "false")])
+def test_no_collected_objects_searches_system_data(tmp_path, auths, expected):
+    """Results-schema TestType: without collected_objects the engine must search the items
+    matching the object. Known difference: oscap 1.3.7 does not search and reports unknown
+    ("No syschar for object")."""
+    d, s = seed_docs(auths)
+    s = _without_collected_objects(s)
+    ev = evaluate(d, s, {VAR: ["^Tls$"]})
+    assert ev.definition_results == {DEF: expected}
+    assert ev.test_results[f"{P}:tst:6993101"].tested_items == [("1", expected)]
+    # an object with a <set> cannot be searched: error with a message
+    with_set = etree.fromstring(etree.tostring(d).replace(
+        b"<win-def:module_name>", b"<set><object_reference>" + OBJ.encode()
+        + b"</object_reference></set><win-def:module_name>", 1))
+    ev2 = evaluate(with_set, s, {VAR: ["^Tls$"]})
+    assert ev2.definition_results == {DEF: "error"}
+    assert "object uses <set>" in ev2.test_results[f"{P}:tst:6993101"].messages[0]
+    # oscap's answer for the same documents
+    require_tool("oscap")
+    (tmp_path / "d.xml").write_bytes(etree.tostring(d))
+    (tmp_path / "s.xml").write_bytes(etree.tostring(s))
+    (tmp_path / "v.xml").write_bytes(variables_doc({VAR: ("string", ["^Tls$"])}))
+    r = subprocess.run(["oscap", "oval", "analyse", "--variables", str(tmp_path / "v.xml"),
+                        "--results", str(tmp_path / "o.xml"), str(tmp_path / "d.xml"),
+                        str(tmp_path / "s.xml")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    res = etree.parse(str(tmp_path / "o.xml")).find(".//r:results//r:definition", NS)
+    assert res.get("result") == "unknown"
+
+
+def test_applicability_check_and_negate_are_reported(results_schema):
+    d, s = seed_docs(["None"])
+    crit = d.find(".//{*}criteria")
+    crit.set("negate", "true")
+    crit[0].set("applicability_check", "true")
+    ev = evaluate(d, s, {VAR: ["^Tls$"]})
+    assert ev.definition_results[DEF] == "true"      # false test, negated criteria
+    root = ev.results_document("full", timestamp=TS)
+    results_schema.assertValid(root)
+    c = root.find(".//r:definition/r:criteria", NS)
+    assert (c.get("negate"), c.get("result")) == ("true", "true")
+    assert (c[0].get("applicability_check"), c[0].get("result")) == ("true", "false")
