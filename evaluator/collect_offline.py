@@ -147,6 +147,7 @@ def _sniff_encoding(head: bytes) -> tuple[str, int]:
 
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
+_DOCTYPE = re.compile(r"^\s*(?:<!--.*?-->\s*|<\?.*?\?>\s*)*<!DOCTYPE", re.DOTALL)
 
 
 class _Utf8Reader(io.RawIOBase):
@@ -181,6 +182,8 @@ class _Utf8Reader(io.RawIOBase):
             if stripped.startswith("#< CLIXML"):
                 text = stripped[len("#< CLIXML"):].lstrip("\r\n")
             text = _XML_DECL.sub("", text, count=1)
+            if _DOCTYPE.match(text):
+                raise ExportError("document type declarations (DTD) are not allowed")
         self._buf += text.encode("utf-8")
 
     def readinto(self, b) -> int:
