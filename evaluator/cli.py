@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "stigscap.generator.commands",
     "stigscap.evaluator.commands_oval",
     "stigscap.evaluator.commands_collect",
+    "stigscap.evaluator.commands_eval",
 ]
 
 
