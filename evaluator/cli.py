@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "stigscap.evaluator.commands_oval",
     "stigscap.evaluator.commands_collect",
     "stigscap.evaluator.commands_eval",
+    "stigscap.evaluator.commands_run",
 ]
 
 
