@@ -286,3 +286,14 @@ def test_pwsh_output_stream_records_are_skipped(tmp_path):
     collected = run_collect(d)
     assert _records(collected) == EXPECTED[:1]
     assert any("progress" in m for m in receive_item(collected).messages)
+
+
+def test_objects_the_collector_cannot_honour_are_flagged_error(tmp_path):
+    text = DEFS.read_text(encoding="utf-8").replace(
+        '<win-def:noun>ReceiveConnector</win-def:noun>',
+        '<win-def:noun var_ref="oval:mil.disa.stig:var:1">ReceiveConnector</win-def:noun>', 1)
+    root = parse_xml_bytes(text.encode()).getroot()
+    d = _dir(tmp_path, "x")
+    write_clixml(d / "Get-ReceiveConnector.xml", clixml_text())
+    item = receive_item(run_collect(d, defs_root=root))
+    assert item.flag == "error" and "var_ref" in item.messages[0]
