@@ -148,3 +148,14 @@ def test_json_version_object_and_unknown_json_object():
     assert n.text == "Version 15.0 (Build 1497.2)"
     (n,) = normalize_value({"DistinguishedName": "CN=x", "Name": "x"}, property_name="Identity")
     assert n.text == '{"DistinguishedName":"CN=x","Name":"x"}' and "ToString" in n.messages[0]
+
+
+def test_json_adobjectid_of_a_connector_is_rebuilt_from_its_dn():
+    ident = {"IsDeleted": False, "Rdn": "CN=Legacy\\, relay EDGE01", "Parent": "SMTP Receive",
+             "Depth": 11, "DistinguishedName": "CN=Legacy\\, relay EDGE01,CN=SMTP Receive "
+             "Connectors,CN=Protocols,CN=EDGE01,CN=Servers,CN=Exchange Administrative Group "
+             "(FYDIBOHF23SPDLT),CN=Administrative Groups,CN=First Organization,CN=Microsoft "
+             "Exchange,CN=Services,CN=Configuration,CN={3B1A4D6E-2C7F-4F0A-9E1B-5D2C8A7F6E01}",
+             "ObjectGuid": "c6ba352b-d895-5a43-b382-ba89cd6a4064", "Name": "Legacy, relay EDGE01"}
+    (n,) = normalize_value(ident, property_name="Identity")
+    assert n.text == "EDGE01\\Legacy, relay EDGE01" and "DistinguishedName" in n.messages[0]
