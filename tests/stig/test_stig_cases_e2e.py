@@ -90,3 +90,17 @@ def test_case_through_generate_syschar_and_engine(generated, rule):
         got = result.definition_results[ids.definition]
         assert got == expected, (rule.version, kind, got,
                                  result.definition_messages.get(ids.definition))
+
+
+def test_permission_groups_as_a_number_never_passes(generated):
+    # A JSON export made without enum names carries PermissionGroups as a number ("1" is
+    # AnonymousUsers): the none-satisfy test alone would not see it, the name guard fails it.
+    gen, compiled = generated
+    rule = CONTENT.rule("EX13-EG-000245")
+    ids = gen.oval_ids[rule.rule_id]
+    case = {"Get-ReceiveConnector": [{"Name": "Internal EDGE01", "Identity": "EDGE01\\Internal EDGE01",
+                                      "PermissionGroups": "1"}]}
+    sc = syschar_document(_collected(rule, case, ids.tests), SystemInfo(host_name="EDGE01"),
+                          timestamp=TIMESTAMP)
+    result = compiled.evaluate(sc, _variables(rule, case, ids))
+    assert result.definition_results[ids.definition] == "false"
