@@ -260,12 +260,15 @@ class MergedRule:
     check_text_changed: bool   # the STIG's check text differs from the authored rule's
 
 
-def with_disa_facts(disa_rule: Rule, authored: "list[Rule] | tuple[Rule, ...]") -> MergedRule:
+def with_disa_facts(disa_rule: Rule, authored: "list[Rule] | tuple[Rule, ...]", *,
+                    keep_changed_checks: bool = False) -> MergedRule:
     """The rule as this STIG states it, with the machine check authored for it (if any).
 
     Authored content wins for what it owns (check, values, NIST mapping, review notes); the
     STIG wins for its facts (ids, texts, severity, CCIs). When the STIG's check text differs
-    from the authored one, `check_text_changed` tells the caller the check may no longer fit.
+    from the authored one the authored check may no longer fit (V1R6's EX13-EG-000350 turned
+    "current service pack" into "Exchange 2013 is unsupported"): the rule is then manual, with
+    a review note, unless `keep_changed_checks`.
     """
     a = find_authored(disa_rule, authored)
     if a is None:
@@ -273,6 +276,11 @@ def with_disa_facts(disa_rule: Rule, authored: "list[Rule] | tuple[Rule, ...]") 
     data = a.model_dump()
     data.update({k: getattr(disa_rule, k) for k in DISA_FACT_FIELDS})
     changed = check_text_hash(a) != check_text_hash(disa_rule)
+    if changed and not keep_changed_checks and a.check is not None:
+        data.update({"check": None, "values": [],
+                     "review": (f"manual: the STIG's check text changed since the check authored "
+                                f"for {a.rule_id} ({check_text_hash(a)} -> "
+                                f"{check_text_hash(disa_rule)}); re-author the check")})
     return MergedRule(Rule.model_validate(data), a, changed)
 
 

@@ -114,9 +114,13 @@ def test_v1r6_rule_with_authored_check():
                                                       ["SV-84553", "V-69931"])
     assert r.check == seed.check and r.values == seed.values and r.nist == seed.nist
     assert r.fix_id == "F-37909r616919_fix"
-    # a rule whose check text changed between releases says so
+    # V1R6 rewrote EX13-EG-000350's check ("Exchange 2013 is no longer supported"): the V1R5
+    # check (approved build) must not judge it, so the rule becomes manual unless asked
     m350 = with_disa_facts(b.rule("EX13-EG-000350"), content.rules)
-    assert m350.check_text_changed and m350.rule.check == content.rule("EX13-EG-000350").check
+    assert m350.check_text_changed and m350.rule.check is None and not m350.rule.values
+    assert m350.rule.review.startswith("manual: the STIG's check text changed")
+    kept = with_disa_facts(b.rule("EX13-EG-000350"), content.rules, keep_changed_checks=True)
+    assert kept.rule.check == content.rule("EX13-EG-000350").check
     bench = benchmark_with_disa_facts(content.benchmark, b)
     assert (bench.release, bench.benchmark_date) == (6, dt.date(2024, 7, 24))
     assert bench.title == "Microsoft Exchange 2013 Edge Transport Server Security Technical Implementation Guide"
