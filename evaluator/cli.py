@@ -22,6 +22,9 @@ COMMAND_MODULES = [
     "stigscap.schemas.commands",
     "stigscap.generator.commands",
     "stigscap.evaluator.commands_oval",
+    "stigscap.evaluator.commands_collect",
+    "stigscap.evaluator.commands_eval",
+    "stigscap.evaluator.commands_run",
 ]
 
 
