@@ -289,6 +289,9 @@ def test_arf_validates_and_cross_references(tmp_path, ds_path, connectors):
     r, arf = run_eval(tmp_path, ds_path, syschar_xml(connectors))
     assert r.exit_code in (0, 2)
     _split_and_check(arf, ds_path, tmp_path)
+    # the project's own validator (XSD of every embedded report + SCAP 1.3 checks) agrees
+    v = CliRunner().invoke(main, ["validate", str(arf)])
+    assert v.exit_code == 0 and "valid arf@1.1" in v.output, v.output
     asset = etree.parse(str(arf)).find(".//arf:asset[@id='asset0']", NS)
     text = etree.tostring(asset, encoding="unicode")
     for expected in ("192.0.2.10", "00:15:5D:01:02:03", "EDGE01.example.mil", ">EDGE01<"):
