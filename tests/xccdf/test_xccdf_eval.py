@@ -181,6 +181,8 @@ def test_not_edge_or_not_2013_is_notapplicable(tmp_path, ds_path, role, version)
     assert r.exit_code == 0, r.output
     assert result_of(arf) == "notapplicable"
     assert result_of(arf, MANUAL) == "notapplicable"
+    msg = rule_result(arf).findtext("x:message", namespaces=NS)
+    assert "not the platform" in msg and "oval:mil.disa.stig:def:1" in msg
     tr = etree.parse(str(arf)).find(".//x:TestResult", NS)
     assert tr.find("x:score[@system='urn:xccdf:scoring:flat']", NS).get("maximum") == "0"
 
