@@ -39,6 +39,7 @@ from .normalize import base_type_name, lookup_property, normalize_value, propert
 from .oval_objects import CmdletObjects, cmdlet_name
 
 CLIXML_NS = "http://schemas.microsoft.com/powershell/2004/04"
+_TN, _TNREF, _OBJ, _REF = (f"{{{CLIXML_NS}}}{t}" for t in ("TN", "TNRef", "Obj", "Ref"))
 EXPORT_SUFFIXES = (".xml", ".clixml", ".json")
 MAX_DISTINCT_MESSAGES = 40
 
@@ -266,6 +267,7 @@ class _ClixmlStream:
         self.referenced: set[str] = set()
         self.messages: list[str] = []
         self._cipher = PSCryptoProvider()
+        self._member_cache: dict[bytes, Any] = {}
 
     def _iterparse(self, **kw):
         fh, stream = _open_text_stream(self.path)
@@ -339,7 +341,7 @@ class _ClixmlStream:
     def _object(self, el: etree._Element, index: int) -> ExportObject | None:
         stream = (el.get("S") or "").lower()
         # register / expand type-name and object references (document-wide in Export-Clixml)
-        for node in list(el.iter()):
+        for node in list(el.iter(_TN, _TNREF, _OBJ, _REF)):
             tag = _local(node.tag)
             if tag == "TN" and node.get("RefId") is not None:
                 self.tn_by_ref[node.get("RefId")] = copy.deepcopy(node)
@@ -384,7 +386,10 @@ class _ClixmlStream:
         if self.wanted is not None and _local(el.tag) == "Obj":
             self._prune(el)
         try:
-            value = deserialize(_to_et(el), self._cipher)
+            if self._is_property_bag(el):
+                value = self._bag_members(el)
+            else:
+                value = deserialize(_to_et(el), self._cipher)
         except ExportError:
             raise
         except RecursionError:
@@ -393,6 +398,50 @@ class _ClixmlStream:
             text = " ".join(str(exc).split()) or type(exc).__name__
             raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
         return ExportObject(value, type_names, index)
+
+    _BAG_TAGS = {"TN", "TNRef", "MS", "Props", "ToString"}
+
+    def _is_property_bag(self, el: etree._Element) -> bool:
+        """A Select-Object / PSCustomObject-like object: only type names and property bags."""
+        if _local(el.tag) != "Obj" or el.find(f"{{{CLIXML_NS}}}ToString") is not None:
+            return False
+        children = [_local(c.tag) for c in el if isinstance(c.tag, str)]
+        return all(c in self._BAG_TAGS for c in children) and (
+            "MS" in children or "Props" in children)
+
+    def _bag_members(self, el: etree._Element) -> dict[str, Any]:
+        """The properties of a property-bag object, each deserialized by psrpcore.
+
+        The bag itself carries nothing but its members, so each member value is handed to
+        psrpcore on its own; identical member values (the same enum on 50,000 connectors)
+        are deserialized once (RefIds are irrelevant here: references were expanded).
+        """
+        out: dict[str, Any] = {}
+        for bag_tag in ("Props", "MS"):  # adapted first, then note properties (psrpcore order)
+            for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
+                for member in bag:
+                    if not isinstance(member.tag, str):
+                        continue
+                    name = member.get("N")
+                    if name is None or name in out:
+                        continue
+                    key = None
+                    if len(member):  # nested object: cache on its content with ids zeroed, no name
+                        for node in member.iter():
+                            if "RefId" in node.attrib:
+                                node.set("RefId", "0")
+                        member.attrib.pop("N", None)
+                        key = etree.tostring(member)
+                        if key in self._member_cache:
+                            out[name] = self._member_cache[key]
+                            continue
+                    value = deserialize(_to_et(member), self._cipher)
+                    if key is not None:
+                        if len(self._member_cache) > 4096:
+                            self._member_cache.clear()
+                        self._member_cache[key] = value
+                    out[name] = value
+        return out
 
     def _prune(self, el: etree._Element) -> None:
         """Drop properties nobody selected, and the detail of nested objects with a ToString."""
