@@ -54,7 +54,8 @@ def main_bench() -> int:
     out.mkdir(parents=True, exist_ok=True)
     try:
         ds = work / "ds.xml"
-        r = CliRunner().invoke(main, ["generate", "-o", str(ds), "--timestamp",
+        r = CliRunner().invoke(main, ["generate", "--rule", "EX13-EG-000340", "-o", str(ds),
+                                      "--timestamp",
                                       "2026-01-01T00:00:00"])
         assert r.exit_code == 0, r.output
         scdir = work / "sc"

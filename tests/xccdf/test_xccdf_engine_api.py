@@ -30,7 +30,8 @@ X = {"x": XCCDF12}
 @pytest.fixture(scope="module")
 def ds_file(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ds") / "ds.xml"
-    r = CliRunner().invoke(main, ["generate", "-o", str(out), "--timestamp",
+    r = CliRunner().invoke(main, ["generate", "--rule", "EX13-EG-000340", "-o", str(out),
+                                  "--timestamp",
                                   "2026-01-01T00:00:00"])
     assert r.exit_code == 0, r.output
     return out
