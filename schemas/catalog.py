@@ -168,13 +168,18 @@ class _LocalOnlyResolver(etree.Resolver):
         return None
 
 
-_compiled: dict[tuple[str, str], etree.XMLSchema] = {}
+_compiled: dict[tuple[str, str, int], etree.XMLSchema] = {}
 
 
-def compiled_schema(name: str, directory: str | os.PathLike | None = None) -> etree.XMLSchema:
-    """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process."""
+def compiled_schema(name: str, directory: str | os.PathLike | None = None, *,
+                    slot: int = 0) -> etree.XMLSchema:
+    """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process.
+
+    `slot` gives independent instances of the same schema: an lxml XMLSchema keeps its error
+    log on the object, so two threads validating at once each need their own.
+    """
     d = schema_dir(directory)
-    key = (str(d), name)
+    key = (str(d), name, slot)
     schema = _compiled.get(key)
     if schema is not None:
         return schema
