@@ -164,8 +164,8 @@ def validate_element(element: etree._Element, kind: str | None = None, *,
 
 def check_document(tree_or_root, source_name: str = "<input>", *,
                    schema_dir: str | os.PathLike | None = None, xsd: bool = True,
-                   semantic_checks: bool = True, _split: _SplitWorker | None = None
-                   ) -> ValidationResult:
+                   semantic_checks: bool = True, schematron: bool = False,
+                   _split: _SplitWorker | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
     entry = detect(root, source_name)
     result = ValidationResult(source_name, entry.name)
@@ -177,6 +177,9 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
         result.problems += _arf_parts(root, source_name, schema_dir, xsd, semantic_checks)
     if semantic_checks and not (entry.kind == "xccdf" and etree.QName(root).localname == "TestResult"):
         result.problems += semantic.run(root, entry.kind, source_name)
+    if schematron:
+        from . import schematron as sch
+        result.problems += sch.run(root, entry.name, source_name, schema_dir)
     return result
 
 
@@ -216,7 +219,7 @@ def validate_document(tree_or_root, source_name: str = "<input>", *,
 
 
 def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None = None,
-               xsd: bool = True, semantic_checks: bool = True,
+               xsd: bool = True, semantic_checks: bool = True, schematron: bool = False,
                parallel: bool | None = None) -> ValidationResult:
     """Parse and validate one file. `parallel` (default: large source data streams on a
     multi-core machine) splits the XSD validation over two threads, see `_SplitWorker`."""
@@ -244,7 +247,8 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
             prefetch.join()
     try:
         return check_document(tree, str(path), schema_dir=schema_dir, xsd=xsd,
-                              semantic_checks=semantic_checks, _split=split)
+                              semantic_checks=semantic_checks, schematron=schematron,
+                              _split=split)
     finally:
         if split is not None:
             split.cancel()
