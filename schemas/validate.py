@@ -26,7 +26,8 @@ point into a Benchmark that is not there.
 
 Public API: `validate_file(path)`, `validate_document(tree_or_root, source_name)`,
 `validate_element(element, kind)` (all return `list[Problem]`), `check_file` /
-`check_document` (also return the detected kind), `detect(root)`.
+`check_document` (also return the detected kind), `ensure_valid` (raise unless valid: for
+writers), `detect(root)`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from .xmlio import parse_xml_bytes
 HUGE_TREE_BYTES = 8 << 20
 
 __all__ = ["Problem", "ValidationResult", "detect", "validate_element", "validate_document",
-           "validate_file", "check_file", "check_document"]
+           "validate_file", "check_file", "check_document", "ensure_valid"]
 
 
 @dataclass
@@ -209,6 +210,28 @@ def _arf_parts(arf: etree._Element, source: str, schema_dir, xsd: bool,
                                               "oval-system-characteristics"):
             out += semantic.run(part, entry.kind, source)
     return out
+
+
+def ensure_valid(tree_or_root, source_name: str = "<generated>", *,
+                 schema_dir: str | os.PathLike | None = None, kind: str | None = None,
+                 semantic_checks: bool = True) -> None:
+    """Raise StigscapError (one line: the first error and how many more) unless valid.
+
+    For writers (generator, ARF writer) to call before writing: warnings are ignored. With
+    `kind`, an element is validated against that schema (see `validate_element`).
+    """
+    if kind is not None:
+        root = (tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree)
+                else tree_or_root)
+        problems = validate_element(root, kind, source=source_name, schema_dir=schema_dir,
+                                    semantic_checks=semantic_checks)
+    else:
+        problems = validate_document(tree_or_root, source_name, schema_dir=schema_dir,
+                                     semantic_checks=semantic_checks)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise StigscapError(f"{source_name} is not valid: {errors[0]}{more}")
 
 
 def validate_document(tree_or_root, source_name: str = "<input>", *,

@@ -164,3 +164,17 @@ def test_validate_document_api_on_tree(mini_ds_text):
     assert all(p.file == "memory.xml" for p in probs)
     ours = next(p for p in probs if p.rule == "ref:oval-state")
     assert "oval:mil.disa.stig:ste:9" in ours.message
+
+
+def test_ensure_valid_for_writers(mini_ds_text):
+    from stigscap.schemas.errors import StigscapError
+    from stigscap.schemas.validate import ensure_valid
+
+    ensure_valid(parse_xml_bytes(mini_ds_text.encode()), "out-ds.xml")
+    oval = _component(mini_ds_text, "scap_mil.disa.stig_comp_test-oval.xml")
+    ensure_valid(oval, "out-oval.xml", kind="oval-definitions@5.11.2")
+    broken = mini_ds_text.replace('name="oval:mil.disa.stig:def:69931"', 'name="oval:x:def:1"')
+    with pytest.raises(StigscapError) as exc:
+        ensure_valid(parse_xml_bytes(broken.encode()), "out-ds.xml")
+    text = str(exc.value)
+    assert "\n" not in text and "out-ds.xml is not valid" in text and "SRC-346-1" in text
