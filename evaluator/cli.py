@@ -21,6 +21,11 @@ EXIT_OK, EXIT_ERROR, EXIT_FINDINGS = 0, 1, 2
 COMMAND_MODULES = [
     "stigscap.schemas.commands",
     "stigscap.generator.commands",
+    "stigscap.generator.commands_import",
+    "stigscap.evaluator.commands_oval",
+    "stigscap.evaluator.commands_collect",
+    "stigscap.evaluator.commands_eval",
+    "stigscap.evaluator.commands_run",
 ]
 
 
