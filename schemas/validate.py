@@ -6,7 +6,8 @@ Split of work between the two XSD engines:
   24 MB SSG rhel8 stream, parse ≈0.15 s + compile ≈0.07 s + validate ≈0.45 s: the same work as
   `oscap ds sds-validate` (0.67 s). To stay below it despite Python's start-up, the schema is
   compiled in a thread while the file is parsed, and a large source data stream (≥ 4 MiB) is
-  validated on two cores (`_SplitWorker`: same verdicts as one whole-document run, tested).
+  validated on two cores when a second core is idle (`_SplitWorker`: same verdicts as one
+  whole-document run, tested; on a busy machine the extra parse would only cost CPU).
   Compiled `XMLSchema` objects are cached per process (`catalog.compiled_schema`), and the
   schema files are checked against pinned SHA-256 digests before compilation.
 - **xmlschema locates the schema set.** Its import resolution (local files only) is run when
@@ -256,7 +257,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     entry = _peek_entry(data) if xsd else None
     prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None
     if parallel is None:
-        parallel = len(data) >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1
+        parallel = len(data) >= PARALLEL_BYTES and _spare_core()
     split = None
     if parallel and entry is not None and entry.kind == "sds":
         split = _SplitWorker(data, str(path), huge, entry, schema_dir)
@@ -276,6 +277,17 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     finally:
         if split is not None:
             split.cancel()
+
+
+def _spare_core() -> bool:
+    """A second core is likely idle: the split parses the file twice, which only pays off
+    when the second parse runs on a core nobody else wants (1-minute load average)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - platforms without a load average
+        load = 0.0
+    return cores > 1 and load <= cores - 1
 
 
 def _peek_entry(data: bytes, limit: int = 65536) -> SchemaEntry | None:
