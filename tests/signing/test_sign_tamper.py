@@ -9,14 +9,23 @@ from copy import deepcopy
 import pytest
 from lxml import etree
 
+from stigscap.evaluator.signing import sign_document
 from stigscap.evaluator.verify import verify_document
-from stigscap.schemas.xmlio import parse_xml_file
+from stigscap.schemas.xmlio import parse_xml_file, serialize
 from tests.cli_helpers import stigscap
 from tests.conftest import require_tool
 from tests.signing.conftest import make_identity
 from tests.signing.sig_helpers import NS, make_template, parse, write, xmlsec_sign, xmlsec_verify
 
 X = NS["xccdf"]
+
+
+def _api_sign(src, key, chain, out):
+    """In-process signing (the CLI path is covered elsewhere; this reuses the cached schemas)."""
+    tree = parse_xml_file(src)
+    sign_document(tree.getroot(), key, chain)
+    out.write_bytes(serialize(tree, pretty=False))
+    return out
 
 
 def _tampered(src, tmp_path, fn, name="tampered.xml"):
@@ -266,9 +275,7 @@ def test_swapped_keyinfo_certificate(signed_sds, pki, tmp_path):
 
 
 def test_expired_certificate(our_sds, pki, tmp_path):
-    out = tmp_path / "expired.xml"
-    assert stigscap("sign", our_sds, "--key", pki["expired"].key_pem, "--cert",
-                    pki["expired"].cert_pem, "-o", out).rc == 0
+    out = _api_sign(our_sds, pki["expired"].key, [pki["expired"].cert], tmp_path / "expired.xml")
     assert "expired" in _reason(out, [pki["expired"].cert])
     run = stigscap("verify", out, "--trusted-cert", pki["expired"].cert_pem)
     assert run.rc == 1 and "expired" in run.err
@@ -279,10 +286,7 @@ def test_expired_certificate(our_sds, pki, tmp_path):
 
 def test_ca_bundle_trust(our_sds, pki, tmp_path):
     out = tmp_path / "leaf.xml"
-    chain = tmp_path / "chain.pem"
-    chain.write_bytes(pki["leaf"].cert_pem.read_bytes() + pki["ca"].cert_pem.read_bytes())
-    assert stigscap("sign", our_sds, "--key", pki["leaf"].key_pem, "--cert", chain,
-                    "-o", out).rc == 0
+    _api_sign(our_sds, pki["leaf"].key, [pki["leaf"].cert, pki["ca"].cert], out)
     ok = stigscap("verify", out, "--ca-bundle", pki["ca"].cert_pem)
     assert ok.rc == 0, ok.err
     other_ca = make_identity(tmp_path, "otherca", ca=True)
