@@ -4,8 +4,6 @@ documents built once per session from our own generated source data stream."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,17 +99,16 @@ def our_sds(work) -> Path:
 
 @pytest.fixture(scope="session")
 def our_arf(work, our_sds) -> Path:
-    """An ARF 1.1 report over our source data stream (it embeds the SDS as report-request).
-
-    Made with oscap until `stigscap eval` is on this branch; on Linux the Exchange rule is
-    notapplicable, which is fine for signatures."""
-    if not shutil.which("oscap"):
-        pytest.skip("oscap not installed")
+    """Our own ARF 1.1 result data stream: `stigscap collect --example` + `stigscap eval`
+    (the seed rule fails on the example Edge server; the SDS is embedded as report-request)."""
+    sc = work / "example-sc.xml"
+    run = stigscap("collect", "-d", our_sds, "--example", "-o", sc,
+                   "--timestamp", "2026-11-28T00:00:00Z")
+    assert run.rc == 0, run.err
     out = work / "exchange-arf.xml"
-    subprocess.run(["oscap", "xccdf", "eval", "--profile",
-                    "xccdf_mil.disa.stig_profile_MAC-1_Classified", "--results-arf", str(out),
-                    str(our_sds)], capture_output=True, check=False)
-    assert out.exists()
+    run = stigscap("eval", our_sds, "--profile", "MAC-1_Classified", "--system-characteristics",
+                   sc, "--results-arf", out, "--timestamp", "2026-11-28T00:00:00Z", "-q")
+    assert run.rc == 2 and out.exists(), run.err
     return out
 
 
