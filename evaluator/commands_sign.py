@@ -128,3 +128,43 @@ def verify_cmd(file, trusted, ca_bundle, at_time, quiet):
 
 
 COMMANDS = [sign_cmd, verify_cmd]
+
+
+# ---------------------------------------------------------------- used by `stigscap eval`
+
+def check_datastream_signature(ds_root, source: str, trusted: tuple[str, ...],
+                               ca_bundle: str | None, enforce: bool) -> str | None:
+    """Signature policy for a source data stream about to be evaluated (TOOL-291).
+
+    Signed and trust given: the signature must verify, else StigscapError (the stream is not
+    evaluated). `enforce`: an unsigned stream, or a signed one without trust, is refused too.
+    Otherwise returns a note for stderr (signed but not checked) or None."""
+    from lxml import etree  # noqa: F401 - ds_root is an lxml element
+
+    from .signing_core import dsig
+    signed = any(True for _ in ds_root.iterchildren(dsig("Signature")))
+    if not signed:
+        if enforce:
+            raise StigscapError("the source data stream is not signed (--enforce-signature)",
+                                file=source)
+        return None
+    if not trusted and not ca_bundle:
+        if enforce:
+            raise StigscapError("--enforce-signature needs --trusted-cert or --ca-bundle",
+                                file=source)
+        return (f"stigscap: {source}: the source data stream is signed, but its signature was "
+                "not checked (give --trusted-cert or --ca-bundle)")
+    certs = [c for path in trusted for c in load_certificates(path)]
+    report = verify_document(ds_root, certs, ca_file=ca_bundle)
+    if not report.valid:
+        raise StigscapError(f"source data stream signature INVALID, not evaluated: "
+                            f"{report.reason}", file=source)
+    return None
+
+
+def sign_arf_bytes(data: bytes, sk: core.SigningKey, timestamp: str | None) -> bytes:
+    """Sign a rendered ARF document (bytes in, signed bytes out)."""
+    from stigscap.schemas.xmlio import parse_xml_bytes
+    tree = parse_xml_bytes(data, "ARF", huge_tree=True)
+    sign_document(tree.getroot(), sk.key, sk.chain, timestamp=timestamp)
+    return serialize(tree, pretty=False)
