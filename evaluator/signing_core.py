@@ -216,10 +216,11 @@ def filtered_document_bytes(doc_root: etree._Element, transforms: Iterable[etree
         if alg == FILTER2:
             apply_filter2(work, t)
         elif alg in C14N_ALGORITHMS:
-            out = _c14n(work, alg)
+            # the document node: top-level processing instructions belong to URI=""
+            out = _c14n(work.getroottree(), alg)
         else:
             raise ValueError(f"unsupported transform {alg}")
-    return out if out is not None else _c14n(work, C14N11)
+    return out if out is not None else _c14n(work.getroottree(), C14N11)
 
 
 def digest_b64(data: bytes, digest_uri: str) -> str:

@@ -17,7 +17,9 @@ namespaces are left as they are.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from lxml import etree
 
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import atomic_write
 
 XSI_TYPE = f"{{{ns.XSI}}}type"
 OVAL_PLATFORMS = ("independent", "unix", "linux", "windows")
@@ -52,8 +55,46 @@ def _locations() -> dict[str, str]:
     return {k: str(v) for k, v in loc.items()}
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("STIGSCAP_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "stigscap")
+    return Path(base)
+
+
 @lru_cache(maxsize=8)
 def _schema(namespaces: frozenset[str]):
+    """The schema set for these namespaces. Building it takes seconds, so a pickled copy is
+    kept in the user's cache directory (keyed by xmlschema version and the schema files'
+    size/mtime; a private 0700 directory; any problem with it just means building again)."""
+    import xmlschema
+
+    locations = _locations()
+    stamp = [xmlschema.__version__, str(schema_root())]
+    for n in sorted(namespaces):
+        try:
+            st = Path(locations[n]).stat()
+            stamp.append(f"{n}|{st.st_size}|{st.st_mtime_ns}")
+        except OSError:
+            stamp.append(f"{n}|missing")
+    key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:32]
+    cache = _cache_dir() / f"defaults-schema-{key}.pickle"
+    try:
+        if cache.stat().st_uid == os.getuid():
+            with cache.open("rb") as fh:
+                return pickle.load(fh)  # noqa: S301 - our own file in a private directory
+    except Exception:  # noqa: BLE001 - no cache, stale or unreadable: build
+        pass
+    schema = _build_schema(namespaces)
+    try:
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        atomic_write(cache, pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
+    except Exception:  # noqa: BLE001 - a read-only home must not stop signing
+        pass
+    return schema
+
+
+def _build_schema(namespaces: frozenset[str]):
     import xmlschema  # imported lazily: building the schema takes seconds
 
     locations = _locations()

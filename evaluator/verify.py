@@ -98,13 +98,18 @@ class _Verifier(XMLVerifier):
     signxml skips transform algorithms it does not know, which would digest the whole document
     (signature included) for an ARF reference: that step alone is done by signing_core."""
 
+    document: etree._Element | None = None  # the whole document (with top-level PIs)
+
     def _apply_transforms(self, payload, *, transforms_node, signature):
         transforms = [] if transforms_node is None else transforms_node.findall(dsig("Transform"))
         if any(t.get("Algorithm") == core.FILTER2 for t in transforms):
             if not isinstance(payload, etree._Element) or payload.getparent() is not None:
                 raise SignXMLException("XPath Filter 2.0 is only supported on URI=\"\"")
             try:
-                return core.filtered_document_bytes(payload, transforms)
+                # URI="" is the whole document; signxml's copy of it lacks top-level
+                # processing instructions, which canonical XML keeps
+                return core.filtered_document_bytes(self.document if self.document is not None
+                                                    else payload, transforms)
             except ValueError as exc:
                 raise SignXMLException(str(exc)) from None
         return super()._apply_transforms(payload, transforms_node=transforms_node,
@@ -368,7 +373,7 @@ def _crypto(root, sig, kind, i, trusted_certs, ca_file, at_time, check):
         pinned = matches[0]
     # signxml looks for the first dsig:Signature at `location`: verify a copy holding only
     # this signature (references to the data stream and objects are unaffected).
-    work = etree.fromstring(etree.tostring(root))
+    work = etree.fromstring(etree.tostring(root.getroottree()))
     if kind == "sds":
         sigs = [x for x in work if x.tag == dsig("Signature")]
         for n, other in enumerate(sigs, 1):
@@ -383,7 +388,9 @@ def _crypto(root, sig, kind, i, trusted_certs, ca_file, at_time, check):
         digest_algorithms=frozenset(DigestAlgorithm(d) for d in core.DIGEST_METHODS),
         verification_time=at_time)
     try:
-        results = _Verifier().verify(work, x509_cert=pinned, ca_pem_file=None if pinned else
+        verifier = _Verifier()
+        verifier.document = work
+        results = verifier.verify(work, x509_cert=pinned, ca_pem_file=None if pinned else
                                      ca_file, expect_config=config)
     except SignXMLException as exc:
         check.errors.append(_signxml_message(exc))

@@ -75,3 +75,24 @@ def test_rsa_signed_arf_also_verifies(work, our_arf, pki):
                     pki["rsa"].cert_pem, "-o", out).rc == 0
     assert xmlsec_verify(out, pki["rsa"].cert_pem).really_ok
     assert stigscap("verify", out, "--trusted-cert", pki["rsa"].cert_pem).rc == 0
+
+
+def test_top_level_processing_instruction_is_signed(our_arf, pki, tmp_path):
+    """URI="" is the document node: a stylesheet PI before the root is covered (as xmlsec1
+    sees it), comments are not."""
+    require_tool("xmlsec1")
+    from tests.cli_helpers import stigscap
+    data = our_arf.read_bytes()
+    end = data.index(b"?>") + 2
+    src = tmp_path / "pi.xml"
+    src.write_bytes(data[:end] + b'\n<?xml-stylesheet type="text/xsl" href="a.xsl"?>\n'
+                    b"<!-- note -->" + data[end:])
+    out = tmp_path / "pi-signed.xml"
+    assert stigscap("sign", src, "--key", pki["ec"].key_pem, "--cert", pki["ec"].cert_pem,
+                    "-o", out).rc == 0
+    assert xmlsec_verify(out, pki["ec"].cert_pem).really_ok
+    assert stigscap("verify", out, "--trusted-cert", pki["ec"].cert_pem).rc == 0
+    tampered = tmp_path / "pi-tampered.xml"
+    tampered.write_bytes(out.read_bytes().replace(b"a.xsl", b"evil.xsl"))
+    assert not xmlsec_verify(tampered, pki["ec"].cert_pem).ok
+    assert stigscap("verify", tampered, "--trusted-cert", pki["ec"].cert_pem).rc == 1
