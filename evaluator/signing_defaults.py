@@ -144,22 +144,40 @@ def fill_default_attributes(root: etree._Element) -> int:
                 return maps.elements.get(tag, item)   # substitution group member
         return maps.elements.get(tag)                  # wildcard or unknown: global decl
 
+    memo: dict[tuple[int, str], object] = {}
+
+    def child_decl_cached(xsd_type, tag):
+        k = (id(xsd_type), tag)
+        if k not in memo:
+            memo[k] = child_decl(xsd_type, tag)
+        return memo[k]
+
+    defaults_memo: dict[int, list[tuple[str, str]]] = {}
+
+    def defaults_of(xsd_type):
+        k = id(xsd_type)
+        if k not in defaults_memo:
+            found = []
+            attrs = getattr(xsd_type, "attributes", None)
+            if attrs is not None:
+                for name, attr in attrs.items():
+                    value = attr.fixed if attr.fixed is not None else attr.default
+                    if name and value is not None:
+                        found.append((name, value))
+            defaults_memo[k] = found
+        return defaults_memo[k]
+
     stack = [(root, maps.elements.get(root.tag))]
     while stack:
         el, decl = stack.pop()
         xsd_type = type_of(el, decl)
-        attrs = getattr(xsd_type, "attributes", None)
-        if attrs is not None:
-            for name, attr in attrs.items():
-                if not name or name in el.attrib:
-                    continue
-                value = attr.fixed if attr.fixed is not None else attr.default
-                if value is None:
-                    continue
-                el.set(name, value)
-                added += 1
+        if xsd_type is not None:
+            for name, value in defaults_of(xsd_type):
+                if name not in el.attrib:
+                    el.set(name, value)
+                    added += 1
         for child in el:
             if isinstance(child.tag, str):
-                stack.append((child, child_decl(xsd_type, child.tag) if xsd_type is not None
-                               else maps.elements.get(child.tag)))
+                stack.append((child, child_decl_cached(xsd_type, child.tag)
+                               if xsd_type is not None else maps.elements.get(child.tag)))
     return added
