@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "stigscap.evaluator.commands_collect",
     "stigscap.evaluator.commands_eval",
     "stigscap.evaluator.commands_run",
+    "stigscap.evaluator.commands_sign",
 ]
 
 
