@@ -20,6 +20,7 @@ EXIT_OK, EXIT_ERROR, EXIT_FINDINGS = 0, 1, 2
 COMMAND_MODULES = [
     "stigscap.generator.commands",
     "stigscap.schemas.commands",
+    "stigscap.evaluator.commands_export",
 ]
 
 
