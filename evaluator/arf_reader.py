@@ -109,6 +109,7 @@ class StigRule:
     legacy_ids: list[str] = field(default_factory=list)
     oval_refs: list[str] = field(default_factory=list)
     exported_values: list[str] = field(default_factory=list)   # Value ids (unmangled)
+    automated_check: str = ""          # what stigscap's automated check tests (generator text)
 
     @property
     def rule_id_short(self) -> str:
@@ -183,20 +184,52 @@ _DESC_TAGS = {
 _DESC_RE = re.compile(r"<(\w+)>(.*?)</\1>", re.S)
 
 
+_AUTOMATED = re.compile(r"\n\s*Automated check \(stigscap\):\s*", re.S)
+OCIL2 = ("http://scap.nist.gov/schema/ocil/2", "http://scap.nist.gov/schema/ocil/2.0")
+_OCIL_QUESTION_TAIL = re.compile(r"\n\s*Is it the case that[^\n]*\?\s*$")
+
+
 def _split_description(text: str) -> dict[str, str]:
     """DISA's pseudo-XML rule description (`<VulnDiscussion>…</VulnDiscussion>…`) → fields;
-    a plain description is the discussion."""
+    a plain description is the discussion. stigscap's generator appends "Automated check
+    (stigscap): …" to the discussion; that part is kept apart (`automated_check`)."""
+    out0: dict[str, str] = {}
+    parts = _AUTOMATED.split(text, maxsplit=1)
+    if len(parts) == 2:
+        text, out0["automated_check"] = parts[0], " ".join(parts[1].split())
     if "<VulnDiscussion>" not in text:
-        return {"discussion": text.strip()}
-    out: dict[str, str] = {}
+        return {"discussion": text.strip(), **out0}
+    out: dict[str, str] = dict(out0)
     for tag, body in _DESC_RE.findall(text):
         if tag in _DESC_TAGS:
             out[_DESC_TAGS[tag]] = body.strip()
     return out
 
 
-def benchmark_from_element(root: etree._Element, filename: str = "") -> Benchmark:
-    """An XCCDF 1.1 or 1.2 `Benchmark` element → `Benchmark` (pure)."""
+def ocil_questions(el: etree._Element) -> dict[str, str]:
+    """OCIL questionnaire id → its question text (the manual check text stigscap's generator
+    puts in the OCIL component), over every OCIL document under `el`."""
+    out: dict[str, str] = {}
+    for ns_ in OCIL2:
+        for doc in el.iter(f"{{{ns_}}}ocil"):
+            q = lambda n, _ns=ns_: f"{{{_ns}}}{n}"  # noqa: E731
+            questions = {x.get("id"): _text(x.find(q("question_text")))
+                         for x in doc.iter() if x.find(q("question_text")) is not None}
+            actions = {a.get("id"): a.get("question_ref") for a in doc.iter()
+                       if isinstance(a.tag, str) and a.get("question_ref")}
+            for qn in doc.iter(q("questionnaire")):
+                texts = [questions.get(actions.get(_text(ref)), "")
+                         for ref in qn.iter(q("test_action_ref"))]
+                text = "\n\n".join(_OCIL_QUESTION_TAIL.sub("", t).strip() for t in texts if t)
+                if text:
+                    out[qn.get("id", "")] = text
+    return out
+
+
+def benchmark_from_element(root: etree._Element, filename: str = "",
+                           ocil: dict[str, str] | None = None) -> Benchmark:
+    """An XCCDF 1.1 or 1.2 `Benchmark` element → `Benchmark` (pure); `ocil` maps OCIL
+    questionnaire ids to manual check text for rules whose check text lives there."""
     xns = etree.QName(root).namespace
     if etree.QName(root).localname != "Benchmark" or xns not in (ns.XCCDF12, ns.XCCDF11):
         raise StigscapError(f"not an XCCDF Benchmark (root element {root.tag})", file=filename)
@@ -215,8 +248,10 @@ def benchmark_from_element(root: etree._Element, filename: str = "") -> Benchmar
         xccdf_version="1.2" if xns == ns.XCCDF12 else "1.1",
     )
     ref = root.find(q("reference"))
-    if ref is not None and ref.get("href") is None and _text(ref):
-        bench.source = _text(ref)
+    if ref is not None:
+        src = ref.find(f"{{{ns.DC}}}source")
+        if src is not None and _text(src):
+            bench.source = _text(src)
     for val in root.iter(q("Value")):
         vid = unmangle(val.get("id", ""))
         default = None
@@ -228,11 +263,12 @@ def benchmark_from_element(root: etree._Element, filename: str = "") -> Benchmar
         bench.values[vid] = default or ""
         bench.value_titles[vid] = _text(val.find(q("title")))
     for rule_el in root.iter(q("Rule")):
-        bench.rules.append(_rule_from_element(rule_el, q, xns))
+        bench.rules.append(_rule_from_element(rule_el, q, xns, ocil or {}))
     return bench
 
 
-def _rule_from_element(rule_el: etree._Element, q, xns: str) -> StigRule:
+def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str]
+                       ) -> StigRule:
     group = rule_el.getparent()
     is_group = group is not None and etree.QName(group).localname == "Group"
     desc_fields = _split_description(_text(rule_el.find(q("description"))))
@@ -273,7 +309,10 @@ def _rule_from_element(rule_el: etree._Element, q, xns: str) -> StigRule:
         if content is not None and _text(content) and not rule.check_content:
             rule.check_content = _text(content)
         for ccr in check.findall(q("check-content-ref")):
-            if check.get("system") == ns.OVAL_CHECK_SYSTEM:
+            if check.get("system") in OCIL2:
+                if not rule.check_content and ocil.get(ccr.get("name", "")):
+                    rule.check_content = ocil[ccr.get("name", "")]
+            elif check.get("system") == ns.OVAL_CHECK_SYSTEM:
                 if ccr.get("name"):
                     rule.oval_refs.append(ccr.get("name"))
             else:
@@ -283,9 +322,6 @@ def _rule_from_element(rule_el: etree._Element, q, xns: str) -> StigRule:
             vid = unmangle(exp.get("value-id", ""))
             if vid and vid not in rule.exported_values:
                 rule.exported_values.append(vid)
-    if not rule.check_content:
-        # a generated rule may keep the manual check text in the rule description only
-        rule.check_content = desc_fields.get("check_content", "")
     return rule
 
 
@@ -298,8 +334,11 @@ def read_stig(path: str | Path) -> Benchmark:
         found = _benchmarks_in(root)
         if not found:
             raise StigscapError("no XCCDF Benchmark in this data stream", file=str(p))
+        ocil = ocil_questions(root)
         root = found[0]
-    bench = benchmark_from_element(root, filename=p.name)
+    else:
+        ocil = {}
+    bench = benchmark_from_element(root, filename=p.name, ocil=ocil)
     if not bench.rules:
         raise StigscapError("the STIG has no rules", file=str(p))
     return bench
@@ -439,8 +478,10 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
                     continue
                 records: list[dict[str, str]] = []
                 simple: dict[str, str] = {}
-                for child in item:
-                    if not isinstance(child.tag, str):
+                children = [c for c in item if isinstance(c.tag, str)]
+                values = [c for c in children if _local(c) == "value"]
+                for child in values or children:
+                    if _local(child) in ("select", "parameters"):   # echoes of the object
                         continue
                     fields = child.findall(f"{{{SC}}}field")
                     if fields:
@@ -553,7 +594,10 @@ def arf_from_tree(tree: etree._ElementTree | etree._Element, source: str = "<arf
         if comp is not None and _local(comp) == "component":
             cid = comp.get("id", "")
             fname = re.sub(r"^scap_[^_]+_comp_", "", cid)
-        bench = benchmark_from_element(chosen, filename=fname)
+        ocil: dict[str, str] = {}
+        for req in root.iterfind(f"{{{A}}}report-requests/{{{A}}}report-request"):
+            ocil.update(ocil_questions(req))
+        bench = benchmark_from_element(chosen, filename=fname, ocil=ocil)
     return ArfReport(source=source, benchmark=bench, test_results=test_results, oval=ovals)
 
 

@@ -174,6 +174,14 @@ def _fmt_record(rec: dict[str, str]) -> str:
     return "; ".join(f"{k}={v}" for k, v in rec.items())
 
 
+def record_mark(record: dict[str, str], instances: list[str]) -> str:
+    """`[FAIL]` for a collected record named by a failing rule-result instance, `[ok]` for the
+    others when the rule-result lists instances, else nothing (OVAL judges whole items)."""
+    if not instances:
+        return ""
+    return "[FAIL]" if set(record.values()) & set(instances) else "[ok]"
+
+
 def finding_details(rr: RuleResult, tr: TestResult, arf: ArfReport, bench: Benchmark | None,
                     evidence: list[OvalTestEvidence], evaluated_as: str) -> str:
     """Human evidence for FINDING_DETAILS: result, each connector/item with its values, what
@@ -187,6 +195,8 @@ def finding_details(rr: RuleResult, tr: TestResult, arf: ArfReport, bench: Bench
     if evaluated_as:
         lines.append(f"Evaluated with rule {evaluated_as} of the stigscap benchmark.")
     rule = bench.rule(rr.rule_id) if bench else None
+    if rule is not None and rule.automated_check:
+        lines.append(f"How stigscap checks: {rule.automated_check}")
     for vid in (rule.exported_values if rule else []):
         value = tr.set_values.get(vid, bench.values.get(vid, "") if bench else "")
         lines.append(f"Expected: {vid} = {value}")
@@ -206,9 +216,9 @@ def finding_details(rr: RuleResult, tr: TestResult, arf: ArfReport, bench: Bench
         if not ev.items:
             lines.append("- no items collected")
         for item in ev.items:
-            recs = item.records or [{}]
-            for rec in recs:
-                lines.append(f"- [{item.result}] {_fmt_record(rec) or item.item_id}")
+            for rec in item.records or [{}]:
+                mark = record_mark(rec, rr.instances)
+                lines.append(f"- {mark + ' ' if mark else ''}{_fmt_record(rec) or item.item_id}")
     return "\n".join(lines).strip()
 
 

@@ -15,6 +15,7 @@ import jinja2
 from stigscap.evaluator.arf_reader import CKL_STATUSES, read_arf, read_stig
 from stigscap.evaluator.checklist import (
     Checklist, ChecklistOptions, ChecklistRule, _version, build_checklists, now_iso,
+    record_mark,
 )
 
 STATUS_LABEL = {"NotAFinding": "Not a Finding", "Open": "Open",
@@ -102,10 +103,13 @@ def report_model(checklists: list[Checklist]) -> dict:
                 f = Failing(host=c.target.host_name, row=r, fixes=fix_commands(r))
                 if r.rule_result is not None:
                     f.messages = [m for _s, m in r.rule_result.messages]
+                instances = r.rule_result.instances if r.rule_result is not None else []
                 for ev in r.evidence:
                     for item in ev.items:
-                        if item.result in ("false", "error", "unknown"):
-                            for rec in item.records or [{"item": item.item_id}]:
+                        if item.result not in ("false", "error", "unknown"):
+                            continue
+                        for rec in item.records or [{"item": item.item_id}]:
+                            if record_mark(rec, instances) in ("", "[FAIL]"):
                                 f.items.append(rec)
                 failing.append(f)
     sev_order = {"high": 0, "medium": 1, "low": 2}

@@ -141,22 +141,27 @@ def _oval_report(host: Host, rules=RULES) -> str:
                     f'<criteria operator="AND" result="{dres}"><criterion test_ref="{tid}" '
                     f'version="1" result="{dres}"/></criteria></definition>')
         tested = []
-        if r.rule == "SV-84553r1_rule":
-            for name, ident, mech in host.connectors:
-                ok = "true" if mech == "Tls" else "false"
-                tested.append(f'<tested_item item_id="{item_id}" result="{ok}"/>')
-                items.append(
-                    f'<win-sc:cmdlet_item id="{item_id}" status="exists">'
-                    f"<win-sc:module_name>Microsoft.Exchange.Management.PowerShell.SnapIn"
-                    f"</win-sc:module_name><win-sc:verb>Get</win-sc:verb>"
-                    f"<win-sc:noun>ReceiveConnector</win-sc:noun>"
-                    f'<win-sc:value datatype="record">'
-                    f'<oval-sc:field name="name" datatype="string">{escape(name)}</oval-sc:field>'
-                    f'<oval-sc:field name="identity" datatype="string">{escape(ident)}'
-                    f"</oval-sc:field>"
-                    f'<oval-sc:field name="authmechanism" datatype="string">{escape(mech)}'
-                    f"</oval-sc:field></win-sc:value></win-sc:cmdlet_item>")
-                item_id += 1
+        if r.rule == "SV-84553r1_rule" and host.connectors:
+            # one cmdlet_item per cmdlet_object, one record value per pipeline object
+            tested.append(f'<tested_item item_id="{item_id}" result="{dres}"/>')
+            values = "".join(
+                f'<win-sc:value datatype="record">'
+                f'<oval-sc:field name="name" datatype="string">{escape(name)}</oval-sc:field>'
+                f'<oval-sc:field name="identity" datatype="string">{escape(ident)}'
+                f"</oval-sc:field>"
+                f'<oval-sc:field name="authmechanism" datatype="string">{escape(mech)}'
+                f"</oval-sc:field></win-sc:value>" for name, ident, mech in host.connectors)
+            items.append(
+                f'<win-sc:cmdlet_item id="{item_id}" status="exists">'
+                f"<win-sc:module_name>Microsoft.Exchange.Management.PowerShell.SnapIn"
+                f"</win-sc:module_name><win-sc:verb>Get</win-sc:verb>"
+                f"<win-sc:noun>ReceiveConnector</win-sc:noun>"
+                f'<win-sc:select datatype="record">'
+                f'<oval-sc:field name="name" datatype="string">Name</oval-sc:field>'
+                f'<oval-sc:field name="identity" datatype="string">Identity</oval-sc:field>'
+                f'<oval-sc:field name="authmechanism" datatype="string">AuthMechanism'
+                f"</oval-sc:field></win-sc:select>{values}</win-sc:cmdlet_item>")
+            item_id += 1
         tests.append(f'<test test_id="{tid}" version="1" check="all" result="{dres}">'
                      + "".join(tested) + "</test>")
     return (

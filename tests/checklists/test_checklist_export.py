@@ -99,7 +99,8 @@ def test_seed_rule_fields_and_finding_details(arf_one, kit):
     # each failing connector with its AuthMechanism, what was expected, tool and time
     assert "EDGE01\\Default internal receive connector EDGE01" in details
     assert "authmechanism=None" in details and "authmechanism=Tls, ExchangeServer" in details
-    assert "[true] name=Secure EDGE01" in details
+    assert "[ok] name=Secure EDGE01" in details
+    assert "[FAIL] name=Default EDGE01; identity=EDGE01\\Default EDGE01" in details
     assert "receive_connector_authmechanism = ^Tls$" in details
     assert "cpe:/a:stigscap:stigscap:0.1.0" in details and "2026-11-28T03:00:00Z" in details
 
