@@ -237,7 +237,9 @@ def _evidence(rr: RuleResult, arf: ArfReport) -> list[OvalTestEvidence]:
 
 def _asset_key(tr: TestResult) -> str:
     a = tr.asset
-    return (a.hostname or a.fqdn or (a.ips[0] if a.ips else "") or a.id).lower()
+    # the FQDN tells apart same-named hosts of different domains; the same host scanned twice
+    # (several ARFs) lands in one checklist
+    return (a.fqdn or a.hostname or (a.ips[0] if a.ips else "") or a.id).lower()
 
 
 def build_checklists(arfs: list[ArfReport], *, stig: Benchmark | None = None,

@@ -82,13 +82,18 @@ def _bar(counts: dict[str, int], width: float) -> list[dict]:
 def report_model(checklists: list[Checklist]) -> dict:
     hosts, failing = [], []
     rules: dict[str, dict] = {}
+    labels: set[str] = set()
     for c in checklists:
+        label = c.target.host_name
+        if label in labels:                      # same short name, another domain
+            label = c.target.fqdn or f"{label} ({c.target.ip})"
+        labels.add(label)
         rows = [r for s in c.stigs for r in s.rules]
         counts = _counts(r.status for r in rows)
         decided = counts["NotAFinding"] + counts["Open"]
         tr = next((s.test_result for s in c.stigs if s.test_result), None)
         hosts.append({
-            "name": c.target.host_name, "ip": c.target.ip, "fqdn": c.target.fqdn,
+            "name": label, "ip": c.target.ip, "fqdn": c.target.fqdn,
             "stigs": ", ".join(f"{s.info.stig_id} {s.info.revision}".strip() for s in c.stigs),
             "profile": tr.profile if tr else "", "time": tr.end_time if tr else "",
             "counts": counts, "total": len(rows),
@@ -97,10 +102,10 @@ def report_model(checklists: list[Checklist]) -> dict:
         for r in rows:
             key = r.rule.rule_id
             entry = rules.setdefault(key, {"rule": r.rule, "by_host": {}, "counts": _counts([])})
-            entry["by_host"][c.target.host_name] = r.status
+            entry["by_host"][label] = r.status
             entry["counts"][r.status] += 1
             if r.status == "Open":
-                f = Failing(host=c.target.host_name, row=r, fixes=fix_commands(r))
+                f = Failing(host=label, row=r, fixes=fix_commands(r))
                 if r.rule_result is not None:
                     f.messages = [m for _s, m in r.rule_result.messages]
                 instances = r.rule_result.instances if r.rule_result is not None else []
