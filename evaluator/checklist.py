@@ -155,15 +155,28 @@ def stig_info(bench: Benchmark, classification: str = "UNCLASSIFIED") -> StigInf
         source=bench.source or "STIG.DOD.MIL", display_name=display)
 
 
+def iso_utc(text: str) -> str:
+    """ISO-8601 → `YYYY-MM-DDTHH:MM:SS.000Z` (STIG Viewer 3's form); a time without zone is
+    taken as UTC. A bad value is a one-line error."""
+    try:
+        t = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise StigscapError(f"not an ISO-8601 time: '{text}'") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    t = t.astimezone(dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
 def now_iso(timestamp: str | None = None) -> str:
     if timestamp:
-        return timestamp
+        return iso_utc(timestamp)
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     if sde and sde.isdigit():
         t = dt.datetime.fromtimestamp(int(sde), dt.timezone.utc)
     else:
         t = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    return t.isoformat().replace("+00:00", "Z")
+    return iso_utc(t.isoformat())
 
 
 # ---------------------------------------------------------------------------------------------

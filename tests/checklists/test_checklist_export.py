@@ -269,3 +269,27 @@ def test_several_arfs_and_a_bad_one_write_nothing(arf_one, arf_two, tmp_path):
                                     "-o", str(out)])
     assert res.exit_code == 1 and "bad.xml" in res.output
     assert not out.exists()
+
+
+def test_python_api_takes_a_parsed_arf_and_a_timestamp(arf_one):
+    from stigscap.evaluator.checklist import ChecklistOptions
+    tree = etree.parse(str(arf_one))
+    doc = json.loads(cklb_from_arf(tree, options=ChecklistOptions(
+        timestamp="2026-12-01T10:00:00+01:00")))
+    assert {r["createdAt"] for r in doc["stigs"][0]["rules"]} == {"2026-12-01T09:00:00.000Z"}
+    default = json.loads(cklb_from_arf(tree))
+    assert default["stigs"][0]["rules"][0]["updatedAt"] == "2026-11-28T03:00:00.000Z"
+    assert ckl_statuses(ckl_from_arf(tree.getroot())) == ckl_statuses(ckl_from_arf(arf_one))
+
+
+def test_fleet_arf_through_single_checklist_api_is_an_error(arf_fleet):
+    from stigscap.schemas.errors import StigscapError
+    with pytest.raises(StigscapError, match="2 assets"):
+        ckl_from_arf(arf_fleet)
+
+
+def test_bad_timestamp_is_a_one_line_error(arf_one, tmp_path):
+    out = tmp_path / "x.cklb"
+    res = CliRunner().invoke(main, ["export", "cklb", str(arf_one), "-o", str(out),
+                                    "--timestamp", "yesterday"])
+    assert res.exit_code == 1 and "ISO-8601" in res.output and not out.exists()
