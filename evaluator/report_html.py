@@ -7,6 +7,7 @@ their values and the fix command. Layout in templates/report.html.j2.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ STATUS_CLASS = {"NotAFinding": "naf", "Open": "open", "Not_Applicable": "na",
                 "Not_Reviewed": "nr"}
 STATUS_COLOR = {"NotAFinding": "#2e7d32", "Open": "#c62828", "Not_Applicable": "#757575",
                 "Not_Reviewed": "#ef8f00"}
+MATRIX_MAX_HOSTS = 25          # above this, the rule table shows counts only
 CAT = {"high": "CAT I", "medium": "CAT II", "low": "CAT III"}
 _CMDLET_LINE = re.compile(r"^\s*([A-Z][a-z]+-[A-Za-z]+\b.*)$")
 _PLACEHOLDER = re.compile(r"<\s*'?IdentityName'?\s*>")
@@ -126,7 +128,15 @@ def report_model(checklists: list[Checklist]) -> dict:
     return {"hosts": hosts, "rules": rule_list, "failing": failing, "totals": totals,
             "total": sum(totals.values()),
             "score": round(100 * totals["NotAFinding"] / decided) if decided else None,
-            "overall_bar": _bar(totals, 600), "host_names": [h["name"] for h in hosts]}
+            "overall_bar": _bar(totals, 600), "host_names": [h["name"] for h in hosts],
+            "matrix": len(hosts) <= MATRIX_MAX_HOSTS}
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
 def html_report(arfs, *, stig=None, title: str | None = None, timestamp: str | None = None,
@@ -138,10 +148,7 @@ def html_report(arfs, *, stig=None, title: str | None = None, timestamp: str | N
     model = report_model(checklists)
     stig_titles = sorted({s.info.title + (f" ({s.info.revision})" if s.info.revision else "")
                           for c in checklists for s in c.stigs})
-    env = jinja2.Environment(loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("report.html.j2").render(
+    return _env().get_template("report.html.j2").render(
         m=model, title=title or ("STIG compliance report: " + ", ".join(model["host_names"])),
         stig_titles=stig_titles, generated=now_iso(timestamp), tool_version=_version(),
         labels=STATUS_LABEL, classes=STATUS_CLASS, colors=STATUS_COLOR, cat=CAT,

@@ -80,6 +80,7 @@ def test_report_in_chromium_shows_the_arf_numbers(report, arf_fleet, tmp_path):
     assert check.get("data-cells") == str(len(want))
     assert json.loads(check.get("data-counts")) == dict(counts)
     assert check.get("data-findings") == str(counts["Open"])
+    assert check.get("data-matrix-cells") == str(len(want))
     # the summary numbers and the per-host table equal the ARF
     shown = {b.get("data-status"): int(b.text_content()) for b in dom.find_class("count")}
     assert shown == {s: counts.get(s, 0) for s in shown} and len(shown) == 4
@@ -117,3 +118,27 @@ def test_report_screenshot_renders(report, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000
+
+
+def test_large_fleet_report_shows_counts_per_rule(kit, tmp_path):
+    hosts = [kit.Host(f"EDGE{i:02d}", f"192.0.2.{100 + i}", f"00:15:5D:00:01:{i:02X}",
+                      {"SV-84553r1_rule": "fail" if i % 3 == 0 else "pass",
+                       "SV-84405r1_rule": "notapplicable" if i % 2 else "pass"},
+                      [(f"Default EDGE{i:02d}", f"EDGE{i:02d}\\Default EDGE{i:02d}",
+                        "None" if i % 3 == 0 else "Tls")]) for i in range(30)]
+    arf = tmp_path / "fleet30.xml"
+    arf.write_bytes(kit.make_arf(hosts))
+    out = tmp_path / "fleet30.html"
+    assert CliRunner().invoke(main, ["report", str(arf), "-o", str(out)]).exit_code == 0
+    proc = chromium(tmp_path, out, "--dump-dom")
+    assert proc.returncode == 0 and console_errors(proc.stderr) == []
+    dom = html.fromstring(proc.stdout)
+    check = dom.get_element_by_id("dom-check")
+    want = Counter(arf_statuses(arf).values())
+    assert check.get("data-cells") == "90" and check.get("data-matrix-cells") == "0"
+    assert json.loads(check.get("data-counts")) == dict(want)
+    seed = dom.xpath("//section[@id='rules']//tr[@data-rule='SV-84553r1_rule']")[0]
+    assert {td.get("data-status"): int(td.text_content())
+            for td in seed.xpath("td[@data-status]")} == {
+        "NotAFinding": 20, "Open": 10, "Not_Applicable": 0, "Not_Reviewed": 0}
+    assert len(dom.xpath("//div[@class='finding']")) == 10
