@@ -20,7 +20,6 @@ from stigscap.evaluator.arf_reader import arf_from_tree, read_stig
 from stigscap.evaluator.checklist import build_checklists
 from stigscap.evaluator.ckl import render_ckl
 from stigscap.evaluator.cklb import render_cklb
-from stigscap.evaluator.report_html import report_model  # noqa: F401  (warm import)
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.xmlio import parse_xml_file
 

@@ -322,8 +322,12 @@ def _row(rule: StigRule, rr: RuleResult | None, our_rule: StigRule | None, arf: 
          tr: TestResult, ours: Benchmark | None, info: StigInfo) -> ChecklistRule:
     row = ChecklistRule(rule=rule, uuid=rule_uuid(info.uuid, rule.rule_id))
     if rr is None:
-        row.comments = ("Not evaluated by stigscap: no automated check for this rule; "
-                        "review it manually with the check text.")
+        if our_rule is not None and our_rule.automated:
+            row.comments = ("Not evaluated: the ARF holds no result for this rule (not "
+                            "selected in the profile?); review it manually with the check text.")
+        else:
+            row.comments = ("Not evaluated by stigscap: no automated check for this rule; "
+                            "review it manually with the check text.")
         return row
     row.xccdf_result = rr.result
     row.status = ckl_status(rr.result)

@@ -86,7 +86,8 @@ def test_report_in_chromium_shows_the_arf_numbers(report, arf_fleet, tmp_path):
     assert shown == {s: counts.get(s, 0) for s in shown} and len(shown) == 4
     for host in ("EDGE01", "EDGE02"):
         row = dom.xpath(f"//section[@id='hosts']//tr[@data-host='{host}']")[0]
-        per = {td.get("data-status"): int(td.text_content()) for td in row.xpath("td[@data-status]")}
+        per = {td.get("data-status"): int(td.text_content())
+               for td in row.xpath("td[@data-status]")}
         assert per == {s: sum(1 for (h, _r), v in want.items() if h == host and v == s)
                        for s in per}
     # per-rule cells carry each host's status
