@@ -7,6 +7,8 @@ import re
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from lxml import etree
 
@@ -293,3 +295,20 @@ def test_bad_timestamp_is_a_one_line_error(arf_one, tmp_path):
     res = CliRunner().invoke(main, ["export", "cklb", str(arf_one), "-o", str(out),
                                     "--timestamp", "yesterday"])
     assert res.exit_code == 1 and "ISO-8601" in res.output and not out.exists()
+
+
+_XML_CHARS = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(_XML_CHARS, min_size=1, max_size=40).filter(lambda s: s.strip() == s))
+def test_any_connector_name_survives_ckl_and_cklb(kit, name):
+    host = kit.Host("EDGE09", "192.0.2.9", "00:15:5D:00:00:09", {"SV-84553r1_rule": "fail"},
+                    [(name, f"EDGE09\\{name}", "None")])
+    arf = kit.make_arf([host])
+    root = etree.fromstring(ckl_from_arf(arf))
+    details = [v.findtext("FINDING_DETAILS") for v in root.iter("VULN")]
+    assert any(f"name={name}; identity=EDGE09\\{name}; authmechanism=None" in d for d in details)
+    doc = json.loads(cklb_from_arf(arf))
+    assert any(f"EDGE09\\{name}" in r["finding_details"] for r in doc["stigs"][0]["rules"])

@@ -143,3 +143,12 @@ def test_large_fleet_report_shows_counts_per_rule(kit, tmp_path):
             for td in seed.xpath("td[@data-status]")} == {
         "NotAFinding": 20, "Open": 10, "Not_Applicable": 0, "Not_Reviewed": 0}
     assert len(dom.xpath("//div[@class='finding']")) == 10
+
+
+def test_report_bad_input_is_one_line_error_without_output(kit, tmp_path):
+    bad = tmp_path / "not-arf.xml"
+    bad.write_text(kit.benchmark_xml())
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(main, ["report", str(bad), "-o", str(out)])
+    assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1
+    assert "not an ARF" in res.output and not out.exists()
