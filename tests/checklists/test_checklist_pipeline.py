@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import click
 import pytest
 from click.testing import CliRunner
 from lxml import etree
@@ -19,7 +20,7 @@ X12 = "http://checklists.nist.gov/xccdf/1.2"
 
 @pytest.fixture(scope="module")
 def real_arf(tmp_path_factory):
-    if not {"generate", "collect", "eval"} <= set(main.commands):
+    if not {"generate", "collect", "eval"} <= set(main.list_commands(click.Context(main))):
         pytest.skip("stigscap collect/eval not available yet (branch xccdf)")
     d = tmp_path_factory.mktemp("pipeline")
     r = CliRunner()
