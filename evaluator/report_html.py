@@ -99,6 +99,7 @@ def report_model(checklists: list[Checklist]) -> dict:
             "stigs": ", ".join(f"{s.info.stig_id} {s.info.revision}".strip() for s in c.stigs),
             "profile": tr.profile if tr else "", "time": tr.end_time if tr else "",
             "counts": counts, "total": len(rows),
+            "errors": sum(1 for r in rows if r.xccdf_result in ("error", "unknown")),
             "score": round(100 * counts["NotAFinding"] / decided) if decided else None,
             "bar": _bar(counts, 440)})
         for r in rows:
