@@ -93,3 +93,20 @@ def test_real_arf_with_the_disa_stig_is_complete(real_arf, tmp_path):
     assert len(got) == 63
     assert {k: got[k] for k in want if k in got} == {k: v for k, v in want.items() if k in got}
     assert got["SV-84553r1_rule"] == "Open"
+
+
+def test_real_arf_report_counts(real_arf, tmp_path):
+    from lxml import html
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(main, ["report", str(real_arf), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    results = [rr.findtext(f"{{{X12}}}result")
+               for rr in etree.parse(str(real_arf)).getroot().iter(f"{{{X12}}}rule-result")]
+    doc = html.fromstring(out.read_text())
+    row = doc.xpath("//section[@id='hosts']//tbody/tr")[0]
+    assert int(row.find_class("errors")[0].text_content()) == sum(
+        r in ("error", "unknown") for r in results)
+    shown = {td.get("data-status"): int(td.text_content()) for td in row.xpath("td[@data-status]")}
+    assert shown["Open"] == results.count("fail")
+    assert shown["NotAFinding"] == results.count("pass") + results.count("fixed")
+    assert len(doc.xpath("//div[@class='finding']")) == results.count("fail")
