@@ -110,3 +110,19 @@ def test_real_arf_report_counts(real_arf, tmp_path):
     assert shown["Open"] == results.count("fail")
     assert shown["NotAFinding"] == results.count("pass") + results.count("fixed")
     assert len(doc.xpath("//div[@class='finding']")) == results.count("fail")
+
+
+def test_stig_manager_reads_the_real_checklists(real_arf, kit, tmp_path):
+    kit.node_tools()
+    results = {rr.get("idref").split("_rule_", 1)[1]: rr.findtext(f"{{{X12}}}result")
+               for rr in etree.parse(str(real_arf)).getroot().iter(f"{{{X12}}}rule-result")}
+    smc = {"pass": "pass", "fixed": "pass", "fail": "fail", "notapplicable": "notapplicable"}
+    for fmt in ("ckl", "cklb"):
+        out = tmp_path / f"real.{fmt}"
+        assert CliRunner().invoke(main, ["export", fmt, str(real_arf), "-o",
+                                         str(out)]).exit_code == 0
+        proc = kit.run_node("smc-parse.mjs", str(out))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        [cl] = json.loads(proc.stdout)["checklists"]
+        assert {r["ruleId"]: r["result"] for r in cl["reviews"]} == {
+            k: smc.get(v, "notchecked") for k, v in results.items()}
