@@ -397,9 +397,13 @@ def merge_previous(new: Checklist, old: Checklist, old_source: str = "the previo
                 continue
             same_text = _norm(prev.rule.check_content) == _norm(row.rule.check_content)
             if same_text or not prev.rule.check_content.strip():
+                note = ""
+                if row.xccdf_result in ("error", "unknown"):
+                    note = (f"\n\nstigscap: the automated check ended in {row.xccdf_result} "
+                            f"this run; the manual review from {name} is kept.")
                 row.status = prev.status
                 row.finding_details = prev.finding_details
-                row.comments = prev.comments
+                row.comments = prev.comments + note
                 row.severity_override = prev.severity_override
                 row.severity_justification = prev.severity_justification
                 continue
