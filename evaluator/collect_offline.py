@@ -26,7 +26,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from lxml import etree
 from psrpcore.types import PSCryptoProvider, deserialize
@@ -589,6 +589,75 @@ def collect_offline(objects: CmdletObjects, exports: ExportMap) -> list[Collecte
     return [results[q.object_id] for q, _ in objects.all()]
 
 
+class RecordCollector:
+    """Pipeline objects of one cmdlet → one CollectedObject (shared by offline and live paths).
+
+    ``add()`` raises `ExportError` when an object is of the wrong .NET type; ``result()``
+    applies the rules every path follows: no objects → ``does not exist``; none of the
+    selected properties anywhere → ``error``; a property missing from some objects → the
+    field is absent from those records and a message says how many.
+    """
+
+    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True):
+        self.query = query
+        self.source = source
+        self.offline = offline
+        self.records: list[list] = []
+        self.missing: dict[str, int] = {}
+        self.messages = _Messages()
+        self.count = 0
+
+    def add(self, value: Any, type_names: Sequence[str] = ()) -> None:
+        problem = _type_problem(type_names, self.query)
+        if problem:
+            raise ExportError(problem)
+        fields, messages, lacks = record_from_object(value, self.query.select)
+        self.count += 1
+        self.records.append(fields)
+        for m in messages:
+            self.messages.add(m)
+        for name in lacks:
+            self.missing[name] = self.missing.get(name, 0) + 1
+
+    def result(self, extra_messages: Sequence[str] = ()) -> CollectedObject:
+        q = self.query
+        head = [f"read {self.count} object(s) from {self.source}"]
+        if q.parameters and self.offline:
+            params = " ".join(f"-{n} {v}" for n, v in q.parameters)
+            head.append(f"the export is taken as the output of {cmdlet_name(q)} {params}; "
+                        "parameters of an offline export cannot be checked")
+        if self.count == 0:
+            return CollectedObject(q, flag="does not exist", status="does not exist",
+                                   messages=head + list(extra_messages) +
+                                   [f"{self.source} holds no objects: {cmdlet_name(q)} "
+                                    "returned nothing"])
+        if q.select and all(self.missing.get(s, 0) == self.count for s in q.select):
+            return _error(q, f"{self.source}: none of the selected properties "
+                             f"({', '.join(q.select)}) is in the output: wrong export file?")
+        notes = head + list(extra_messages) + self.messages.render(self.count)
+        for name, n in self.missing.items():
+            notes.append(f"property {name} is missing from {n} of {self.count} "
+                         f"object(s); the field is absent from those records")
+        return CollectedObject(q, flag="complete", status="exists", messages=notes,
+                               records=self.records)
+
+
+def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,
+                          source: str) -> CollectedObject:
+    """Live-path helper: deserialized pipeline output (psrpcore or pypsrp objects) → object.
+
+    Never raises for data: a wrong object type becomes an ``error`` flag with the message.
+    """
+    from .normalize import _type_names
+    acc = RecordCollector(query, source, offline=False)
+    try:
+        for value in values:
+            acc.add(value, _type_names(value))
+    except ExportError as exc:
+        return _error(query, f"{source}: {exc}")
+    return acc.result()
+
+
 def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
     wanted: set[str] | None = set()
     for q in queries:
@@ -596,56 +665,19 @@ def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObjec
             wanted = None
             break
         wanted.update(s.lower() for s in q.select)
-    records: list[list] = [[] for _ in queries]
-    missing: list[dict[str, int]] = [{} for _ in queries]
-    msgs = [_Messages() for _ in queries]
-    count = 0
+    collectors = [RecordCollector(q, path.name) for q in queries]
     try:
         content = read_export(path, wanted)
         for obj in content.objects:
-            count += 1
-            for i, q in enumerate(queries):
-                problem = _type_problem(obj.type_names, q)
-                if problem:
-                    raise ExportError(problem)
-                fields, messages, lacks = record_from_object(obj.value, q.select)
-                records[i].append(fields)
-                for m in messages:
-                    msgs[i].add(m)
-                for name in lacks:
-                    missing[i][name] = missing[i].get(name, 0) + 1
+            for acc in collectors:
+                acc.add(obj.value, obj.type_names)
         file_messages = list(dict.fromkeys(content.messages))
     except ExportError as exc:
         return [_error(q, f"{path.name}: {exc}") for q in queries]
     except MemoryError:
         return [_error(q, f"{path.name}: too large to read in the available memory")
                 for q in queries]
-
-    out = []
-    for i, q in enumerate(queries):
-        head = [f"read {count} object(s) from {path.name}"]
-        if q.parameters:
-            params = " ".join(f"-{n} {v}" for n, v in q.parameters)
-            head.append(f"the export is taken as the output of {cmdlet_name(q)} {params}; "
-                        "parameters of an offline export cannot be checked")
-        if count == 0:
-            out.append(CollectedObject(q, flag="does not exist", status="does not exist",
-                                       messages=head + file_messages +
-                                       [f"{path.name} holds no objects: {cmdlet_name(q)} "
-                                        "returned nothing"]))
-            continue
-        if q.select and all(missing[i].get(s, 0) == count for s in q.select):
-            out.append(_error(q, f"{path.name}: none of the selected properties "
-                                 f"({', '.join(q.select)}) is in the export: wrong export "
-                                 "file?"))
-            continue
-        notes = head + file_messages + msgs[i].render(count)
-        for name, n in missing[i].items():
-            notes.append(f"property {name} is missing from {n} of {count} exported "
-                         f"object(s); the field is absent from those records")
-        out.append(CollectedObject(q, flag="complete", status="exists", messages=notes,
-                                   records=records[i]))
-    return out
+    return [acc.result(file_messages) for acc in collectors]
 
 
 # --- system information ---------------------------------------------------------------------
@@ -699,5 +731,6 @@ def collect(definitions_root: etree._Element, exports: ExportMap,
     return collect_offline((read_objects or read_cmdlet_objects)(definitions_root), exports)
 
 
-__all__ = ["ExportMap", "ExportError", "collect", "collect_offline", "example_exports_dir",
-           "read_export", "system_info_from_exports", "KNOWN_TYPES"]
+__all__ = ["ExportMap", "ExportError", "RecordCollector", "collect", "collect_offline",
+           "collected_from_values", "example_exports_dir", "read_export",
+           "system_info_from_exports", "KNOWN_TYPES"]

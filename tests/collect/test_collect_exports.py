@@ -248,3 +248,52 @@ def test_example_dir_is_packaged():
     d = example_exports_dir()
     assert sorted(p.name for p in d.iterdir() if p.suffix == ".xml") == [
         "Get-ExchangeServer.xml", "Get-ReceiveConnector.xml"]
+
+
+def test_unselected_full_export_reads_adapted_properties(tmp_path):
+    """`Get-ReceiveConnector | Export-Clixml` (no Select-Object): adapted <Props>, ToString."""
+    ns = "http://schemas.microsoft.com/powershell/2004/04"
+    objs = []
+    for i, (name, auth) in enumerate(CONNECTORS):
+        tn = ('<TN RefId="0"><T>Microsoft.Exchange.Data.Directory.SystemConfiguration.'
+              "ReceiveConnector</T><T>Microsoft.Exchange.Data.Directory.ADConfigurationObject"
+              "</T><T>System.Object</T></TN>" if i == 0 else '<TNRef RefId="0" />')
+        etn = ('<TN RefId="1"><T>Microsoft.Exchange.Data.Directory.SystemConfiguration.'
+               "AuthMechanisms</T><T>System.Enum</T><T>System.ValueType</T><T>System.Object"
+               "</T></TN>" if i == 0 else '<TNRef RefId="1" />')
+        objs.append(
+            f'<Obj RefId="{10 * i}">{tn}<ToString>{name}</ToString><Props>'
+            f'<I32 N="MaxInboundConnection">5000</I32><Obj N="AuthMechanism" '
+            f'RefId="{10 * i + 1}">{etn}<ToString>{auth}</ToString><I32>0</I32></Obj>'
+            f'<S N="Name">{name}</S><S N="Identity">EDGE01\\{name}</S>'
+            f'<B N="Enabled">true</B></Props></Obj>')
+    text = f'<Objs Version="1.1.0.1" xmlns="{ns}">' + "".join(objs) + "</Objs>"
+    d = _dir(tmp_path, "x")
+    write_clixml(d / "Get-ReceiveConnector.xml", text)
+    assert _records(run_collect(d)) == EXPECTED
+
+
+def test_pwsh_output_stream_records_are_skipped(tmp_path):
+    """`pwsh -OutputFormat xml` output: '#< CLIXML' prefix, progress records (S="progress")."""
+    text = clixml_text(CONNECTORS[:1])
+    progress = ('<Obj S="progress" RefId="99"><TN RefId="98"><T>System.Management.Automation.'
+                'PSCustomObject</T><T>System.Object</T></TN><MS><I64 N="SourceId">1</I64>'
+                "</MS></Obj>")
+    text = "#< CLIXML\n" + text.replace("\r\n  <Obj RefId=\"0\">", progress + "<Obj RefId=\"0\">", 1)
+    assert progress in text
+    d = _dir(tmp_path, "x")
+    write_clixml(d / "Get-ReceiveConnector.xml", text, "utf-8")
+    collected = run_collect(d)
+    assert _records(collected) == EXPECTED[:1]
+    assert any("progress" in m for m in receive_item(collected).messages)
+
+
+def test_objects_the_collector_cannot_honour_are_flagged_error(tmp_path):
+    text = DEFS.read_text(encoding="utf-8").replace(
+        '<win-def:noun>ReceiveConnector</win-def:noun>',
+        '<win-def:noun var_ref="oval:mil.disa.stig:var:1">ReceiveConnector</win-def:noun>', 1)
+    root = parse_xml_bytes(text.encode()).getroot()
+    d = _dir(tmp_path, "x")
+    write_clixml(d / "Get-ReceiveConnector.xml", clixml_text())
+    item = receive_item(run_collect(d, defs_root=root))
+    assert item.flag == "error" and "var_ref" in item.messages[0]

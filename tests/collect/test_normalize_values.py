@@ -148,3 +148,48 @@ def test_json_version_object_and_unknown_json_object():
     assert n.text == "Version 15.0 (Build 1497.2)"
     (n,) = normalize_value({"DistinguishedName": "CN=x", "Name": "x"}, property_name="Identity")
     assert n.text == '{"DistinguishedName":"CN=x","Name":"x"}' and "ToString" in n.messages[0]
+
+
+def test_json_adobjectid_of_a_connector_is_rebuilt_from_its_dn():
+    ident = {"IsDeleted": False, "Rdn": "CN=Legacy\\, relay EDGE01", "Parent": "SMTP Receive",
+             "Depth": 11, "DistinguishedName": "CN=Legacy\\, relay EDGE01,CN=SMTP Receive "
+             "Connectors,CN=Protocols,CN=EDGE01,CN=Servers,CN=Exchange Administrative Group "
+             "(FYDIBOHF23SPDLT),CN=Administrative Groups,CN=First Organization,CN=Microsoft "
+             "Exchange,CN=Services,CN=Configuration,CN={3B1A4D6E-2C7F-4F0A-9E1B-5D2C8A7F6E01}",
+             "ObjectGuid": "c6ba352b-d895-5a43-b382-ba89cd6a4064", "Name": "Legacy, relay EDGE01"}
+    (n,) = normalize_value(ident, property_name="Identity")
+    assert n.text == "EDGE01\\Legacy, relay EDGE01" and "DistinguishedName" in n.messages[0]
+
+
+def test_live_path_helper_matches_the_offline_path(tmp_path):
+    """collected_from_values (live WinRM output) gives the records of the offline reader."""
+    from pypsrp.serializer import Serializer
+
+    from stigscap.evaluator.collect_offline import ExportMap, collect_offline, \
+        collected_from_values
+    from stigscap.evaluator.oval_objects import read_cmdlet_objects
+    from tests.collect.collect_fixtures import clixml_text, definitions_root, write_clixml
+
+    text = clixml_text()
+    objects = read_cmdlet_objects(definitions_root())
+    query = objects.queries[0]
+    d = tmp_path / "x"
+    d.mkdir()
+    write_clixml(d / "Get-ReceiveConnector.xml", text)
+    offline = collect_offline(objects, ExportMap.from_specs([str(d)]))[0]
+    live_psrpcore = collected_from_values(
+        query, deserialize_clixml(text, PSCryptoProvider()), source="EDGE01")
+    root = ET.fromstring(text.replace(f' xmlns="{NS}"', ""))
+    ser = Serializer()
+    live_pypsrp = collected_from_values(
+        query, [ser.deserialize(el, clear=(i == 0)) for i, el in enumerate(root)],
+        source="EDGE01")
+    assert offline.records == live_psrpcore.records == live_pypsrp.records
+    assert len(offline.records) == 4 and live_pypsrp.flag == "complete"
+    wrong = clixml_text(selected_type="Selected.Microsoft.Exchange.Data.Directory."
+                                      "SystemConfiguration.SmtpSendConnectorConfig")
+    bad = collected_from_values(query, deserialize_clixml(wrong, PSCryptoProvider()),
+                                source="EDGE01")
+    assert bad.flag == "error" and "SmtpSendConnectorConfig" in bad.messages[0]
+    empty = collected_from_values(query, [], source="EDGE01")
+    assert empty.flag == "does not exist"

@@ -41,8 +41,9 @@ def _generate(content: Path, tmp_path: Path, *extra: str):
 
 def test_builtin_content_loads():
     c = load_content()
-    assert [r.rule_id for r in c.rules] == ["SV-84553r1_rule"]
-    assert c.rules[0].automated
+    seed = c.rule("SV-84553r1_rule")
+    assert seed.automated and seed.version == "EX13-EG-000340"
+    assert c.rule("V-69931") is seed and c.rule("EX13-EG-000340") is seed
 
 
 def test_malformed_yaml(content_copy, tmp_path):
@@ -90,7 +91,7 @@ def test_state_property_must_be_selected(content_copy, tmp_path):
 def test_unknown_rule_id(tmp_path):
     out = tmp_path / "out.xml"
     run = stigscap("generate", "--rule", "SV-99999r1_rule", "-o", out)
-    assert_one_line_error(run, "unknown rule id 'SV-99999r1_rule'")
+    assert_one_line_error(run, "unknown rule id 'SV-99999r1_rule'", "SV-84553r1_rule")
     assert not out.exists()
 
 
@@ -101,3 +102,11 @@ def test_not_a_mapping(content_copy, tmp_path):
 
 def test_missing_content_dir(tmp_path):
     assert_one_line_error(_generate(tmp_path / "nowhere", tmp_path), "no benchmark.yaml")
+
+
+def test_generated_content_is_validated_before_writing(content_copy, tmp_path):
+    # the content model allows it, the CPE 2.3 dictionary schema does not: a CPE name with a space
+    _edit(content_copy / "benchmark.yaml", "cpe22: cpe:/a:microsoft:exchange_server:2013",
+          "cpe22: cpe:/a:microsoft:exchange server:2013")
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, "refusing to write invalid content", "cpe-item")
