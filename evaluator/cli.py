@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "stigscap.evaluator.commands_eval",
     "stigscap.evaluator.commands_run",
     "stigscap.evaluator.commands_sign",
+    "stigscap.evaluator.commands_export",
 ]
 
 
