@@ -543,7 +543,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if encrypted:
             if self.auth_ctx is None:
                 return self._reply(400, b"")
-            body = _unwrap(self.auth_ctx, body)
+            try:
+                body = _unwrap(self.auth_ctx, body)
+            except Exception:  # noqa: BLE001 - e.g. a sealed message from a stale context
+                self.close_connection = True
+                return self._reply(400, b"")
         elif "ntlm" in srv.auth and self.auth_ctx is not None and body and not srv.allow_unencrypted:
             return self._reply(400, b"")  # a real WinRM listener refuses plaintext here
         if not body:
@@ -566,6 +570,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return None
         if srv.faults.server_500_on in (name, "any"):
             return self._reply(500, b"Internal Server Error", ctype="text/plain")
+        if name == "create":
+            srv.shell_opens.append((self.path, root.findtext("s:Header/wsman:ResourceURI", namespaces=NS)))
         status, xml = srv.dispatch(name, root, port, self.user)
         data = xml.encode("utf-8")
         if encrypted:
@@ -650,6 +656,7 @@ class WinRMTestServer:
         self.faults = Faults()
         self.received: list[ReceivedCommand] = []
         self.round_trips = 0
+        self.shell_opens: list[tuple[str, str | None]] = []
         self.shells: dict[str, _Shell] = {}
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
