@@ -34,6 +34,8 @@ class CmdletQuery:
     noun: str
     parameters: tuple[tuple[str, str], ...] = ()   # (name as in content, value text)
     select: tuple[str, ...] = ()                    # property names, original case
+    version: int = 1                                # the object's OVAL @version
+    comment: str | None = None                      # the object's OVAL @comment
 
 
 @dataclass
