@@ -8,7 +8,6 @@ line as an internal error (`--debug` shows the traceback).
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
@@ -20,6 +19,7 @@ EXIT_OK, EXIT_ERROR, EXIT_FINDINGS = 0, 1, 2
 COMMAND_MODULES = [
     "stigscap.generator.commands",
     "stigscap.schemas.commands",
+    "stigscap.evaluator.commands_eval",
 ]
 
 
@@ -58,5 +58,7 @@ for _name in COMMAND_MODULES:
         main.add_command(_cmd)
 
 
-def run() -> None:  # pragma: no cover - console entry convenience
-    sys.exit(main())
+
+
+if __name__ == "__main__":  # `python -m stigscap.evaluator.cli` (used by the tests)
+    main()

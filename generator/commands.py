@@ -1,3 +1,45 @@
-"""CLI commands of the generator stage."""
+"""CLI commands of the generator stage: `stigscap generate`."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from stigscap.content.loader import load_content
+from stigscap.schemas.xmlio import atomic_write
+
+from .build import generate, id_scheme
+from .ids import DEFAULT_NAMESPACE
+
+
+@click.command("generate")
+@click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="content directory (benchmark.yaml + rules/); default: the built-in content")
+@click.option("--rule", "rules", multiple=True, metavar="ID",
+              help="only these rules (rule id, V- number or STIG id); repeatable")
+@click.option("--id-namespace", default=DEFAULT_NAMESPACE, show_default=True,
+              help="reverse-DNS namespace of XCCDF/OVAL/data stream ids")
+@click.option("--timestamp", metavar="ISO8601",
+              help="timestamp written into the content (default: SOURCE_DATE_EPOCH, else the "
+                   "benchmark status date)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="source data stream file (default: <benchmark>-ds.xml)")
+@click.option("--components", "components_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="also write the separate component files (XCCDF, OVAL, OCIL, CPE) here")
+def generate_command(content_dir, rules, id_namespace, timestamp, output, components_dir):
+    """Write the SCAP 1.3 source data stream for the content."""
+    content = load_content(content_dir).select(list(rules))
+    ids = id_scheme(content, id_namespace)
+    result = generate(content, ids, timestamp)
+    output = output or Path(ids.file("ds"))
+    # everything is built (and validated) before the first byte is written
+    if components_dir:
+        for name, data in result.components.items():
+            atomic_write(components_dir / name, data)
+    atomic_write(output, result.datastream)
+    click.echo(f"wrote {output} ({len(content.rules)} rules, "
+               f"{sum(1 for r in content.rules if r.automated)} automated)")
+
+
+COMMANDS = [generate_command]

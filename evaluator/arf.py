@@ -1,0 +1,336 @@
+"""XCCDF TestResult and ARF 1.1 (SCAP 1.3 result data stream) writer; the many-hosts API.
+
+Usage (a fleet scan compiles once, then evaluates host after host)::
+
+    from stigscap.evaluator.arf import Evaluator, TargetInfo
+    ev = Evaluator(ds_tree, "MAC-1_Classified")              # parse/compile once
+    for syschar_root in hosts:                               # one parsed syschar per host
+        result = ev.evaluate(syschar_root, timestamp="2026-01-01T00:00:00Z")
+        atomic_write(path, result.to_bytes())                # ARF; result.exit_code is 0/2/1
+
+`TargetInfo` (name, addresses, MACs, FQDN, identity) defaults to the syschar `system_info`.
+The layout follows oscap's (report-request `collection1`, asset `asset0`, reports `xccdf1`,
+`oval0`, `oval1`…; relationships createdFor / isAbout) and SP 800-126r3 §4 (RES-*). The source
+data stream is serialized once and spliced into every ARF as bytes: the embedded copy is the
+same document as the input (C14N-equal) and every output is deterministic for the same input
+and timestamp.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import ipaddress
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import jinja2
+from lxml import etree
+from markupsafe import Markup
+
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
+
+from .datastream_reader import SourceDataStream, open_datastream
+from .xccdf_engine import Plan, Profile, XccdfResult, compile_plan
+
+AI_SYSTEM = "http://scap.nist.gov/schema/asset-identification/1.1"
+REQUEST_ID, TAILORING_REQUEST_ID, ASSET_ID, XCCDF_REPORT_ID = (
+    "collection1", "tailoring1", "asset0", "xccdf1")
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
+    autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+    undefined=jinja2.StrictUndefined,
+)
+_ENV.filters["xbool"] = lambda v: "true" if v else "false"
+_TESTRESULT = _ENV.get_template("testresult.xml.j2")
+_ARF = _ENV.get_template("arf.xml.j2")
+
+
+def stigscap_version() -> str:
+    try:
+        return metadata.version("stigscap")
+    except metadata.PackageNotFoundError:  # pragma: no cover - source checkout without install
+        return "0"
+
+
+def test_system_cpe() -> str:
+    return f"cpe:2.3:a:stigscap:stigscap:{stigscap_version()}:*:*:*:*:*:*:*"
+
+
+def timestamp_now() -> str:
+    """The evaluation time: SOURCE_DATE_EPOCH when set (reproducible builds), else now (UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            t = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        except ValueError:
+            raise StigscapError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+    else:
+        t = dt.datetime.now(dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def normalize_timestamp(text: str) -> str:
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise StigscapError(f"not an ISO 8601 time: {text!r}") from None
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# --------------------------------------------------------------------------------------------
+@dataclass
+class TargetInfo:
+    """Who was judged. Built from the syschar system_info unless the caller knows better."""
+
+    name: str
+    host_name: str | None = None
+    fqdn: str | None = None
+    interfaces: list[tuple[str | None, str | None]] = field(default_factory=list)  # (ip, mac)
+    identity: str = "unknown"
+    authenticated: bool = False
+    privileged: bool = False
+    os_name: str | None = None
+    os_version: str | None = None
+
+    @property
+    def addresses(self) -> list[str]:
+        return [ip for ip, _ in self.interfaces if ip]
+
+    @property
+    def connections(self) -> list[tuple[str | None, int, str | None]]:
+        out = []
+        for ip, mac in self.interfaces:
+            version = ipaddress.ip_address(ip).version if ip else 4
+            out.append((ip, version, mac))
+        return out
+
+    def facts(self) -> list[tuple[str, str, str]]:
+        f: list[tuple[str, str, str]] = [
+            ("urn:xccdf:fact:scanner:name", "string", "stigscap"),
+            ("urn:xccdf:fact:scanner:version", "string", stigscap_version()),
+        ]
+        if self.fqdn:
+            f.append(("urn:xccdf:fact:asset:identifier:fqdn", "string", self.fqdn))
+        if self.host_name:
+            f.append(("urn:xccdf:fact:asset:identifier:host_name", "string", self.host_name))
+        for ip, mac in self.interfaces:
+            if mac:
+                f.append(("urn:xccdf:fact:asset:identifier:mac", "string", mac))
+            if ip:
+                kind = "ipv6" if ipaddress.ip_address(ip).version == 6 else "ipv4"
+                f.append((f"urn:xccdf:fact:asset:identifier:{kind}", "string", ip))
+        if self.os_name:
+            f.append(("urn:xccdf:fact:asset:identifier:os_name", "string", self.os_name))
+        if self.os_version:
+            f.append(("urn:xccdf:fact:asset:identifier:os_version", "string", self.os_version))
+        return f
+
+
+_MAC = re.compile(r"^([0-9A-Fa-f]{2})[:-]?([0-9A-Fa-f]{2})[:-]?([0-9A-Fa-f]{2})[:-]?"
+                  r"([0-9A-Fa-f]{2})[:-]?([0-9A-Fa-f]{2})[:-]?([0-9A-Fa-f]{2})$")
+
+
+def _clean_ip(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return str(ipaddress.ip_address(text.strip().split("%")[0]))
+    except ValueError:
+        return None
+
+
+def _clean_mac(text: str | None) -> str | None:
+    m = _MAC.match((text or "").strip())
+    return ":".join(m.groups()).upper() if m else None
+
+
+def target_from_syschar(syschar_root: etree._Element, **overrides) -> TargetInfo:
+    if syschar_root.tag != f"{{{OVAL_SC}}}oval_system_characteristics":
+        raise StigscapError("not an OVAL system characteristics document (root element is "
+                            f"{etree.QName(syschar_root).localname})")
+    info = syschar_root.find(f"{{{OVAL_SC}}}system_info")
+    if info is None:
+        raise StigscapError("system characteristics have no system_info")
+    host = (info.findtext(f"{{{OVAL_SC}}}primary_host_name") or "").strip()
+    interfaces = []
+    for itf in info.iterfind(f"{{{OVAL_SC}}}interfaces/{{{OVAL_SC}}}interface"):
+        ip = _clean_ip(itf.findtext(f"{{{OVAL_SC}}}ip_address"))
+        mac = _clean_mac(itf.findtext(f"{{{OVAL_SC}}}mac_address"))
+        if (ip or mac) and (ip, mac) not in interfaces:
+            interfaces.append((ip, mac))
+    short = host.split(".")[0] if host else None
+    target = TargetInfo(
+        name=host or "unknown", host_name=short or None,
+        fqdn=host if "." in host else None, interfaces=interfaces,
+        os_name=(info.findtext(f"{{{OVAL_SC}}}os_name") or "").strip() or None,
+        os_version=(info.findtext(f"{{{OVAL_SC}}}os_version") or "").strip() or None)
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(target, key, value)
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+def _fragment(el: etree._Element) -> str:
+    return etree.tostring(el, encoding="unicode")
+
+
+@dataclass
+class ArfResult:
+    """The outcome for one host; serialize with `to_bytes()` (ARF) or the other writers."""
+
+    evaluator: "Evaluator"
+    xccdf: XccdfResult
+    target: TargetInfo
+    start_time: str
+    end_time: str
+    oval_documents: list[etree._Element]
+    report_ids: list[str]                        # oval0, oval1… parallel to oval_documents
+
+    @property
+    def rule_results(self):
+        return self.xccdf.rule_results
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c: dict[str, int] = {}
+        for rr in self.xccdf.rule_results:
+            c[rr.result] = c.get(rr.result, 0) + 1
+        return c
+
+    @property
+    def exit_code(self) -> int:
+        """1 if any rule errored, else 2 if any failed or is unknown (like oscap), else 0."""
+        results = {rr.result for rr in self.xccdf.rule_results}
+        if "error" in results:
+            return 1
+        if results & {"fail", "unknown"}:
+            return 2
+        return 0
+
+    def testresult_text(self, *, in_arf: bool) -> str:
+        ev = self.evaluator
+        hrefs = {}
+        if in_arf:
+            hrefs = {run.component.id: "#" + rid
+                     for run, rid in zip(self.xccdf.oval_runs, self.report_ids)}
+        tr = {
+            "id": ev.testresult_id, "start_time": self.start_time, "end_time": self.end_time,
+            "benchmark_version": ev.benchmark_version, "test_system": test_system_cpe(),
+            "benchmark_href": "#" + ev.sds.benchmark_component.id,
+            "benchmark_id": ev.plan.bench.id, "tailoring": ev.tailoring_ref,
+            "title": f"stigscap evaluation of {self.target.name}",
+            "target": self.target, "profile_id": ev.profile_id, "facts": self.target.facts(),
+            "asset_id": ASSET_ID if in_arf else None, "set_values": self.xccdf.set_values,
+            "rule_results": self.xccdf.rule_results, "scores": self.xccdf.scores,
+        }
+        return _TESTRESULT.render(tr=tr, hrefs=hrefs)
+
+    def to_bytes(self) -> bytes:
+        """The ARF 1.1 asset-report-collection."""
+        ev = self.evaluator
+        relationships = [("createdFor", XCCDF_REPORT_ID, REQUEST_ID)]
+        if ev.tailoring_text is not None:
+            relationships.append(("createdFor", XCCDF_REPORT_ID, TAILORING_REQUEST_ID))
+        relationships.append(("isAbout", XCCDF_REPORT_ID, ASSET_ID))
+        reports = [(XCCDF_REPORT_ID, Markup(self.testresult_text(in_arf=True)))]
+        # OVAL reports get no relationship (as oscap writes them): oscap 1.3.7 `info`
+        # crashes on an isAbout whose subject is not an XCCDF report, so RES-306's optional
+        # asset-identification (which needs that isAbout) is left out as well.
+        for rid, doc in zip(self.report_ids, self.oval_documents):
+            reports.append((rid, Markup(_fragment(doc))))
+        requests = [(REQUEST_ID, ev.ds_markup)]
+        if ev.tailoring_text is not None:
+            requests.append((TAILORING_REQUEST_ID, ev.tailoring_text))
+        text = _ARF.render(relationships=relationships, requests=requests, asset_id=ASSET_ID,
+                           target=self.target, reports=reports)
+        return text.encode("utf-8") + b"\n"
+
+    def xccdf_results_bytes(self) -> bytes:
+        """A copy of the Benchmark with the TestResult merged (like `oscap --results`)."""
+        bench = copy.deepcopy(self.evaluator.plan.bench.element)
+        tr = etree.fromstring(self.testresult_text(in_arf=False))
+        sig = bench.find(f"{{{XCCDF12}}}signature")
+        if sig is not None:
+            sig.addprevious(tr)
+        else:
+            bench.append(tr)
+        etree.indent(tr, level=1)
+        return etree.tostring(bench, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+    def oval_results_bytes(self, index: int = 0) -> bytes:
+        return etree.tostring(self.oval_documents[index], xml_declaration=True,
+                              encoding="UTF-8", pretty_print=True)
+
+
+class Evaluator:
+    """A data stream and profile compiled once; `evaluate()` judges one host after another."""
+
+    def __init__(self, ds: etree._ElementTree | etree._Element, profile: str | None = None, *,
+                 tailoring: etree._ElementTree | etree._Element | None = None,
+                 tailoring_href: str = "tailoring.xml",
+                 set_values: Mapping[str, str] | None = None,
+                 refine_values: Mapping[str, str] | None = None,
+                 datastream_id: str | None = None, source: str = "<data stream>",
+                 oval_directives: str = "full", oval_evaluate=None):
+        self.sds: SourceDataStream = open_datastream(ds, datastream_id=datastream_id,
+                                                     source=source)
+        tailoring_profiles: dict[str, Profile] | None = None
+        self.tailoring_text = None
+        self.tailoring_ref = None
+        if tailoring is not None:
+            from .xccdf_engine import parse_tailoring
+            troot = tailoring.getroot() if isinstance(tailoring, etree._ElementTree) else tailoring
+            tailoring_profiles = parse_tailoring(troot)
+            self.tailoring_text = Markup(_fragment(troot))
+            version = troot.find(f"{{{XCCDF12}}}version")
+            self.tailoring_ref = {
+                "href": tailoring_href, "id": troot.get("id"),
+                "version": (version.text or "1").strip() if version is not None else "1",
+                "time": (version.get("time") if version is not None and version.get("time")
+                         else "1970-01-01T00:00:00"),
+            }
+        self.plan: Plan = compile_plan(self.sds, profile, tailoring=tailoring_profiles,
+                                       set_values=set_values, refine_values=refine_values,
+                                       oval_evaluate=oval_evaluate)
+        res = self.plan.resolution
+        self.profile_id = res.profile.id if res.profile else None
+        bench = self.plan.bench
+        suffix = self.profile_id.split("_profile_", 1)[-1] if self.profile_id else "default"
+        self.testresult_id = f"xccdf_{bench.id_namespace}_testresult_{suffix}"
+        self.benchmark_version = (bench.element.findtext(f"{{{XCCDF12}}}version") or "1").strip()
+        self.oval_directives = oval_directives
+        # serialized once, spliced into every ARF
+        self.ds_markup = Markup(_fragment(self.sds.collection))
+
+    def evaluate(self, syschar_root: etree._Element | etree._ElementTree, *,
+                 target: TargetInfo | None = None, timestamp: str | None = None,
+                 start_time: str | None = None) -> ArfResult:
+        if isinstance(syschar_root, etree._ElementTree):
+            syschar_root = syschar_root.getroot()
+        if syschar_root.tag != f"{{{OVAL_SC}}}oval_system_characteristics":
+            raise StigscapError("not an OVAL system characteristics document (root element is "
+                                f"{etree.QName(syschar_root).localname})")
+        end = normalize_timestamp(timestamp) if timestamp else timestamp_now()
+        start = normalize_timestamp(start_time) if start_time else end
+        if target is None:
+            target = target_from_syschar(syschar_root)
+        xres = self.plan.evaluate(syschar_root)
+        docs = [run.evaluation.results_document(directives=self.oval_directives, timestamp=end)
+                for run in xres.oval_runs]
+        ids = [f"oval{i}" for i in range(len(docs))]
+        return ArfResult(self, xres, target, start, end, docs, ids)
+
+
+def evaluate_many(evaluator: Evaluator, syschars: Sequence[etree._Element], **kw):
+    """Convenience generator: one ArfResult per syschar, in order (streaming)."""
+    for sc in syschars:
+        yield evaluator.evaluate(sc, **kw)

@@ -1,0 +1,125 @@
+"""`stigscap eval`: judge one host's system characteristics against a source data stream.
+
+    stigscap eval DS.xml --profile MAC-1_Classified --system-characteristics SC.xml \\
+        --results-arf ARF.xml [--results XCCDF-RESULTS.xml] [--oval-results OVAL-RESULTS.xml]
+
+Exit codes (like oscap xccdf eval): 0 every selected rule passed (or is notapplicable /
+notchecked), 2 at least one rule is fail or unknown, 1 an error (bad input, or a rule whose
+evaluation gave `error`; the result files are still written in that last case).
+"""
+
+from __future__ import annotations
+
+import click
+
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import atomic_write, parse_xml_file
+
+from .arf import Evaluator, target_from_syschar
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values:
+        if "=" not in v:
+            raise StigscapError(f"{option} expects ID=VALUE, got {v!r}")
+        key, _, text = v.partition("=")
+        out[key.strip()] = text
+    return out
+
+
+@click.command("eval")
+@click.argument("datastream", type=click.Path(dir_okay=False))
+@click.option("--profile", metavar="ID",
+              help="XCCDF profile id (full id or the part after _profile_); default: the "
+                   "Benchmark's own selection")
+@click.option("--system-characteristics", "syschar", required=True,
+              type=click.Path(dir_okay=False), metavar="FILE",
+              help="OVAL system characteristics of the host (from `stigscap collect`)")
+@click.option("--results-arf", metavar="FILE", help="write the ARF 1.1 result data stream")
+@click.option("--results", "results_xccdf", metavar="FILE",
+              help="write the XCCDF Benchmark with the TestResult merged (like oscap --results)")
+@click.option("--oval-results", metavar="FILE",
+              help="write the OVAL results of the compliance checks")
+@click.option("--tailoring", "tailoring_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="XCCDF 1.2 Tailoring document; --profile may name one of its profiles")
+@click.option("--set-value", multiple=True, metavar="ID=VALUE",
+              help="set an XCCDF Value literally (repeatable)")
+@click.option("--refine-value", multiple=True, metavar="ID=SELECTOR",
+              help="choose a selector of an XCCDF Value, e.g. "
+                   "receive_connector_authmechanism=includes (repeatable)")
+@click.option("--datastream-id", metavar="ID", help="data stream to use (default: the first)")
+@click.option("--timestamp", metavar="ISO8601",
+              help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
+@click.option("--target", "target_name", metavar="NAME", help="target name (default: syschar host)")
+@click.option("--identity", metavar="ACCOUNT", help="account the data was collected with")
+@click.option("--authenticated/--not-authenticated", default=None,
+              help="whether the collection account was authenticated")
+@click.option("--privileged/--not-privileged", default=None,
+              help="whether the collection account was privileged")
+@click.option("--oval-directives", type=click.Choice(["full", "thin"]), default="full",
+              show_default=True, help="OVAL results detail (full: with system characteristics)")
+@click.option("--quiet", "-q", is_flag=True, help="print only the summary line")
+@click.pass_context
+def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
+                 tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
+                 identity, authenticated, privileged, oval_directives, quiet):
+    """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream."""
+    if not (results_arf or results_xccdf or oval_results):
+        raise StigscapError("nothing to write: give --results-arf, --results or --oval-results")
+    ds_tree = parse_xml_file(datastream, huge_tree=True)
+    tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
+    sc_tree = parse_xml_file(syschar, huge_tree=True)
+    evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
+                          tailoring_href=tailoring_file or "tailoring.xml",
+                          set_values=_pairs(set_value, "--set-value"),
+                          refine_values=_pairs(refine_value, "--refine-value"),
+                          datastream_id=datastream_id, source=datastream,
+                          oval_directives=oval_directives)
+    sc_root = sc_tree.getroot()
+    try:
+        target = target_from_syschar(sc_root, name=target_name, identity=identity,
+                                     authenticated=authenticated, privileged=privileged)
+    except StigscapError as exc:
+        raise StigscapError(exc.message, file=syschar) from None
+    try:
+        result = evaluator.evaluate(sc_root, target=target, timestamp=timestamp)
+    except StigscapError as exc:
+        if exc.file:
+            raise
+        raise StigscapError(exc.message, file=syschar) from None
+
+    # everything is rendered before anything is written: no partial output on errors
+    outputs = []
+    if results_arf:
+        outputs.append((results_arf, result.to_bytes()))
+    if results_xccdf:
+        outputs.append((results_xccdf, result.xccdf_results_bytes()))
+    if oval_results:
+        if not result.oval_documents:
+            raise StigscapError("no OVAL checks were evaluated, so there are no OVAL results")
+        outputs.append((oval_results, result.oval_results_bytes(0)))
+    for path, data in outputs:
+        atomic_write(path, data)
+
+    if not quiet:
+        for rr in result.rule_results:
+            if rr.result == "notselected":
+                continue
+            label = f" ({rr.version})" if rr.version else ""
+            click.echo(f"{rr.result:<13} {rr.idref}{label}")
+            for severity, text in rr.messages:
+                if rr.result != "pass":
+                    click.echo(f"    {text}")
+    counts = result.counts
+    summary = ", ".join(f"{k} {counts[k]}" for k in
+                        ("pass", "fail", "error", "unknown", "notapplicable", "notchecked",
+                         "notselected") if counts.get(k))
+    click.echo(f"{result.target.name}: {summary or 'no rules'}")
+    code = result.exit_code
+    if code == 1:
+        click.echo(f"stigscap: {counts.get('error', 0)} rule(s) evaluated to error", err=True)
+    ctx.exit(code)
+
+
+COMMANDS = [eval_command]

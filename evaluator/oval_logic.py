@@ -1,0 +1,190 @@
+"""OVAL 5.11.2 result algebra: operator, check and existence tables, negation.
+
+Everything here is a pure function of counts. Results are the ResultEnumeration strings of the
+OVAL results schema. The tables follow the OVAL Language Specification 5.11.2 (OperatorEnumeration,
+CheckEnumeration and ExistenceEnumeration evaluation tables) and the oval-common-schema
+documentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+TRUE = "true"
+FALSE = "false"
+UNKNOWN = "unknown"
+ERROR = "error"
+NOT_EVALUATED = "not evaluated"
+NOT_APPLICABLE = "not applicable"
+
+RESULTS = (TRUE, FALSE, UNKNOWN, ERROR, NOT_EVALUATED, NOT_APPLICABLE)
+
+OPERATORS = ("AND", "ONE", "OR", "XOR")
+CHECKS = ("all", "at least one", "none exist", "none satisfy", "only one")
+EXISTENCES = ("all_exist", "any_exist", "at_least_one_exists", "none_exist", "only_one_exists")
+
+# item / entity status values (StatusEnumeration)
+EXISTS = "exists"
+DOES_NOT_EXIST = "does not exist"
+NOT_COLLECTED = "not collected"
+STATUS_ERROR = "error"
+
+
+class Counts:
+    """How many of each result were seen (T, F, E, U, NE, NA)."""
+
+    __slots__ = ("t", "f", "e", "u", "ne", "na")
+
+    def __init__(self) -> None:
+        self.t = self.f = self.e = self.u = self.ne = self.na = 0
+
+    def add(self, result: str) -> None:
+        if result == TRUE:
+            self.t += 1
+        elif result == FALSE:
+            self.f += 1
+        elif result == ERROR:
+            self.e += 1
+        elif result == UNKNOWN:
+            self.u += 1
+        elif result == NOT_EVALUATED:
+            self.ne += 1
+        elif result == NOT_APPLICABLE:
+            self.na += 1
+        else:  # pragma: no cover - programming error
+            raise ValueError(f"not an OVAL result: {result!r}")
+
+    @classmethod
+    def of(cls, results: Iterable[str]) -> "Counts":
+        c = cls()
+        for r in results:
+            c.add(r)
+        return c
+
+
+def negate(result: str) -> str:
+    """negate="true": true and false swap, every other result stays."""
+    if result == TRUE:
+        return FALSE
+    if result == FALSE:
+        return TRUE
+    return result
+
+
+def _all_na(c: Counts) -> bool:
+    return c.t == 0 and c.f == 0 and c.e == 0 and c.u == 0 and c.ne == 0
+
+
+def operator_counts(operator: str, c: Counts) -> str:
+    """OperatorEnumeration table. 'not applicable' arguments are ignored; all of them
+    not applicable (or no argument) gives not applicable."""
+    if _all_na(c):
+        return NOT_APPLICABLE
+    if operator == "AND":
+        if c.f:
+            return FALSE
+        if c.e:
+            return ERROR
+        if c.u:
+            return UNKNOWN
+        if c.ne:
+            return NOT_EVALUATED
+        return TRUE
+    if operator == "OR":
+        if c.t:
+            return TRUE
+        if c.e:
+            return ERROR
+        if c.u:
+            return UNKNOWN
+        if c.ne:
+            return NOT_EVALUATED
+        return FALSE
+    if operator == "ONE":
+        if c.t >= 2:
+            return FALSE
+        if c.e:
+            return ERROR
+        if c.u:
+            return UNKNOWN
+        if c.ne:
+            return NOT_EVALUATED
+        return TRUE if c.t == 1 else FALSE
+    if operator == "XOR":
+        if c.e:
+            return ERROR
+        if c.u:
+            return UNKNOWN
+        if c.ne:
+            return NOT_EVALUATED
+        return TRUE if c.t % 2 == 1 else FALSE
+    raise ValueError(f"unknown operator {operator!r}")
+
+
+def check_counts(check: str, c: Counts) -> str:
+    """CheckEnumeration table (used for test check, entity_check and var_check).
+
+    'all' behaves like AND, 'at least one' like OR, 'only one' like ONE and 'none satisfy'
+    like a negated OR. 'none exist' (deprecated) is treated like 'none satisfy' here; for a
+    test's check the caller turns it into check_existence="none_exist" first.
+    """
+    if check == "all":
+        return operator_counts("AND", c)
+    if check == "at least one":
+        return operator_counts("OR", c)
+    if check == "only one":
+        return operator_counts("ONE", c)
+    if check in ("none satisfy", "none exist"):
+        return negate(operator_counts("OR", c))
+    raise ValueError(f"unknown check {check!r}")
+
+
+def operator_result(operator: str, results: Iterable[str]) -> str:
+    return operator_counts(operator, Counts.of(results))
+
+
+def check_result(check: str, results: Iterable[str]) -> str:
+    return check_counts(check, Counts.of(results))
+
+
+def existence_result(check_existence: str, exists: int, does_not_exist: int, error: int,
+                     not_collected: int) -> str:
+    """ExistenceEnumeration table over item (or item entity) status counts."""
+    ex, dne, er, nc = exists, does_not_exist, error, not_collected
+    if check_existence == "all_exist":
+        if dne:
+            return FALSE
+        if er:
+            return ERROR
+        if nc:
+            return UNKNOWN
+        return TRUE if ex else FALSE
+    if check_existence == "any_exist":
+        if er and not ex:
+            return ERROR
+        return TRUE
+    if check_existence == "at_least_one_exists":
+        if ex:
+            return TRUE
+        if er:
+            return ERROR
+        if nc:
+            return UNKNOWN
+        return FALSE
+    if check_existence == "none_exist":
+        if ex:
+            return FALSE
+        if er:
+            return ERROR
+        if nc:
+            return UNKNOWN
+        return TRUE
+    if check_existence == "only_one_exists":
+        if ex >= 2:
+            return FALSE
+        if er:
+            return ERROR
+        if nc:
+            return UNKNOWN
+        return TRUE if ex == 1 else FALSE
+    raise ValueError(f"unknown check_existence {check_existence!r}")

@@ -1,0 +1,201 @@
+"""OVAL 5.11.2 results document (`oval_results`) from an OvalEvaluation.
+
+Shape per SCAP 1.3 (SP 800-126r3 §4.6, RES-179..182):
+- "full"  = Single Machine With System Characteristics: every definition result type
+  reported="true" content="full"; definitions carry their criteria trees, the tests section
+  lists tested items and variables, and the system characteristics are copied in whole
+  (collected_objects and system_data), with masked entities blanked.
+- "thin"  = Single Machine With Thin Results: content="thin"; definition ids and results only,
+  and the system characteristics reduced to generator and system_info.
+include_source_definitions defaults to false as both formats require.
+The document is data-driven, so it is built with lxml here rather than from a template.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from stigscap.schemas.namespaces import OVAL_COMMON, OVAL_DEF, OVAL_RES, OVAL_SC
+
+_RES = "{%s}" % OVAL_RES
+_OVAL = "{%s}" % OVAL_COMMON
+_SC = "{%s}" % OVAL_SC
+
+SCHEMA_VERSION = "5.11.2"
+DIRECTIVE_NAMES = ("definition_true", "definition_false", "definition_unknown",
+                   "definition_error", "definition_not_evaluated", "definition_not_applicable")
+
+NSMAP = {None: OVAL_RES, "oval": OVAL_COMMON, "oval-def": OVAL_DEF, "oval-sc": OVAL_SC,
+         "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+
+
+def _sub(parent, tag: str, attrib: dict | None = None, text: str | None = None):
+    el = etree.SubElement(parent, tag, attrib or {})
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _criteria_element(parent, evaluation, node) -> None:
+    compiled = evaluation.compiled
+    result = evaluation.node_result(node)
+    attrs: dict[str, str] = {}
+    if node.applicability_check is not None:
+        attrs["applicability_check"] = node.applicability_check
+    if node.kind == "criteria":
+        attrs["operator"] = node.operator
+        if node.negate:
+            attrs["negate"] = "true"
+        attrs["result"] = result
+        el = _sub(parent, _RES + "criteria", attrs)
+        for child in node.children:
+            _criteria_element(el, evaluation, child)
+        return
+    if node.kind == "criterion":
+        t = compiled.tests.get(node.ref)
+        attrs["test_ref"] = node.ref
+        attrs["version"] = t.version if t else "0"
+    else:
+        d = compiled.definitions.get(node.ref)
+        attrs["definition_ref"] = node.ref
+        attrs["version"] = d.version if d else "0"
+    if node.negate:
+        attrs["negate"] = "true"
+    attrs["result"] = result
+    _sub(parent, _RES + node.kind, attrs)
+
+
+def _masked_entities(evaluation) -> dict[str, set[tuple[str, str | None]]]:
+    """item id → {(entity name, field name or None)} to mask in the copied system data."""
+    compiled = evaluation.compiled
+    out: dict[str, set[tuple[str, str | None]]] = {}
+    for tid, tr in evaluation.test_results.items():
+        t = compiled.tests.get(tid)
+        if t is None:
+            continue
+        masks: set[tuple[str, str | None]] = set()
+        obj = compiled.objects.get(t.object_ref or "")
+        if obj:
+            masks |= obj.masked
+        for sid in t.state_refs:
+            st = compiled.states.get(sid)
+            for e in (st.entities if st else ()):
+                if e.mask:
+                    masks.add((e.name, None))
+                for f in e.fields or ():
+                    if f.mask:
+                        masks.add((e.name, f.name))
+        if masks:
+            for item_id, _r in tr.tested_items:
+                out.setdefault(item_id, set()).update(masks)
+    return out
+
+
+def _apply_masks(sc_copy, masks: dict[str, set[tuple[str, str | None]]]) -> None:
+    for section in sc_copy:
+        if etree.QName(section).localname != "system_data":
+            continue
+        for item in section:
+            m = masks.get(item.get("id"))
+            if not m:
+                continue
+            for ent in item:
+                if not isinstance(ent.tag, str):
+                    continue
+                name = etree.QName(ent).localname
+                whole = (name, None) in m
+                fields = {f for (e, f) in m if e == name and f}
+                if whole:
+                    ent.set("mask", "true")
+                    ent.text = None
+                    for f in ent:
+                        f.set("mask", "true")
+                        f.text = None
+                elif fields:
+                    for f in ent:
+                        if f.get("name") in fields:
+                            f.set("mask", "true")
+                            f.text = None
+
+
+def build_results_document(evaluation, *, directives: str = "full", timestamp: str,
+                           include_source_definitions: bool = False,
+                           product_name: str = "stigscap", product_version: str | None = None):
+    if directives not in ("full", "thin"):
+        raise ValueError("directives must be 'full' or 'thin'")
+    if not timestamp:
+        raise ValueError("timestamp is required (xsd:dateTime)")
+    full = directives == "full"
+    compiled = evaluation.compiled
+    root = etree.Element(_RES + "oval_results", nsmap=NSMAP)
+    gen = _sub(root, _RES + "generator")
+    _sub(gen, _OVAL + "product_name", text=product_name)
+    if product_version:
+        _sub(gen, _OVAL + "product_version", text=product_version)
+    _sub(gen, _OVAL + "schema_version", text=SCHEMA_VERSION)
+    _sub(gen, _OVAL + "timestamp", text=timestamp)
+    d = _sub(root, _RES + "directives",
+             {"include_source_definitions": "true" if include_source_definitions else "false"})
+    for name in DIRECTIVE_NAMES:
+        _sub(d, _RES + name, {"reported": "true", "content": directives})
+    if include_source_definitions:
+        root.append(copy.deepcopy(compiled.root))
+    results = _sub(root, _RES + "results")
+    system = _sub(results, _RES + "system")
+
+    if evaluation.definition_results:
+        defs = _sub(system, _RES + "definitions")
+        for def_id in compiled.definition_order:
+            spec = compiled.definitions[def_id]
+            attrs = {"definition_id": def_id, "version": spec.version}
+            if spec.cls:
+                attrs["class"] = spec.cls
+            attrs["result"] = evaluation.definition_results[def_id]
+            del_el = _sub(defs, _RES + "definition", attrs)
+            for msg in evaluation.definition_messages.get(def_id, ()):
+                _sub(del_el, _RES + "message", {"level": "error"}, msg)
+            if full and spec.criteria is not None:
+                _criteria_element(del_el, evaluation, spec.criteria)
+
+    if full and evaluation.test_results:
+        tests = _sub(system, _RES + "tests")
+        for tid in compiled.tests:
+            tr = evaluation.test_results.get(tid)
+            if tr is None:
+                continue
+            t = compiled.tests[tid]
+            tel = _sub(tests, _RES + "test", {
+                "test_id": tid, "version": t.version, "check_existence": t.check_existence,
+                "check": t.check, "state_operator": t.state_operator, "result": tr.result})
+            for msg in tr.messages:
+                _sub(tel, _RES + "message", {"level": "info" if tr.result != "error"
+                                             else "error"}, msg)
+            for item_id, r in tr.tested_items:
+                _sub(tel, _RES + "tested_item", {"item_id": item_id, "result": r})
+            for var_id in compiled.test_variables(tid):
+                vals, err = evaluation.variable_values(var_id)
+                if err:
+                    continue
+                for v in vals:
+                    _sub(tel, _RES + "tested_variable", {"variable_id": var_id}, v)
+        # a test that no definition reached is not listed; the schema needs ≥1 test
+        if len(tests) == 0:
+            system.remove(tests)
+
+    sc = evaluation.syschar
+    if full and sc is not None:
+        sc_copy = copy.deepcopy(sc)
+        masks = _masked_entities(evaluation)
+        if masks:
+            _apply_masks(sc_copy, masks)
+        system.append(sc_copy)
+    else:
+        sc_el = etree.SubElement(system, _SC + "oval_system_characteristics")
+        for child in (sc if sc is not None else ()):
+            if not isinstance(child.tag, str):
+                continue
+            if etree.QName(child).localname in ("generator", "system_info"):
+                sc_el.append(copy.deepcopy(child))
+    return root

@@ -1,0 +1,62 @@
+"""The generator pipeline: content → XCCDF, OVAL, CPE → SCAP 1.3 source data stream.
+
+Pure apart from reading content: returns bytes per output; the CLI writes them atomically
+only after the whole set has been built and validated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version as _pkg_version
+
+from stigscap.content.loader import Content
+from stigscap.schemas.xmlio import parse_xml_bytes, serialize
+
+from . import cpe, datastream, ocil, oval, xccdf
+from .ids import IdScheme
+from .render import resolve_timestamp, xml_datetime
+
+
+def tool_version() -> str:
+    try:
+        return _pkg_version("stigscap")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0"
+
+
+@dataclass(frozen=True)
+class Generated:
+    datastream: bytes
+    components: dict[str, bytes]      # file name -> bytes (pretty-printed component documents)
+    files: dict[str, str]             # component key -> file name
+    oval_ids: dict[str, oval.OvalIds]
+
+
+def _pretty(doc: bytes) -> bytes:
+    return serialize(parse_xml_bytes(doc, "<generated>", remove_blank_text=True))
+
+
+def id_scheme(content: Content, namespace: str | None = None) -> IdScheme:
+    """Ids for this content: file names from the benchmark id, the given id namespace."""
+    stem = content.benchmark.id.lower().replace("_", "-")
+    return IdScheme(stem=stem) if namespace is None else IdScheme(namespace=namespace, stem=stem)
+
+
+def generate(content: Content, ids: IdScheme | None = None, timestamp: str | None = None) -> Generated:
+    ids = ids or id_scheme(content)
+    ts = xml_datetime(resolve_timestamp(timestamp, content.benchmark.status_date))
+    ver = tool_version()
+    files = datastream.component_files(ids)
+    rules = list(content.rules)
+    oval_doc, oval_ids = oval.compliance_oval(rules, ids, ts, ver)
+    inv_doc, inv_ids = oval.inventory_oval(content.benchmark, ids, ts, ver)
+    cpe_doc = cpe.cpe_dictionary(content.benchmark, inv_ids.definition, files["cpe_oval"], ts, ver)
+    ocil_doc = ocil.ocil_document(rules, ids, ts, ver)
+    xccdf_doc = xccdf.benchmark_xccdf(content.benchmark, rules, ids, oval_ids, files["oval"],
+                                      files["ocil"], f"stigscap {ver}", ts)
+    docs = {"xccdf": xccdf_doc, "oval": oval_doc, "ocil": ocil_doc, "cpe_oval": inv_doc,
+            "cpe_dict": cpe_doc}
+    ds = datastream.source_data_stream(docs, ids, content.benchmark.id, ts)
+    return Generated(datastream=ds,
+                     components={files[k]: _pretty(v) for k, v in docs.items()},
+                     files=files, oval_ids=oval_ids)

@@ -1,0 +1,39 @@
+"""Components → one SCAP 1.3 source data stream (`ds:data-stream-collection`)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from stigscap.schemas.xmlio import parse_xml_bytes, serialize
+
+from .ids import IdScheme
+from .render import render
+
+# component key -> file suffix
+COMPONENTS = {"xccdf": "xccdf", "oval": "oval", "ocil": "ocil", "cpe_oval": "cpe-oval",
+              "cpe_dict": "cpe-dictionary"}
+
+
+def component_files(ids: IdScheme) -> dict[str, str]:
+    return {key: ids.file(suffix) for key, suffix in COMPONENTS.items()}
+
+
+def _body(doc: bytes) -> str:
+    """A component document without its XML declaration, ready to embed."""
+    root = parse_xml_bytes(doc, "<generated component>").getroot()
+    return etree.tostring(root, encoding="unicode")
+
+
+def source_data_stream(docs: dict[str, bytes], ids: IdScheme, benchmark_id: str,
+                       timestamp: str) -> bytes:
+    files = component_files(ids)
+    comps = {k: ids.ds("comp", f) for k, f in files.items()}
+    refs = {k: ids.ds("cref", f) for k, f in files.items()}
+    order = ["cpe_dict", "xccdf", "oval", "ocil", "cpe_oval"]
+    components = [{"id": comps[k], "xml": _body(docs[k])} for k in order]
+    raw = render("datastream.xml.j2", collection_id=ids.ds("collection", benchmark_id),
+                 datastream_id=ids.ds("datastream", benchmark_id), timestamp=timestamp,
+                 files=files, comps=comps, refs=refs, components=components)
+    # re-indent the whole document uniformly (oscap misreads compact catalogs)
+    tree = parse_xml_bytes(raw, "<generated data stream>", remove_blank_text=True)
+    return serialize(tree)

@@ -1,0 +1,103 @@
+"""Bad content gives one line naming the file, the line and the field; no output file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from stigscap.content.loader import builtin_content_dir, load_content
+from tests.cli_helpers import assert_one_line_error, stigscap
+
+RULE_FILE = "rules/EX13-EG-000340.yaml"
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    dst = tmp_path / "content"
+    shutil.copytree(builtin_content_dir(), dst,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__", "examples"))
+    return dst
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def _generate(content: Path, tmp_path: Path, *extra: str):
+    out = tmp_path / "out.xml"
+    run = stigscap("generate", "--content", content, "-o", out, *extra)
+    assert not out.exists(), "no output file on error"
+    assert not list(tmp_path.glob(".out.xml.*")), "no temporary file left behind"
+    return run
+
+
+def test_builtin_content_loads():
+    c = load_content()
+    assert [r.rule_id for r in c.rules] == ["SV-84553r1_rule"]
+    assert c.rules[0].automated
+
+
+def test_malformed_yaml(content_copy, tmp_path):
+    f = content_copy / RULE_FILE
+    _edit(f, "severity: high", "severity: [high")
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, "EX13-EG-000340.yaml:", "malformed YAML")
+
+
+def test_missing_field_names_field_and_line(content_copy, tmp_path):
+    f = content_copy / RULE_FILE
+    _edit(f, "fix_text: |-", "fixtext_moved: |-")
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, "EX13-EG-000340.yaml", "fix_text", "required field is missing")
+
+
+def test_misspelled_field_names_field_and_line(content_copy, tmp_path):
+    f = content_copy / RULE_FILE
+    _edit(f, "severity: high", "severity: high\nseverty: high")
+    line = _line_of(f, "severty:")
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, f"EX13-EG-000340.yaml:{line}:", "severty", "unknown field")
+
+
+def test_nested_field_error_points_at_its_line(content_copy, tmp_path):
+    f = content_copy / RULE_FILE
+    _edit(f, "cmdlet: Get-ReceiveConnector", "cmdlet: Set-ReceiveConnector")
+    line = _line_of(f, "cmdlet: Set-ReceiveConnector")
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, f"EX13-EG-000340.yaml:{line}:", "check.tests.0.object.cmdlet",
+                          "not a read-only OVAL cmdlet verb")
+
+
+def test_bad_value_default(content_copy, tmp_path):
+    _edit(content_copy / RULE_FILE, "default: exact", "default: strict")
+    assert_one_line_error(_generate(content_copy, tmp_path), "values.0", "strict")
+
+
+def test_state_property_must_be_selected(content_copy, tmp_path):
+    _edit(content_copy / RULE_FILE, "- property: AuthMechanism", "- property: PermissionGroups")
+    assert_one_line_error(_generate(content_copy, tmp_path), "PermissionGroups",
+                          "not in the object's select list")
+
+
+def test_unknown_rule_id(tmp_path):
+    out = tmp_path / "out.xml"
+    run = stigscap("generate", "--rule", "SV-99999r1_rule", "-o", out)
+    assert_one_line_error(run, "unknown rule id 'SV-99999r1_rule'")
+    assert not out.exists()
+
+
+def test_not_a_mapping(content_copy, tmp_path):
+    (content_copy / RULE_FILE).write_text("- just\n- a list\n")
+    assert_one_line_error(_generate(content_copy, tmp_path), "expected a mapping")
+
+
+def test_missing_content_dir(tmp_path):
+    assert_one_line_error(_generate(tmp_path / "nowhere", tmp_path), "no benchmark.yaml")
