@@ -23,6 +23,7 @@ from typing import Any, Iterable, Literal, Sequence
 from stigscap.content.model import READ_ONLY_VERBS
 from stigscap.evaluator.collected import CmdletQuery, CollectedObject, FieldValue, SystemInfo
 from stigscap.evaluator.credentials import Credentials, redact
+from stigscap.evaluator.normalize import record_from_object
 from stigscap.schemas.errors import StigscapError
 
 log = logging.getLogger(__name__)
@@ -208,18 +209,16 @@ def field_text(value: Any) -> tuple[str | None, str]:
     return str(value), "string"
 
 
-def records_from_output(output: Iterable[Any], select: Sequence[str]) -> list[list[FieldValue]]:
-    records = []
+def records_from_output(output: Iterable[Any], select: Sequence[str]) -> tuple[list[list[FieldValue]], list[str]]:
+    """Pipeline objects → OVAL value records, through the normaliser the offline path uses."""
+    records, messages = [], []
     for obj in output:
-        rec = []
-        for name in select:
-            if isinstance(obj, (str, int, float, bool)) and len(select) == 1:
-                text, dtype = field_text(obj)
-            else:
-                text, dtype = field_text(_prop(obj, name))
-            rec.append(FieldValue(name.lower(), text, dtype))
-        records.append(rec)
-    return records
+        fields, msgs, missing = record_from_object(obj, select or None)
+        records.append(fields)
+        messages.extend(msgs)
+        if missing:
+            messages.append(f"properties not on the object: {', '.join(missing)}")
+    return records, list(dict.fromkeys(messages))
 
 
 # --------------------------------------------------------------------------- the session
@@ -566,5 +565,5 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
         return obj, HostError(kind, redact(f"{name}: {msg}"))
     if not ps.output:
         return CollectedObject(q, flag="does not exist", status="does not exist"), None
-    select = q.select or ()
-    return CollectedObject(q, records=records_from_output(ps.output, select)), None
+    records, messages = records_from_output(ps.output, q.select)
+    return CollectedObject(q, records=records, messages=[redact(m) for m in messages]), None
