@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "stigscap.generator.commands",
     "stigscap.schemas.commands",
     "stigscap.evaluator.commands_eval",
+    "stigscap.evaluator.commands_collect",
     "stigscap.evaluator.commands_scan",
 ]
 

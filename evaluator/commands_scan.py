@@ -125,8 +125,18 @@ def collect_from_host(datastream: str, host: str, output: str, options: WinRMOpt
 
 
 def collect_host_options(fn):
-    """Options `stigscap collect` adds for its `--host` mode (connection + credentials)."""
-    return winrm_options(fn)
+    """Options `stigscap collect` adds for its live mode: --host plus connection + credentials."""
+    fn = winrm_options(fn)
+    return click.option("--host", metavar="HOST",
+                        help="collect live from HOST over WinRM/PSRP (instead of --from exports)")(fn)
+
+
+def collect_live(definitions, output, timestamp, live: dict) -> int:
+    """`stigscap collect -d DS --host H -o SC.xml`: the body of collect's --host mode."""
+    live = dict(live)
+    host = live.pop("host")
+    options, creds = options_from(live)
+    return collect_from_host(str(definitions), host, str(output), options, creds, timestamp=timestamp)
 
 
 # --------------------------------------------------------------------------- scan
