@@ -37,7 +37,7 @@ def _server(n_hosts: int, latency: float, tls: bool, conn) -> None:
     srv = WinRMTestServer(hosts, users={USER: PASSWORD}, latency=latency, tls=tls).start()
     conn.send((srv.ports, srv.ca_file))
     conn.recv()  # wait for "stop" (bounded by the parent's run)
-    conn.send(srv.round_trips)
+    conn.send((srv.round_trips, resource.getrusage(resource.RUSAGE_SELF)))
     srv.stop()
 
 
@@ -64,6 +64,8 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "generate", "--content", str(REPO / "content"),
                     "-o", str(ds), "--timestamp", "2026-01-01T00:00:00"], check=True, capture_output=True)
 
+    gen = resource.getrusage(resource.RUSAGE_CHILDREN)
+    gen_cpu = gen.ru_utime + gen.ru_stime  # the generator subprocess, not part of the scan
     ctx = mp.get_context("spawn")  # servers: clean processes, not copies of this one
     tls = args.auth == "basic-https"
     per = [args.hosts // args.server_processes + (1 if i < args.hosts % args.server_processes else 0)
@@ -96,16 +98,25 @@ def main() -> int:
         _evaluator(job)  # compiled before the clock starts, as `stigscap scan` does before contacting hosts
     creds = Credentials(USER, Secret(PASSWORD))
 
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     outcomes = run_fleet(job, hosts, creds, concurrency=args.concurrency, processes=args.processes)
     wall = time.perf_counter() - t0
     worker_peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # scan workers (joined)
-    main_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    main_ru = resource.getrusage(resource.RUSAGE_SELF)
+    main_peak_kb = main_ru.ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = (main_ru.ru_utime + main_ru.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+                  + kids.ru_utime + kids.ru_stime - gen_cpu)
 
     round_trips = 0
+    server_cpu = 0.0
     for a in pipes:
         a.send("stop")
-        round_trips += a.recv() if a.poll(30) else 0
+        if a.poll(30):
+            rt, ru = a.recv()
+            round_trips += rt
+            server_cpu += ru.ru_utime + ru.ru_stime
     for p in servers:
         p.join(timeout=10)
 
@@ -124,6 +135,9 @@ def main() -> int:
     print(f"hosts/s          {args.hosts / wall:.2f}")
     print(f"ideal            {ideal:.2f} s (= {args.hosts} × {per_host_latency:.2f} s / {args.concurrency})")
     print(f"efficiency       {100 * ideal / wall:.1f} % of ideal (goal ≥ 90 %)")
+    print(f"cpu              scan {client_cpu:.1f} s ({1000 * client_cpu / args.hosts:.0f} ms/host), "
+          f"simulated hosts {server_cpu:.1f} s ({1000 * server_cpu / args.hosts:.0f} ms/host), "
+          f"both sharing {os.cpu_count()} cores")
     print(f"peak memory      coordinator {main_peak_kb / 1024:.0f} MiB, largest scan worker "
           f"{worker_peak_kb / 1024:.0f} MiB")
     return 0 if statuses.get("missing", 0) == 0 and "error" not in statuses else 1

@@ -76,7 +76,8 @@ def redact(text: str) -> str:
     with _SEEN_LOCK:
         secrets = sorted(_SEEN, key=len, reverse=True)
     for s in secrets:
-        if s and s in text:
+        # very short secrets (< 4 characters) would blank ordinary letters of every message
+        if len(s) >= 4 and s in text:
             text = text.replace(s, "********")
     return text
 
