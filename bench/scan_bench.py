@@ -70,7 +70,7 @@ def main() -> int:
     tls = args.auth == "basic-https"
     per = [args.hosts // args.server_processes + (1 if i < args.hosts % args.server_processes else 0)
            for i in range(args.server_processes)]
-    servers, pipes, ports, ca = [], [], [], None
+    servers, pipes, ports, cas = [], [], [], {}
     for n in per:
         if n == 0:
             continue
@@ -84,10 +84,12 @@ def main() -> int:
             raise SystemExit("a test server did not start")
         got, ca = a.recv()
         ports.extend(got)
+        cas.update({port: ca for port in got})  # each server process has its own certificate
 
-    opts = WinRMOptions(transport="https" if tls else "http", auth="basic" if tls else "ntlm", ca_bundle=ca,
+    opts = WinRMOptions(transport="https" if tls else "http", auth="basic" if tls else "ntlm",
                         retries=0, connection_timeout=30, operation_timeout=20, command_timeout=120)
-    hosts = [InventoryHost(f"edge{i:03d}", "127.0.0.1", WinRMOptions(**{**opts.__dict__, "port": port}))
+    hosts = [InventoryHost(f"edge{i:03d}", "127.0.0.1", WinRMOptions(**{**opts.__dict__, "port": port,
+                                                                                    "ca_bundle": cas[port]}))
              for i, port in enumerate(ports)]
     queries, unsupported = queries_from(str(ds))
     out = work / "out"
