@@ -56,6 +56,18 @@ def test_ntlm_with_message_encryption_collects_exchange_objects(make_server):
                       "parameters": [("Property", ["Name", "Identity", "AuthMechanism"])]}
 
 
+@pytest.mark.parametrize("transport,auth", [("http", "ntlm"), ("http", "negotiate"), ("https", "ntlm")])
+def test_messages_are_sealed_and_the_password_never_crosses_the_wire(make_server, transport, auth):
+    srv = make_server(tls=transport == "https")
+    srv.capture = True
+    r = collect_host("127.0.0.1", [RC], opts(srv, transport=transport, auth=auth, ca_bundle=srv.ca_file), CREDS)
+    assert r.ok, r.errors
+    if transport == "http":
+        assert srv.sealed_bodies > 0 and srv.plain_bodies == 0  # WinRM message encryption
+    wire = b"".join(h.encode() + b for h, b in srv.wire)
+    assert PASSWORD.encode() not in wire and PASSWORD.encode("utf-16-le") not in wire
+
+
 def test_exchange_2010_snapin_name_is_probed(make_server):
     srv = make_server(hosts=[ExchangeHost(registered_snapins=(SNAPIN_2010,))])
     r = collect_host("127.0.0.1", [RC], opts(srv), CREDS)

@@ -500,6 +500,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         port = self.connection.getsockname()[1]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if srv.capture:
+            srv.wire.append((str(self.headers), body))
         if srv.faults.http_401:
             return self._reply(401, b"", extra=[("WWW-Authenticate", "Negotiate"),
                                                 ("WWW-Authenticate", 'Basic realm="WSMAN"')])
@@ -540,6 +542,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # ---- message encryption
         ctype = self.headers.get("Content-Type", "")
         encrypted = ctype.startswith("multipart/encrypted")
+        if body:
+            srv.sealed_bodies += int(encrypted)
+            srv.plain_bodies += int(not encrypted)
         if encrypted:
             if self.auth_ctx is None:
                 return self._reply(400, b"")
@@ -657,6 +662,10 @@ class WinRMTestServer:
         self.received: list[ReceivedCommand] = []
         self.round_trips = 0
         self.shell_opens: list[tuple[str, str | None]] = []
+        self.capture = False                    # keep raw requests in .wire (headers, body)
+        self.wire: list[tuple[str, bytes]] = []
+        self.sealed_bodies = 0
+        self.plain_bodies = 0
         self.shells: dict[str, _Shell] = {}
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
