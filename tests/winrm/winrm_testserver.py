@@ -12,6 +12,7 @@ One server can listen on many ports; each port is one simulated host (the bench 
 
 from __future__ import annotations
 
+import atexit
 import base64
 import datetime as dt
 import fnmatch
@@ -639,6 +640,11 @@ def _fault(relates_to: str, code: int, message: str, subcode="w:InternalError") 
     return _envelope("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", relates_to, body)
 
 
+_NTLM_USERS: dict[str, str] = {}
+_NTLM_FILE: str | None = None
+_NTLM_LOCK = threading.Lock()
+
+
 class _HTTPServer(http.server.HTTPServer):
     daemon_threads = True
 
@@ -748,12 +754,21 @@ class WinRMTestServer:
                 pass
 
     def _write_ntlm_users(self) -> None:
-        path = Path(self._tmp.name) / "ntlm-users"
-        lines = []
-        for u, p in self.users.items():
-            lines += [f":{u}:{p}", f"EDGE01:{u}:{p}"] + [f"{h.name}:{u}:{p}" for h in self.hosts[:1]]
-        path.write_text("\n".join(lines) + "\n")
-        os.environ["NTLM_USER_FILE"] = str(path)  # process-global, read by pyspnego's acceptor
+        """pyspnego's acceptor reads NTLM_USER_FILE (process-global): one file holding the users
+        of every server started in this process, so several servers can run side by side."""
+        global _NTLM_FILE
+        with _NTLM_LOCK:
+            for u, p in self.users.items():
+                _NTLM_USERS[u] = p
+            if _NTLM_FILE is None:
+                fd, _NTLM_FILE = tempfile.mkstemp(prefix="winrm-testserver-ntlm-")
+                os.close(fd)
+                atexit.register(lambda f=_NTLM_FILE: os.path.exists(f) and os.unlink(f))
+            lines = []
+            for u, p in _NTLM_USERS.items():
+                lines += [f":{u}:{p}", f"EDGE01:{u}:{p}"]
+            Path(_NTLM_FILE).write_text("\n".join(lines) + "\n")
+            os.environ["NTLM_USER_FILE"] = _NTLM_FILE
 
     def _make_cert(self) -> None:
         from cryptography import x509  # noqa: PLC0415
