@@ -202,6 +202,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
 
     started = time.monotonic()
     files = host_files(job.out_dir, host)
+    creds = credentials
     try:
         creds = load_credentials_file(host.credentials_file) if host.credentials_file else credentials
         collection = collector(host.address, job.queries, host.options, creds)
@@ -227,7 +228,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         from stigscap.evaluator.arf import target_from_syschar  # noqa: PLC0415
         ev = _evaluator(job)
         sc_root = parse_xml_bytes(sc, "<system characteristics>", huge_tree=True).getroot()
-        target = target_from_syschar(sc_root, name=host.name, identity=creds_identity(host, credentials),
+        target = target_from_syschar(sc_root, name=host.name, identity=creds.username,
                                      authenticated=True)
         result = ev.evaluate(sc_root, target=target, timestamp=job.timestamp)
         atomic_write(files["arf"], result.to_bytes())
@@ -241,10 +242,6 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
                           round(time.monotonic() - started, 3), written)
     atomic_write(files["result"], json.dumps(asdict(outcome), indent=2, sort_keys=True) + "\n")
     return outcome
-
-
-def creds_identity(host: InventoryHost, credentials: Credentials) -> str | None:
-    return credentials.username if not host.credentials_file else None
 
 
 def _sysinfo(host: InventoryHost):

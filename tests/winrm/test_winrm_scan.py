@@ -253,3 +253,27 @@ def test_scan_bench_smoke():
                         "--concurrency", "4", "--server-processes", "1"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "efficiency" in r.stdout and "hosts            4 (" in r.stdout
+
+
+def test_per_host_credentials_file(make_server, ds_path, tmp_path, monkeypatch):
+    monkeypatch.delenv("STIGSCAP_PASSWORD", raising=False)
+    monkeypatch.delenv("STIGSCAP_USERNAME", raising=False)
+    srv = make_server(hosts=[GOOD, GOOD])
+    good = tmp_path / "good.yaml"
+    good.write_text(f"username: {USER}\npassword: '{PASSWORD}'\n")
+    good.chmod(0o600)
+    loose = tmp_path / "loose.yaml"
+    loose.write_text(f"username: {USER}\npassword: '{PASSWORD}'\n")
+    loose.chmod(0o640)
+    inv = write_inventory(tmp_path, [
+        {"host": "127.0.0.1", "port": srv.ports[0], "name": "ok", "credentials_file": str(good)},
+        {"host": "127.0.0.1", "port": srv.ports[1], "name": "loose", "credentials_file": str(loose)}])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["scan", str(ds_path), "--profile", PROFILE, "--inventory", str(inv), "--out",
+                                  str(out), "--timestamp", TS, "--no-prompt", "--processes", "1", "-q"])
+    assert r.exit_code == 1, r.output
+    rows = {h["name"]: h for h in json.loads((out / "summary.json").read_text())["hosts"]}
+    assert rows["ok"]["status"] == "pass"
+    assert rows["loose"]["status"] == "error" and "chmod 600" in rows["loose"]["errors"][0]
+    assert {rc.port for rc in srv.received} == {srv.ports[0]}  # nothing sent with the refused file
+    assert PASSWORD not in all_output_text(out) + r.output
