@@ -19,6 +19,7 @@ and timestamp.
 from __future__ import annotations
 
 import copy
+import functools
 import datetime as dt
 import ipaddress
 import os
@@ -48,9 +49,12 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["xbool"] = lambda v: "true" if v else "false"
 _TESTRESULT = _ENV.get_template("testresult.xml.j2")
+_RULE_RESULT = _ENV.get_template("rule-result.xml.j2")
+_TIME_MARK = "\x00time\x00"   # cannot occur in XML text: replaced by the rule-result time
 _ARF = _ENV.get_template("arf.xml.j2")
 
 
+@functools.lru_cache(maxsize=1)
 def stigscap_version() -> str:
     try:
         return metadata.version("stigscap")
@@ -58,6 +62,7 @@ def stigscap_version() -> str:
         return "0"
 
 
+@functools.lru_cache(maxsize=1)
 def test_system_cpe() -> str:
     return f"cpe:2.3:a:stigscap:stigscap:{stigscap_version()}:*:*:*:*:*:*:*"
 
@@ -232,14 +237,18 @@ class ArfResult:
             "asset_id": ASSET_ID if in_arf else None, "set_values": self.xccdf.set_values,
             "rule_results": self.xccdf.rule_results, "scores": self.xccdf.scores,
         }
-        return _TESTRESULT.render(tr=tr, hrefs=hrefs)
+        rule_results = [Markup(ev.render_rule_result(rr, hrefs).replace(_TIME_MARK, self.end_time))
+                        for rr in self.xccdf.rule_results]
+        return _TESTRESULT.render(tr=tr, rule_results=rule_results)
 
     def to_bytes(self) -> bytes:
         """The ARF 1.1 asset-report-collection."""
         ev = self.evaluator
-        relationships = [("createdFor", XCCDF_REPORT_ID, REQUEST_ID)]
+        relationships = []
         if ev.tailoring_text is not None:
             relationships.append(("createdFor", XCCDF_REPORT_ID, TAILORING_REQUEST_ID))
+        # the data stream request last: `oscap info` shows the last createdFor of a report
+        relationships.append(("createdFor", XCCDF_REPORT_ID, REQUEST_ID))
         relationships.append(("isAbout", XCCDF_REPORT_ID, ASSET_ID))
         reports = [(XCCDF_REPORT_ID, Markup(self.testresult_text(in_arf=True)))]
         # OVAL reports get no relationship (as oscap writes them): oscap 1.3.7 `info`
@@ -308,8 +317,22 @@ class Evaluator:
         self.testresult_id = f"xccdf_{bench.id_namespace}_testresult_{suffix}"
         self.benchmark_version = (bench.element.findtext(f"{{{XCCDF12}}}version") or "1").strip()
         self.oval_directives = oval_directives
+        self._rule_result_cache: dict[tuple, str] = {}
         # serialized once, spliced into every ARF
         self.ds_markup = Markup(_fragment(self.sds.collection))
+
+    def render_rule_result(self, rr, hrefs: Mapping[str, str]) -> str:
+        """One rule-result element; identical results (most passes) are rendered once."""
+        href = hrefs.get(rr.check_component) if rr.check_component else None
+        key = (rr.idref, rr.result, rr.role, rr.severity, rr.weight, tuple(rr.messages),
+               tuple(rr.instances), href)
+        text = self._rule_result_cache.get(key)
+        if text is None:
+            text = _RULE_RESULT.render(rr=rr, hrefs=hrefs, time=_TIME_MARK)
+            if len(self._rule_result_cache) >= 4096:
+                self._rule_result_cache.clear()
+            self._rule_result_cache[key] = text
+        return text
 
     def evaluate(self, syschar_root: etree._Element | etree._ElementTree, *,
                  target: TargetInfo | None = None, timestamp: str | None = None,
@@ -324,8 +347,12 @@ class Evaluator:
         if target is None:
             target = target_from_syschar(syschar_root)
         xres = self.plan.evaluate(syschar_root)
-        docs = [run.evaluation.results_document(directives=self.oval_directives, timestamp=end)
-                for run in xres.oval_runs]
+        # The first report (compliance checks) carries the host's system characteristics per
+        # the chosen directives; further reports (the CPE inventory checks, evaluated against
+        # the same syschar) are thin so the item data is not repeated.
+        docs = [run.evaluation.results_document(
+                    directives=self.oval_directives if i == 0 else "thin", timestamp=end)
+                for i, run in enumerate(xres.oval_runs)]
         ids = [f"oval{i}" for i in range(len(docs))]
         return ArfResult(self, xres, target, start, end, docs, ids)
 

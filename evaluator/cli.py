@@ -16,16 +16,41 @@ from stigscap.schemas.errors import StigscapError
 EXIT_OK, EXIT_ERROR, EXIT_FINDINGS = 0, 1, 2
 
 # Modules that define click commands in a `COMMANDS` list. Each stage owns its module.
+# They are imported lazily, in this order, until one defines the command asked for (so
+# `stigscap validate` does not pay for importing the generator); `--help` imports all.
 COMMAND_MODULES = [
-    "stigscap.generator.commands",
     "stigscap.schemas.commands",
-    "stigscap.evaluator.commands_eval",
+    "stigscap.generator.commands",
+    "stigscap.generator.commands_import",
+    "stigscap.evaluator.commands_oval",
     "stigscap.evaluator.commands_collect",
+    "stigscap.evaluator.commands_eval",
+    "stigscap.evaluator.commands_run",
     "stigscap.evaluator.commands_scan",
 ]
 
 
 class _Root(click.Group):
+    def _import_next(self) -> bool:
+        loaded = self.__dict__.setdefault("_loaded_modules", set())
+        for name in COMMAND_MODULES:
+            if name not in loaded:
+                loaded.add(name)
+                for cmd in importlib.import_module(name).COMMANDS:
+                    self.add_command(cmd)
+                return True
+        return False
+
+    def get_command(self, ctx, cmd_name):
+        while cmd_name not in self.commands and self._import_next():
+            pass
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx):
+        while self._import_next():
+            pass
+        return super().list_commands(ctx)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -55,9 +80,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for _name in COMMAND_MODULES:
-    for _cmd in importlib.import_module(_name).COMMANDS:
-        main.add_command(_cmd)
 
 
 

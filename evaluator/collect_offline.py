@@ -26,7 +26,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from lxml import etree
 from psrpcore.types import PSCryptoProvider, deserialize
@@ -39,6 +39,7 @@ from .normalize import base_type_name, lookup_property, normalize_value, propert
 from .oval_objects import CmdletObjects, cmdlet_name
 
 CLIXML_NS = "http://schemas.microsoft.com/powershell/2004/04"
+_TN, _TNREF, _OBJ, _REF = (f"{{{CLIXML_NS}}}{t}" for t in ("TN", "TNRef", "Obj", "Ref"))
 EXPORT_SUFFIXES = (".xml", ".clixml", ".json")
 MAX_DISTINCT_MESSAGES = 40
 
@@ -147,6 +148,7 @@ def _sniff_encoding(head: bytes) -> tuple[str, int]:
 
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
+_DOCTYPE = re.compile(r"^\s*(?:<!--.*?-->\s*|<\?.*?\?>\s*)*<!DOCTYPE", re.DOTALL)
 
 
 class _Utf8Reader(io.RawIOBase):
@@ -181,6 +183,8 @@ class _Utf8Reader(io.RawIOBase):
             if stripped.startswith("#< CLIXML"):
                 text = stripped[len("#< CLIXML"):].lstrip("\r\n")
             text = _XML_DECL.sub("", text, count=1)
+            if _DOCTYPE.match(text):
+                raise ExportError("document type declarations (DTD) are not allowed")
         self._buf += text.encode("utf-8")
 
     def readinto(self, b) -> int:
@@ -263,6 +267,7 @@ class _ClixmlStream:
         self.referenced: set[str] = set()
         self.messages: list[str] = []
         self._cipher = PSCryptoProvider()
+        self._member_cache: dict[bytes, Any] = {}
 
     def _iterparse(self, **kw):
         fh, stream = _open_text_stream(self.path)
@@ -336,7 +341,7 @@ class _ClixmlStream:
     def _object(self, el: etree._Element, index: int) -> ExportObject | None:
         stream = (el.get("S") or "").lower()
         # register / expand type-name and object references (document-wide in Export-Clixml)
-        for node in list(el.iter()):
+        for node in list(el.iter(_TN, _TNREF, _OBJ, _REF)):
             tag = _local(node.tag)
             if tag == "TN" and node.get("RefId") is not None:
                 self.tn_by_ref[node.get("RefId")] = copy.deepcopy(node)
@@ -381,7 +386,10 @@ class _ClixmlStream:
         if self.wanted is not None and _local(el.tag) == "Obj":
             self._prune(el)
         try:
-            value = deserialize(_to_et(el), self._cipher)
+            if self._is_property_bag(el):
+                value = self._bag_members(el)
+            else:
+                value = deserialize(_to_et(el), self._cipher)
         except ExportError:
             raise
         except RecursionError:
@@ -390,6 +398,50 @@ class _ClixmlStream:
             text = " ".join(str(exc).split()) or type(exc).__name__
             raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
         return ExportObject(value, type_names, index)
+
+    _BAG_TAGS = {"TN", "TNRef", "MS", "Props", "ToString"}
+
+    def _is_property_bag(self, el: etree._Element) -> bool:
+        """A Select-Object / PSCustomObject-like object: only type names and property bags."""
+        if _local(el.tag) != "Obj" or el.find(f"{{{CLIXML_NS}}}ToString") is not None:
+            return False
+        children = [_local(c.tag) for c in el if isinstance(c.tag, str)]
+        return all(c in self._BAG_TAGS for c in children) and (
+            "MS" in children or "Props" in children)
+
+    def _bag_members(self, el: etree._Element) -> dict[str, Any]:
+        """The properties of a property-bag object, each deserialized by psrpcore.
+
+        The bag itself carries nothing but its members, so each member value is handed to
+        psrpcore on its own; identical member values (the same enum on 50,000 connectors)
+        are deserialized once (RefIds are irrelevant here: references were expanded).
+        """
+        out: dict[str, Any] = {}
+        for bag_tag in ("Props", "MS"):  # adapted first, then note properties (psrpcore order)
+            for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
+                for member in bag:
+                    if not isinstance(member.tag, str):
+                        continue
+                    name = member.get("N")
+                    if name is None or name in out:
+                        continue
+                    key = None
+                    if len(member):  # nested object: cache on its content with ids zeroed, no name
+                        for node in member.iter():
+                            if "RefId" in node.attrib:
+                                node.set("RefId", "0")
+                        member.attrib.pop("N", None)
+                        key = etree.tostring(member)
+                        if key in self._member_cache:
+                            out[name] = self._member_cache[key]
+                            continue
+                    value = deserialize(_to_et(member), self._cipher)
+                    if key is not None:
+                        if len(self._member_cache) > 4096:
+                            self._member_cache.clear()
+                        self._member_cache[key] = value
+                    out[name] = value
+        return out
 
     def _prune(self, el: etree._Element) -> None:
         """Drop properties nobody selected, and the detail of nested objects with a ToString."""
@@ -537,6 +589,75 @@ def collect_offline(objects: CmdletObjects, exports: ExportMap) -> list[Collecte
     return [results[q.object_id] for q, _ in objects.all()]
 
 
+class RecordCollector:
+    """Pipeline objects of one cmdlet → one CollectedObject (shared by offline and live paths).
+
+    ``add()`` raises `ExportError` when an object is of the wrong .NET type; ``result()``
+    applies the rules every path follows: no objects → ``does not exist``; none of the
+    selected properties anywhere → ``error``; a property missing from some objects → the
+    field is absent from those records and a message says how many.
+    """
+
+    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True):
+        self.query = query
+        self.source = source
+        self.offline = offline
+        self.records: list[list] = []
+        self.missing: dict[str, int] = {}
+        self.messages = _Messages()
+        self.count = 0
+
+    def add(self, value: Any, type_names: Sequence[str] = ()) -> None:
+        problem = _type_problem(type_names, self.query)
+        if problem:
+            raise ExportError(problem)
+        fields, messages, lacks = record_from_object(value, self.query.select)
+        self.count += 1
+        self.records.append(fields)
+        for m in messages:
+            self.messages.add(m)
+        for name in lacks:
+            self.missing[name] = self.missing.get(name, 0) + 1
+
+    def result(self, extra_messages: Sequence[str] = ()) -> CollectedObject:
+        q = self.query
+        head = [f"read {self.count} object(s) from {self.source}"]
+        if q.parameters and self.offline:
+            params = " ".join(f"-{n} {v}" for n, v in q.parameters)
+            head.append(f"the export is taken as the output of {cmdlet_name(q)} {params}; "
+                        "parameters of an offline export cannot be checked")
+        if self.count == 0:
+            return CollectedObject(q, flag="does not exist", status="does not exist",
+                                   messages=head + list(extra_messages) +
+                                   [f"{self.source} holds no objects: {cmdlet_name(q)} "
+                                    "returned nothing"])
+        if q.select and all(self.missing.get(s, 0) == self.count for s in q.select):
+            return _error(q, f"{self.source}: none of the selected properties "
+                             f"({', '.join(q.select)}) is in the output: wrong export file?")
+        notes = head + list(extra_messages) + self.messages.render(self.count)
+        for name, n in self.missing.items():
+            notes.append(f"property {name} is missing from {n} of {self.count} "
+                         f"object(s); the field is absent from those records")
+        return CollectedObject(q, flag="complete", status="exists", messages=notes,
+                               records=self.records)
+
+
+def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,
+                          source: str) -> CollectedObject:
+    """Live-path helper: deserialized pipeline output (psrpcore or pypsrp objects) → object.
+
+    Never raises for data: a wrong object type becomes an ``error`` flag with the message.
+    """
+    from .normalize import _type_names
+    acc = RecordCollector(query, source, offline=False)
+    try:
+        for value in values:
+            acc.add(value, _type_names(value))
+    except ExportError as exc:
+        return _error(query, f"{source}: {exc}")
+    return acc.result()
+
+
 def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
     wanted: set[str] | None = set()
     for q in queries:
@@ -544,56 +665,19 @@ def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObjec
             wanted = None
             break
         wanted.update(s.lower() for s in q.select)
-    records: list[list] = [[] for _ in queries]
-    missing: list[dict[str, int]] = [{} for _ in queries]
-    msgs = [_Messages() for _ in queries]
-    count = 0
+    collectors = [RecordCollector(q, path.name) for q in queries]
     try:
         content = read_export(path, wanted)
         for obj in content.objects:
-            count += 1
-            for i, q in enumerate(queries):
-                problem = _type_problem(obj.type_names, q)
-                if problem:
-                    raise ExportError(problem)
-                fields, messages, lacks = record_from_object(obj.value, q.select)
-                records[i].append(fields)
-                for m in messages:
-                    msgs[i].add(m)
-                for name in lacks:
-                    missing[i][name] = missing[i].get(name, 0) + 1
+            for acc in collectors:
+                acc.add(obj.value, obj.type_names)
         file_messages = list(dict.fromkeys(content.messages))
     except ExportError as exc:
         return [_error(q, f"{path.name}: {exc}") for q in queries]
     except MemoryError:
         return [_error(q, f"{path.name}: too large to read in the available memory")
                 for q in queries]
-
-    out = []
-    for i, q in enumerate(queries):
-        head = [f"read {count} object(s) from {path.name}"]
-        if q.parameters:
-            params = " ".join(f"-{n} {v}" for n, v in q.parameters)
-            head.append(f"the export is taken as the output of {cmdlet_name(q)} {params}; "
-                        "parameters of an offline export cannot be checked")
-        if count == 0:
-            out.append(CollectedObject(q, flag="does not exist", status="does not exist",
-                                       messages=head + file_messages +
-                                       [f"{path.name} holds no objects: {cmdlet_name(q)} "
-                                        "returned nothing"]))
-            continue
-        if q.select and all(missing[i].get(s, 0) == count for s in q.select):
-            out.append(_error(q, f"{path.name}: none of the selected properties "
-                                 f"({', '.join(q.select)}) is in the export: wrong export "
-                                 "file?"))
-            continue
-        notes = head + file_messages + msgs[i].render(count)
-        for name, n in missing[i].items():
-            notes.append(f"property {name} is missing from {n} of {count} exported "
-                         f"object(s); the field is absent from those records")
-        out.append(CollectedObject(q, flag="complete", status="exists", messages=notes,
-                                   records=records[i]))
-    return out
+    return [acc.result(file_messages) for acc in collectors]
 
 
 # --- system information ---------------------------------------------------------------------
@@ -647,5 +731,6 @@ def collect(definitions_root: etree._Element, exports: ExportMap,
     return collect_offline((read_objects or read_cmdlet_objects)(definitions_root), exports)
 
 
-__all__ = ["ExportMap", "ExportError", "collect", "collect_offline", "example_exports_dir",
-           "read_export", "system_info_from_exports", "KNOWN_TYPES"]
+__all__ = ["ExportMap", "ExportError", "RecordCollector", "collect", "collect_offline",
+           "collected_from_values", "example_exports_dir", "read_export",
+           "system_info_from_exports", "KNOWN_TYPES"]

@@ -491,10 +491,27 @@ def _normalize_json_object(obj: Mapping[str, Any], property_name, depth) -> Norm
                 text = ".".join(str(p) for p in (major, minor, build, rev) if p >= 0)
             return Normalized(text, kind="version", messages=(
                 f"{name}: rebuilt as {text!r} from the JSON version object",))
+    dn = keys.get("distinguishedname")
+    if isinstance(dn, str) and ("rdn" in keys or "objectguid" in keys):
+        m = _CONNECTOR_DN.match(dn)
+        if m:  # ADObjectId of a connector: Exchange shows it as SERVER\Name
+            text = f"{_dn_unescape(m['server'])}\\{_dn_unescape(m['name'])}"
+            return Normalized(text, kind="object", messages=(
+                f"{name}: rebuilt as SERVER\\Name from the DistinguishedName in the JSON "
+                "export",))
     compact = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
     return Normalized(compact, kind="object", messages=(
         f"{name}: the JSON export holds a structured object, not its ToString() text; "
         f"written as compact JSON (export it as a string, see the README)",))
+
+
+_CONNECTOR_DN = re.compile(
+    r"^CN=(?P<name>(?:[^,\\]|\\.)+),CN=SMTP (?:Receive|Send) Connectors,CN=Protocols,"
+    r"CN=(?P<server>(?:[^,\\]|\\.)+),CN=Servers,", re.IGNORECASE)
+
+
+def _dn_unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def _property_bag_text(props: Mapping[str, Any], depth: int) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lxml import etree
 
 from .oval_compare import CompareError, compile_comparison, compile_regex, to_boolean, \
     to_float, to_int, to_version
@@ -94,6 +93,9 @@ class ObjectSpec:
     version: str
     var_refs: list[str]
     masked: set[tuple[str, str | None]]
+    item_name: str = ""                       # e.g. cmdlet_item for a cmdlet_object
+    entities: list = field(default_factory=list)   # EntitySpec list, for item search
+    unsupported: str | None = None            # set / filter: cannot search system_data
 
 
 @dataclass
@@ -177,7 +179,18 @@ def _compile_object(el) -> ObjectSpec:
         for f in child:
             if _local(f.tag) == "field" and _truthy(f.get("mask")):
                 masked.add((name, f.get("name")))
-    return ObjectSpec(el.get("id"), el.get("version") or "1", var_refs, masked)
+    spec = ObjectSpec(el.get("id"), el.get("version") or "1", var_refs, masked)
+    local = _local(el.tag)
+    spec.item_name = local[:-len("_object")] + "_item" if local.endswith("_object") else ""
+    for child in el:
+        name = _local(child.tag)
+        if name in ("set", "filter"):
+            spec.unsupported = f"object uses <{name}>"
+        elif name == "behaviors":
+            spec.unsupported = "object uses <behaviors>"
+    if spec.unsupported is None:
+        spec.entities = [e for e in _compile_state(el).entities]
+    return spec
 
 
 def _compile_test(el) -> TestSpec:
@@ -378,6 +391,7 @@ class OvalEvaluation:
         self._index_syschar(sc)
         self._var_cache: dict[str, tuple[list[str], str | None]] = {}
         self._comp_cache: dict[tuple, object] = {}
+        self._field_comps: dict[int, tuple] = {}
         self.test_results: dict[str, TestResult] = {}
         self.criteria_results: dict[str, tuple[str, object]] = {}
         self.definition_results: dict[str, str] = {}
@@ -563,6 +577,9 @@ class OvalEvaluation:
         obj_id = c.get("object_ref")
         item_field = c.get("item_field")
         record_field = c.get("record_field")
+        if not self.has_collected_objects and obj_id not in self._objects:
+            found = self._search_object(obj_id)
+            self._objects[obj_id] = [found] if found else []
         entries = self._objects.get(obj_id)
         if not entries:
             return [], f"object {obj_id} was not collected"
@@ -651,8 +668,58 @@ class OvalEvaluation:
                 [f.text or "" for f in matches], result, "; ".join(msgs) if msgs else None))
         return result
 
+    def _field_comparisons(self, spec: FieldSpec):
+        """(comparisons, error message) for a field in this evaluation (variables resolved)."""
+        key = id(spec)
+        got = self._field_comps.get(key)
+        if got is None:
+            if not spec.var_ref:
+                got = ([spec.comparison], None)
+            else:
+                vals, msg = self.variable_values(spec.var_ref)
+                if msg or not vals:
+                    got = (None, msg or f"variable {spec.var_ref} has no value")
+                else:
+                    got = ([compile_comparison(spec.datatype, spec.operation, v)
+                            for v in vals], None)
+            self._field_comps[key] = got
+        return got
+
+    def _record_fast(self, state_id: str, ent: EntitySpec, rec) -> str:
+        """One record against the state's fields, no tracing (the per-connector hot path)."""
+        c = None
+        for spec in ent.fields:
+            name = spec.name
+            found = None
+            multi = False
+            for f in rec:
+                if f.get("name") == name:
+                    if found is not None:
+                        multi = True
+                        break
+                    found = f
+            comps, err = self._field_comparisons(spec)
+            if (found is None or multi or err or len(comps) != 1
+                    or spec.var_check == "none satisfy" or spec.entity_check == "none satisfy"
+                    or found.get("status") not in (None, EXISTS)):
+                r = self._field_result(state_id, ent, spec, rec, None, None)
+            else:
+                try:
+                    r = TRUE if comps[0](found.text or "") else FALSE
+                except CompareError:
+                    r = ERROR
+            if r == FALSE:
+                return FALSE
+            if r != TRUE:
+                if c is None:
+                    c = Counts()
+                c.add(r)
+        return TRUE if c is None else operator_counts("AND", c)
+
     def _record_result(self, state_id: str, ent: EntitySpec, rec,
                        trace: _Trace | None) -> str:
+        if trace is None and ent.fields:
+            return self._record_fast(state_id, ent, rec)
         failures: list | None = [] if trace is not None else None
         c = Counts()
         for spec in ent.fields or ():
@@ -749,7 +816,41 @@ class OvalEvaluation:
         return operator_counts(test.state_operator, c)
 
     # ------------------------------------------------------------------ tests
+    def _search_object(self, obj_id: str):
+        """No collected_objects section: find the object's items in system_data (spec:
+        "the evaluation engine must search the system characteristics for all Items that
+        match the OVAL Object")."""
+        obj = self.compiled.objects.get(obj_id)
+        if obj is None:
+            return None
+        if obj.unsupported:
+            return ("error", None, [], [f"{obj.unsupported}; it cannot be analysed without "
+                                        "collected_objects in the system characteristics"], {})
+        refs: list[str] = []
+        for item_id, item in self._items.items():
+            if _local(item.tag) != obj.item_name:
+                continue
+            ents = self._entities_of(item_id, item)
+            ok = True
+            for ent in obj.entities:
+                if ent.nil:
+                    continue  # xsi:nil on an object entity: any value
+                got = ents.get(ent.name, [])
+                if not got:
+                    ok = False
+                    break
+                if self._entity_result(obj_id, ent, got, None) != TRUE:
+                    ok = False
+                    break
+            if ok:
+                refs.append(item_id)
+        return ("complete" if refs else "does not exist", None, refs, [], {})
+
     def _select_object(self, test: TestSpec):
+        if not self.has_collected_objects:
+            if test.object_ref not in self._objects:
+                found = self._search_object(test.object_ref)
+                self._objects[test.object_ref] = [found] if found else []
         entries = self._objects.get(test.object_ref)
         if not entries:
             return None
@@ -775,20 +876,18 @@ class OvalEvaluation:
             return TestResult(ERROR, [], [f"test {test_id} is not defined"])
         if test.problem:
             return TestResult(ERROR, [], [test.problem])
-        if not self.has_collected_objects:
-            return TestResult(ERROR, [], ["the system characteristics have no collected_objects; "
-                                          "analysis by searching system_data is not supported"])
         entry = self._select_object(test)
         if entry is None:
             return TestResult(UNKNOWN, [], [f"object {test.object_ref} was not collected"])
-        flag, vinst, refs, _msgs, _vv = entry
+        flag, vinst, refs, obj_msgs, _vv = entry
         check_existence = test.check_existence
         check = test.check
         if check == "none exist":  # deprecated: same as check_existence="none_exist"
             check_existence = "none_exist"
             check = "none satisfy"
         if flag == "error":
-            return TestResult(ERROR, [], [f"object {test.object_ref} has flag error"], vinst)
+            return TestResult(ERROR, [], list(obj_msgs) + [
+                f"object {test.object_ref} has flag error"], vinst)
         if flag == "not collected":
             return TestResult(UNKNOWN, [], [], vinst)
         if flag == "not applicable":
@@ -826,7 +925,10 @@ class OvalEvaluation:
             tested.append((ref, r))
             if has_states:
                 item_counts.add(r)
-        existence = existence_result(check_existence, ex, dne, er, nc)
+        # ExistenceEnumeration: for a test, all_exist is at_least_one_exists ("non-existent
+        # items have no impact upon evaluation")
+        ce = "at_least_one_exists" if check_existence == "all_exist" else check_existence
+        existence = existence_result(ce, ex, dne, er, nc)
         n_checked = item_counts.t + item_counts.f + item_counts.e + item_counts.u
         if flag == "complete":
             if existence != TRUE or not has_states or n_checked == 0:
@@ -837,11 +939,11 @@ class OvalEvaluation:
             return TestResult(FALSE, tested, messages, vinst)
         if check_existence == "only_one_exists" and ex > 1:
             return TestResult(FALSE, tested, messages, vinst)
-        if has_states and n_checked:
+        if existence == TRUE and has_states and n_checked:
             cr = check_counts(check, item_counts)
             if cr == FALSE:
                 return TestResult(FALSE, tested, messages, vinst)
-            if check == "at least one" and cr == TRUE and existence == TRUE:
+            if check == "at least one" and cr == TRUE:
                 return TestResult(TRUE, tested, messages, vinst)
         return TestResult(UNKNOWN, tested, messages + [
             f"object {test.object_ref} was collected incompletely"], vinst)
@@ -929,7 +1031,7 @@ class OvalEvaluation:
         for tid in self.tests_of(def_id):
             tr = self.test_result(tid)
             test = self.compiled.tests.get(tid)
-            entry = self._select_object(test) if test and self.has_collected_objects else None
+            entry = self._select_object(test) if test and test.object_ref else None
             items: list[ItemEvidence] = []
             for item_id, r in tr.tested_items:
                 if r in (TRUE, NOT_EVALUATED):
@@ -948,7 +1050,8 @@ class OvalEvaluation:
                 tid, test.comment if test else "", tr.result,
                 test.check if test else "", test.check_existence if test else "",
                 test.object_ref if test else None, entry[0] if entry else None, items,
-                list(tr.messages) + (list(entry[3]) if entry else [])))
+                list(tr.messages) + [m for m in (entry[3] if entry else ())
+                                     if m not in tr.messages]))
         return out
 
 

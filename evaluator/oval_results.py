@@ -120,6 +120,32 @@ def _apply_masks(sc_copy, masks: dict[str, set[tuple[str, str | None]]]) -> None
                             f.text = None
 
 
+_HEADERS: dict[tuple, object] = {}
+
+
+def _header(directives: str, include_source: bool, product_name: str,
+            product_version: str | None):
+    """oval_results root with generator and directives (built once per distinct value)."""
+    key = (directives, include_source, product_name, product_version)
+    root = _HEADERS.get(key)
+    if root is None:
+        if len(_HEADERS) > 64:
+            _HEADERS.clear()
+        root = etree.Element(_RES + "oval_results", nsmap=NSMAP)
+        gen = _sub(root, _RES + "generator")
+        _sub(gen, _OVAL + "product_name", text=product_name)
+        if product_version:
+            _sub(gen, _OVAL + "product_version", text=product_version)
+        _sub(gen, _OVAL + "schema_version", text=SCHEMA_VERSION)
+        _sub(gen, _OVAL + "timestamp", text="")
+        d = _sub(root, _RES + "directives",
+                 {"include_source_definitions": "true" if include_source else "false"})
+        for name in DIRECTIVE_NAMES:
+            _sub(d, _RES + name, {"reported": "true", "content": directives})
+        _HEADERS[key] = root
+    return root
+
+
 def build_results_document(evaluation, *, directives: str = "full", timestamp: str,
                            include_source_definitions: bool = False,
                            product_name: str = "stigscap", product_version: str | None = None):
@@ -129,17 +155,9 @@ def build_results_document(evaluation, *, directives: str = "full", timestamp: s
         raise ValueError("timestamp is required (xsd:dateTime)")
     full = directives == "full"
     compiled = evaluation.compiled
-    root = etree.Element(_RES + "oval_results", nsmap=NSMAP)
-    gen = _sub(root, _RES + "generator")
-    _sub(gen, _OVAL + "product_name", text=product_name)
-    if product_version:
-        _sub(gen, _OVAL + "product_version", text=product_version)
-    _sub(gen, _OVAL + "schema_version", text=SCHEMA_VERSION)
-    _sub(gen, _OVAL + "timestamp", text=timestamp)
-    d = _sub(root, _RES + "directives",
-             {"include_source_definitions": "true" if include_source_definitions else "false"})
-    for name in DIRECTIVE_NAMES:
-        _sub(d, _RES + name, {"reported": "true", "content": directives})
+    root = copy.deepcopy(_header(directives, include_source_definitions, product_name,
+                                 product_version))
+    root[0][-1].text = timestamp   # generator/timestamp
     if include_source_definitions:
         root.append(copy.deepcopy(compiled.root))
     results = _sub(root, _RES + "results")

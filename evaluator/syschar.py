@@ -38,7 +38,7 @@ OVAL_SCHEMA_VERSION = "5.11.2"
 MAX_MESSAGES = 50
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_LITERAL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _NEEDS_WORK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
 
 
@@ -46,7 +46,7 @@ def xml_safe_text(text: str) -> tuple[str, bool]:
     """Text → (text every XML 1.0 parser accepts, whether anything was escaped)."""
     if not _NEEDS_WORK.search(text):
         return text, False
-    out = _LITERAL_ESCAPE.sub(r"_x005F_\1", text)
+    out = _LITERAL_ESCAPE.sub("_x005F_", text)
     out = _FORBIDDEN.sub(lambda m: f"_x{ord(m.group()):04X}_", out)
     return out, _FORBIDDEN.search(text) is not None
 

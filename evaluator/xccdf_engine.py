@@ -631,8 +631,10 @@ class _HostContext:
             self._objects = {}
             coll = self.root.find(f"{{{OVAL_SC}}}collected_objects")
             for obj in coll if coll is not None else []:
-                msgs = [f"collector: {(m.text or '').strip()}"
-                        for m in obj.iterfind(f"{{{OVAL_SC}}}message") if m.text]
+                msgs = []
+                if obj.get("flag", "complete") != "complete":
+                    msgs = [f"collector (object flag {obj.get('flag')}): {(m.text or '').strip()}"
+                            for m in obj.iterfind(f"{{{OVAL_SC}}}message") if m.text]
                 for ref in obj.iterfind(f"{{{OVAL_SC}}}reference"):
                     item = items.get(ref.get("item_ref"))
                     if item is None or item.get("status", "exists") == "exists":

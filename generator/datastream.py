@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from stigscap.schemas.namespaces import CAT
 from stigscap.schemas.xmlio import parse_xml_bytes, serialize
 
 from .ids import IdScheme
@@ -35,5 +36,21 @@ def source_data_stream(docs: dict[str, bytes], ids: IdScheme, benchmark_id: str,
                  datastream_id=ids.ds("datastream", benchmark_id), timestamp=timestamp,
                  files=files, comps=comps, refs=refs, components=components)
     # re-indent the whole document uniformly (oscap misreads compact catalogs)
-    tree = parse_xml_bytes(raw, "<generated data stream>", remove_blank_text=True)
-    return serialize(tree)
+    pretty = serialize(parse_xml_bytes(raw, "<generated data stream>", remove_blank_text=True))
+    return _oscap_readable_catalogs(pretty)
+
+
+def _oscap_readable_catalogs(data: bytes) -> bytes:
+    """Keep whitespace before the first cat:uri but none between cat:uri siblings.
+
+    oscap 1.3.7's C implementation of SRC-236-2 / SRC-346-1 (`_xcf_resolve_in_catalog`) starts
+    at the catalog's second child node and stops at the first node that is not a `uri`, so in
+    a fully indented catalog it only ever sees the first entry and reports false errors for
+    references resolved by the others. Both layouts are the same catalog to any XML reader.
+    """
+    tree = parse_xml_bytes(data, "<generated data stream>")
+    for catalog in tree.getroot().iter(f"{{{CAT}}}catalog"):
+        uris = [u for u in catalog if u.tag == f"{{{CAT}}}uri"]
+        for u in uris[:-1]:
+            u.tail = None
+    return serialize(tree, pretty=False)

@@ -41,8 +41,9 @@ def _generate(content: Path, tmp_path: Path, *extra: str):
 
 def test_builtin_content_loads():
     c = load_content()
-    assert [r.rule_id for r in c.rules] == ["SV-84553r1_rule"]
-    assert c.rules[0].automated
+    seed = c.rule("SV-84553r1_rule")
+    assert seed.automated and seed.version == "EX13-EG-000340"
+    assert c.rule("V-69931") is seed and c.rule("EX13-EG-000340") is seed
 
 
 def test_malformed_yaml(content_copy, tmp_path):
@@ -90,7 +91,7 @@ def test_state_property_must_be_selected(content_copy, tmp_path):
 def test_unknown_rule_id(tmp_path):
     out = tmp_path / "out.xml"
     run = stigscap("generate", "--rule", "SV-99999r1_rule", "-o", out)
-    assert_one_line_error(run, "unknown rule id 'SV-99999r1_rule'")
+    assert_one_line_error(run, "unknown rule id 'SV-99999r1_rule'", "SV-84553r1_rule")
     assert not out.exists()
 
 

@@ -116,16 +116,16 @@ def test_oval_check_wiring(ds):
         None: "^Tls$", "exact": "^Tls$", "includes": "(^|, )Tls(, |$)"}
     var = comp.find(f".//od:external_variable[@id='{export.get('export-name')}']", NS)
     assert var is not None and var.get("datatype") == "string"
-    state = comp.find(".//win:cmdlet_state", NS)
+    state = comp.find(".//win:cmdlet_state[@id='oval:mil.disa.stig:ste:6993101']", NS)
     field = state.find("win:value/od:field", NS)
     assert field.get("name") == "authmechanism"
     assert field.get("var_ref") == var.get("id") and field.get("operation") == "pattern match"
-    obj = comp.find(".//win:cmdlet_object", NS)
+    obj = comp.find(".//win:cmdlet_object[@id='oval:mil.disa.stig:obj:6993101']", NS)
     assert obj.findtext("win:verb", namespaces=NS) == "Get"
     assert obj.findtext("win:noun", namespaces=NS) == "ReceiveConnector"
     assert [(f.get("name"), f.text) for f in obj.findall("win:select/od:field", NS)] == [
         ("name", "Name"), ("identity", "Identity"), ("authmechanism", "AuthMechanism")]
-    test = comp.find(".//win:cmdlet_test", NS)
+    test = comp.find(".//win:cmdlet_test[@id='oval:mil.disa.stig:tst:6993101']", NS)
     assert (test.get("check"), test.get("check_existence")) == ("all", "at_least_one_exists")
 
 
@@ -150,8 +150,10 @@ def test_profiles_and_platform(ds):
     profiles = [p.get("id") for p in bench.findall("x:Profile", NS)]
     assert profiles == [f"xccdf_mil.disa.stig_profile_MAC-{n}_{c}" for n in (1, 2, 3)
                         for c in ("Classified", "Public", "Sensitive")]
-    for p in bench.findall("x:Profile", NS):
-        assert [s.get("idref") for s in p.findall("x:select", NS)] == [RULE]
+    rules = [r.get("id") for r in bench.iter(f"{{{NS['x']}}}Rule")]
+    assert RULE in rules and len(rules) == len(load_content().rules)
+    for p in bench.findall("x:Profile", NS):  # DISA's nine profiles select every rule
+        assert [s.get("idref") for s in p.findall("x:select", NS)] == rules
     cpe_name = bench.find("x:platform", NS).get("idref")
     item = ds.find(f".//cpe:cpe-item[@name='{cpe_name}']", NS)
     check = item.find("cpe:check", NS)

@@ -38,12 +38,14 @@ class F:
     var_ref: str | None = None
     var_check: str | None = None
     entity_check: str | None = None
+    mask: bool = False
 
     def xml(self) -> str:
         body = "" if self.value is None else escape(self.value)
         return (f'<field name="{self.name}" datatype="{self.datatype}"'
                 f'{a("operation", self.operation)}{a("var_ref", self.var_ref)}'
-                f'{a("var_check", self.var_check)}{a("entity_check", self.entity_check)}>'
+                f'{a("var_check", self.var_check)}{a("entity_check", self.entity_check)}'
+                f'{a("mask", "true" if self.mask else None)}>'
                 f'{body}</field>')
 
 
@@ -70,6 +72,7 @@ class State:
 
 @dataclass
 class Test:
+    __test__ = False  # not a pytest test class
     id: str
     object_ref: str
     state_refs: list[str] = field(default_factory=list)
@@ -144,7 +147,8 @@ Record = list  # list of (name, value, datatype[, status])
 
 
 def cmdlet_item(item_id: int, records: list[Record], status: str | None = None,
-                noun: str = "ReceiveConnector", message: str | None = None) -> str:
+                noun: str = "ReceiveConnector", message: str | None = None,
+                select: tuple[str, ...] | None = None) -> str:
     recs = []
     for rec in records:
         fs = []
@@ -158,7 +162,21 @@ def cmdlet_item(item_id: int, records: list[Record], status: str | None = None,
     return (f'<win-sc:cmdlet_item id="{item_id}"{a("status", status)}>{msg}'
             '<win-sc:module_name>Microsoft.Exchange.Management.PowerShell.SnapIn'
             '</win-sc:module_name><win-sc:verb>Get</win-sc:verb>'
-            f'<win-sc:noun>{noun}</win-sc:noun>' + "".join(recs) + "</win-sc:cmdlet_item>")
+            f'<win-sc:noun>{noun}</win-sc:noun>' + _echo(noun, select) + "".join(recs)
+            + "</win-sc:cmdlet_item>")
+
+
+SELECTS = {"ReceiveConnector": ("Name", "Identity", "AuthMechanism"),
+           "ExchangeServer": ("Name", "ServerRole", "AdminDisplayVersion"),
+           "TransportConfig": ("Flags", "Ver", "Enabled", "Ratio", "Limit")}
+
+
+def _echo(noun: str, select: tuple[str, ...] | None) -> str:
+    """The object's parameters (nil) and select echoed into the item."""
+    sel = select or SELECTS.get(noun, ())
+    fields = "".join(f'<field name="{s.lower()}" datatype="string">{s}</field>' for s in sel)
+    return ('<win-sc:parameters datatype="record" xsi:nil="true"/>'
+            f'<win-sc:select datatype="record">{fields}</win-sc:select>')
 
 
 def connector(name: str, auth: str, server: str = "EDGE01") -> Record:

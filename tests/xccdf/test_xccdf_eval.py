@@ -152,14 +152,15 @@ def test_tls_exchangeserver_passes_only_under_includes(tmp_path, ds_path, how):
     assert set_value == ("^Tls$" if how == "default" else "(^|, )Tls(, |$)")
     # the exported value reached the OVAL engine as the external variable
     var = etree.parse(str(arf)).find(".//res:oval_results//res:tested_variable", NS)
-    if var is not None:
-        assert var.text == set_value
+    assert var.get("variable_id") == "oval:mil.disa.stig:var:6993101"
+    assert var.text == set_value
     if how == "tailoring":
         doc = etree.parse(str(arf))
         assert doc.find(".//arf:report-request[@id='tailoring1']/arf:content/x:Tailoring",
                         NS) is not None
         assert tr.find("x:tailoring-file", NS) is not None
         assert tr.find("x:profile", NS).get("idref") == "xccdf_mil.example_profile_site"
+        _split_and_check(arf, ds_path, tmp_path)
         # even the tailored string with both connector kinds still fails on None
         sc2 = syschar_xml([("A", "Tls, ExchangeServer"), ("B", "None")])
         r2, arf2 = run_eval(tmp_path, ds_path, sc2, *extra, profile=profile, name="h2")

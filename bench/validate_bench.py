@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Time `stigscap validate` against `oscap ds sds-validate` on the SSG source data streams.
+
+For every file (default: all /usr/share/xml/scap/ssg/content/ssg-*-ds.xml, the SCAP 1.3 ones)
+each command runs N times (default 3) as a separate process; the table shows the medians:
+  oscap      `oscap ds sds-validate F`             (XSD only; the reference)
+  xsd        `stigscap validate --xsd-only F`      (the same job: must be <= oscap)
+  full       `stigscap validate F`                 (XSD + reference and SCAP 1.3 checks)
+and the ratios xsd/oscap and full/oscap. Exit status 1 if any stream is reported invalid or
+the XSD-only ratio of the largest file exceeds 1.0 (the speed target of the schemas stage).
+
+    .venv/bin/python bench/validate_bench.py [--runs 3] [FILE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SSG = Path("/usr/share/xml/scap/ssg/content")
+
+
+def _stigscap() -> list[str]:
+    exe = Path(sys.executable).with_name("stigscap")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("stigscap")
+    if not found:
+        sys.exit("stigscap not installed in this environment (pip install -e .)")
+    return [found]
+
+
+def _time(cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
+    times, rc = [], 0
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - t)
+        rc = proc.returncode
+    return statistics.median(times), rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args(argv)
+    files = args.files or sorted(SSG.glob("ssg-*-ds.xml"), key=lambda p: -p.stat().st_size)
+    if not files:
+        sys.exit(f"no files given and no SSG streams in {SSG}")
+    oscap = shutil.which("oscap")
+    if not oscap:
+        sys.exit("oscap not installed (apt-get install openscap-scanner)")
+    st = _stigscap()
+    print(f"{'file':32} {'MB':>6} {'oscap s':>8} {'xsd s':>7} {'full s':>7} {'xsd/oscap':>9} "
+          f"{'full/oscap':>10}  verdict")
+    bad, rows = False, []
+    for f in files:
+        mb = f.stat().st_size / 1e6
+        t_o, rc_o = _time([oscap, "ds", "sds-validate", str(f)], args.runs)
+        t_x, rc_x = _time([*st, "validate", "--xsd-only", str(f)], args.runs)
+        t_f, rc_f = _time([*st, "validate", str(f)], args.runs)
+        verdict = "ok" if (rc_x, rc_f) == (0, 0) else f"rc xsd={rc_x} full={rc_f} oscap={rc_o}"
+        bad |= verdict != "ok"
+        rows.append((f, mb, t_o, t_x, t_f))
+        print(f"{f.name:32} {mb:6.1f} {t_o:8.3f} {t_x:7.3f} {t_f:7.3f} {t_x / t_o:9.2f} "
+              f"{t_f / t_o:10.2f}  {verdict}", flush=True)
+    tot = [sum(r[i] for r in rows) for i in (2, 3, 4)]
+    print(f"{'TOTAL':32} {sum(r[1] for r in rows):6.1f} {tot[0]:8.2f} {tot[1]:7.2f} {tot[2]:7.2f} "
+          f"{tot[1] / tot[0]:9.2f} {tot[2] / tot[0]:10.2f}")
+    largest = max(rows, key=lambda r: r[1])
+    ratio = largest[3] / largest[2]
+    print(f"largest: {largest[0].name} xsd/oscap = {ratio:.2f} (target <= 1.00)")
+    return 1 if bad or ratio > 1.0 else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

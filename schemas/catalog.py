@@ -1,0 +1,331 @@
+"""The schema catalog: which official XSD validates which SCAP document, and where it lives.
+
+The official XSDs are not copied into this repository. `catalog.json` (beside this module)
+lists, for every namespace/root element/version we validate, the entry XSD as a path relative
+to a *schema directory*, the files that XSD pulls in through `xs:import`/`xs:include` (its
+closure), and the SHA-256 of every one of those files as shipped by Debian's
+`openscap-common` package (1.3.7).
+
+The schema directory is, in this order: the `--schema-dir` option (`schema_dir` argument), the
+`STIGSCAP_SCHEMA_DIR` environment variable, the system's OpenSCAP schema directory
+(`/usr/share/openscap/schemas`). Before an XSD is compiled, every file of its closure is checked
+against its pinned digest; a missing or changed file is a `StigscapError` naming the file and
+saying how to install the official copy. Checks and compiled schemas are cached per process.
+
+Maintainers regenerate the catalog from an installed schema tree with
+`python -m stigscap.schemas.catalog --write [--schema-dir DIR]`. The closure of each entry XSD
+is what libxml2 loads (its `schemaLocation` imports and includes, followed recursively);
+xmlschema's own import resolution is run on the main entries as a cross-check, since it is the
+reference implementation for locating a schema set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+
+from .errors import StigscapError
+
+CATALOG_FILE = Path(__file__).with_name("catalog.json")
+ENV_VAR = "STIGSCAP_SCHEMA_DIR"
+DEFAULT_SCHEMA_DIR = "/usr/share/openscap/schemas"
+INSTALL_HINT = "install the official schemas with `apt-get install openscap-common`"
+REINSTALL_HINT = ("restore the official file with `apt-get install --reinstall openscap-common`"
+                  " or point --schema-dir / STIGSCAP_SCHEMA_DIR at an unmodified copy")
+
+XS = "http://www.w3.org/2001/XMLSchema"
+
+
+@dataclass(frozen=True)
+class SchemaEntry:
+    """One validatable document kind: `name` is `kind@version`, e.g. `oval-results@5.11.2`."""
+
+    kind: str
+    version: str
+    namespace: str
+    roots: tuple[str, ...]
+    file: str
+    closure: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    package: str
+    entries: tuple[SchemaEntry, ...]
+    digests: dict[str, str]
+
+    def entry(self, name: str) -> SchemaEntry:
+        for e in self.entries:
+            if e.name == name:
+                return e
+        raise StigscapError(f"unknown schema kind {name!r}; known: "
+                            + ", ".join(sorted(e.name for e in self.entries)))
+
+    def by_root(self, namespace: str, local: str) -> list[SchemaEntry]:
+        return [e for e in self.entries if e.namespace == namespace and local in e.roots]
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    try:
+        data = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StigscapError(f"schema catalog unreadable: {exc}", file=str(CATALOG_FILE)) from None
+    entries = tuple(
+        SchemaEntry(kind=e["kind"], version=e["version"], namespace=e["namespace"],
+                    roots=tuple(e["roots"]), file=e["file"], closure=tuple(e["closure"]))
+        for e in data["schemas"])
+    return Catalog(package=data["package"], entries=entries, digests=dict(data["files"]))
+
+
+def schema_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The schema directory in force: option, then environment variable, then the system's."""
+    if explicit:
+        where, origin = Path(explicit), "--schema-dir"
+    elif os.environ.get(ENV_VAR):
+        where, origin = Path(os.environ[ENV_VAR]), ENV_VAR
+    else:
+        where, origin = Path(DEFAULT_SCHEMA_DIR), "the system schema directory"
+    if not where.is_dir():
+        hint = INSTALL_HINT if origin != "--schema-dir" and origin != ENV_VAR else (
+            f"give an existing directory, or unset it and {INSTALL_HINT}")
+        raise StigscapError(f"schema directory {where} ({origin}) does not exist; {hint}")
+    return where.resolve()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_verified: dict[tuple[str, str], bool] = {}
+_lock = threading.Lock()
+
+
+def verify_entry(entry: SchemaEntry, directory: Path) -> None:
+    """Check every file the entry's XSD loads against the pinned SHA-256 (once per process)."""
+    cat = load_catalog()
+    for rel in entry.closure:
+        key = (str(directory), rel)
+        if _verified.get(key):
+            continue
+        path = directory / rel
+        if not path.is_file():
+            raise StigscapError(
+                f"schema file {rel} (needed for {entry.name}) is missing from {directory}; "
+                + INSTALL_HINT)
+        expected = cat.digests.get(rel)
+        got = _sha256(path)
+        if expected and got != expected:
+            raise StigscapError(
+                f"schema file {path} differs from the official {cat.package} copy "
+                f"(SHA-256 {got[:16]}…, expected {expected[:16]}…); {REINSTALL_HINT}")
+        with _lock:
+            _verified[key] = True
+
+
+class _LocalOnlyResolver(etree.Resolver):
+    """Imports of absolute http(s) URLs of known schemas map to local files; others are empty.
+
+    The official XSDs import by relative schemaLocation; this only guards against a schema
+    that names a remote location (never fetched: the parser also has no_network=True).
+    """
+
+    _KNOWN = {
+        "http://www.w3.org/2001/xml.xsd": "common/xml.xsd",
+        "http://www.w3.org/XML/1998/namespace": "common/xml.xsd",
+        "http://www.w3.org/1999/xlink.xsd": "common/xlink.xsd",
+        "http://www.w3.org/TR/2002/REC-xmldsig-core-20020212/xmldsig-core-schema.xsd":
+            "common/xmldsig-core-schema.xsd",
+    }
+
+    def __init__(self, directory: Path):
+        super().__init__()
+        self.directory = directory
+
+    def resolve(self, url, pubid, context):
+        if url and re.match(r"^(https?|ftp)://", url):
+            local = self._KNOWN.get(url)
+            if local:
+                return self.resolve_filename(str(self.directory / local), context)
+            return self.resolve_string(
+                f'<xs:schema xmlns:xs="{XS}"/>', context)
+        return None
+
+
+_compiled: dict[tuple[str, str], etree.XMLSchema] = {}
+
+
+def compiled_schema(name: str, directory: str | os.PathLike | None = None) -> etree.XMLSchema:
+    """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process."""
+    d = schema_dir(directory)
+    key = (str(d), name)
+    schema = _compiled.get(key)
+    if schema is not None:
+        return schema
+    entry = load_catalog().entry(name)
+    verify_entry(entry, d)
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    parser.resolvers.add(_LocalOnlyResolver(d))
+    try:
+        doc = etree.parse(str(d / entry.file), parser)
+        schema = etree.XMLSchema(doc)
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+        raise StigscapError(f"schema {entry.file} could not be compiled: "
+                            f"{' '.join(str(exc).split())}", file=str(d / entry.file)) from None
+    with _lock:
+        _compiled[key] = schema
+    return schema
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalog generation (maintainers)
+
+def _closure(directory: Path, entry_file: str) -> list[str]:
+    """Relative paths of the entry XSD and everything it imports/includes, recursively."""
+    seen: list[str] = []
+    todo = [entry_file]
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    while todo:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        seen.append(rel)
+        doc = etree.parse(str(directory / rel), parser)
+        for el in doc.iter(f"{{{XS}}}import", f"{{{XS}}}include", f"{{{XS}}}redefine"):
+            loc = el.get("schemaLocation")
+            if not loc or re.match(r"^[a-z]+://", loc):
+                continue
+            target = os.path.normpath(str(PurePosixPath(rel).parent / loc))
+            if (directory / target).is_file():
+                todo.append(target)
+    return sorted(seen)
+
+
+def _global_elements(directory: Path, rel: str) -> tuple[str, list[str]]:
+    doc = etree.parse(str(directory / rel))
+    root = doc.getroot()
+    names = [el.get("name") for el in root.findall(f"{{{XS}}}element")]
+    return root.get("targetNamespace", ""), sorted(n for n in names if n)
+
+
+def _entry_specs(directory: Path) -> list[tuple[str, str, str, list[str] | None]]:
+    """(kind, version, entry file, root elements or None for all globals)."""
+    specs: list[tuple[str, str, str, list[str] | None]] = [
+        ("sds", "1.2", "sds/1.2/scap-source-data-stream_1.2.xsd", ["data-stream-collection"]),
+        ("sds", "1.3", "sds/1.3/scap-source-data-stream_1.3.xsd", ["data-stream-collection"]),
+        ("xccdf", "1.2", "xccdf/1.2/xccdf_1.2.xsd", ["Benchmark", "TestResult", "Tailoring"]),
+        ("xccdf", "1.1", "xccdf/1.1/xccdf-schema.xsd", ["Benchmark", "TestResult"]),
+        ("xccdf-tailoring", "1.1", "xccdf/1.1-tailoring/xccdf-1.1-tailoring.xsd", ["Tailoring"]),
+        ("arf", "1.1", "arf/1.1/asset-reporting-format_1.1.0.xsd", ["asset-report-collection"]),
+        ("cpe-dictionary", "2.0", "cpe/2.0/cpe-dictionary_2.0.xsd", ["cpe-list"]),
+        ("cpe-dictionary", "2.1", "cpe/2.1/cpe-dictionary_2.1.xsd", ["cpe-list"]),
+        ("cpe-dictionary", "2.2", "cpe/2.2/cpe-dictionary_2.2.xsd", ["cpe-list"]),
+        ("cpe-dictionary", "2.3", "cpe/2.3/cpe-dictionary_2.3.xsd", ["cpe-list"]),
+        ("cpe-language", "2.3", "cpe/2.3/cpe-language_2.3.xsd", ["platform-specification"]),
+        ("ocil", "2.0", "ocil/2.0/ocil-2.0.xsd", ["ocil"]),
+    ]
+    oval_docs = {
+        "oval-definitions": ("oval-definitions-schema.xsd", ["oval_definitions"]),
+        "oval-system-characteristics": ("oval-system-characteristics-schema.xsd",
+                                        ["oval_system_characteristics"]),
+        "oval-results": ("oval-results-schema.xsd", ["oval_results"]),
+        "oval-variables": ("oval-variables-schema.xsd", ["oval_variables"]),
+        "oval-directives": ("oval-directives-schema.xsd", ["oval_directives"]),
+    }
+    versions = sorted((p.name for p in (directory / "oval").iterdir() if p.is_dir()),
+                      key=lambda v: tuple(int(x) for x in v.split(".")))
+    for v in versions:
+        for kind, (fname, roots) in oval_docs.items():
+            if (directory / "oval" / v / fname).is_file():
+                specs.append((kind, v, f"oval/{v}/{fname}", roots))
+    return specs
+
+
+def build_catalog(directory: Path, cross_check: bool = True) -> dict:
+    schemas = []
+    files: dict[str, str] = {}
+    for kind, version, rel, roots in _entry_specs(directory):
+        ns, globals_ = _global_elements(directory, rel)
+        closure = _closure(directory, rel)
+        if cross_check and kind in ("sds", "arf", "xccdf"):
+            _xmlschema_cross_check(directory, rel, closure)
+        schemas.append({"kind": kind, "version": version, "namespace": ns,
+                        "roots": [r for r in (roots or globals_) if r in globals_],
+                        "file": rel, "closure": closure})
+        for f in closure:
+            files.setdefault(f, _sha256(directory / f))
+    return {
+        "format": 1,
+        "package": "openscap-common",
+        "package_version": _package_version(),
+        "comment": "Generated by `python -m stigscap.schemas.catalog --write`; paths are "
+                   "relative to the schema directory; digests are SHA-256 of the official files.",
+        "schemas": schemas,
+        "files": dict(sorted(files.items())),
+    }
+
+
+def _xmlschema_cross_check(directory: Path, rel: str, closure: list[str]) -> None:
+    """xmlschema's import resolution must find no local file outside our closure."""
+    import warnings
+
+    import xmlschema
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        schema = xmlschema.XMLSchema(str(directory / rel), allow="local", build=False)
+    base = directory.resolve().as_uri() + "/"
+    found = {s.url[len(base):] for s in schema.maps.iter_schemas()
+             if s.url and s.url.startswith(base)}
+    extra = found - set(closure)
+    if extra:
+        raise SystemExit(f"{rel}: xmlschema resolves files outside the closure: {sorted(extra)}")
+
+
+def _package_version() -> str:
+    try:
+        import subprocess
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "openscap-common"],
+                             capture_output=True, text=True, check=False)
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--schema-dir", default=DEFAULT_SCHEMA_DIR)
+    ap.add_argument("--write", action="store_true", help=f"write {CATALOG_FILE.name}")
+    ap.add_argument("--no-cross-check", action="store_true")
+    args = ap.parse_args(argv)
+    data = build_catalog(Path(args.schema_dir), cross_check=not args.no_cross_check)
+    text = json.dumps(data, indent=1) + "\n"
+    if args.write:
+        from .xmlio import atomic_write
+        atomic_write(CATALOG_FILE, text)
+        print(f"wrote {CATALOG_FILE}: {len(data['schemas'])} schemas, {len(data['files'])} files")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,522 @@
+"""Checks beyond the XSDs: references resolve, and a set of SCAP 1.3 (SP 800-126r3) requirements.
+
+Pure functions: a parsed element in, a list of `Problem` out, no I/O. Each check names the rule
+it enforces: `ref:<what>` for a dangling reference (our own rule: an id that names nothing), or
+the NIST requirement id (`SRC-346-1`, `RES-304-1`, ...) as numbered in the SCAP 1.3 requirements
+and the NIST SCAPVal schematron.
+
+What is checked, by document kind:
+- SDS (`ds:data-stream-collection`): component-ref `xlink:href` → a component of the
+  collection; `cat:uri/@uri` → a component-ref; XCCDF `check-content-ref/@href` resolved through
+  the benchmark's component-ref catalog (SRC-31-1) to an OVAL/OCIL component (SRC-345-1), and
+  `@name` → an OVAL definition in that component (SRC-346-1); `check-export/@export-name` → an
+  OVAL variable there; SRC-8 (benchmark metadata with dc:creator, dc:publisher, dc:contributor,
+  dc:source), SRC-324 (use-case, warning unless CONFIGURATION), SRC-4 (style SCAP_1.3, warning),
+  SRC-216 (OVAL version allowed in SCAP 1.3); plus every XCCDF and OVAL check below for each
+  embedded benchmark and OVAL component.
+- XCCDF Benchmark: every idref (select, refine-rule, refine-value, set-value, extends, requires,
+  conflicts, check-export/@value-id, sub, platform `#id`) names an item of the right type.
+- OVAL definitions: criterion/@test_ref, extend_definition/@definition_ref, @object_ref,
+  @state_ref, filter, set/object_reference, @var_ref → the right kind of OVAL item.
+- OVAL system characteristics: collected object reference/@item_ref → an item.
+- OVAL results: definition/test ids → the embedded definitions; tested_item/@item_id → an item.
+- ARF: relationship subject/ref → ids; a TestResult's target-id-ref names its isAbout asset
+  (RES-304-1), check-content-ref/@href → an `arf:report` holding `oval_results` (RES-370-1/2),
+  benchmark/@href → a component of the report-request's SDS (RES-253-1), rule-result/@idref → a
+  Rule of that benchmark; XCCDF reports are TestResult (RES-131-1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from . import namespaces as ns
+
+XCCDF_OVAL = ns.OVAL_DEF
+OCIL_PREFIX = "http://scap.nist.gov/schema/ocil/"
+ISABOUT = {f"{ns.ARF_REL}isAbout", "http://scap.nist.gov/vocabulary/arf/relationships/1.0#isAbout"}
+SCAP13_OVAL_VERSIONS = {"5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "5.10.1",
+                        "5.11", "5.11.1", "5.11.2"}
+SRC8_TERMS = ("creator", "publisher", "contributor", "source")
+
+
+@dataclass
+class Problem:
+    """One finding about a document: where it is, which rule it breaks, what is wrong."""
+
+    file: str
+    line: int | None
+    path: str
+    rule: str
+    message: str
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        text = " ".join(self.message.split())
+        return f"{where}: {self.severity}: [{self.rule}] {self.path}: {text}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "path": self.path, "rule": self.rule,
+                "message": " ".join(self.message.split()), "severity": self.severity}
+
+
+def element_path(el: etree._Element) -> str:
+    """/prefix:name[n]/... with 1-based positions among same-named siblings (like libxml2)."""
+    parts = []
+    while el is not None:
+        parent = el.getparent()
+        q = etree.QName(el)
+        name = f"{el.prefix}:{q.localname}" if el.prefix else q.localname
+        if parent is not None:
+            same = [s for s in parent.iterchildren(el.tag)]
+            if len(same) > 1:
+                name += f"[{same.index(el) + 1}]"
+        parts.append(name)
+        el = parent
+    return "/" + "/".join(reversed(parts))
+
+
+@dataclass
+class Checker:
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, el: etree._Element, rule: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.source, el.sourceline, element_path(el), rule,
+                                     message, severity))
+
+
+def _q(namespace: str, local: str) -> str:
+    return f"{{{namespace}}}{local}"
+
+
+# ---------------------------------------------------------------------------------------------
+# XCCDF
+
+def _xccdf_ns(el: etree._Element) -> str:
+    return etree.QName(el).namespace or ns.XCCDF12
+
+
+def check_xccdf_benchmark(bench: etree._Element, ck: Checker) -> None:
+    x = _xccdf_ns(bench)
+    # One pass over the tree, then dispatch by tag (repeated iter() walks dominate otherwise).
+    wanted = ["Rule", "Group", "Value", "Profile", "plain-text", "select", "refine-rule",
+              "refine-value", "set-value", "set-complex-value", "requires", "conflicts",
+              "check-export", "sub", "platform", "TestResult"]
+    by: dict[str, list[etree._Element]] = {w: [] for w in wanted}
+    by["cpe-platform"] = []
+    cpe_platform = _q(ns.CPE_LANG, "platform")
+    tags = [_q(x, w) for w in wanted] + [cpe_platform]
+    for el in bench.iter(*tags):
+        if el.tag == cpe_platform:
+            by["cpe-platform"].append(el)
+        else:
+            by[el.tag[len(x) + 2:]].append(el)
+    ids_of = {k: {el.get("id") for el in by[k] if el.get("id")}
+              for k in ("Rule", "Group", "Value", "Profile")}
+    clusters = {el.get("cluster-id") for k in ("Rule", "Group", "Value")
+                for el in by[k] if el.get("cluster-id")}
+    plain = {el.get("id") for el in by["plain-text"]}
+    items = ids_of["Rule"] | ids_of["Group"]
+    values = ids_of["Value"]
+    platforms = {el.get("id") for el in by["cpe-platform"]}
+
+    def need(el, attr, allowed, what, rule):
+        ref = el.get(attr)
+        if ref is not None and ref not in allowed:
+            ck.add(el, rule, f"{etree.QName(el).localname}/@{attr} {ref!r} names no {what}")
+
+    for prof in by["Profile"]:
+        need(prof, "extends", ids_of["Profile"], "Profile", "ref:xccdf-extends")
+    for sel in by["select"] + by["refine-rule"]:
+        need(sel, "idref", items | clusters, "Rule, Group or cluster", "ref:xccdf-idref")
+    for rv in by["refine-value"]:
+        need(rv, "idref", values | clusters, "Value or cluster", "ref:xccdf-idref")
+    for sv in by["set-value"] + by["set-complex-value"]:
+        if sv.getparent().tag == _q(x, "Profile"):
+            need(sv, "idref", values, "Value", "ref:xccdf-idref")
+    for kind in ("Rule", "Group", "Value"):
+        for item in by[kind]:
+            need(item, "extends", ids_of[kind], kind, "ref:xccdf-extends")
+    for rq in by["requires"] + by["conflicts"]:
+        for ref in (rq.get("idref") or "").split():
+            if ref not in items and ref not in clusters:
+                ck.add(rq, "ref:xccdf-idref",
+                       f"{etree.QName(rq).localname}/@idref {ref!r} names no Rule or Group")
+    for ex in by["check-export"]:
+        need(ex, "value-id", values, "Value", "ref:xccdf-check-export")
+    for sub in by["sub"]:
+        need(sub, "idref", values | plain, "Value or plain-text", "ref:xccdf-sub")
+    for pl in by["platform"]:
+        ref = pl.get("idref") or ""
+        if ref.startswith("#") and ref[1:] not in platforms:
+            ck.add(pl, "ref:xccdf-platform",
+                   f"platform/@idref {ref!r} names no cpe-lang:platform in the benchmark")
+    for tr in by["TestResult"]:
+        check_xccdf_testresult_refs(tr, ck, ids_of["Rule"], values, ids_of["Profile"])
+
+
+def check_xccdf_testresult_refs(tr: etree._Element, ck: Checker, rules: set[str],
+                                values: set[str], profiles: set[str]) -> None:
+    x = _xccdf_ns(tr)
+    for rr in tr.iter(_q(x, "rule-result")):
+        if rr.get("idref") not in rules:
+            ck.add(rr, "ref:xccdf-rule-result",
+                   f"rule-result/@idref {rr.get('idref')!r} names no Rule of the benchmark")
+    for sv in tr.iter(_q(x, "set-value")):
+        if sv.get("idref") not in values:
+            ck.add(sv, "ref:xccdf-idref", f"set-value/@idref {sv.get('idref')!r} names no Value")
+    for p in tr.iter(_q(x, "profile")):
+        if p.get("idref") not in profiles:
+            ck.add(p, "ref:xccdf-idref", f"profile/@idref {p.get('idref')!r} names no Profile")
+
+
+# ---------------------------------------------------------------------------------------------
+# OVAL
+
+def oval_ids(defs: etree._Element) -> dict[str, set[str]]:
+    d = ns.OVAL_DEF
+
+    def ids(section):
+        sec = defs.find(_q(d, section))
+        return set() if sec is None else {c.get("id") for c in sec if c.get("id")}
+
+    return {"definition": ids("definitions"), "test": ids("tests"), "object": ids("objects"),
+            "state": ids("states"), "variable": ids("variables")}
+
+
+def check_oval_definitions(defs: etree._Element, ck: Checker) -> dict[str, set[str]]:
+    d = ns.OVAL_DEF
+    ids = oval_ids(defs)
+
+    def need(el, ref, kind, what):
+        if ref not in ids[kind]:
+            ck.add(el, f"ref:oval-{kind}", f"{what} {ref!r} names no OVAL {kind}")
+
+    attr_kind = {"test_ref": "test", "definition_ref": "definition", "object_ref": "object",
+                 "state_ref": "state", "var_ref": "variable"}
+    for el in defs.xpath(".//*[@test_ref or @definition_ref or @object_ref or @state_ref "
+                         "or @var_ref]"):
+        for attr, kind in attr_kind.items():
+            ref = el.get(attr)
+            if ref is not None:
+                need(el, ref, kind, f"{etree.QName(el).localname}/@{attr}")
+    for el in defs.iter(_q(d, "filter"), _q(d, "object_reference")):
+        if el.tag == _q(d, "filter"):
+            need(el, (el.text or "").strip(), "state", "filter")
+        else:
+            need(el, (el.text or "").strip(), "object", "set/object_reference")
+    return ids
+
+
+def oval_schema_version(root: etree._Element) -> str | None:
+    gen = root.find(_q(ns.OVAL_DEF, "generator"))
+    for child in root:
+        if etree.QName(child).localname == "generator":
+            gen = child
+            break
+    if gen is None:
+        return None
+    for sv in gen.iter(_q(ns.OVAL_COMMON, "schema_version")):
+        if not sv.get("platform"):
+            return (sv.text or "").strip().split(":")[0]
+    return None
+
+
+def check_oval_syschar(sc: etree._Element, ck: Checker) -> None:
+    s = ns.OVAL_SC
+    data = sc.find(_q(s, "system_data"))
+    items = set() if data is None else {i.get("id") for i in data}
+    for ref in sc.iter(_q(s, "reference")):
+        if ref.get("item_ref") not in items:
+            ck.add(ref, "ref:oval-item",
+                   f"reference/@item_ref {ref.get('item_ref')!r} names no item in system_data")
+
+
+def check_oval_results(res: etree._Element, ck: Checker) -> None:
+    r = ns.OVAL_RES
+    defs = res.find(_q(ns.OVAL_DEF, "oval_definitions"))
+    ids = check_oval_definitions(defs, ck) if defs is not None else None
+    for system in res.iter(_q(r, "system")):
+        sc = system.find(_q(ns.OVAL_SC, "oval_system_characteristics"))
+        items = None
+        if sc is not None:
+            check_oval_syschar(sc, ck)
+            data = sc.find(_q(ns.OVAL_SC, "system_data"))
+            items = set() if data is None else {i.get("id") for i in data}
+        if ids is not None:
+            for de in system.iter(_q(r, "definition")):
+                if de.get("definition_id") not in ids["definition"]:
+                    ck.add(de, "ref:oval-definition",
+                           f"definition/@definition_id {de.get('definition_id')!r} is not in "
+                           "the results' oval_definitions")
+            for te in system.iter(_q(r, "test")):
+                if te.get("test_id") not in ids["test"]:
+                    ck.add(te, "ref:oval-test", f"test/@test_id {te.get('test_id')!r} is not "
+                           "in the results' oval_definitions")
+        if items is not None:
+            for ti in system.iter(_q(r, "tested_item")):
+                if ti.get("item_id") not in items:
+                    ck.add(ti, "ref:oval-item", f"tested_item/@item_id {ti.get('item_id')!r} "
+                           "names no item in the system characteristics")
+
+
+# ---------------------------------------------------------------------------------------------
+# Source data stream
+
+def _content(component: etree._Element) -> etree._Element | None:
+    for child in component:
+        if isinstance(child.tag, str):
+            return child
+    return None
+
+
+def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
+    d, x = ns.DS, ns.XLINK
+    components = {c.get("id"): c for c in coll.iterchildren(_q(d, "component"),
+                                                            _q(d, "extended-component"))}
+    crefs = {c.get("id"): c for st in coll.iterchildren(_q(d, "data-stream"))
+             for c in st.iter(_q(d, "component-ref"))}
+    href_attr = _q(x, "href")
+
+    def target_of(cref):
+        href = cref.get(href_attr) or ""
+        return components.get(href[1:]) if href.startswith("#") else None
+
+    for cref in crefs.values():
+        href = cref.get(href_attr) or ""
+        if not href.startswith("#"):
+            ck.add(cref, "ref:ds-component-ref", f"component-ref/@xlink:href {href!r} is not a "
+                   "local reference (#component-id); only local components are supported",
+                   "warning")
+        elif target_of(cref) is None:
+            ck.add(cref, "ref:ds-component-ref",
+                   f"component-ref/@xlink:href {href!r} names no component of the collection")
+        for uri in cref.iter(_q(ns.CAT, "uri")):
+            u = uri.get("uri") or ""
+            if not u.startswith("#") or u[1:] not in crefs:
+                ck.add(uri, "ref:ds-catalog",
+                       f"cat:uri @uri {u!r} (name {uri.get('name')!r}) names no component-ref")
+
+    for stream in coll.iter(_q(d, "data-stream")):
+        uc = stream.get("use-case")
+        if uc not in ("CONFIGURATION", "VULNERABILITY", "INVENTORY", "OTHER"):
+            ck.add(stream, "SRC-324-1", f"data-stream/@use-case {uc!r} is not one of "
+                   "CONFIGURATION, VULNERABILITY, INVENTORY, OTHER")
+        elif uc != "CONFIGURATION" and scap13:
+            ck.add(stream, "SRC-324-1", f"data-stream/@use-case is {uc!r}; a compliance "
+                   "checklist SHALL use CONFIGURATION", "warning")
+
+    oval_cache: dict[str, dict[str, set[str]]] = {}
+    ocil_cache: dict[str, set[str]] = {}
+
+    def oval_of(comp):
+        cid = comp.get("id")
+        if cid not in oval_cache:
+            root = _content(comp)
+            oval_cache[cid] = check_oval_definitions(root, ck) if root is not None else {}
+            if scap13 and root is not None:
+                v = oval_schema_version(root)
+                if v is not None and v not in SCAP13_OVAL_VERSIONS:
+                    ck.add(root, "SRC-216-1", f"OVAL schema_version {v} is not allowed in "
+                           "SCAP 1.3 (5.3 to 5.11.2)")
+        return oval_cache[cid]
+
+    # Every OVAL component is checked, referenced or not.
+    for comp in components.values():
+        root = _content(comp)
+        if root is not None and root.tag == _q(ns.OVAL_DEF, "oval_definitions"):
+            oval_of(comp)
+
+    checked_benchmarks: set[tuple[str, str]] = set()
+    for cref in crefs.values():
+        comp = target_of(cref)
+        root = _content(comp) if comp is not None else None
+        if root is None or root.tag != _q(ns.XCCDF12, "Benchmark"):
+            continue
+        key = (comp.get("id"), cref.get("id"))
+        if key in checked_benchmarks:
+            continue
+        first_time = not any(k[0] == key[0] for k in checked_benchmarks)
+        checked_benchmarks.add(key)
+        if first_time:
+            check_xccdf_benchmark(root, ck)
+            if scap13:
+                _check_benchmark_scap13(root, ck)
+        catalog = {u.get("name"): u.get("uri") for u in cref.iter(_q(ns.CAT, "uri"))}
+        for ccr in root.iter(_q(ns.XCCDF12, "check-content-ref")):
+            check = ccr.getparent()
+            system = check.get("system") or ""
+            is_oval = system == XCCDF_OVAL
+            is_ocil = system.startswith(OCIL_PREFIX)
+            if not (is_oval or is_ocil):
+                continue
+            href = ccr.get("href") or ""
+            uri = href if href.startswith("#") else catalog.get(href)
+            target_cref = crefs.get(uri[1:]) if uri and uri.startswith("#") else None
+            if target_cref is not None and not (target_cref.get(href_attr) or "").startswith("#"):
+                continue  # a remote component (e.g. a vendor OVAL feed): not ours to check
+            target = target_of(target_cref) if target_cref is not None else None
+            if target is None:
+                ck.add(ccr, "SRC-31-1", f"check-content-ref/@href {href!r} does not resolve "
+                       f"through the catalog of component-ref {cref.get('id')!r} to a component")
+                continue
+            troot = _content(target)
+            want = (_q(ns.OVAL_DEF, "oval_definitions") if is_oval
+                    else _q("http://scap.nist.gov/schema/ocil/2.0", "ocil"))
+            if troot is None or troot.tag != want:
+                ck.add(ccr, "SRC-345-1", f"check-content-ref/@href {href!r} resolves to "
+                       f"component {target.get('id')!r}, which is not an "
+                       f"{'OVAL definitions' if is_oval else 'OCIL'} document")
+                continue
+            name = ccr.get("name")
+            if is_oval:
+                ids = oval_of(target)
+                if name is not None and name not in ids.get("definition", ()):
+                    ck.add(ccr, "SRC-346-1", f"check-content-ref/@name {name!r} is not an OVAL "
+                           f"definition in component {target.get('id')!r}")
+                for ex in check.iter(_q(ns.XCCDF12, "check-export")):
+                    if ex.get("export-name") not in ids.get("variable", ()):
+                        ck.add(ex, "ref:xccdf-check-export",
+                               f"check-export/@export-name {ex.get('export-name')!r} is not an "
+                               f"OVAL variable in component {target.get('id')!r}")
+            elif name is not None:
+                tid = target.get("id")
+                if tid not in ocil_cache:
+                    ocil_cache[tid] = {q.get("id") for q in troot.iter(
+                        "{http://scap.nist.gov/schema/ocil/2.0}questionnaire")}
+                if name not in ocil_cache[tid]:
+                    ck.add(ccr, "ref:ocil-questionnaire", f"check-content-ref/@name {name!r} "
+                           f"is not an OCIL questionnaire in component {tid!r}")
+
+
+def _check_benchmark_scap13(bench: etree._Element, ck: Checker) -> None:
+    x = ns.XCCDF12
+    if bench.get("style") != "SCAP_1.3":
+        ck.add(bench, "SRC-4-1", f"Benchmark/@style is {bench.get('style')!r}; SCAP 1.3 "
+               "content SHOULD use 'SCAP_1.3'", "warning")
+    for item in bench.iter(_q(x, "Benchmark"), _q(x, "Profile"), _q(x, "Value"), _q(x, "Group"),
+                           _q(x, "Rule")):
+        if item.find(_q(x, "description")) is None:
+            ck.add(item, "SRC-10-1", f"{etree.QName(item).localname} {item.get('id')!r} has no "
+                   "xccdf:description")
+    meta = bench.find(_q(x, "metadata"))
+    if meta is None:
+        ck.add(bench, "SRC-8-1", "Benchmark has no xccdf:metadata (SHALL hold dc:creator, "
+               "dc:publisher, dc:contributor, dc:source)")
+        return
+    present = {etree.QName(c).localname for c in meta if etree.QName(c).namespace == ns.DC}
+    missing = [t for t in SRC8_TERMS if t not in present]
+    if missing:
+        ck.add(meta, "SRC-8-2", "Benchmark metadata lacks " + ", ".join(f"dc:{t}" for t in missing))
+
+
+# ---------------------------------------------------------------------------------------------
+# ARF
+
+def check_arf(arf: etree._Element, ck: Checker) -> None:
+    a, c = ns.ARF, ns.CORE
+    ids: dict[str, etree._Element] = {}
+    for tag in ("report-request", "asset", "report", "extended-info"):
+        for el in arf.iter(_q(a, tag)):
+            ids[el.get("id")] = el
+    reports = {el.get("id"): el for el in arf.iter(_q(a, "report"))}
+    isabout: dict[str, list[str]] = {}
+    for rel in arf.iter(_q(c, "relationship")):
+        subj = rel.get("subject")
+        if subj not in ids:
+            ck.add(rel, "ref:arf-relationship", f"relationship/@subject {subj!r} names no "
+                   "report, report-request, asset or extended-info")
+        refs = [r.text or "" for r in rel.iter(_q(c, "ref"))]
+        for r_el, r in zip(rel.iter(_q(c, "ref")), refs):
+            if r not in ids:
+                ck.add(r_el, "ref:arf-relationship", f"relationship ref {r!r} names nothing")
+        t = rel.get("type") or ""
+        if ":" in t:
+            prefix, local = t.split(":", 1)
+            t = f"{rel.nsmap.get(prefix, prefix)}{local}"
+        if t in ISABOUT:
+            isabout.setdefault(subj, []).extend(refs)
+
+    # Components of the report-request source data streams, for benchmark/@href.
+    sds_components: dict[str, etree._Element] = {}
+    for rr in arf.iter(_q(a, "report-request")):
+        for coll in rr.iter(_q(ns.DS, "data-stream-collection")):
+            for comp in coll.iter(_q(ns.DS, "component")):
+                sds_components[comp.get("id")] = comp
+
+    for rid, rep in reports.items():
+        content = rep.find(_q(a, "content"))
+        root = _content(content) if content is not None else None
+        if root is None:
+            continue
+        if etree.QName(root).namespace == ns.XCCDF12 and root.tag != _q(ns.XCCDF12, "TestResult"):
+            ck.add(root, "RES-131-1", f"arf:report {rid!r} holds an XCCDF "
+                   f"{etree.QName(root).localname}; an XCCDF report SHALL be a TestResult")
+        if root.tag != _q(ns.XCCDF12, "TestResult"):
+            continue
+        tr, x = root, ns.XCCDF12
+        about = isabout.get(rid, [])
+        tids = [t for t in tr.iter(_q(x, "target-id-ref"))
+                if t.get("system") == ns.AI and (t.get("href") or "") == ""]
+        if not about:
+            ck.add(rep, "RES-304-1", f"no isAbout relationship has report {rid!r} as subject")
+        elif not any(t.get("name") == about[0] for t in tids):
+            ck.add(tr, "RES-304-1", f"TestResult has no target-id-ref (system {ns.AI}, href '') "
+                   f"whose @name is the isAbout asset {about[0]!r}")
+        for ccr in tr.iter(_q(x, "check-content-ref")):
+            href = ccr.get("href") or ""
+            target = reports.get(href[1:]) if href.startswith("#") else None
+            if target is None or target is rep:
+                ck.add(ccr, "RES-370-1", f"check-content-ref/@href {href!r} is not '#' + the id "
+                       "of another arf:report")
+                continue
+            system = ccr.getparent().get("system") or ""
+            tcontent = target.find(_q(a, "content"))
+            troot = _content(tcontent) if tcontent is not None else None
+            want = "oval_results" if "oval" in system else "ocil" if "ocil" in system else None
+            if want and (troot is None or etree.QName(troot).localname != want):
+                ck.add(ccr, "RES-370-2", f"check-content-ref/@href {href!r} names report "
+                       f"{target.get('id')!r}, which holds no {want}")
+        bm = tr.find(_q(x, "benchmark"))
+        if bm is not None and (bm.get("href") or "").startswith("#") and sds_components:
+            comp = sds_components.get(bm.get("href")[1:])
+            broot = _content(comp) if comp is not None else None
+            if broot is None or broot.tag != _q(x, "Benchmark"):
+                ck.add(bm, "RES-253-1", f"benchmark/@href {bm.get('href')!r} names no ds:component "
+                       "with a Benchmark in the report-request")
+            else:
+                if bm.get("id") and bm.get("id") != broot.get("id"):
+                    ck.add(bm, "RES-253-2", f"benchmark/@id {bm.get('id')!r} differs from the "
+                           f"Benchmark id {broot.get('id')!r}")
+                rules = {r.get("id") for r in broot.iter(_q(x, "Rule"))}
+                values = {v.get("id") for v in broot.iter(_q(x, "Value"))}
+                profiles = {p.get("id") for p in broot.iter(_q(x, "Profile"))}
+                check_xccdf_testresult_refs(tr, ck, rules, values, profiles)
+
+
+def run(root: etree._Element, kind: str, source: str) -> list[Problem]:
+    """Semantic checks for a document root of the given catalog kind (`sds`, `xccdf`, ...)."""
+    ck = Checker(source)
+    tag = root.tag
+    if kind == "sds":
+        check_sds(root, ck, scap13=root.get("schematron-version", "1.3") != "1.2")
+    elif kind == "xccdf" and etree.QName(tag).localname == "Benchmark":
+        check_xccdf_benchmark(root, ck)
+    elif kind == "oval-definitions":
+        check_oval_definitions(root, ck)
+    elif kind == "oval-system-characteristics":
+        check_oval_syschar(root, ck)
+    elif kind == "oval-results":
+        check_oval_results(root, ck)
+    elif kind == "arf":
+        check_arf(root, ck)
+    return ck.problems
+
+
+def rules_of(problems: Iterable[Problem]) -> set[str]:
+    return {p.rule for p in problems}

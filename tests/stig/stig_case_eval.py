@@ -1,0 +1,99 @@
+"""Reference reading of the content model's machine checks, for the data-driven cases.
+
+This is the OVAL semantics the content relies on (existence, check, entity_check, operations,
+datatypes, negate, operator), applied to the case tables directly. It checks that each rule's
+check and expected values say what the STIG says (compliant data passes, non-compliant data
+fails); the real path (generate -> system characteristics -> OVAL engine) uses the same tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stigscap.content.model import FieldCheck, Rule, TestSpec
+
+
+def _as_list(v) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def _compare(f: FieldCheck, actual: str, expected: str) -> bool:
+    op = f.operation
+    if f.datatype == "boolean":
+        a = actual.strip().lower() in ("true", "1")
+        e = expected.strip().lower() in ("true", "1")
+        assert actual.strip().lower() in ("true", "false", "1", "0"), actual
+        return {"equals": a == e, "not equal": a != e}[op]
+    if f.datatype == "int":
+        a, e = int(actual), int(expected)
+        return {"equals": a == e, "not equal": a != e, "greater than": a > e,
+                "less than": a < e, "greater than or equal": a >= e,
+                "less than or equal": a <= e}[op]
+    if op == "pattern match":
+        return re.search(expected, actual) is not None
+    return {"equals": actual == expected, "not equal": actual != expected,
+            "case insensitive equals": actual.lower() == expected.lower(),
+            "case insensitive not equal": actual.lower() != expected.lower()}[op]
+
+
+def _check(results: list[bool], how: str) -> bool:
+    n = sum(results)
+    return {"all": n == len(results), "at least one": n >= 1,
+            "none satisfy": n == 0, "only one": n == 1}[how]
+
+
+def _record_matches(test: TestSpec, record: dict, values: dict[str, str]) -> bool:
+    """All state fields match this record (a state field the record lacks cannot match)."""
+    lower = {k.lower(): v for k, v in record.items()}
+    for f in test.state.fields:
+        if f.property.lower() not in lower:
+            return False
+        expected = values[f.value_ref] if f.value_ref else f.value
+        got = [_compare(f, a, expected) for a in _as_list(lower[f.property.lower()])]
+        if not (got and _check(got, f.entity_check)):
+            return False
+    return True
+
+
+def evaluate_test(test: TestSpec, records: list[dict], values: dict[str, str], shape: str) -> bool:
+    """OVAL test result for the pipeline objects `records`.
+
+    shape "object": the agreed system characteristics, one cmdlet_item per cmdlet_object holding
+    one `value` record per pipeline object (the state's entity_check quantifies over records);
+    no pipeline object means no item (flag "does not exist").
+    shape "record": one item per pipeline object (the test's `check` quantifies over them).
+    The content must give the same answer under both.
+    """
+    items = ([records] if records else []) if shape == "object" else [[r] for r in records]
+    n = len(items)
+    ex = test.check_existence
+    if ex == "none_exist":
+        return n == 0
+    if ex in ("at_least_one_exists", "all_exist") and n == 0:
+        return False
+    if ex == "only_one_exists" and n != 1:
+        return False
+    if test.state is None or n == 0:
+        return True
+    matches = [_check([_record_matches(test, r, values) for r in item], test.state.entity_check)
+               for item in items]
+    return _check(matches, test.check)
+
+
+def evaluate_rule(rule: Rule, case: dict, shape: str = "object") -> bool:
+    values = {v.id: v.default_value() for v in rule.values}
+    values.update(case.get("values", {}))
+    results = []
+    for test in rule.check.tests:
+        records = case.get(test.object.cmdlet)
+        assert records is not None, f"case for {rule.rule_id} lacks {test.object.cmdlet}"
+        r = evaluate_test(test, records, values, shape)
+        results.append(not r if test.negate else r)
+    op = rule.check.operator
+    if op == "AND":
+        return all(results)
+    if op == "OR":
+        return any(results)
+    if op == "ONE":
+        return sum(results) == 1
+    return sum(results) % 2 == 1  # XOR

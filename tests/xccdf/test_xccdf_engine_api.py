@@ -1,0 +1,179 @@
+"""The many-hosts API (Evaluator compiled once) and engine rules the CLI tests do not reach:
+negate, inventory errors, the real collector's system characteristics, determinism."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from stigscap.evaluator.arf import Evaluator, TargetInfo
+from stigscap.evaluator.cli import main
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.namespaces import OVAL_DEF, XCCDF12
+from stigscap.schemas.xmlio import parse_xml_bytes, parse_xml_file
+
+sys.path.insert(0, str(Path(__file__).parent))
+from xccdf_syschar import syschar_xml  # noqa: E402
+
+from tests.conftest import require_tool  # noqa: E402
+
+RULE = "xccdf_mil.disa.stig_rule_SV-84553r1_rule"
+TS = "2026-01-01T00:00:00Z"
+X = {"x": XCCDF12}
+
+
+@pytest.fixture(scope="module")
+def ds_file(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ds") / "ds.xml"
+    r = CliRunner().invoke(main, ["generate", "-o", str(out), "--timestamp",
+                                  "2026-01-01T00:00:00"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _result(res) -> str:
+    return next(rr.result for rr in res.rule_results if rr.idref == RULE)
+
+
+def test_one_evaluator_many_hosts_equals_fresh_evaluators(ds_file):
+    hosts = [syschar_xml([("A", "Tls")], host="EDGE01"),
+             syschar_xml([("A", "None"), ("B", "Tls")], host="EDGE02", ip="192.0.2.11"),
+             syschar_xml([("A", "Tls")], host="EDGE03", role="Hub")]
+    shared = Evaluator(parse_xml_file(ds_file), "MAC-2_Public")
+    outs = [shared.evaluate(parse_xml_bytes(h).getroot(), timestamp=TS) for h in hosts]
+    assert [_result(o) for o in outs] == ["pass", "fail", "notapplicable"]
+    assert [o.exit_code for o in outs] == [0, 2, 0]
+    for h, o in zip(hosts, outs):
+        fresh = Evaluator(parse_xml_file(ds_file), "MAC-2_Public").evaluate(
+            parse_xml_bytes(h).getroot(), timestamp=TS)
+        assert fresh.to_bytes() == o.to_bytes()
+    # each ARF names its own host only
+    assert b"EDGE02" in outs[1].to_bytes() and b"EDGE01." not in outs[1].to_bytes()
+
+
+def test_spliced_datastream_equals_a_full_lxml_serialization(ds_file):
+    res = Evaluator(parse_xml_file(ds_file), "MAC-1_Classified").evaluate(
+        parse_xml_bytes(syschar_xml()).getroot(), timestamp=TS)
+    data = res.to_bytes()
+    tree = etree.fromstring(data)
+    # re-serializing the parsed ARF with lxml gives the same document (C14N)
+    again = etree.fromstring(etree.tostring(tree))
+    assert etree.tostring(again, method="c14n") == etree.tostring(tree, method="c14n")
+    coll = tree.find(".//{http://scap.nist.gov/schema/scap/source/1.2}data-stream-collection")
+    src = parse_xml_file(ds_file).getroot()
+    assert etree.tostring(coll, method="c14n", exclusive=True) == \
+        etree.tostring(src, method="c14n", exclusive=True)
+
+
+def test_target_info_override_and_identity(ds_file):
+    ev = Evaluator(parse_xml_file(ds_file), "MAC-1_Classified")
+    target = TargetInfo(name="edge01.example.mil", host_name="edge01",
+                        fqdn="edge01.example.mil", interfaces=[("2001:db8::10", None)],
+                        identity="EXAMPLE\\svc-scan", authenticated=True, privileged=True)
+    res = ev.evaluate(parse_xml_bytes(syschar_xml()).getroot(), target=target, timestamp=TS)
+    tr = etree.fromstring(res.testresult_text(in_arf=True).encode())
+    ident = tr.find("x:identity", X)
+    assert ident.text == "EXAMPLE\\svc-scan" and ident.get("privileged") == "true"
+    assert tr.findtext("x:target-address", namespaces=X) == "2001:db8::10"
+    assert b"<ai:ip-v6>2001:db8::10</ai:ip-v6>" in res.to_bytes()
+
+
+def _modified_ds(ds_file: Path, tmp_path: Path, edit) -> Path:
+    tree = parse_xml_file(ds_file)
+    edit(tree.getroot())
+    out = tmp_path / "ds-mod.xml"
+    out.write_bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
+    return out
+
+
+def test_negate_swaps_pass_and_fail(ds_file, tmp_path):
+    def negate(root):
+        for check in root.iter(f"{{{XCCDF12}}}check"):
+            if check.get("system") == OVAL_DEF:
+                check.set("negate", "true")
+    ds = _modified_ds(ds_file, tmp_path, negate)
+    ev = Evaluator(parse_xml_file(ds), "MAC-1_Classified")
+    ok = ev.evaluate(parse_xml_bytes(syschar_xml([("A", "Tls")])).getroot(), timestamp=TS)
+    bad = ev.evaluate(parse_xml_bytes(syschar_xml([("A", "None")])).getroot(), timestamp=TS)
+    assert (_result(ok), _result(bad)) == ("fail", "pass")
+    assert b'negate="true"' in ok.to_bytes()
+
+
+def test_unknown_platform_inventory_is_not_silently_notapplicable(ds_file):
+    """No Get-ExchangeServer item: applicability cannot be decided → unknown, exit 2."""
+    ev = Evaluator(parse_xml_file(ds_file), "MAC-1_Classified")
+    res = ev.evaluate(parse_xml_bytes(syschar_xml([("A", "Tls")], include_inventory=False))
+                      .getroot(), timestamp=TS)
+    rr = next(r for r in res.rule_results if r.idref == RULE)
+    assert rr.result == "unknown" and res.exit_code == 2
+    assert any("platform" in text for _, text in rr.messages)
+
+
+def test_profile_short_and_full_ids_and_errors(ds_file):
+    ds = parse_xml_file(ds_file)
+    a = Evaluator(ds, "MAC-3_Sensitive").profile_id
+    b = Evaluator(ds, "xccdf_mil.disa.stig_profile_MAC-3_Sensitive").profile_id
+    assert a == b == "xccdf_mil.disa.stig_profile_MAC-3_Sensitive"
+    with pytest.raises(StigscapError, match="available profiles: .*MAC-1_Classified"):
+        Evaluator(ds, "nope")
+    with pytest.raises(StigscapError, match="not an OVAL system characteristics"):
+        Evaluator(ds, "MAC-3_Sensitive").evaluate(ds.getroot(), timestamp=TS)
+
+
+def test_real_collector_output_end_to_end(ds_file, tmp_path):
+    """stigscap collect (built-in example exports) → stigscap eval → ARF judged by oscap."""
+    oscap = require_tool("oscap")
+    sc, arf = tmp_path / "sc.xml", tmp_path / "arf.xml"
+    r = CliRunner().invoke(main, ["collect", "-d", str(ds_file), "--example", "-o", str(sc),
+                                  "--interface", "Ethernet0,192.0.2.10,00-15-5D-01-02-03",
+                                  "--timestamp", "2026-01-01T00:00:00"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["eval", str(ds_file), "--profile", "MAC-1_Classified",
+                                  "--system-characteristics", str(sc), "--results-arf",
+                                  str(arf), "--timestamp", TS])
+    assert r.exit_code == 2, r.output
+    doc = etree.parse(str(arf))
+    rr = doc.find(f".//x:rule-result[@idref='{RULE}']", X)
+    assert rr.findtext("x:result", namespaces=X) == "fail"
+    msgs = " | ".join(m.text for m in rr.findall("x:message", X))
+    assert "'None'" in msgs and "BasicAuthRequireTLS" in msgs
+    for cmd in (["ds", "rds-validate"], ["info"]):
+        p = subprocess.run([oscap, *cmd, str(arf)], capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    # oscap's own HTML report reads the ARF and shows the failing connectors
+    p = subprocess.run([oscap, "xccdf", "generate", "report", str(arf)], capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "Anonymous test EDGE01" in p.stdout, p.stderr
+
+
+def test_role_unchecked_and_unscored(ds_file, tmp_path):
+    def role(value):
+        def edit(root):
+            for rule in root.iter(f"{{{XCCDF12}}}Rule"):
+                rule.set("role", value)
+        return edit
+    sc = parse_xml_bytes(syschar_xml([("A", "None")])).getroot()
+    unchecked = Evaluator(parse_xml_file(_modified_ds(ds_file, tmp_path, role("unchecked"))),
+                          "MAC-1_Classified").evaluate(sc, timestamp=TS)
+    assert _result(unchecked) == "notchecked" and unchecked.exit_code == 0
+    unscored = Evaluator(parse_xml_file(_modified_ds(ds_file, tmp_path, role("unscored"))),
+                         "MAC-1_Classified").evaluate(sc, timestamp=TS)
+    assert _result(unscored) == "fail"
+    flat = next(s for s in unscored.xccdf.scores if s.system == "urn:xccdf:scoring:flat")
+    assert flat.maximum == "0"
+
+
+def test_unselected_group_unselects_its_rules(ds_file, tmp_path):
+    tailoring = etree.fromstring(f"""<Tailoring xmlns="{XCCDF12}" id="xccdf_x_tailoring_t">
+      <version time="2026-01-01T00:00:00">1</version>
+      <Profile id="xccdf_x_profile_t" extends="xccdf_mil.disa.stig_profile_MAC-1_Classified">
+        <title>t</title><select idref="xccdf_mil.disa.stig_group_V-69931" selected="false"/>
+      </Profile></Tailoring>""".encode())
+    ev = Evaluator(parse_xml_file(ds_file), "xccdf_x_profile_t", tailoring=tailoring)
+    res = ev.evaluate(parse_xml_bytes(syschar_xml([("A", "None")])).getroot(), timestamp=TS)
+    assert _result(res) == "notselected" and res.exit_code == 0
