@@ -62,7 +62,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="stigscap-bench-"))
     ds = work / "ds.xml"
     subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "generate", "--content", str(REPO / "content"),
-                    "-o", str(ds), "--timestamp", "2026-01-01T00:00:00"], check=True, capture_output=True)
+                    "--rule", "EX13-EG-000340", "-o", str(ds), "--timestamp", "2026-01-01T00:00:00"], check=True, capture_output=True)
 
     gen = resource.getrusage(resource.RUSAGE_CHILDREN)
     gen_cpu = gen.ru_utime + gen.ru_stime  # the generator subprocess, not part of the scan

@@ -18,12 +18,12 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 from stigscap.content.model import READ_ONLY_VERBS
-from stigscap.evaluator.collected import CmdletQuery, CollectedObject, FieldValue, SystemInfo
+from stigscap.evaluator.collected import CmdletQuery, CollectedObject, SystemInfo
 from stigscap.evaluator.credentials import Credentials, redact
-from stigscap.evaluator.normalize import record_from_object
+from stigscap.evaluator.collect_offline import collected_from_values
 from stigscap.schemas.errors import StigscapError
 
 log = logging.getLogger(__name__)
@@ -207,18 +207,6 @@ def field_text(value: Any) -> tuple[str | None, str]:
     if items:
         return field_text(list(items))
     return str(value), "string"
-
-
-def records_from_output(output: Iterable[Any], select: Sequence[str]) -> tuple[list[list[FieldValue]], list[str]]:
-    """Pipeline objects → OVAL value records, through the normaliser the offline path uses."""
-    records, messages = [], []
-    for obj in output:
-        fields, msgs, missing = record_from_object(obj, select or None)
-        records.append(fields)
-        messages.extend(msgs)
-        if missing:
-            messages.append(f"properties not on the object: {', '.join(missing)}")
-    return records, list(dict.fromkeys(messages))
 
 
 # --------------------------------------------------------------------------- the session
@@ -584,7 +572,7 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
         obj = CollectedObject(q, flag="error", status="error",
                               messages=[redact(f"{name}: {REASONS[kind]}: {msg}")])
         return obj, HostError(kind, redact(f"{name}: {msg}"))
-    if not ps.output:
-        return CollectedObject(q, flag="does not exist", status="does not exist"), None
-    records, messages = records_from_output(ps.output, q.select)
-    return CollectedObject(q, records=records, messages=[redact(m) for m in messages]), None
+    # the same record rules as the offline import (collect_offline.RecordCollector)
+    obj = collected_from_values(q, ps.output, source=name)
+    obj.messages[:] = [redact(m) for m in obj.messages]
+    return obj, None

@@ -38,8 +38,8 @@ BAD = ExchangeHost("EDGE02", connectors=[Connector("Default internal receive con
 @pytest.fixture(scope="module")
 def ds_path(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ds") / "ds.xml"
-    r = CliRunner().invoke(main, ["generate", "--content", str(REPO / "content"), "-o", str(out),
-                                  "--timestamp", "2026-01-01T00:00:00"])
+    r = CliRunner().invoke(main, ["generate", "--content", str(REPO / "content"), "--rule", "EX13-EG-000340",
+                                  "-o", str(out), "--timestamp", "2026-01-01T00:00:00"])
     assert r.exit_code == 0, r.output
     return out
 
