@@ -277,3 +277,35 @@ def test_per_host_credentials_file(make_server, ds_path, tmp_path, monkeypatch):
     assert rows["loose"]["status"] == "error" and "chmod 600" in rows["loose"]["errors"][0]
     assert {rc.port for rc in srv.received} == {srv.ports[0]}  # nothing sent with the refused file
     assert PASSWORD not in all_output_text(out) + r.output
+
+
+def test_content_with_write_verb_and_injection_reaches_server_only_as_literals(make_server, ds_path, tmp_path, env):
+    """A tampered data stream: one object asks for Set-ReceiveConnector, another carries a
+    PowerShell injection in a parameter value. Assert on what the server received."""
+    W = "http://oval.mitre.org/XMLSchema/oval-definitions-5#windows"
+    D = "http://oval.mitre.org/XMLSchema/oval-definitions-5"
+    tree = etree.parse(str(ds_path))
+    objs = tree.findall(f".//{{{W}}}cmdlet_object")
+    rc = next(o for o in objs if o.findtext(f"{{{W}}}noun") == "ReceiveConnector")
+    evil = "x'; Remove-Item C:\\ -Recurse; '"
+    params = rc.find(f"{{{W}}}parameters")
+    params.attrib.pop("{http://www.w3.org/2001/XMLSchema-instance}nil", None)
+    field = etree.SubElement(params, f"{{{D}}}field", name="identity", datatype="string")
+    field.text = evil
+    srv_obj = next(o for o in objs if o.findtext(f"{{{W}}}noun") == "ExchangeServer")
+    srv_obj.find(f"{{{W}}}verb").text = "Set"
+    bad_ds = tmp_path / "tampered-ds.xml"
+    tree.write(str(bad_ds))
+    srv = make_server()
+    out = tmp_path / "sc.xml"
+    r = CliRunner().invoke(main, ["collect", "-d", str(bad_ds), "--host", "127.0.0.1", "--port", str(srv.port),
+                                  "--transport", "http", "--auth", "ntlm", "--no-prompt", "-o", str(out)])
+    assert r.exit_code == 1, r.output
+    sent = [c for rc_ in srv.received for c in rc_.commands]
+    assert all(not c["is_script"] for c in sent)
+    names = {c["name"].lower() for c in sent}
+    assert "set-exchangeserver" not in names and "remove-item" not in names
+    get = next(c for c in sent if c["name"] == "Get-ReceiveConnector")
+    assert get["parameters"] == [("identity", evil)]
+    messages = " ".join(m.text or "" for m in etree.parse(str(out)).iter("{*}message"))
+    assert "'Set-ExchangeServer' was not sent" in messages
