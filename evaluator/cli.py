@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "stigscap.evaluator.commands_run",
     "stigscap.evaluator.commands_sign",
     "stigscap.evaluator.commands_export",
+    "stigscap.evaluator.commands_scan",
 ]
 
 
