@@ -134,3 +134,35 @@ def test_signed_run_verifies_here_and_with_xmlsec1(tmp_path):
     tampered = tmp_path / "tampered-arf.xml"
     tampered.write_bytes(arf.read_bytes().replace(b"<result>fail</result>", b"<result>pass</result>", 1))
     assert stigscap("verify", tampered, "--trusted-cert", cert).rc == 1
+
+
+def test_eval_writes_checklists_that_agree_with_the_arf(example, tmp_path):
+    import json
+    _, out = example
+    ds, sc = out / "ms-exchange-2013-edge-stig-ds.xml", out / f"{HOST}-sc.xml"
+    arf, ckl, cklb, html = (tmp_path / n for n in ("a.xml", "a.ckl", "a.cklb", "a.html"))
+    run = stigscap("eval", ds, "--profile", "MAC-1_Classified", "--system-characteristics", sc,
+                   "--results-arf", arf, "--ckl", ckl, "--cklb", cklb, "--report", html, "-q",
+                   env=_env())
+    assert run.rc == 2, run.err
+    results = {k.split("_rule_", 1)[1]: rr.findtext("x:result", namespaces=NS)
+               for k, rr in _results(arf).items()}
+    to_ckl = {"pass": "NotAFinding", "fail": "Open", "notapplicable": "Not_Applicable"}
+    vulns = etree.parse(str(ckl)).getroot().iter("VULN")
+    ckl_status = {next(sd.findtext("ATTRIBUTE_DATA") for sd in v.iter("STIG_DATA")
+                       if sd.findtext("VULN_ATTRIBUTE") == "Rule_ID"): v.findtext("STATUS")
+                  for v in vulns}
+    assert ckl_status == {r: to_ckl.get(res, "Not_Reviewed") for r, res in results.items()}
+    rules = json.loads(cklb.read_text())["stigs"][0]["rules"]
+    to_cklb = {"NotAFinding": "not_a_finding", "Open": "open", "Not_Applicable": "not_applicable",
+               "Not_Reviewed": "not_reviewed"}
+    assert {r["rule_id_src"]: r["status"] for r in rules} == {k: to_cklb[v] for k, v in ckl_status.items()}
+    assert "<html" in html.read_text()[:200].lower()
+
+
+def test_eval_without_outputs_prints_verdicts(example):
+    _, out = example
+    run = stigscap("eval", out / "ms-exchange-2013-edge-stig-ds.xml", "--profile", "MAC-1_Classified",
+                   "--system-characteristics", out / f"{HOST}-sc.xml", env=_env())
+    assert run.rc == 2
+    assert re.search(r"^fail\s+" + re.escape(SEED), run.out, re.M)
