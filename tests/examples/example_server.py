@@ -16,6 +16,7 @@ tests/examples/test_example_server.py asserts the committed files equal what thi
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import uuid
 from pathlib import Path
@@ -144,15 +145,10 @@ def ad_tail(dn: str, display: str, object_class: list[str], created: str, change
 
 
 def _utc(local: str) -> str:
-    """'2025-06-16T10:41:07.883-04:00' → '2025-06-16T14:41:07.883Z' (whole-hour offsets)."""
-    stamp, sign, offset = local[:-6], local[-6], local[-5:]
-    hours = int(offset[:2]) * (1 if sign == "-" else -1)
-    date, time = stamp.split("T")
-    hh = int(time[:2]) + hours
-    day = int(date[-2:])
-    if hh >= 24:
-        hh, day = hh - 24, day + 1
-    return f"{date[:-2]}{day:02d}T{hh:02d}{time[2:]}Z"
+    """'2025-06-16T10:41:07.883-04:00' → '2025-06-16T14:41:07.883Z' (.NET round-trip form)."""
+    when = dt.datetime.fromisoformat(local).astimezone(dt.timezone.utc)
+    frac = f"{when.microsecond:06d}".rstrip("0")
+    return when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if frac else "") + "Z"
 
 
 INSTALLED = "2025-06-16T10:41:07.883-04:00"
@@ -642,17 +638,24 @@ def transport_agent(name: str, priority: int) -> PipelineObject:
 def exchange_certificate() -> PipelineObject:
     thumb = "7C1E9B24F0A35D86C2B48E17A906F3D5B2C8E410"
     subject = f"CN={FQDN}, OU=USA, OU=PKI, OU=DoD, O=U.S. Government, C=US"
+    issuer = "CN=DOD SW CA-66, OU=PKI, OU=DoD, O=U.S. Government, C=US"
+    serial = "0F3A9C"
+    # X509Certificate2.ToString() (en-US culture for the dates)
+    text = "".join(f"[{k}]\r\n  {v}\r\n\r\n" for k, v in (
+        ("Subject", subject), ("Issuer", issuer), ("Serial Number", serial),
+        ("Not Before", "11/20/2025 7:00:00 PM"), ("Not After", "11/21/2028 6:59:59 PM"),
+        ("Thumbprint", thumb)))[:-2]
     return PipelineObject(("Microsoft.Exchange.Management.SystemConfigurationTasks."
                            "ExchangeCertificate",
                            "System.Security.Cryptography.X509Certificates.X509Certificate2",
                            "System.Security.Cryptography.X509Certificates.X509Certificate",
-                           "System.Object"), f"[Subject]\r\n  {subject}\r\n", [
+                           "System.Object"), text, [
         ("AccessRules", NIL),
         ("CertificateDomains", mvp(f"Microsoft.Exchange.Data.SmtpDomainWithSubdomains, "
                                    f"{EXCHANGE_ASM}", [FQDN, "mail.example.mil"])),
         ("HasPrivateKey", True),
         ("IsSelfSigned", False),
-        ("Issuer", "CN=DOD SW CA-66, OU=PKI, OU=DoD, O=U.S. Government, C=US"),
+        ("Issuer", issuer),
         ("NotAfter", DateTime("2028-11-21T18:59:59-05:00")),
         ("NotBefore", DateTime("2025-11-20T19:00:00-05:00")),
         ("PublicKeySize", I32(2048)),
@@ -661,7 +664,7 @@ def exchange_certificate() -> PipelineObject:
                                                          "ThirdParty": 2, "Enterprise": 3,
                                                          "GroupPolicy": 4, "Unknown": 5},
                             "ThirdParty")),
-        ("SerialNumber", "0F3A9C"),
+        ("SerialNumber", serial),
         ("Services", enum("Microsoft.Exchange.Data.AllowedServices",
                           {"None": 0, "IMAP": 1, "POP": 2, "UM": 4, "IIS": 8, "SMTP": 16,
                            "Federation": 32, "UMCallRouter": 64}, "SMTP")),

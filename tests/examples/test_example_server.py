@@ -201,3 +201,30 @@ def test_builder_check_mode_reports_drift(tmp_path, monkeypatch):
     assert example_server.main(["--check"]) == 0
     (tmp_path / "Get-SenderIdConfig.xml").write_bytes(b"\xff\xfe")
     assert example_server.main(["--check"]) == 1
+
+
+def test_readme_documents_the_findings():
+    readme = (example_exports_dir() / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines()
+            if line.startswith("| EX13-EG-")}
+    assert set(rows) == {v for v, _c, _w in FINDINGS.values()}
+    for rule_id, (version, cmdlet, _why) in FINDINGS.items():
+        assert rule_id in rows[version] and cmdlet in rows[version]
+    assert f"fail {len(FINDINGS)}," in readme
+
+
+def test_site_values_clear_the_untailored_findings(example_run, tmp_path):
+    """Setting the two organization-defined values leaves only the data-driven findings."""
+    _, out = example_run
+    arf = tmp_path / "tailored-arf.xml"
+    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "eval",
+                        str(out / "ms-exchange-2013-edge-stig-ds.xml"),
+                        "--system-characteristics", str(out / "edge01.perimeter.example.mil-sc.xml"),
+                        "--results-arf", str(arf),
+                        "--set-value", r"transport_config_internalsmtpservers=^192\.0\.2\.1[01]$",
+                        "--set-value", r"send_connector_tlsdomain=^(\*\.mil|example\.mil)$"],
+                       capture_output=True, text=True, env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH),
+                       timeout=300)
+    assert p.returncode == 2, p.stdout + p.stderr
+    fails = {r for r, v in _verdicts(arf).items() if v == "fail"}
+    assert fails == set(FINDINGS) - {"SV-84527r1_rule", "SV-84555r1_rule"}
