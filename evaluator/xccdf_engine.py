@@ -489,8 +489,10 @@ class Plan:
                                                         if c not in self.compliance]
         return XccdfResult(results, scores, set_values, ordered)
 
-    def _platform_state(self, rule: RuleInfo, platform_result: Mapping[str, str]) -> str:
-        """'true' applicable, 'false' not applicable, or 'error'/'unknown' undecidable."""
+    def _platform_state(self, rule: RuleInfo, platform_result: Mapping[str, str]
+                        ) -> tuple[str, Sequence[str]]:
+        """'true' applicable, 'false' not applicable (with the platforms that missed), or
+        'error'/'unknown' undecidable."""
         overall = "true"
         for level in rule.platforms:
             level_results = []
@@ -508,8 +510,20 @@ class Plan:
             elif "unknown" in level_results and overall != "error":
                 overall = "unknown"
             else:
-                return "false"
-        return overall
+                return "false", level
+        return overall, ()
+
+    def _not_applicable_text(self, names: Sequence[str]) -> str:
+        parts = []
+        for name in names:
+            where = self.platform_defs.get(name)
+            if where is None and not name.startswith("#"):
+                parts.append(f"{name} (no inventory check in the CPE dictionary)")
+            elif where is not None:
+                parts.append(f"{name} (inventory definition {where[1]} is not true)")
+            else:
+                parts.append(name)
+        return "the target is not the platform of this rule: " + ", ".join(parts)
 
     def _cpe_lang(self, el: etree._Element, platform_result: Mapping[str, str]) -> str:
         tests = [c for c in el if etree.QName(c).localname in ("logical-test", "fact-ref")]
@@ -541,9 +555,10 @@ class Plan:
             rr.check_component = comp.id
         if not self.is_selected(rule):
             return rr
-        state = self._platform_state(rule, platform_result)
+        state, missed = self._platform_state(rule, platform_result)
         if state == "false":
             rr.result = "notapplicable"
+            rr.messages.append(("info", self._not_applicable_text(missed)))
             return rr
         if state in ("error", "unknown"):
             rr.result = state

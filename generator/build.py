@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version as _pkg_version
 
 from stigscap.content.loader import Content
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.validate import validate_document
 from stigscap.schemas.xmlio import parse_xml_bytes, serialize
 
 from . import cpe, datastream, ocil, oval, xccdf
@@ -36,6 +38,16 @@ def _pretty(doc: bytes) -> bytes:
     return serialize(parse_xml_bytes(doc, "<generated>", remove_blank_text=True))
 
 
+def _refuse_invalid(ds: bytes) -> None:
+    """Validate the stream (official XSDs + SCAP 1.3 reference checks) before anyone writes it."""
+    tree = parse_xml_bytes(ds, "<generated data stream>", huge_tree=True)
+    errors = [p for p in validate_document(tree, "<generated data stream>")
+              if p.severity == "error"]
+    if errors:
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise StigscapError(f"refusing to write invalid content: {errors[0]}{more}")
+
+
 def id_scheme(content: Content, namespace: str | None = None) -> IdScheme:
     """Ids for this content: file names from the benchmark id, the given id namespace."""
     stem = content.benchmark.id.lower().replace("_", "-")
@@ -57,6 +69,7 @@ def generate(content: Content, ids: IdScheme | None = None, timestamp: str | Non
     docs = {"xccdf": xccdf_doc, "oval": oval_doc, "ocil": ocil_doc, "cpe_oval": inv_doc,
             "cpe_dict": cpe_doc}
     ds = datastream.source_data_stream(docs, ids, content.benchmark.id, ts)
+    _refuse_invalid(ds)
     return Generated(datastream=ds,
                      components={files[k]: _pretty(v) for k, v in docs.items()},
                      files=files, oval_ids=oval_ids)

@@ -224,3 +224,81 @@ def read_disa_benchmark(path: str | os.PathLike) -> DisaBenchmark:
         rules=rules,
         source_file=source,
     )
+
+
+# ---- DISA facts + authored checks ---------------------------------------------------------
+
+DISA_FACT_FIELDS = ("group_id", "group_title", "rule_id", "version", "severity", "weight", "title",
+                    "discussion", "check_content", "check_id", "fix_text", "fix_id", "ccis",
+                    "legacy_ids")
+
+
+def _short_ids(rule: Rule) -> set[str]:
+    """The rule's own and legacy ids without revision suffixes (SV-84553r1_rule -> SV-84553)."""
+    ids = {rule.group_id, re.sub(r"r\d+_rule$", "", rule.rule_id)}
+    ids |= {re.sub(r"r\d+_rule$", "", i) for i in rule.legacy_ids}
+    return ids
+
+
+def find_authored(disa_rule: Rule, authored: "list[Rule] | tuple[Rule, ...]") -> Rule | None:
+    """The authored rule for a DISA rule: same STIG ID, else one sharing a current or legacy
+    V-/SV- number (so V1R6's SV-234760 finds the rule authored as SV-84553 / V-69931)."""
+    for a in authored:
+        if a.version == disa_rule.version:
+            return a
+    wanted = _short_ids(disa_rule)
+    for a in authored:
+        if _short_ids(a) & wanted:
+            return a
+    return None
+
+
+@dataclass(frozen=True)
+class MergedRule:
+    rule: Rule                 # DISA facts from the STIG, check/values/nist/review from content
+    authored: Rule | None      # the authored rule it took the check from (None: manual)
+    check_text_changed: bool   # the STIG's check text differs from the authored rule's
+
+
+def with_disa_facts(disa_rule: Rule, authored: "list[Rule] | tuple[Rule, ...]", *,
+                    keep_changed_checks: bool = False) -> MergedRule:
+    """The rule as this STIG states it, with the machine check authored for it (if any).
+
+    Authored content wins for what it owns (check, values, NIST mapping, review notes); the
+    STIG wins for its facts (ids, texts, severity, CCIs). When the STIG's check text differs
+    from the authored one the authored check may no longer fit (V1R6's EX13-EG-000350 turned
+    "current service pack" into "Exchange 2013 is unsupported"): the rule is then manual, with
+    a review note, unless `keep_changed_checks`.
+    """
+    a = find_authored(disa_rule, authored)
+    if a is None:
+        return MergedRule(disa_rule, None, False)
+    data = a.model_dump()
+    data.update({k: getattr(disa_rule, k) for k in DISA_FACT_FIELDS})
+    changed = check_text_hash(a) != check_text_hash(disa_rule)
+    if changed and not keep_changed_checks and a.check is not None:
+        data.update({"check": None, "values": [],
+                     "review": (f"manual: the STIG's check text changed since the check authored "
+                                f"for {a.rule_id} ({check_text_hash(a)} -> "
+                                f"{check_text_hash(disa_rule)}); re-author the check")})
+    return MergedRule(Rule.model_validate(data), a, changed)
+
+
+def benchmark_with_disa_facts(base, disa: DisaBenchmark):
+    """A content `Benchmark` (platform, profiles' selection) with this STIG's own facts."""
+    update = {"id": disa.id or base.id, "title": disa.title or base.title,
+              "description": disa.description or base.description}
+    if disa.version.isdigit():
+        update["version"] = int(disa.version)
+    if disa.release is not None:
+        update["release"] = disa.release
+    if disa.benchmark_date is not None:
+        update["benchmark_date"] = disa.benchmark_date
+    if disa.status in ("accepted", "draft", "interim", "incomplete", "deprecated"):
+        update["status"] = disa.status
+    if disa.status_date is not None:
+        update["status_date"] = disa.status_date
+    for key in ("publisher", "source", "dpms_target", "dpms_identifier"):
+        if getattr(disa, key):
+            update[key] = getattr(disa, key)
+    return type(base).model_validate({**base.model_dump(), **update})

@@ -63,6 +63,35 @@ def _size_pattern(number: int, unit: str) -> str:
     return f"^{number} {unit.upper()} \\({total:,} bytes\\)$"
 
 
+def _two_digit(lo: int, hi: int) -> str:
+    return "(" + "|".join(f"{v:02d}" for v in range(lo, hi + 1)) + ")"
+
+
+def timespan_pattern(threshold: str, at_least: bool) -> str:
+    """Regular expression matching the .NET TimeSpan text ("c" format, `[-][d.]hh:mm:ss[.f]`)
+    of exactly the durations >= (at_least) or <= `threshold` ("hh:mm:ss", under one day)."""
+    h, m, s = (int(x) for x in threshold.split(":"))
+    hh, mm, ss, frac = f"{h:02d}", f"{m:02d}", f"{s:02d}", r"(\.\d{1,7})?"
+    d2 = r"\d{2}"
+    if at_least:
+        parts = [rf"\d+\.{d2}:{d2}:{d2}{frac}"]
+        if h < 23:
+            parts.append(f"{_two_digit(h + 1, 23)}:{d2}:{d2}{frac}")
+        if m < 59:
+            parts.append(f"{hh}:{_two_digit(m + 1, 59)}:{d2}{frac}")
+        parts.append(f"{hh}:{mm}:{_two_digit(s, 59)}{frac}")
+    else:
+        parts = [rf"-(\d+\.)?{d2}:{d2}:{d2}{frac}"]
+        if h > 0:
+            parts.append(f"{_two_digit(0, h - 1)}:{d2}:{d2}{frac}")
+        if m > 0:
+            parts.append(f"{hh}:{_two_digit(0, m - 1)}:{d2}{frac}")
+        if s > 0:
+            parts.append(f"{hh}:{mm}:{_two_digit(0, s - 1)}{frac}")
+        parts.append(f"{hh}:{mm}:{ss}")
+    return "^(" + "|".join(parts) + ")$"
+
+
 def _expectation(prop: str, raw: str) -> _Expect | None:
     """Turn the text after 'not set to' into an expected value (None: not understood)."""
     text = raw.strip().rstrip(".").strip()
@@ -89,7 +118,12 @@ def _expectation(prop: str, raw: str) -> _Expect | None:
     if _TIMESPAN.match(text):
         if op == "equals":
             return _Expect(prop, text, "equals", "string", "TimeSpan compared as its text")
-        return None  # thresholds on TimeSpan text need a hand-written pattern
+        if int(text.split(":")[0]) > 23 or int(text.split(":")[1]) > 59 or \
+                int(text.split(":")[2]) > 59:
+            return None
+        return _Expect(prop, timespan_pattern(text, op == "greater than or equal"),
+                       "pattern match", "string",
+                       f"TimeSpan {op} {text} matched by a pattern on its text")
     m = _SIZE.match(text)
     if m:
         if op == "equals":

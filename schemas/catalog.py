@@ -42,6 +42,7 @@ REINSTALL_HINT = ("restore the official file with `apt-get install --reinstall o
                   " or point --schema-dir / STIGSCAP_SCHEMA_DIR at an unmodified copy")
 
 XS = "http://www.w3.org/2001/XMLSchema"
+EXTRA_FILES = ("sds/1.3/source-data-stream-1.3.xsl",)
 
 
 @dataclass(frozen=True)
@@ -117,26 +118,33 @@ _verified: dict[tuple[str, str], bool] = {}
 _lock = threading.Lock()
 
 
+def verify_file(rel: str, directory: Path, purpose: str) -> None:
+    """Check one catalogued file against its pinned SHA-256 (once per process)."""
+    key = (str(directory), rel)
+    if _verified.get(key):
+        return
+    cat = load_catalog()
+    path = directory / rel
+    if not path.is_file():
+        raise StigscapError(
+            f"schema file {rel} (needed for {purpose}) is missing from {directory}; "
+            + INSTALL_HINT)
+    expected = cat.digests.get(rel)
+    got = _sha256(path)
+    if expected is None:
+        raise StigscapError(f"schema file {rel} is not in the catalog {CATALOG_FILE.name}")
+    if got != expected:
+        raise StigscapError(
+            f"schema file {path} differs from the official {cat.package} copy "
+            f"(SHA-256 {got[:16]}…, expected {expected[:16]}…); {REINSTALL_HINT}")
+    with _lock:
+        _verified[key] = True
+
+
 def verify_entry(entry: SchemaEntry, directory: Path) -> None:
     """Check every file the entry's XSD loads against the pinned SHA-256 (once per process)."""
-    cat = load_catalog()
     for rel in entry.closure:
-        key = (str(directory), rel)
-        if _verified.get(key):
-            continue
-        path = directory / rel
-        if not path.is_file():
-            raise StigscapError(
-                f"schema file {rel} (needed for {entry.name}) is missing from {directory}; "
-                + INSTALL_HINT)
-        expected = cat.digests.get(rel)
-        got = _sha256(path)
-        if expected and got != expected:
-            raise StigscapError(
-                f"schema file {path} differs from the official {cat.package} copy "
-                f"(SHA-256 {got[:16]}…, expected {expected[:16]}…); {REINSTALL_HINT}")
-        with _lock:
-            _verified[key] = True
+        verify_file(rel, directory, entry.name)
 
 
 class _LocalOnlyResolver(etree.Resolver):
@@ -168,13 +176,18 @@ class _LocalOnlyResolver(etree.Resolver):
         return None
 
 
-_compiled: dict[tuple[str, str], etree.XMLSchema] = {}
+_compiled: dict[tuple[str, str, int], etree.XMLSchema] = {}
 
 
-def compiled_schema(name: str, directory: str | os.PathLike | None = None) -> etree.XMLSchema:
-    """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process."""
+def compiled_schema(name: str, directory: str | os.PathLike | None = None, *,
+                    slot: int = 0) -> etree.XMLSchema:
+    """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process.
+
+    `slot` gives independent instances of the same schema: an lxml XMLSchema keeps its error
+    log on the object, so two threads validating at once each need their own.
+    """
     d = schema_dir(directory)
-    key = (str(d), name)
+    key = (str(d), name, slot)
     schema = _compiled.get(key)
     if schema is not None:
         return schema
@@ -270,6 +283,8 @@ def build_catalog(directory: Path, cross_check: bool = True) -> dict:
                         "file": rel, "closure": closure})
         for f in closure:
             files.setdefault(f, _sha256(directory / f))
+    for f in EXTRA_FILES:  # non-XSD official files we run (the SDS 1.3 schematron)
+        files.setdefault(f, _sha256(directory / f))
     return {
         "format": 1,
         "package": "openscap-common",

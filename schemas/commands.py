@@ -25,10 +25,12 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="output format (json: one object on stdout)")
 @click.option("--xsd-only", is_flag=True, help="only XSD validation, no semantic/SCAP checks")
+@click.option("--schematron", is_flag=True,
+              help="also run the official SDS 1.3 schematron (openscap-common's compiled XSLT)")
 @click.option("--no-warnings", is_flag=True, help="do not print warnings")
 @click.pass_context
 def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | None, fmt: str,
-                 xsd_only: bool, no_warnings: bool) -> None:
+                 xsd_only: bool, schematron: bool, no_warnings: bool) -> None:
     """Validate SCAP documents against the official XSDs plus reference/SCAP 1.3 checks.
 
     Detects XCCDF 1.1/1.2 (Benchmark, TestResult, Tailoring), OVAL definitions / system
@@ -39,7 +41,8 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
     code = EXIT_OK
     for f in files:
         try:
-            result = check_file(f, schema_dir=schema_dir, semantic_checks=not xsd_only)
+            result = check_file(f, schema_dir=schema_dir, semantic_checks=not xsd_only,
+                                schematron=schematron)
         except StigscapError as exc:
             click.echo(f"stigscap: {exc}", err=True)
             reports.append({"file": f, "kind": None, "valid": None, "error": str(exc),

@@ -332,6 +332,33 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
         if root is not None and root.tag == _q(ns.OVAL_DEF, "oval_definitions"):
             oval_of(comp)
 
+    # CPE dictionaries: cpe-item/check (OVAL) → a definition in the component its href names
+    for cref in crefs.values():
+        comp = target_of(cref)
+        root = _content(comp) if comp is not None else None
+        if root is None or root.tag != _q(ns.CPE_DICT, "cpe-list"):
+            continue
+        catalog = {u.get("name"): u.get("uri") for u in cref.iter(_q(ns.CAT, "uri"))}
+        for chk in root.iter(_q(ns.CPE_DICT, "check")):
+            if chk.get("system") != XCCDF_OVAL:
+                continue
+            href = chk.get("href") or ""
+            uri = href if href.startswith("#") else catalog.get(href)
+            tref = crefs.get(uri[1:]) if uri and uri.startswith("#") else None
+            if tref is not None and not (tref.get(href_attr) or "").startswith("#"):
+                continue
+            target = target_of(tref) if tref is not None else None
+            troot = _content(target) if target is not None else None
+            if troot is None or troot.tag != _q(ns.OVAL_DEF, "oval_definitions"):
+                ck.add(chk, "ref:cpe-check", f"cpe-item check/@href {href!r} does not resolve "
+                       f"through the catalog of component-ref {cref.get('id')!r} to an OVAL "
+                       "component")
+                continue
+            name = (chk.text or "").strip()
+            if name not in oval_of(target).get("definition", ()):
+                ck.add(chk, "ref:cpe-check", f"cpe-item check {name!r} is not an OVAL "
+                       f"definition in component {target.get('id')!r}")
+
     checked_benchmarks: set[tuple[str, str]] = set()
     for cref in crefs.values():
         comp = target_of(cref)

@@ -102,3 +102,11 @@ def test_not_a_mapping(content_copy, tmp_path):
 
 def test_missing_content_dir(tmp_path):
     assert_one_line_error(_generate(tmp_path / "nowhere", tmp_path), "no benchmark.yaml")
+
+
+def test_generated_content_is_validated_before_writing(content_copy, tmp_path):
+    # the content model allows it, the CPE 2.3 dictionary schema does not: a CPE name with a space
+    _edit(content_copy / "benchmark.yaml", "cpe22: cpe:/a:microsoft:exchange_server:2013",
+          "cpe22: cpe:/a:microsoft:exchange server:2013")
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, "refusing to write invalid content", "cpe-item")

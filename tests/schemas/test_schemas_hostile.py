@@ -61,6 +61,15 @@ def test_hostile_input_one_line_exit_1(cli, schema_dir, tmp_path, name):
     assert "root:x:0" not in res.output  # neither the XXE target nor the not-XML text
 
 
+def test_billion_laughs_in_a_huge_file(cli, schema_dir, tmp_path):
+    """Above 8 MiB the parser runs with huge_tree (and two threads): still refused, quickly."""
+    path = tmp_path / "big.xml"
+    path.write_text(BILLION_LAUGHS + "<!--" + "x" * (9 << 20) + "-->\n", encoding="utf-8")
+    res = cli("validate", path)
+    assert res.exit_code == 1
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+
+
 def test_xxe_secret_file_never_echoed(cli, schema_dir, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)

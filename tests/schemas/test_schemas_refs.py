@@ -60,6 +60,11 @@ BREAKS = [
      "ref:xccdf-check-export", 'value-id="xccdf_mil.disa.stig_value_gone"'),
     ('export-name="oval:mil.disa.stig:var:6993101"', 'export-name="oval:mil.disa.stig:var:1"',
      "ref:xccdf-check-export", 'export-name="oval:mil.disa.stig:var:1"'),
+    ('href="test-cpe-oval.xml">oval:mil.disa.stig:def:1<', 'href="test-cpe-oval.xml">oval:mil.disa.stig:def:2<',
+     "ref:cpe-check", "oval:mil.disa.stig:def:2<"),
+    ('<cat:uri name="test-cpe-oval.xml" uri="#scap_mil.disa.stig_cref_test-cpe-oval.xml"/>\n        </cat:catalog>\n      </ds:component-ref>\n    </ds:dictionaries>',
+     '</cat:catalog>\n      </ds:component-ref>\n    </ds:dictionaries>',
+     "ref:cpe-check", 'href="test-cpe-oval.xml">'),
     ('<dc:source>STIG.DOD.MIL</dc:source>', '', "SRC-8-2", "<xccdf:metadata>"),
     ('<xccdf:description>Receive connectors must require TLS.</xccdf:description>', '',
      "SRC-10-1", '<xccdf:Rule id='),
@@ -159,3 +164,17 @@ def test_validate_document_api_on_tree(mini_ds_text):
     assert all(p.file == "memory.xml" for p in probs)
     ours = next(p for p in probs if p.rule == "ref:oval-state")
     assert "oval:mil.disa.stig:ste:9" in ours.message
+
+
+def test_ensure_valid_for_writers(mini_ds_text):
+    from stigscap.schemas.errors import StigscapError
+    from stigscap.schemas.validate import ensure_valid
+
+    ensure_valid(parse_xml_bytes(mini_ds_text.encode()), "out-ds.xml")
+    oval = _component(mini_ds_text, "scap_mil.disa.stig_comp_test-oval.xml")
+    ensure_valid(oval, "out-oval.xml", kind="oval-definitions@5.11.2")
+    broken = mini_ds_text.replace('name="oval:mil.disa.stig:def:69931"', 'name="oval:x:def:1"')
+    with pytest.raises(StigscapError) as exc:
+        ensure_valid(parse_xml_bytes(broken.encode()), "out-ds.xml")
+    text = str(exc.value)
+    assert "\n" not in text and "out-ds.xml is not valid" in text and "SRC-346-1" in text

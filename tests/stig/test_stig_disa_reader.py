@@ -100,3 +100,38 @@ def test_v1r6_seed_rule_has_new_ids_and_legacy_ids():
     assert r.ccis == ["CCI-002418"]
     assert r.severity == "high"
     assert len(b.rules) == 63
+
+
+def test_v1r6_rule_with_authored_check():
+    from stigscap.generator.disa_xccdf import benchmark_with_disa_facts, with_disa_facts
+    content = load_content(REPO / "content")
+    b = read_disa_benchmark(shared_file(*V1R6))
+    merged = with_disa_facts(b.rule("SV-234760r961632_rule"), content.rules)
+    seed = content.rule("SV-84553r1_rule")
+    assert merged.authored == seed and not merged.check_text_changed
+    r = merged.rule
+    assert (r.group_id, r.rule_id, r.legacy_ids) == ("V-234760", "SV-234760r961632_rule",
+                                                      ["SV-84553", "V-69931"])
+    assert r.check == seed.check and r.values == seed.values and r.nist == seed.nist
+    assert r.fix_id == "F-37909r616919_fix"
+    # V1R6 rewrote EX13-EG-000350's check ("Exchange 2013 is no longer supported"): the V1R5
+    # check (approved build) must not judge it, so the rule becomes manual unless asked
+    m350 = with_disa_facts(b.rule("EX13-EG-000350"), content.rules)
+    assert m350.check_text_changed and m350.rule.check is None and not m350.rule.values
+    assert m350.rule.review.startswith("manual: the STIG's check text changed")
+    kept = with_disa_facts(b.rule("EX13-EG-000350"), content.rules, keep_changed_checks=True)
+    assert kept.rule.check == content.rule("EX13-EG-000350").check
+    bench = benchmark_with_disa_facts(content.benchmark, b)
+    assert (bench.release, bench.benchmark_date) == (6, dt.date(2024, 7, 24))
+    assert bench.title == "Microsoft Exchange 2013 Edge Transport Server Security Technical Implementation Guide"
+    assert bench.platform == content.benchmark.platform
+
+
+def test_matching_by_legacy_ids_only():
+    from stigscap.generator.disa_xccdf import find_authored
+    b = read_disa_benchmark(FIXTURE)
+    legacy = b.rule("SV-2008r1_rule")  # legacy ids SV-1234, V-567
+    old = legacy.model_copy(update={"group_id": "V-567", "rule_id": "SV-1234r3_rule",
+                                    "version": "OLD-ID", "legacy_ids": []})
+    assert find_authored(legacy, [b.rule("V-1001"), old]) is old
+    assert find_authored(b.rule("V-1001"), [old]) is None

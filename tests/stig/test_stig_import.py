@@ -51,8 +51,16 @@ def test_expected_value_forms(text, expected):
 
 
 def test_unsure_forms_are_not_guessed():
-    assert _expectation("P", "00:00:05 or greater") is None  # TimeSpan threshold
     assert _expectation("P", "the value of the internal <'SMTP Domain'>") is None
+    assert _expectation("P", "10MB or less") is None  # size threshold: by hand
+    assert _expectation("P", "25:00:00 or less") is None  # not a time of day
+
+
+def test_timespan_threshold_becomes_a_pattern():
+    e = _expectation("TarpitInterval", "00:00:05 or greater")
+    assert (e.operation, e.datatype) == ("pattern match", "string")
+    assert re.search(e.value, "00:00:05") and re.search(e.value, "1.00:00:00")
+    assert not re.search(e.value, "00:00:04.9000000") and not re.search(e.value, "-00:01:00")
 
 
 def test_drafts_of_fixture_forms(mini):
@@ -91,11 +99,11 @@ def test_draft_v1r5_recognises_the_plain_form():
     plain = {r.version for r in b.rules
              if re.search(r"if the value (of|for) \w+ is not set to", r.check_content, re.I)}
     drafted = {d.version for d in drafts if d.check}
-    # every plain "if the value of X is not set to Y" rule is drafted, except a TimeSpan
-    # threshold ("00:00:05 or greater"), which the drafter leaves to a human
+    # every plain "if the value of X is not set to Y" rule is drafted
     assert len(plain) >= 24
-    assert plain - drafted == {"EX13-EG-000240"}
-    assert "00:00:05 or greater" in next(d.review for d in drafts if d.version == "EX13-EG-000240")
+    assert plain <= drafted
+    tarpit = next(d for d in drafts if d.version == "EX13-EG-000240")
+    assert "TimeSpan greater than or equal 00:00:05" in tarpit.review
     no_cmdlet = [d for d in drafts if d.review == "manual: the check text runs no Get-* cmdlet"]
     assert len(no_cmdlet) == 10
     # the seed rule's draft agrees with the authored check on what is collected and compared

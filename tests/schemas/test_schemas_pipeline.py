@@ -1,0 +1,59 @@
+"""What `stigscap run --example` writes (data stream, system characteristics, ARF) is valid,
+and the ARF checks engage on the project's own ARF layout."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from stigscap.schemas.validate import check_file
+
+
+@pytest.fixture(scope="module")
+def run_outputs(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from stigscap.evaluator.cli import main
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    res = CliRunner().invoke(main, ["run", "--example", "--out", str(out)], catch_exceptions=False)
+    # 2 = findings; 1 when some rule results are "error" (the example has such rules)
+    assert res.exit_code in (0, 1, 2), res.output
+    files = sorted(out.glob("*.xml"))
+    assert any(f.name.endswith("-arf.xml") for f in files), files
+    return files
+
+
+def test_run_outputs_validate(schema_dir, run_outputs):
+    kinds = set()
+    for f in run_outputs:
+        result = check_file(f)
+        kinds.add(result.kind.split("@")[0])
+        assert result.problems == [], (f.name, [str(p) for p in result.problems[:5]])
+    assert {"sds", "arf"} <= kinds
+
+
+def _arf(run_outputs):
+    return next(f for f in run_outputs if f.name.endswith("-arf.xml")).read_text(encoding="utf-8")
+
+
+def test_run_arf_broken_check_ref(schema_dir, run_outputs, tmp_path):
+    text = _arf(run_outputs)
+    m = re.search(r'(<check-content-ref name="[^"]+" href=")#(oval\d+)"', text)
+    assert m
+    p = tmp_path / "arf.xml"
+    p.write_text(text.replace(m.group(0), f'{m.group(1)}#nowhere"', 1), encoding="utf-8")
+    errs = check_file(p).errors
+    assert [e.rule for e in errs] == ["RES-370-1"]
+    assert errs[0].line == text[:m.start()].count("\n") + 1
+
+
+def test_run_arf_broken_rule_result(schema_dir, run_outputs, tmp_path):
+    text = _arf(run_outputs)
+    assert "<result>fail</result>" in text
+    p = tmp_path / "arf.xml"
+    p.write_text(text.replace("<result>fail</result>", "<result>failed</result>", 1), encoding="utf-8")
+    errs = check_file(p).errors
+    assert errs and all(e.rule == "XSD xccdf@1.2" for e in errs)
+    assert "TestResult" in errs[0].path
