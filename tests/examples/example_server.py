@@ -21,7 +21,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from .clixml_writer import (NIL, EXCHANGE_ASM, Collection, DateTime, Guid, I32, I64, Obj,
+from .clixml_writer import (NIL, EXCHANGE_ASM, Collection, DateTime, Guid, I32, Obj,
                             PipelineObject, TimeSpan, Value, byte_size, clixml_bytes, enum,
                             mvp, unlimited_bytes, unlimited_int)
 
