@@ -117,12 +117,12 @@ def id_index(root: etree._Element) -> dict[str, list[etree._Element]]:
     local-name() lookup, libxml2's xml:id): a `#x` URI is only trusted when x is unique here.
     """
     index: dict[str, list[etree._Element]] = {}
-    for el in root.iter(etree.Element):
-        for name, value in el.attrib.items():
-            local = name.rsplit("}", 1)[-1]
-            if local in ID_LOCAL_NAMES:
-                index.setdefault(value, []).append(el)
+    for value in _ID_XPATH(root):
+        index.setdefault(str(value), []).append(value.getparent())
     return index
+
+
+_ID_XPATH = etree.XPath("//@*[local-name()='id' or local-name()='Id' or local-name()='ID']")
 
 
 def resolve_unique(index: dict[str, list[etree._Element]], uri: str) -> etree._Element:

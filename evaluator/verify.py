@@ -280,7 +280,7 @@ def _profile_sds(root, sig, index, check):
         check.covered.append(f"{target.prefix or 'ds'}:{etree.QName(target).localname} "
                              f"'{target.get('id')}' (line {target.sourceline}, via Manifest)")
     try:
-        needed = local_component_uris(root, stream)
+        needed = local_component_uris(root, stream, index)
     except StigscapError as exc:
         raise ValueError(str(exc).removeprefix("cannot sign: ")) from None
     missing = [u for u in needed if u not in manifest_uris]
