@@ -16,6 +16,7 @@ The report lists exactly which elements each signature covers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
@@ -407,7 +408,11 @@ def _signxml_message(exc: Exception) -> str:
     text = " ".join(str(exc).split())
     name = type(exc).__name__
     if name == "InvalidDigest":
-        return f"reference digest mismatch (content changed after signing): {text}"
+        m = re.match(r"Digest mismatch for reference (\d+) \((.*)\)$", text)
+        if m:
+            uri = m.group(2) or '""'
+            text = f"SignedInfo reference {int(m.group(1)) + 1} (URI={uri})"
+        return f"digest mismatch, content changed after signing: {text}"
     if name == "InvalidSignature":
         return f"signature value does not verify: {text}"
     if name == "InvalidCertificate":
