@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
@@ -261,11 +260,6 @@ class SigningKey:
         return RSA_SHA256 if isinstance(self.key, rsa.RSAPrivateKey) else ECDSA_SHA256
 
 
-def _password_from_env(env_var: str) -> bytes | None:
-    value = os.environ.get(env_var)
-    return value.encode() if value else None
-
-
 def load_signing_key(key_data: bytes, cert_data: bytes | None, *, password: bytes | None,
                      source: str = "key") -> SigningKey:
     """PEM private key (+ PEM certificate chain) or PKCS#12 (key + certificates inside)."""
@@ -329,7 +323,3 @@ def signing_time(timestamp: datetime | str | None = None) -> datetime:
         except ValueError:
             raise StigscapError(f"invalid SOURCE_DATE_EPOCH {epoch!r}") from None
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def copy_element(el: etree._Element) -> etree._Element:
-    return deepcopy(el)
