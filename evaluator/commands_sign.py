@@ -139,8 +139,6 @@ def check_datastream_signature(ds_root, source: str, trusted: tuple[str, ...],
     Signed and trust given: the signature must verify, else StigscapError (the stream is not
     evaluated). `enforce`: an unsigned stream, or a signed one without trust, is refused too.
     Otherwise returns a note for stderr (signed but not checked) or None."""
-    from lxml import etree  # noqa: F401 - ds_root is an lxml element
-
     from .signing_core import dsig
     signed = any(True for _ in ds_root.iterchildren(dsig("Signature")))
     if not signed:

@@ -139,8 +139,8 @@ def _signature_properties_object(sig_id: str, props_id: str, when: datetime,
 
 
 def _run_signxml(root: etree._Element, placeholder: etree._Element, sk: core.SigningKey,
-                 sig_id: str, uris: list[str], types: dict[str, str],
-                 first_reference: etree._Element | None = None) -> etree._Element:
+                 sig_id: str, uris: list[str], targets: list[etree._Element],
+                 types: dict[str, str], first_reference: etree._Element | None = None) -> etree._Element:
     """Let signxml digest `uris`, build SignedInfo/KeyInfo and sign; through its annotator hook
     add @Type, an optional precomputed first Reference, the Objects, and put the signature in
     the placeholder's place *before* SignedInfo is canonicalised (so its in-document namespace
@@ -161,8 +161,8 @@ def _run_signxml(root: etree._Element, placeholder: etree._Element, sk: core.Sig
         sig_root.tail = placeholder.tail
 
     signer.signature_annotators.append(annotate)
-    for uri in uris:
-        core.check_no_xml_attr_ancestors(_by_uri(root, uri))
+    for target in targets:
+        core.check_no_xml_attr_ancestors(target)
     signature = signer.sign(root, key=sk.key, cert=sk.chain, reference_uri=uris)
     if signature.getparent() is None:  # pragma: no cover - would mean signxml changed its flow
         raise RuntimeError("signature was not placed in the document")
@@ -170,19 +170,14 @@ def _run_signxml(root: etree._Element, placeholder: etree._Element, sk: core.Sig
     return signature
 
 
-def _by_uri(root, uri):
-    try:
-        return core.resolve_unique(core.id_index(root), uri)
-    except ValueError as exc:
-        raise StigscapError(f"cannot sign: {exc}") from None
-
-
 # ---------------------------------------------------------------- source data stream
 
-def local_component_uris(root: etree._Element, data_stream: etree._Element) -> list[str]:
+def local_component_uris(root: etree._Element, data_stream: etree._Element,
+                         index=None) -> list[str]:
     """'#<component id>' for every local component-ref of a data stream, in component-ref
     order, each resolved uniquely to a ds:component / ds:extended-component of the collection."""
-    index = core.id_index(root)
+    if index is None:
+        index = core.id_index(root)
     uris: list[str] = []
     for ref in data_stream.iter(f"{{{ns.DS}}}component-ref"):
         href = ref.get(f"{{{ns.XLINK}}}href", "")
@@ -209,11 +204,14 @@ def _sign_sds(root, sk, when, creators, nonce):
         ds_id = stream.get("id")
         if not ds_id:
             raise StigscapError(f"cannot sign: {core.where(stream)} has no id")
-        _by_uri(root, f"#{ds_id}")  # unique
+        try:
+            core.resolve_unique(index, f"#{ds_id}")
+        except ValueError as exc:
+            raise StigscapError(f"cannot sign: {exc}") from None
         sig_id = _unique_id(index, f"{ds_id}-signature")
         props_id = _unique_id(index, f"{ds_id}-signature-properties")
         manifest_id = _unique_id(index, f"{ds_id}-manifest")
-        components = local_component_uris(root, stream)
+        components = local_component_uris(root, stream, index)
 
         # Manifest references: signxml digests the components (a detached signature over them
         # whose SignedInfo/Reference elements become the Manifest's; its SignatureValue is
@@ -222,7 +220,7 @@ def _sign_sds(root, sk, when, creators, nonce):
         manifest = etree.SubElement(manifest_obj, dsig("Manifest"), Id=manifest_id)
         if components:
             for uri in components:
-                core.check_no_xml_attr_ancestors(_by_uri(root, uri))
+                core.check_no_xml_attr_ancestors(index[uri[1:]][0])
             scratch = _signer(sk).sign(root, key=sk.key, cert=sk.chain, reference_uri=components)
             for ref in scratch.find(dsig("SignedInfo")).findall(dsig("Reference")):
                 manifest.append(ref)
@@ -235,6 +233,7 @@ def _sign_sds(root, sk, when, creators, nonce):
         placeholder.append(manifest_obj)
         _run_signxml(root, placeholder, sk, sig_id,
                      [f"#{ds_id}", f"#{props_id}", f"#{manifest_id}"],
+                     [stream, placeholder[0][0], manifest],
                      {f"#{props_id}": core.TYPE_SIGPROPS, f"#{manifest_id}": core.TYPE_MANIFEST})
 
 
@@ -284,5 +283,5 @@ def _sign_arf(root, sk, when, creators, nonce):
     placeholder = etree.SubElement(info, dsig("Signature"), nsmap={"dsig": ns.DSIG})
     placeholder.append(_signature_properties_object(sig_id, props_id, when, creators, nonce))
     first = arf_first_reference(root)
-    _run_signxml(root, placeholder, sk, sig_id, [f"#{props_id}"],
+    _run_signxml(root, placeholder, sk, sig_id, [f"#{props_id}"], [placeholder[0][0]],
                  {f"#{props_id}": core.TYPE_SIGPROPS}, first_reference=first)

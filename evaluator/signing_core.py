@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
@@ -117,12 +116,12 @@ def id_index(root: etree._Element) -> dict[str, list[etree._Element]]:
     local-name() lookup, libxml2's xml:id): a `#x` URI is only trusted when x is unique here.
     """
     index: dict[str, list[etree._Element]] = {}
-    for el in root.iter(etree.Element):
-        for name, value in el.attrib.items():
-            local = name.rsplit("}", 1)[-1]
-            if local in ID_LOCAL_NAMES:
-                index.setdefault(value, []).append(el)
+    for value in _ID_XPATH(root):
+        index.setdefault(str(value), []).append(value.getparent())
     return index
+
+
+_ID_XPATH = etree.XPath("//@*[local-name()='id' or local-name()='Id' or local-name()='ID']")
 
 
 def resolve_unique(index: dict[str, list[etree._Element]], uri: str) -> etree._Element:
@@ -261,11 +260,6 @@ class SigningKey:
         return RSA_SHA256 if isinstance(self.key, rsa.RSAPrivateKey) else ECDSA_SHA256
 
 
-def _password_from_env(env_var: str) -> bytes | None:
-    value = os.environ.get(env_var)
-    return value.encode() if value else None
-
-
 def load_signing_key(key_data: bytes, cert_data: bytes | None, *, password: bytes | None,
                      source: str = "key") -> SigningKey:
     """PEM private key (+ PEM certificate chain) or PKCS#12 (key + certificates inside)."""
@@ -329,7 +323,3 @@ def signing_time(timestamp: datetime | str | None = None) -> datetime:
         except ValueError:
             raise StigscapError(f"invalid SOURCE_DATE_EPOCH {epoch!r}") from None
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def copy_element(el: etree._Element) -> etree._Element:
-    return deepcopy(el)

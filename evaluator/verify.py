@@ -16,6 +16,7 @@ The report lists exactly which elements each signature covers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
@@ -280,7 +281,7 @@ def _profile_sds(root, sig, index, check):
         check.covered.append(f"{target.prefix or 'ds'}:{etree.QName(target).localname} "
                              f"'{target.get('id')}' (line {target.sourceline}, via Manifest)")
     try:
-        needed = local_component_uris(root, stream)
+        needed = local_component_uris(root, stream, index)
     except StigscapError as exc:
         raise ValueError(str(exc).removeprefix("cannot sign: ")) from None
     missing = [u for u in needed if u not in manifest_uris]
@@ -407,7 +408,11 @@ def _signxml_message(exc: Exception) -> str:
     text = " ".join(str(exc).split())
     name = type(exc).__name__
     if name == "InvalidDigest":
-        return f"reference digest mismatch (content changed after signing): {text}"
+        m = re.match(r"Digest mismatch for reference (\d+) \((.*)\)$", text)
+        if m:
+            uri = m.group(2) or '""'
+            text = f"SignedInfo reference {int(m.group(1)) + 1} (URI={uri})"
+        return f"digest mismatch, content changed after signing: {text}"
     if name == "InvalidSignature":
         return f"signature value does not verify: {text}"
     if name == "InvalidCertificate":

@@ -182,14 +182,26 @@ def _duplicate_signature_props_id(root):
     root.find("dsig:Signature", NS)[-1].append(copy)
 
 
+def _edit_data_stream(root):
+    stream = root.find("ds:data-stream", NS)
+    stream.set("use-case", "OTHER")
+
+
+def _edit_signature_date(root):
+    date = root.find(".//tmsad:signature-info/dc:date", NS)
+    date.text = "2020-01-01T00:00:00Z"
+
+
 @pytest.mark.parametrize("fn, needle", [
+    (_edit_data_stream, "SignedInfo reference 1 (URI=#scap_mil.disa.stig_datastream_"),
+    (_edit_signature_date, "SignedInfo reference 2"),
     (_wrap_moved_original, "ambiguous"),
     (_wrap_moved_only, "not a ds:data-stream of the collection"),
     (_inject_component_copy, "ambiguous"),
     (_inject_data_stream, "is not signed"),
     (_strip_sds_signature, "not signed"),
     (_duplicate_signature_props_id, "ambiguous"),
-], ids=["wrapping-moved-original", "wrapping-moved-away", "injected-component-copy",
+], ids=["data-stream-attribute", "signature-date", "wrapping-moved-original", "wrapping-moved-away", "injected-component-copy",
         "injected-data-stream", "stripped", "duplicate-properties-id"])
 def test_sds_tamper_fails(signed_sds, pki, tmp_path, fn, needle):
     path = _tampered(signed_sds, tmp_path, fn)
