@@ -25,6 +25,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes
 
 from .arf import Evaluator, target_from_syschar
+from .commands_eval import _pairs
 from .collect_offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
 from .collected import CollectedObject
 from .commands_export import render_checklists
@@ -83,6 +84,8 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR",
               help="choose a selector of an XCCDF Value, e.g. "
                    "receive_connector_authmechanism=includes (repeatable)")
+@click.option("--set-value", multiple=True, metavar="ID=VALUE",
+              help="set an XCCDF Value literally, e.g. an organization-defined one (repeatable)")
 @click.option("--out", "out_dir", default="out", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="output directory")
 @click.option("--timestamp", metavar="ISO8601",
@@ -93,18 +96,14 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 @click.option("--sign-cert", type=click.Path(dir_okay=False), metavar="CERT",
               help="PEM certificate (chain) of --sign-key")
 @click.pass_context
-def run_command(ctx, example, sources, content_dir, profile, refine_value, out_dir, timestamp,
-                sign_key, sign_cert):
+def run_command(ctx, example, sources, content_dir, profile, refine_value, set_value, out_dir,
+                timestamp, sign_key, sign_cert):
     """Generate the data stream, import the exports, evaluate, and write the ARF."""
     if not example and not sources:
         raise StigscapError("give --example or --from EXPORTS")
     specs = list(sources) + ([str(example_exports_dir())] if example else [])
-    refine = {}
-    for v in refine_value:
-        key, sep, sel = v.partition("=")
-        if not sep:
-            raise StigscapError(f"--refine-value expects ID=SELECTOR, got {v!r}")
-        refine[key.strip()] = sel
+    refine = _pairs(refine_value, "--refine-value")
+    values = _pairs(set_value, "--set-value")
 
     if sign_cert and not sign_key:
         raise StigscapError("--sign-cert goes with --sign-key")
@@ -125,7 +124,8 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, out_d
     sc_bytes = syschar_bytes(collected, system, timestamp=resolve_timestamp(timestamp))
     sc_root = parse_xml_bytes(sc_bytes, "<system characteristics>").getroot()
 
-    evaluator = Evaluator(ds_tree, profile, refine_values=refine, source=ids.file("ds"))
+    evaluator = Evaluator(ds_tree, profile, refine_values=refine, set_values=values,
+                          source=ids.file("ds"))
     result = evaluator.evaluate(sc_root, target=target_from_syschar(sc_root), timestamp=timestamp)
     arf_bytes = result.to_bytes()
     if signing_key is not None:

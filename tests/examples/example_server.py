@@ -46,15 +46,13 @@ FINDINGS: dict[str, tuple[str, str, str]] = {
                         "ErrorReportingEnabled is True (error reporting opted in at setup)"),
     "SV-84495r1_rule": ("EX13-EG-000195", "Get-SenderReputationConfig",
                         "SrlBlockThreshold is 7, the Exchange default; the STIG wants 6"),
-    "SV-84527r1_rule": ("EX13-EG-000275", "Get-TransportConfig",
-                        "organization-defined value not tailored: InternalSMTPServers "
-                        "(192.0.2.10, 192.0.2.11) cannot match the STIG placeholder "
-                        "'<accepted internal SMTP server address>' until the site sets "
-                        "transport_config_internalsmtpservers"),
-    "SV-84555r1_rule": ("EX13-EG-000345", "Get-SendConnector",
-                        "organization-defined value not tailored: the Send connectors' TlsDomain "
-                        "cannot match the STIG placeholder '<internal SMTP domain>' until the "
-                        "site sets send_connector_tlsdomain"),
+}
+
+# Automated rules whose organization-defined Value (site_must_set, XCCDF @interactive) has no
+# usable default: untailored, they are notchecked (manual review), never a guessed pass or fail.
+ORG_DEFINED: dict[str, tuple[str, str]] = {
+    "SV-84527r1_rule": ("EX13-EG-000275", "transport_config_internalsmtpservers"),
+    "SV-84555r1_rule": ("EX13-EG-000345", "send_connector_tlsdomain"),
 }
 
 # --- directory identities -------------------------------------------------------------------
