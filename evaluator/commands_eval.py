@@ -18,7 +18,7 @@ from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 from .arf import Evaluator, target_from_syschar
 
 
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for v in values:
         if "=" not in v:
@@ -99,8 +99,8 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     sc_tree = parse_xml_file(syschar, huge_tree=True)
     evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
                           tailoring_href=tailoring_file or "tailoring.xml",
-                          set_values=_pairs(set_value, "--set-value"),
-                          refine_values=_pairs(refine_value, "--refine-value"),
+                          set_values=parse_pairs(set_value, "--set-value"),
+                          refine_values=parse_pairs(refine_value, "--refine-value"),
                           datastream_id=datastream_id, source=datastream,
                           oval_directives=oval_directives)
     sc_root = sc_tree.getroot()

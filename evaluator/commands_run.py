@@ -25,7 +25,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes
 
 from .arf import Evaluator, target_from_syschar
-from .commands_eval import _pairs
+from .commands_eval import parse_pairs
 from .collect_offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
 from .collected import CollectedObject
 from .commands_export import render_checklists
@@ -102,8 +102,8 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
     if not example and not sources:
         raise StigscapError("give --example or --from EXPORTS")
     specs = list(sources) + ([str(example_exports_dir())] if example else [])
-    refine = _pairs(refine_value, "--refine-value")
-    values = _pairs(set_value, "--set-value")
+    refine = parse_pairs(refine_value, "--refine-value")
+    values = parse_pairs(set_value, "--set-value")
 
     if sign_cert and not sign_key:
         raise StigscapError("--sign-cert goes with --sign-key")
