@@ -161,7 +161,7 @@ def collect_live(definitions, output, timestamp, live: dict) -> int:
 def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
                  refine_value, set_value, quiet, **kw):
     """Collect and evaluate many hosts over WinRM: one ARF per host and a summary."""
-    from stigscap.evaluator.commands_eval import _pairs  # noqa: PLC0415
+    from stigscap.evaluator.commands_eval import parse_pairs  # noqa: PLC0415
     from stigscap.evaluator.scan import ScanJob, load_done, read_inventory, run_fleet, summary_document  # noqa: PLC0415
 
     defaults, creds = options_from(kw)
@@ -169,8 +169,8 @@ def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, proc
     queries, unsupported = queries_from(datastream)
     job = ScanJob(out_dir=out_dir, queries=queries, unsupported=unsupported, timestamp=timestamp,
                   datastream=datastream, profile=profile,
-                  evaluator_kwargs={"set_values": _pairs(set_value, "--set-value"),
-                                    "refine_values": _pairs(refine_value, "--refine-value")})
+                  evaluator_kwargs={"set_values": parse_pairs(set_value, "--set-value"),
+                                    "refine_values": parse_pairs(refine_value, "--refine-value")})
     # compile once up front: a bad profile or data stream fails before any host is contacted
     from stigscap.evaluator.scan import _evaluator  # noqa: PLC0415
     _evaluator(job)
