@@ -1,0 +1,105 @@
+"""Live collection from a test-server host serving the built-in example (EDGE01, every cmdlet
+the content uses, typed PSRP values) equals the offline import of content/examples, for every
+cmdlet_object of the full data stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.winrm.conftest import PASSWORD, USER
+from fleet_psobjects import ExampleHost, ps_value
+from lxml import etree
+
+from stigscap.evaluator.cli import main
+from tests.conftest import REPO
+from tests.examples import clixml_writer as cw
+from tests.examples import example_server as ex
+
+TS = "2026-01-01T00:00:00Z"
+W = "http://oval.mitre.org/XMLSchema/oval-definitions-5#windows"
+
+
+@pytest.fixture(scope="session")
+def full_ds(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("fleet-ds") / "ds.xml"
+    r = CliRunner().invoke(main, ["generate", "--content", str(REPO / "content"), "-o", str(out),
+                                  "--timestamp", "2026-01-01T00:00:00"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+@pytest.fixture
+def env(monkeypatch):
+    monkeypatch.setenv("STIGSCAP_USERNAME", USER)
+    monkeypatch.setenv("STIGSCAP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+
+
+def items_by_object(path: Path) -> dict[str, tuple[str, list]]:
+    """object id → (flag, value records of its item: [(field name, datatype, text), ...] each)."""
+    root = etree.parse(str(path)).getroot()
+    items = {el.get("id"): el for el in root.iter("{*}cmdlet_item")}
+    out = {}
+    for obj in root.iter("{*}object"):
+        refs = [r.get("item_ref") for r in obj.iter("{*}reference")]
+        recs = []
+        for ref in refs:
+            for value in items[ref].findall("{*}value"):
+                recs.append([(f.get("name"), f.get("datatype") or "string", f.text or "")
+                             for f in value])
+        out[obj.get("id")] = (obj.get("flag"), recs)
+    return out
+
+
+def test_adapter_keeps_the_typed_values():
+    """The psrpcore objects carry the .NET types (not pre-rendered strings)."""
+    from psrpcore.types import PSDuration, PSEnumBase, PSList, PSObject
+    v = ps_value(ex.minutes(5))
+    assert isinstance(v, PSDuration) and v.total_seconds() == 300
+    e = ps_value(cw.enum("X.AuthMechanisms", ex.AUTH_MECHANISMS, "Tls, ExchangeServer"))
+    assert isinstance(e, PSEnumBase) and int(e) == 17 and "System.Enum" in e.PSObject.type_names
+    b = ps_value(cw.byte_size(10 * ex.MB))
+    assert isinstance(b, PSObject) and b.PSObject.to_string == "10 MB (10,485,760 bytes)"
+    u = ps_value(cw.unlimited_int(None))
+    assert u.PSObject.to_string == "Unlimited"
+    lst = ps_value(ex.strings(["a", "b"]))
+    assert isinstance(lst, PSList) and list(lst) == ["a", "b"]
+    assert lst.PSObject.type_names[0].startswith("Microsoft.Exchange.Data.MultiValuedProperty`1")
+
+
+def test_live_collection_of_the_example_equals_its_offline_import(make_server, full_ds, tmp_path, env):
+    srv = make_server(hosts=[ExampleHost()])
+    live = tmp_path / "live.xml"
+    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--host", "127.0.0.1", "--port",
+                                  str(srv.port), "--transport", "http", "--auth", "ntlm", "--no-prompt",
+                                  "--retries", "0", "-o", str(live), "--timestamp", TS])
+    assert r.exit_code == 0, r.output + "\n".join(m.text or "" for m in etree.parse(str(live)).iter("{*}message") if "error" in (m.get("level") or ""))
+    offline = tmp_path / "offline.xml"
+    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--from", str(REPO / "content" / "examples"),
+                                  "-o", str(offline), "--timestamp", TS])
+    assert r.exit_code == 0, r.output
+    live_items, offline_items = items_by_object(live), items_by_object(offline)
+    queries = {o.get("id") for o in etree.parse(str(full_ds)).iter(f"{{{W}}}cmdlet_object")}
+    assert set(live_items) == set(offline_items) == queries
+    assert len(queries) >= 50
+    for oid in sorted(queries):
+        assert live_items[oid] == offline_items[oid], oid
+    # every cmdlet was asked of the host (once per object), never through a script
+    sent = [c for rc in srv.received for c in rc.commands]
+    assert all(not c["is_script"] for c in sent)
+    asked = {c["name"] for c in sent}
+    assert {f"Get-{n}" for n in ("ReceiveConnector", "SendConnector", "TransportConfig",
+                                 "SenderReputationConfig", "EventLogLevel", "IPAllowListEntry",
+                                 "ExchangeCertificate", "TransportAgent")} <= asked
+    # the typed values arrived and were normalized the same way on both paths
+    flat = {(oid, f) for oid, (_, recs) in live_items.items() for rec in recs for f in rec}
+    texts = {f for _, f in flat}
+    assert ("connectiontimeout", "string", "00:05:00") in texts
+    assert ("maxmessagesize", "string", "10 MB (10,485,760 bytes)") in texts
+    assert ("authmechanism", "string", "Tls, ExchangeServer") in texts
+    assert ("errorreportingenabled", "boolean", "true") in texts
+    assert ("srlblockthreshold", "int", "7") in texts
+    assert ("internalsmtpservers", "string", "192.0.2.11") in texts
+    assert live_items["oval:mil.disa.stig:obj:6989501"][0] == "does not exist"  # no allow-list entries
