@@ -103,3 +103,58 @@ def test_live_collection_of_the_example_equals_its_offline_import(make_server, f
     assert ("srlblockthreshold", "int", "7") in texts
     assert ("internalsmtpservers", "string", "192.0.2.11") in texts
     assert live_items["oval:mil.disa.stig:obj:6989501"][0] == "does not exist"  # no allow-list entries
+    # -Status went out as a Boolean (a switch rejects the string "true")
+    status = [c["parameters"] for c in sent if c["name"] == "Get-ExchangeServer" and c["parameters"]]
+    assert status and all(p == [("status", True)] for p in status)
+
+
+def collect_both(srv, full_ds, tmp_path, exports: dict) -> tuple[dict, dict]:
+    live = tmp_path / "live.xml"
+    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--host", "127.0.0.1", "--port",
+                                  str(srv.port), "--transport", "http", "--auth", "ntlm", "--no-prompt",
+                                  "--retries", "0", "-o", str(live), "--timestamp", TS])
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for cmdlet, objs in exports.items():
+        (folder / f"{cmdlet}.xml").write_bytes(cw.clixml_bytes(objs))
+    offline = tmp_path / "offline.xml"
+    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--from", str(folder), "-o", str(offline),
+                                  "--timestamp", TS])
+    assert r.exit_code == 0, r.output
+    return items_by_object(live), items_by_object(offline)
+
+
+def test_deviating_host_live_equals_offline_export_of_the_same_objects(make_server, full_ds, tmp_path, env):
+    """Unlimited, zero TimeSpan, odd sizes, other enum members, empty and longer multi-valued
+    properties, extra pipeline objects: both paths still give the same records."""
+    from fleet_psobjects import named, set_property
+    host = ExampleHost(overrides={
+        "Get-ReceiveConnector": [
+            set_property("ConnectionTimeout", cw.TimeSpan(86400 + 3723), where=named("Legacy relay EDGE01")),
+            set_property("TarpitInterval", cw.TimeSpan(0)),
+            set_property("MaxMessageSize", cw.byte_size(64 * 1024), where=named("Anonymous test EDGE01")),
+            set_property("MaxInboundConnection", cw.unlimited_int(None)),
+            set_property("PermissionGroups", cw.enum("Microsoft.Exchange.Data.Directory.SystemConfiguration."
+                                                     "PermissionGroups", ex.PERMISSION_GROUPS,
+                                                     "AnonymousUsers, ExchangeUsers, Custom")),
+            set_property("Banner", cw.NIL)],
+        "Get-TransportConfig": [set_property("MaxSendSize", cw.unlimited_bytes(None)),
+                                set_property("InternalSMTPServers", ex.strings([]))],
+        "Get-ExchangeCertificate": [set_property("CertificateDomains", ex.strings(
+            ["a.example.mil", "b.example.mil", "c.example.mil"]))],
+        "Get-TransportAgent": [lambda objs: objs + [ex.transport_agent("Malware Agent", 11)]],
+    })
+    srv = make_server(hosts=[host])
+    live, offline = collect_both(srv, full_ds, tmp_path, host.exports())
+    assert set(live) == set(offline) and len(live) >= 50
+    for oid in sorted(live):
+        assert live[oid] == offline[oid], oid
+    texts = {f for _, recs in live.values() for rec in recs for f in rec}
+    for expected in [("connectiontimeout", "string", "1.01:02:03"), ("tarpitinterval", "string", "00:00:00"),
+                     ("maxmessagesize", "string", "64 KB (65,536 bytes)"),
+                     ("maxinboundconnection", "string", "Unlimited"), ("maxsendsize", "string", "Unlimited"),
+                     ("permissiongroups", "string", "AnonymousUsers, ExchangeUsers, Custom"),
+                     ("banner", "string", ""), ("internalsmtpservers", "string", ""),
+                     ("certificatedomains", "string", "c.example.mil"), ("identity", "string", "Malware Agent")]:
+        assert expected in texts, expected
