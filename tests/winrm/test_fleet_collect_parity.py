@@ -86,6 +86,10 @@ def test_live_collection_of_the_example_equals_its_offline_import(make_server, f
     assert len(queries) >= 50
     for oid in sorted(queries):
         assert live_items[oid] == offline_items[oid], oid
+    # equal because both collected, not because both failed the same way
+    flags = {oid: flag for oid, (flag, _) in live_items.items()}
+    assert {o for o, f in flags.items() if f != "complete"} == {"oval:mil.disa.stig:obj:6989501"}
+    assert all(recs for oid, (_, recs) in live_items.items() if flags[oid] == "complete")
     # every cmdlet was asked of the host (once per object), never through a script
     sent = [c for rc in srv.received for c in rc.commands]
     assert all(not c["is_script"] for c in sent)
@@ -148,6 +152,7 @@ def test_deviating_host_live_equals_offline_export_of_the_same_objects(make_serv
     srv = make_server(hosts=[host])
     live, offline = collect_both(srv, full_ds, tmp_path, host.exports())
     assert set(live) == set(offline) and len(live) >= 50
+    assert {flag for flag, _ in live.values()} == {"complete", "does not exist"}
     for oid in sorted(live):
         assert live[oid] == offline[oid], oid
     texts = {f for _, recs in live.values() for rec in recs for f in rec}
@@ -158,3 +163,11 @@ def test_deviating_host_live_equals_offline_export_of_the_same_objects(make_serv
                      ("banner", "string", ""), ("internalsmtpservers", "string", ""),
                      ("certificatedomains", "string", "c.example.mil"), ("identity", "string", "Malware Agent")]:
         assert expected in texts, expected
+
+
+def test_oval_parameter_fields_are_bound_with_their_datatype():
+    from stigscap.evaluator.collect_winrm import parameter_value
+    assert parameter_value("true", "boolean") is True and parameter_value("0", "boolean") is False
+    assert parameter_value("25", "int") == 25 and isinstance(parameter_value("25", "int"), int)
+    assert parameter_value("true", "string") == "true"          # a string stays a string
+    assert parameter_value("x'; Remove-Item C:\\", "boolean") == "x'; Remove-Item C:\\"  # no coercion
