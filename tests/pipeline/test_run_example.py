@@ -166,3 +166,37 @@ def test_eval_without_outputs_prints_verdicts(example):
                    "--system-characteristics", out / f"{HOST}-sc.xml", env=_env())
     assert run.rc == 2
     assert re.search(r"^fail\s+" + re.escape(SEED), run.out, re.M)
+
+
+TAILORING = """<?xml version="1.0" encoding="UTF-8"?>
+<Tailoring xmlns="http://checklists.nist.gov/xccdf/1.2" id="xccdf_gov.example_tailoring_site">
+  <benchmark href="ms-exchange-2013-edge-stig-ds.xml"/>
+  <version time="2026-01-01T00:00:00">1</version>
+  <Profile id="xccdf_gov.example_profile_site" extends="xccdf_mil.disa.stig_profile_MAC-1_Classified">
+    <title>Site</title>
+    <refine-value idref="xccdf_mil.disa.stig_value_receive_connector_authmechanism" selector="includes"/>
+  </Profile>
+</Tailoring>
+"""
+
+
+def test_tailored_arf_is_valid_and_names_the_tailored_profile(example, tmp_path):
+    _, out = example
+    tailoring = tmp_path / "tailoring.xml"
+    tailoring.write_text(TAILORING)
+    arf = tmp_path / "arf.xml"
+    run = stigscap("eval", out / "ms-exchange-2013-edge-stig-ds.xml", "--tailoring", tailoring,
+                   "--profile", "xccdf_gov.example_profile_site", "--system-characteristics",
+                   out / f"{HOST}-sc.xml", "--results-arf", arf, "-q", env=_env())
+    assert run.rc == 2, run.err
+    rr = _results(arf)[SEED]
+    assert {m.text.split("'")[1] for m in rr.findall("x:message", NS)} == {
+        "Legacy relay EDGE01", "Anonymous test EDGE01"}
+    v = stigscap("validate", arf)
+    assert v.rc == 0, v.out + v.err
+    # a TestResult naming a profile that neither the benchmark nor the tailoring defines is not
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(arf.read_bytes().replace(b'<profile idref="xccdf_gov.example_profile_site"',
+                                             b'<profile idref="xccdf_gov.example_profile_other"'))
+    v = stigscap("validate", bad)
+    assert v.rc == 2 and "names no Profile" in v.out + v.err

@@ -127,3 +127,43 @@ def test_standalone_testresult_is_xsd_only(cli, schema_dir, oscap_arf, tmp_path)
     bad = tmp_path / "tr-bad.xml"
     bad.write_text(p.read_text().replace("<result>pass</result>", "<result>nope</result>"))
     assert cli("validate", bad).exit_code == 2
+
+
+def test_standalone_oval_results_and_item_refs(cli, schema_dir, oscap_arf, tmp_path):
+    from lxml import etree
+
+    from stigscap.schemas import namespaces as ns
+    from stigscap.schemas.xmlio import parse_xml_bytes
+
+    res_el = parse_xml_bytes(oscap_arf.encode()).getroot().find(f".//{{{ns.OVAL_RES}}}oval_results")
+    p = tmp_path / "results.xml"
+    p.write_bytes(etree.tostring(res_el, xml_declaration=True, encoding="UTF-8"))
+    result = check_file(p)
+    assert result.kind.startswith("oval-results@") and result.problems == []
+    text = p.read_text()
+    tested = text[text.index("<tested_item"):]
+    item_id = tested.split('item_id="', 1)[1].split('"', 1)[0]
+    bad = tmp_path / "results-bad.xml"
+    bad.write_text(text.replace(f'<tested_item item_id="{item_id}"', '<tested_item item_id="999999"', 1))
+    rules = {e.rule for e in check_file(bad).errors}
+    assert "ref:oval-item" in rules
+
+
+CPE_LANG = """<?xml version="1.0"?>
+<cpe-lang:platform-specification xmlns:cpe-lang="http://cpe.mitre.org/language/2.0">
+  <cpe-lang:platform id="exchange2013edge">
+    <cpe-lang:logical-test operator="AND" negate="false">
+      <cpe-lang:fact-ref name="cpe:/a:microsoft:exchange_server:2013"/>
+    </cpe-lang:logical-test>
+  </cpe-lang:platform>
+</cpe-lang:platform-specification>
+"""
+
+
+def test_cpe_language_document(cli, schema_dir, tmp_path):
+    p = tmp_path / "platform.xml"
+    p.write_text(CPE_LANG)
+    res = cli("validate", p)
+    assert res.exit_code == 0 and "valid cpe-language@2.3" in res.stdout
+    p.write_text(CPE_LANG.replace('operator="AND"', 'operator="XOR"'))
+    assert cli("validate", p).exit_code == 2
