@@ -18,21 +18,19 @@ Typed values map as Exchange remoting sends them:
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from psrpcore.types import (PSDateTime, PSDuration, PSEnumBase, PSInt64, PSList, PSNoteProperty,
-                            PSObject, PSType)
-from winrm_testserver import ExchangeHost, _error_record, _only, _Terminating
-from psrpcore.types import ErrorCategory
+from psrpcore.types import (ErrorCategory, PSDateTime, PSDuration, PSEnumBase, PSInt64, PSList,
+                            PSNoteProperty, PSObject, PSType)
+from winrm_testserver import ExchangeHost, _error_record, _only, _Terminating, full_object
 
 from tests.examples import clixml_writer as cw
 from tests.examples import example_server as ex
 
-ENUM_BASES = ("System.Enum", "System.ValueType", "System.Object")
 # switch parameters of the cmdlets the content calls with parameters
 SWITCHES = {"get-exchangeserver": {"status"}}
 
@@ -41,7 +39,7 @@ SWITCHES = {"get-exchangeserver": {"status"}}
 def _enum_class(type_name: str, text: str, value: int) -> type:
     """A psrpcore enum type whose one member prints as `text` (the .NET ToString, flags joined
     by ", ") with the integer `value`: serialized exactly like the .NET enum value."""
-    cls = PSEnumBase(f"Enum_{abs(hash((type_name, text))):x}", {text: value})
+    cls = PSEnumBase(f"Enum_{zlib.crc32(f'{type_name}={text}'.encode()):08x}", {text: value})
     return PSType([type_name], rehydrate=False)(cls)
 
 
@@ -105,10 +103,6 @@ def named(name: str) -> Callable[[cw.PipelineObject], bool]:
     return lambda o: dict(o.props).get("Name") == name
 
 
-def replace_all(objects: list[cw.PipelineObject]) -> Override:
-    return lambda _objs: list(objects)
-
-
 @dataclass
 class ExampleHost(ExchangeHost):
     """EDGE01 of the built-in example, served live; `overrides` maps a cmdlet name
@@ -152,10 +146,5 @@ class ExampleHost(ExchangeHost):
 
 def full_pipeline_object(obj: cw.PipelineObject) -> PSObject:
     """A top-level object; Select-Object on the test server takes its full property values."""
-    from winrm_testserver import full_object  # noqa: PLC0415
     props = {name: ps_value(v) for name, v in obj.props}
     return full_object(list(obj.type_names), props, obj.to_string)
-
-
-def to_datetime(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
