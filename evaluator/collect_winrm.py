@@ -161,6 +161,18 @@ def check_query(q: CmdletQuery) -> str | None:
     return None
 
 
+def parameter_value(text: str, datatype: str) -> Any:
+    """An OVAL parameter field as the .NET value to bind: a boolean as a Boolean (a switch
+    such as Get-ExchangeServer -Status rejects the string "true"), an int as an Int32/Int64;
+    everything else as its text."""
+    t = (text or "").strip()
+    if datatype == "boolean" and t.lower() in ("true", "1", "false", "0"):
+        return t.lower() in ("true", "1")
+    if datatype == "int" and re.fullmatch(r"[+-]?\d+", t):
+        return int(t)
+    return text
+
+
 def cmdlet_name(q: CmdletQuery) -> str:
     return f"{_VERB_CANON[q.verb.lower()]}-{q.noun}"
 
@@ -264,6 +276,7 @@ def _session(host: str, sendable: list[tuple[int, CmdletQuery]], options: WinRMO
     try:
         config = "Microsoft.Exchange" if options.endpoint == "exchange" else "Microsoft.PowerShell"
         pool = RunspacePool(wsman, configuration_name=config)
+        _use_typed_serializer(pool)
         _guard(pool.open)
         modules = {q.module_name for _, q in sendable if q.module_name}
         registered: list[str] = []
@@ -298,6 +311,38 @@ def _session(host: str, sendable: list[tuple[int, CmdletQuery]], options: WinRMO
             wsman.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def _use_typed_serializer(pool) -> None:
+    """Make the pool deserialize <TS> (TimeSpan) and <DT> (DateTime) as typed values.
+
+    pypsrp 0.9 hands both over as their raw XML text ("PT5M"), so a TimeSpan would reach the
+    normaliser as a plain string; psrpcore's deserializer (the one the offline import uses)
+    gives PSDuration / PSDateTime, which normalize.py renders as .NET does ("00:05:00").
+    Likewise the <LST> of a MultiValuedProperty<T> <Obj> becomes a list of its items.
+    """
+    from psrpcore.types import PSCryptoProvider  # noqa: PLC0415
+    from psrpcore.types import deserialize as psrpcore_deserialize  # noqa: PLC0415
+    from pypsrp.serializer import Serializer  # noqa: PLC0415
+
+    class _TypedSerializer(Serializer):
+        def deserialize(self, element, metadata=None, clear=True):
+            tag = getattr(element, "tag", None)
+            if tag in ("TS", "DT") and getattr(element, "text", None):
+                try:
+                    return psrpcore_deserialize(element, PSCryptoProvider())
+                except Exception:  # noqa: BLE001 - malformed text: keep pypsrp's raw string
+                    pass
+            if tag in ("LST", "IE") and metadata is None and not clear:
+                # the items of an <Obj> of a collection type pypsrp does not know
+                # (MultiValuedProperty<T>); pypsrp would keep the raw XML text
+                return [self.deserialize(item, clear=False) for item in element]
+            return super().deserialize(element, metadata, clear)
+
+    serializer = _TypedSerializer()
+    if hasattr(pool, "_serializer") and hasattr(getattr(pool, "_fragmenter", None), "serializer"):
+        pool._serializer = serializer  # pypsrp keeps one Serializer per pool (pinned 0.9)
+        pool._fragmenter.serializer = serializer
 
 
 def _wsman(host: str, options: WinRMOptions, credentials: Credentials):
@@ -555,8 +600,10 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
 
     def build(ps):
         ps.add_cmdlet(name)
-        for pname, pvalue in q.parameters:
-            ps.add_parameter(pname, pvalue)     # a literal value, never parsed as PowerShell
+        for i, (pname, pvalue) in enumerate(q.parameters):
+            datatype = q.parameter_datatypes[i] if i < len(q.parameter_datatypes) else "string"
+            # a literal value, never parsed as PowerShell
+            ps.add_parameter(pname, parameter_value(pvalue, datatype))
         if q.select:
             ps.add_cmdlet("Select-Object").add_parameter("Property", list(q.select))
 

@@ -36,6 +36,9 @@ class CmdletQuery:
     select: tuple[str, ...] = ()                    # property names, original case
     version: int = 1                                # the object's OVAL @version
     comment: str | None = None                      # the object's OVAL @comment
+    # OVAL datatype of each parameter field (same order as `parameters`; empty = all string):
+    # a live collector must send a boolean as a .NET Boolean (a switch rejects the text "true")
+    parameter_datatypes: tuple[str, ...] = ()
 
 
 @dataclass

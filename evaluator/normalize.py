@@ -338,6 +338,13 @@ def normalize_value(obj: Any, *, property_name: str | None = None,
     if isinstance(obj, (list, tuple)) or (_is_iterable_collection(obj)):
         return _normalize_collection(obj, property_name, _depth)
 
+    # pypsrp: an <Obj> of a collection type it does not know (MultiValuedProperty<T>) keeps
+    # its <LST> as the one entry of property_sets
+    if _is_pypsrp_complex(obj) and _to_string(obj) is None:
+        sets = getattr(obj, "property_sets", None)
+        if isinstance(sets, list) and len(sets) == 1 and isinstance(sets[0], (list, tuple)):
+            return _normalize_collection(sets[0], property_name, _depth)
+
     if isinstance(obj, Mapping):
         if type_names or _is_psrpcore_object(obj):  # a deserialized hashtable
             ts = _to_string(obj)

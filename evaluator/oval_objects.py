@@ -86,6 +86,7 @@ def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
             verb = _text(obj.find(f"{_W}verb"))
             noun = _text(obj.find(f"{_W}noun"))
             params: list[tuple[str, str]] = []
+            param_types: list[str] = []
             select: list[str] = []
             if obj.find(f"{_D}set") is not None:
                 problem = "object is an oval-def:set, which the collector does not expand"
@@ -102,6 +103,7 @@ def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
                 for f in p_el.findall(f"{_D}field"):
                     problem = problem or _entity_problem(f, f"parameter {f.get('name')}")
                     params.append((f.get("name", ""), _text(f)))
+                    param_types.append(f.get("datatype") or "string")
             s_el = obj.find(f"{_W}select")
             if s_el is not None and not _is_nil(s_el):
                 problem = problem or _entity_problem(s_el, "select")
@@ -115,7 +117,8 @@ def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
                 problem = problem or "object has no verb or noun"
             query = CmdletQuery(object_id=oid, module_name=module, verb=verb, noun=noun,
                                 parameters=tuple(params), select=tuple(select),
-                                version=version, comment=comment)
+                                version=version, comment=comment,
+                                parameter_datatypes=tuple(param_types))
             if oid in seen:
                 if seen[oid] != query:
                     raise StigscapError(f"OVAL object {oid} is defined twice with different "

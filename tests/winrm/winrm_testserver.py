@@ -333,6 +333,17 @@ class _Shell:
                 "included, verify that the path is correct and try again.",
                 "CommandNotFoundException", ErrorCategory.ObjectNotFound,
                 "System.Management.Automation.CommandNotFoundException", name))
+        serve = getattr(self.host, "serve", None)  # hosts that serve more cmdlets (fleet_psobjects)
+        if serve is not None and lname not in ("get-pssnapin", "add-pssnapin", "get-ciminstance"):
+            objs = serve(name, params)
+            if objs is not None:
+                if not self.loaded_snapins and not self.server.exchange_endpoint:
+                    raise _Terminating(_error_record(
+                        f"The term '{name}' is not recognized as the name of a cmdlet, function, "
+                        "script file, or operable program.", "CommandNotFoundException",
+                        ErrorCategory.ObjectNotFound,
+                        "System.Management.Automation.CommandNotFoundException", name))
+                return objs
         if lname == "get-pssnapin":
             names = list(registered) if params.get("registered") else \
                 ["Microsoft.PowerShell.Core", *self.loaded_snapins]
