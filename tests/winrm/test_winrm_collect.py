@@ -6,7 +6,7 @@ import socket
 
 import psrpcore
 import pytest
-from conftest import PASSWORD, USER
+from tests.winrm.conftest import PASSWORD, USER
 from winrm_testserver import SNAPIN_2010, SNAPIN_2013, Connector, ExchangeHost
 
 from stigscap.evaluator.collect_winrm import WinRMOptions, choose_snapin, collect_host

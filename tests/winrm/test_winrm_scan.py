@@ -13,7 +13,7 @@ from pathlib import Path
 import psrpcore
 import pytest
 from click.testing import CliRunner
-from conftest import PASSWORD, USER
+from tests.winrm.conftest import PASSWORD, USER
 from lxml import etree
 from psrpcore.types import serialize_clixml
 from winrm_testserver import (RC_TYPES, SRV_TYPES, Connector, ExchangeHost, exchange_server_props, full_object,
