@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import copy
 import functools
-import datetime as dt
 import ipaddress
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import jinja2
 from lxml import etree
 from markupsafe import Markup
 
+from stigscap.schemas.clock import naive_utc, parse_time, product_version, resolve_time
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
 
@@ -54,12 +52,8 @@ _TIME_MARK = "\x00time\x00"   # cannot occur in XML text: replaced by the rule-r
 _ARF = _ENV.get_template("arf.xml.j2")
 
 
-@functools.lru_cache(maxsize=1)
 def stigscap_version() -> str:
-    try:
-        return metadata.version("stigscap")
-    except metadata.PackageNotFoundError:  # pragma: no cover - source checkout without install
-        return "0"
+    return product_version()
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,25 +63,11 @@ def test_system_cpe() -> str:
 
 def timestamp_now() -> str:
     """The evaluation time: SOURCE_DATE_EPOCH when set (reproducible builds), else now (UTC)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            t = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-        except ValueError:
-            raise StigscapError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
-    else:
-        t = dt.datetime.now(dt.timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S")
+    return naive_utc(resolve_time(None))
 
 
 def normalize_timestamp(text: str) -> str:
-    try:
-        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise StigscapError(f"not an ISO 8601 time: {text!r}") from None
-    if t.tzinfo is not None:
-        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return t.strftime("%Y-%m-%dT%H:%M:%S")
+    return naive_utc(parse_time(text, "time"))
 
 
 # --------------------------------------------------------------------------------------------

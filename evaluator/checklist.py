@@ -9,7 +9,6 @@ from an earlier checklist. Pure: readers and writers live in arf_reader, ckl, ck
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -20,20 +19,13 @@ from stigscap.evaluator.arf_reader import (
     rule_base,
 )
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.clock import resolve_time
 
 # uuid5 namespace for every id stigscap puts in a checklist (stable across runs)
 _NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://stigscap/checklist")
 
 ROLES = ("None", "Workstation", "Member Server", "Domain Controller")
 SEVERITIES = ("low", "medium", "high")
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("stigscap")
-    except Exception:  # noqa: BLE001 - not installed (running from a checkout)
-        return "0"
 
 
 @dataclass
@@ -171,12 +163,7 @@ def iso_utc(text: str) -> str:
 def now_iso(timestamp: str | None = None) -> str:
     if timestamp:
         return iso_utc(timestamp)
-    sde = os.environ.get("SOURCE_DATE_EPOCH")
-    if sde and sde.isdigit():
-        t = dt.datetime.fromtimestamp(int(sde), dt.timezone.utc)
-    else:
-        t = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    return iso_utc(t.isoformat())
+    return iso_utc(resolve_time(None).isoformat())
 
 
 # ---------------------------------------------------------------------------------------------

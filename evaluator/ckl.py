@@ -18,9 +18,9 @@ from stigscap.evaluator.arf_reader import (
     CKL_STATUSES, ArfReport, Benchmark, StigRule, read_arf,
 )
 from stigscap.evaluator.checklist import (
-    Checklist, ChecklistOptions, ChecklistRule, ChecklistStig, StigInfo, TargetData, _version,
-    apply_merge, build_checklists,
+    Checklist, ChecklistOptions, ChecklistRule, ChecklistStig, StigInfo, TargetData, apply_merge, build_checklists,
 )
+from stigscap.schemas.clock import product_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import parse_xml_bytes, parse_xml_file
 
@@ -94,7 +94,7 @@ def render_ckl(checklist: Checklist) -> bytes:
                 "severity_justification": row.severity_justification})
         stigs.append({"si_data": _si_data(s.info), "vulns": vulns})
     text = _env().get_template("ckl.xml.j2").render(
-        t=checklist.target, stigs=stigs, tool_version=_version())
+        t=checklist.target, stigs=stigs, tool_version=product_version())
     return text.encode("utf-8")
 
 

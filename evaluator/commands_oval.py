@@ -6,32 +6,17 @@ The file-handling edge around the pure engine (evaluator/oval_engine.py), shaped
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timezone
 
 import click
 
+from stigscap.schemas.clock import naive_utc, resolve_time
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_DEF, OVAL_SC, OVAL_VAR
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file, serialize
 
 
 def _timestamp(option: str | None) -> str:
-    if option:
-        try:
-            datetime.fromisoformat(option)
-        except ValueError:
-            raise StigscapError(f"--timestamp: not an ISO 8601 date-time: {option!r}") from None
-        return option
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            t = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-        except ValueError:
-            raise StigscapError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
-    else:
-        t = datetime.now(tz=timezone.utc)
-    return t.replace(tzinfo=None, microsecond=0).isoformat()
+    return naive_utc(resolve_time(option))
 
 
 def _root(path: str, ns: str, local: str):

@@ -15,9 +15,10 @@ import jinja2
 
 from stigscap.evaluator.arf_reader import CKL_STATUSES, read_arf, read_stig
 from stigscap.evaluator.checklist import (
-    Checklist, ChecklistOptions, ChecklistRule, _version, build_checklists, now_iso,
+    Checklist, ChecklistOptions, ChecklistRule, build_checklists, now_iso,
     record_mark,
 )
+from stigscap.schemas.clock import product_version
 
 STATUS_LABEL = {"NotAFinding": "Not a Finding", "Open": "Open",
                 "Not_Applicable": "Not Applicable", "Not_Reviewed": "Not Reviewed"}
@@ -151,6 +152,6 @@ def html_report(arfs, *, stig=None, title: str | None = None, timestamp: str | N
                           for c in checklists for s in c.stigs})
     return _env().get_template("report.html.j2").render(
         m=model, title=title or ("STIG compliance report: " + ", ".join(model["host_names"])),
-        stig_titles=stig_titles, generated=now_iso(timestamp), tool_version=_version(),
+        stig_titles=stig_titles, generated=now_iso(timestamp), tool_version=product_version(),
         labels=STATUS_LABEL, classes=STATUS_CLASS, colors=STATUS_COLOR, cat=CAT,
         statuses=CKL_STATUSES)

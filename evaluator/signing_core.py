@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable
 
 from cryptography import x509
@@ -39,6 +38,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 
 from stigscap.schemas import namespaces as ns
+from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.errors import StigscapError
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -308,18 +308,4 @@ def _first_line(exc: Exception) -> str:
 
 def signing_time(timestamp: datetime | str | None = None) -> datetime:
     """The dc:date of a signature: explicit value, else SOURCE_DATE_EPOCH, else now (UTC)."""
-    if isinstance(timestamp, datetime):
-        return timestamp.astimezone(timezone.utc).replace(microsecond=0)
-    if isinstance(timestamp, str) and timestamp:
-        try:
-            return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(
-                timezone.utc).replace(microsecond=0)
-        except ValueError:
-            raise StigscapError(f"invalid timestamp {timestamp!r} (ISO 8601 expected)") from None
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-        except ValueError:
-            raise StigscapError(f"invalid SOURCE_DATE_EPOCH {epoch!r}") from None
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return resolve_time(timestamp or None, what="timestamp")

@@ -18,8 +18,6 @@ is kept as the character reference ``&#13;`` so it survives parsing.
 
 from __future__ import annotations
 
-import datetime as _dt
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +27,8 @@ import jinja2
 from lxml import etree
 from markupsafe import Markup, escape
 
+from stigscap.schemas.clock import naive_utc, resolve_time
+from stigscap.schemas.clock import product_version as tool_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import parse_xml_bytes
 
@@ -79,34 +79,7 @@ def _template() -> jinja2.Template:
 
 def resolve_timestamp(option: str | None = None) -> str:
     """xsd:dateTime in UTC ("2026-11-28T03:31:34Z"): the option, SOURCE_DATE_EPOCH, or now."""
-    if option:
-        text = option.strip()
-        try:
-            parsed = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise StigscapError(f"timestamp {option!r} is not an ISO 8601 date-time "
-                                "(e.g. 2026-11-28T03:31:34Z)") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
-        moment = parsed.astimezone(_dt.timezone.utc)
-    elif os.environ.get("SOURCE_DATE_EPOCH", "").strip():
-        raw = os.environ["SOURCE_DATE_EPOCH"].strip()
-        try:
-            moment = _dt.datetime.fromtimestamp(int(raw), _dt.timezone.utc)
-        except (ValueError, OverflowError, OSError):
-            raise StigscapError(f"SOURCE_DATE_EPOCH {raw!r} is not a Unix time in "
-                                "seconds") from None
-    else:
-        moment = _dt.datetime.now(_dt.timezone.utc)
-    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
-
-
-def _product_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("stigscap")
-    except Exception:  # noqa: BLE001 - not installed (running from a checkout)
-        return "0"
+    return naive_utc(resolve_time(option, what="timestamp")) + "Z"
 
 
 @dataclass
@@ -190,7 +163,7 @@ def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
     ifaces = [_Iface(*i) for i in system.interfaces]
     return _template().render(
         generator={"product_name": product_name,
-                   "product_version": product_version or _product_version(),
+                   "product_version": product_version or tool_version(),
                    "schema_version": OVAL_SCHEMA_VERSION, "timestamp": timestamp},
         system={"os_name": system.os_name, "os_version": system.os_version,
                 "architecture": system.architecture, "host_name": system.host_name,

@@ -7,9 +7,9 @@ only after the whole set has been built and validated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version as _pkg_version
 
 from stigscap.content.loader import Content
+from stigscap.schemas.clock import product_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.validate import validate_document
 from stigscap.schemas.xmlio import parse_xml_bytes, serialize
@@ -17,13 +17,6 @@ from stigscap.schemas.xmlio import parse_xml_bytes, serialize
 from . import cpe, datastream, ocil, oval, xccdf
 from .ids import IdScheme
 from .render import resolve_timestamp, xml_datetime
-
-
-def tool_version() -> str:
-    try:
-        return _pkg_version("stigscap")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0"
 
 
 @dataclass(frozen=True)
@@ -57,7 +50,7 @@ def id_scheme(content: Content, namespace: str | None = None) -> IdScheme:
 def generate(content: Content, ids: IdScheme | None = None, timestamp: str | None = None) -> Generated:
     ids = ids or id_scheme(content)
     ts = xml_datetime(resolve_timestamp(timestamp, content.benchmark.status_date))
-    ver = tool_version()
+    ver = product_version()
     files = datastream.component_files(ids)
     rules = list(content.rules)
     oval_doc, oval_ids = oval.compliance_oval(rules, ids, ts, ver)
