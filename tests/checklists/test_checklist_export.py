@@ -170,15 +170,15 @@ def test_cklb_carries_only_stig_viewer_3_fields(arf_one):
     assert set(doc["target_data"]) <= set(sample["target_data"])
     sample_stig = sample["stigs"][0]
     allowed_stig = (set(sample_stig) - ext) | {"version"}   # STIG Viewer 3.5 writes version
-    for st in doc["stigs"]:
-        assert set(st) <= allowed_stig
-        assert isinstance(st["version"], str)
-        assert st["size"] == len(st["rules"]) == 3
-        for r in st["rules"]:
+    for stig_entry in doc["stigs"]:
+        assert set(stig_entry) <= allowed_stig
+        assert isinstance(stig_entry["version"], str)
+        assert stig_entry["size"] == len(stig_entry["rules"]) == 3
+        for r in stig_entry["rules"]:
             assert list(r) == [k for k in sample_stig["rules"][0] if k in r]
             assert set(r) == set(sample_stig["rules"][0])
             assert r["status"] in {"not_a_finding", "open", "not_applicable", "not_reviewed"}
-            assert uuid.UUID(r["uuid"]) and r["stig_uuid"] == st["uuid"] == r["STIGUuid"]
+            assert uuid.UUID(r["uuid"]) and r["stig_uuid"] == stig_entry["uuid"] == r["STIGUuid"]
             assert r["rule_id_src"].endswith("_rule")
             assert r["rule_id"] == r["rule_id_src"][:-5]
             assert r["group_tree"][0]["id"] == r["group_id"]

@@ -322,9 +322,9 @@ def send_connector(name: str, address_space: str, dns_routing: bool, smart_hosts
         ("SmartHosts", mvp(f"Microsoft.Exchange.Data.SmartHost, {EXCHANGE_ASM}", smart_hosts)),
         ("SmartHostsString", ",".join(smart_hosts)),
         ("SourceIPAddress", "0.0.0.0"),
-        ("SourceTransportServers", mvp(f"Microsoft.Exchange.Data.Directory.ADObjectId, "
-                                       f"Microsoft.Exchange.Data.Directory, Version=15.0.0.0, "
-                                       f"Culture=neutral, PublicKeyToken=31bf3856ad364e35",
+        ("SourceTransportServers", mvp("Microsoft.Exchange.Data.Directory.ADObjectId, "
+                                       "Microsoft.Exchange.Data.Directory, Version=15.0.0.0, "
+                                       "Culture=neutral, PublicKeyToken=31bf3856ad364e35",
                                        [HOST])),
         ("TlsAuthLevel", enum("Microsoft.Exchange.Data.TlsAuthLevel",
                               {"EncryptionOnly": 1, "CertificateValidation": 2,
@@ -549,8 +549,8 @@ def ip_block_list_provider() -> PipelineObject:
                               "list"),
         ("Priority", I32(1)),
         ("BitmaskMatch", NIL),
-        ("IPAddressesMatch", mvp(f"System.Net.IPAddress, System, Version=4.0.0.0, "
-                                 f"Culture=neutral, PublicKeyToken=b77a5c561934e089",
+        ("IPAddressesMatch", mvp("System.Net.IPAddress, System, Version=4.0.0.0, "
+                                 "Culture=neutral, PublicKeyToken=b77a5c561934e089",
                                  ["127.0.0.2", "127.0.0.3", "127.0.0.4"])),
         ("AnyMatch", False),
     ] + ad_tail(dn, name, ["msExchMessageHygieneIPBlockListProvider"], INSTALLED, HARDENED)

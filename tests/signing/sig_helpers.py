@@ -39,7 +39,7 @@ class XmlsecResult:
 def xmlsec_verify(path: Path, trusted_pem: Path, index: int = 1) -> XmlsecResult:
     cmd = ["xmlsec1", "--verify", "--trusted-pem", str(trusted_pem), "--print-debug"]
     for a in ID_ATTRS:
-        cmd += [f"--id-attr:id", a]
+        cmd += ["--id-attr:id", a]
     cmd += ["--node-xpath", f"(//*[local-name()='Signature' and namespace-uri()='{DSIG}'])"
             f"[{index}]", str(path)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)

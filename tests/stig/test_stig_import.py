@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stigscap.content.loader import load_content, load_model
+from stigscap.content.loader import load_model
 from stigscap.content.model import Rule
 from stigscap.generator.disa_xccdf import read_disa_benchmark
 from stigscap.generator.import_stig import _expectation, compare_rules, draft_rule
