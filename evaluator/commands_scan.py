@@ -155,22 +155,35 @@ def collect_live(definitions, output, timestamp, live: dict) -> int:
 @click.option("--timestamp", metavar="ISO8601", help="results time (default: SOURCE_DATE_EPOCH, else now)")
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR", help="choose an XCCDF Value selector")
 @click.option("--set-value", multiple=True, metavar="ID=VALUE", help="set an XCCDF Value literally")
+@click.option("--ckl", "ckl", is_flag=True, help="also write a STIG Viewer 2 checklist per host")
+@click.option("--cklb", "cklb", is_flag=True, help="also write a STIG Viewer 3 checklist per host")
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="sign every host's ARF (PEM or PKCS#12; password from STIGSCAP_KEY_PASSWORD "
+                   "or a prompt)")
+@click.option("--sign-cert", type=click.Path(dir_okay=False), metavar="CERT",
+              help="PEM certificate (chain) of --sign-key")
 @click.option("--quiet", "-q", is_flag=True, help="no progress display")
 @winrm_options
 @click.pass_context
 def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
-                 refine_value, set_value, quiet, **kw):
+                 refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw):
     """Collect and evaluate many hosts over WinRM: one ARF per host and a summary."""
     from stigscap.evaluator.commands_eval import parse_pairs  # noqa: PLC0415
     from stigscap.evaluator.scan import ScanJob, load_done, read_inventory, run_fleet, summary_document  # noqa: PLC0415
 
+    if sign_cert and not sign_key:
+        raise StigscapError("--sign-cert goes with --sign-key")
+    from stigscap.evaluator.commands_sign import load_key_files  # noqa: PLC0415
+    signer = load_key_files(sign_key, sign_cert) if sign_key else None
     defaults, creds = options_from(kw)
     hosts = read_inventory(inventory, defaults)
     queries, unsupported = queries_from(datastream)
     job = ScanJob(out_dir=out_dir, queries=queries, unsupported=unsupported, timestamp=timestamp,
                   datastream=datastream, profile=profile,
                   evaluator_kwargs={"set_values": parse_pairs(set_value, "--set-value"),
-                                    "refine_values": parse_pairs(refine_value, "--refine-value")})
+                                    "refine_values": parse_pairs(refine_value, "--refine-value")},
+                  checklists=tuple(f for f, on in (("ckl", ckl), ("cklb", cklb)) if on),
+                  signer=signer)
     # compile once up front: a bad profile or data stream fails before any host is contacted
     from stigscap.evaluator.scan import _evaluator  # noqa: PLC0415
     _evaluator(job)

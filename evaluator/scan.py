@@ -158,7 +158,8 @@ class HostOutcome:
 
 @dataclass
 class ScanJob:
-    """Everything a worker needs (no secrets: credentials travel separately)."""
+    """Everything a worker needs. Secrets (credentials, the signing key) stay in memory: they
+    reach the forked workers as objects and are never written or logged."""
 
     out_dir: str
     queries: list[CmdletQuery]
@@ -168,6 +169,8 @@ class ScanJob:
     profile: str | None = None
     evaluator_kwargs: dict = field(default_factory=dict)
     write_syschar: bool = True
+    checklists: tuple[str, ...] = ()   # "ckl" and/or "cklb": per-host STIG Viewer checklists
+    signer: Any = field(default=None, repr=False, compare=False)  # signing_core.SigningKey
 
 
 _EVALUATORS: dict[int, Any] = {}
@@ -191,6 +194,7 @@ def _evaluator(job: ScanJob):
 def host_files(out_dir: str | os.PathLike, host: InventoryHost) -> dict[str, Path]:
     d = Path(out_dir)
     return {"syschar": d / f"{host.slug}.syschar.xml", "arf": d / f"{host.slug}.arf.xml",
+            "ckl": d / f"{host.slug}.ckl", "cklb": d / f"{host.slug}.cklb",
             "result": d / f"{host.slug}.result.json"}
 
 
@@ -231,8 +235,20 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         target = target_from_syschar(sc_root, name=host.name, identity=creds.username,
                                      authenticated=True)
         result = ev.evaluate(sc_root, target=target, timestamp=job.timestamp)
-        atomic_write(files["arf"], result.to_bytes())
+        arf_bytes = result.to_bytes()
+        if job.signer is not None:
+            from stigscap.evaluator.commands_sign import sign_arf_bytes  # noqa: PLC0415
+            arf_bytes = sign_arf_bytes(arf_bytes, job.signer, job.timestamp)
+        checklists = {}
+        if job.checklists:
+            from stigscap.evaluator.commands_export import render_checklists  # noqa: PLC0415
+            checklists = {fmt: next(iter(render_checklists([arf_bytes], fmt).values()))
+                          for fmt in job.checklists}
+        atomic_write(files["arf"], arf_bytes)
         written["arf"] = files["arf"].name
+        for fmt, data in checklists.items():
+            atomic_write(files[fmt], data)
+            written[fmt] = files[fmt].name
         counts = {k: v for k, v in result.counts.items() if v}
         code = result.exit_code
         status = "error" if (code == 1 or collection.errors) else ("fail" if code == 2 else "pass")

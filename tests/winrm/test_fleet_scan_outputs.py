@@ -1,0 +1,72 @@
+"""`stigscap scan --sign-key/--sign-cert --ckl --cklb`: every host's ARF is signed (and verifies),
+its checklists agree with it, and the key's password never lands in any output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fleet_psobjects import ExampleHost
+from lxml import etree
+
+from stigscap.evaluator.cli import main
+from tests.winrm.conftest import PASSWORD, USER
+from tests.winrm.test_fleet_scan import PROFILE, TS, full_ds, rule_results  # noqa: F401 (fixture)
+
+KEY_PASSWORD = "k3y-Pa55-for-the-test"
+TO_CKL = {"pass": "NotAFinding", "fail": "Open", "notapplicable": "Not_Applicable"}
+
+
+def _encrypted_key_and_cert(tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fleet assessor")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=7))
+            .sign(key, hashes.SHA256()))
+    kp, cp = tmp_path / "key.pem", tmp_path / "cert.pem"
+    kp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.BestAvailableEncryption(KEY_PASSWORD.encode())))
+    cp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return kp, cp
+
+
+def test_scan_signs_arfs_and_writes_matching_checklists(make_server, full_ds, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("STIGSCAP_USERNAME", USER)
+    monkeypatch.setenv("STIGSCAP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("STIGSCAP_KEY_PASSWORD", KEY_PASSWORD)
+    key, cert = _encrypted_key_and_cert(tmp_path)
+    srv = make_server(hosts=[ExampleHost(overrides={}), ExampleHost(overrides={})])
+    inv = tmp_path / "hosts.yaml"
+    inv.write_text(json.dumps({"defaults": {"transport": "http", "auth": "ntlm", "retries": 0},
+                               "hosts": [{"host": "127.0.0.1", "port": p, "name": f"edge-{i}"}
+                                         for i, p in enumerate(srv.ports)]}))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["scan", str(full_ds), "--profile", PROFILE, "--inventory", str(inv),
+                                  "--out", str(out), "--timestamp", TS, "--no-prompt", "--concurrency",
+                                  "2", "--processes", "1", "-q", "--ckl", "--cklb",
+                                  "--sign-key", str(key), "--sign-cert", str(cert)])
+    assert r.exit_code == 2, r.output  # the example's own findings
+    summary = {h["name"]: h for h in json.loads((out / "summary.json").read_text())["hosts"]}
+    assert set(summary) == {"edge-0", "edge-1"}
+    for name, host in summary.items():
+        files = {k: out / v for k, v in host["files"].items()}
+        assert set(files) >= {"arf", "ckl", "cklb", "syschar"}
+        v = CliRunner().invoke(main, ["verify", str(files["arf"]), "--trusted-cert", str(cert)])
+        assert v.exit_code == 0, v.output
+        results = rule_results(files["arf"])
+        vulns = etree.parse(str(files["ckl"])).getroot().iter("VULN")
+        ckl = {next(sd.findtext("ATTRIBUTE_DATA") for sd in v.iter("STIG_DATA")
+                    if sd.findtext("VULN_ATTRIBUTE") == "Rule_ID"): v.findtext("STATUS") for v in vulns}
+        assert ckl == {rid: TO_CKL.get(res, "Not_Reviewed") for rid, res in results.items()}
+        cklb = json.loads(files["cklb"].read_text())["stigs"][0]["rules"]
+        assert len(cklb) == len(results) == 63
+        for f in out.iterdir():
+            assert KEY_PASSWORD.encode() not in f.read_bytes(), f
+            assert PASSWORD.encode() not in f.read_bytes(), f
