@@ -59,7 +59,9 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
             props = [f.property for f in (test.state.fields if test.state else [])]
             for record in (obj.records if obj else []):
                 fields = {f.name: f.value for f in record}
-                who = fields.get("name") or fields.get("identity") or test.object.noun
+                who = (fields.get("name") or fields.get("identity")
+                       or next((fields[s.lower()] for s in test.object.select
+                                if fields.get(s.lower())), test.object.noun))
                 ident = fields.get("identity") or who
                 shown = ", ".join(f"{p}={fields.get(p.lower(), '(missing)')}" for p in props)
                 verdict = rr.result
@@ -148,6 +150,8 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
         atomic_write(path, data)
 
     console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # files and pipes: wide enough to keep one row per object
+        console = Console(highlight=False, soft_wrap=True, width=160)
     table = Table(title=f"{content.benchmark.title} — {result.target.name}", show_lines=False)
     for col in ("STIG ID", "CAT", "object", "collected value", "verdict"):
         table.add_column(col)
