@@ -59,7 +59,9 @@ class XccdfValue(_Strict):
                       "greater than or equal", "less than or equal", "pattern match"] = "equals"
     default: str = Field(description="selector of the default option")
     options: list[ValueOption] = Field(min_length=1)
-    site_must_set: bool = False
+    site_must_set: bool = Field(default=False, description=(
+        "organization-defined with no usable default: written as XCCDF @interactive, and a "
+        "rule checked against it is notchecked until the site sets the Value"))
 
     @model_validator(mode="after")
     def _default_is_an_option(self) -> "XccdfValue":

@@ -26,6 +26,9 @@ COMMAND_MODULES = [
     "stigscap.evaluator.commands_collect",
     "stigscap.evaluator.commands_eval",
     "stigscap.evaluator.commands_run",
+    "stigscap.evaluator.commands_sign",
+    "stigscap.evaluator.commands_export",
+    "stigscap.evaluator.commands_scan",
 ]
 
 

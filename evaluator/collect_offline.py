@@ -48,7 +48,7 @@ KNOWN_TYPES: dict[str, tuple[str, ...]] = {
     "receiveconnector": ("ReceiveConnector",),
     "sendconnector": ("SmtpSendConnectorConfig",),
     "exchangeserver": ("ExchangeServer",),
-    "transportconfig": ("TransportConfig",),
+    "transportconfig": ("TransportConfig", "TransportConfigContainer"),
     "transportservice": ("TransportServer", "TransportService"),
     "transportserver": ("TransportServer",),
     "edgesubscription": ("EdgeSubscription",),

@@ -9,6 +9,7 @@ import click
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
+from .commands_scan import collect_host_options, collect_live
 from .collect_offline import ExportMap, collect_offline, example_exports_dir, \
     system_info_from_exports
 from .oval_objects import cmdlet_name, read_cmdlet_objects
@@ -44,10 +45,11 @@ def _parse_interface(text: str) -> tuple[str, str, str]:
               help="ARF asset id for con:asset-identification ('' to leave it out)")
 @click.option("--timestamp", help="generator timestamp (ISO 8601; default SOURCE_DATE_EPOCH "
                                   "or now)")
+@collect_host_options  # live mode: --host H + WinRM options (branch winrm, commands_scan.py)
 def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, output: Path,
                 host_name: str | None, os_name: str | None, os_version: str | None,
                 architecture: str | None, interfaces: tuple[str, ...], asset_ref: str,
-                timestamp: str | None) -> None:
+                timestamp: str | None, **live) -> None:
     """Read PowerShell exports of an (air-gapped) Exchange server into OVAL system
     characteristics for the cmdlet_objects of DEFINITIONS.
 
@@ -55,6 +57,10 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
     definitions), or written but some objects are flagged error / not collected (the file
     says why).
     """
+    if live.get("host"):  # live WinRM collection of one host (commands_scan.collect_live)
+        if sources or example:
+            raise StigscapError("--host collects live; it cannot be combined with --from/--example")
+        click.get_current_context().exit(collect_live(definitions, output, timestamp, live))
     if not sources and not example:
         raise StigscapError("give --from DIR (exports named after the cmdlet) or --example")
     specs = list(sources)
@@ -85,3 +91,4 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
 
 
 COMMANDS = [collect_cmd]
+

@@ -60,14 +60,41 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--oval-directives", type=click.Choice(["full", "thin"]), default="full",
               show_default=True, help="OVAL results detail (full: with system characteristics)")
 @click.option("--quiet", "-q", is_flag=True, help="print only the summary line")
+@click.option("--ckl", "ckl_out", metavar="FILE", help="also write a STIG Viewer 2 checklist (CKL)")
+@click.option("--cklb", "cklb_out", metavar="FILE", help="also write a STIG Viewer 3 checklist (CKLB)")
+@click.option("--report", "report_out", metavar="FILE", help="also write the HTML report")
+@click.option("--stig", "stig_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="with --ckl/--cklb/--report: DISA manual STIG, so every rule of it is listed")
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="sign the ARF with this key (PEM or PKCS#12; password from "
+                   "STIGSCAP_KEY_PASSWORD or a prompt)")
+@click.option("--sign-cert", type=click.Path(dir_okay=False), metavar="CERT",
+              help="PEM certificate (chain) of --sign-key")
+@click.option("--trusted-cert", "trusted", multiple=True, type=click.Path(dir_okay=False),
+              metavar="CERT", help="verify a signed source data stream against this "
+                                   "certificate (repeatable); an invalid signature is refused")
+@click.option("--ca-bundle", type=click.Path(dir_okay=False), metavar="BUNDLE",
+              help="verify a signed source data stream against this PEM CA bundle")
+@click.option("--enforce-signature", is_flag=True,
+              help="refuse a source data stream without a valid signature")
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
                  tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
-                 identity, authenticated, privileged, oval_directives, quiet):
-    """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream."""
-    if not (results_arf or results_xccdf or oval_results):
-        raise StigscapError("nothing to write: give --results-arf, --results or --oval-results")
+                 identity, authenticated, privileged, oval_directives, quiet, ckl_out, cklb_out,
+                 report_out, stig_file, sign_key, sign_cert, trusted, ca_bundle, enforce_signature):
+    """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream.
+
+    Without any output option the verdicts are only printed (like oscap xccdf eval).
+    """
+    if sign_key and not results_arf:
+        raise StigscapError("--sign-key signs the ARF: give --results-arf")
+    from .commands_sign import check_datastream_signature, load_key_files, sign_arf_bytes
+    signing_key = load_key_files(sign_key, sign_cert) if sign_key else None
     ds_tree = parse_xml_file(datastream, huge_tree=True)
+    note = check_datastream_signature(ds_tree.getroot(), datastream, trusted, ca_bundle,
+                                      enforce_signature)
+    if note:
+        click.echo(note, err=True)
     tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
     sc_tree = parse_xml_file(syschar, huge_tree=True)
     evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
@@ -91,8 +118,20 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
 
     # everything is rendered before anything is written: no partial output on errors
     outputs = []
-    if results_arf:
-        outputs.append((results_arf, result.to_bytes()))
+    if results_arf or ckl_out or cklb_out or report_out:
+        arf_bytes = result.to_bytes()
+        if signing_key is not None:
+            arf_bytes = sign_arf_bytes(arf_bytes, signing_key, timestamp)
+        if results_arf:
+            outputs.append((results_arf, arf_bytes))
+        for path, fmt in ((ckl_out, "ckl"), (cklb_out, "cklb")):
+            if path:
+                from .commands_export import render_checklists
+                files = render_checklists([arf_bytes], fmt, stig=stig_file)
+                outputs.append((path, next(iter(files.values()))))
+        if report_out:
+            from .report_html import html_report
+            outputs.append((report_out, html_report([arf_bytes], stig=stig_file).encode("utf-8")))
     if results_xccdf:
         outputs.append((results_xccdf, result.xccdf_results_bytes()))
     if oval_results:

@@ -3,9 +3,11 @@
     stigscap run --example [--out DIR]          the built-in content and example exports
     stigscap run --from EXPORTS_DIR [--out DIR] the built-in content and your offline exports
 
-It writes the source data stream, the host's system characteristics and its ARF into DIR and
-prints a per-rule, per-object table (for the seed rule: one row per Receive connector with its
-AuthMechanism). Exit codes as `eval`: 0 all pass, 2 findings, 1 error.
+It writes into DIR the source data stream, the host's system characteristics, its ARF, the STIG
+Viewer checklists (CKL and CKLB) and an HTML report, and prints a per-rule, per-object table
+(for the seed rule: one row per Receive connector with its AuthMechanism). With --sign-key and
+--sign-cert the data stream and the ARF are signed (the ARF embeds the signed data stream).
+Exit codes as `eval`: 0 all pass, 2 findings, 1 error.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes
 
 from .arf import Evaluator, target_from_syschar
+from .commands_eval import _pairs
 from .collect_offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
 from .collected import CollectedObject
+from .commands_export import render_checklists
+from .commands_sign import load_key_files, sign_arf_bytes
+from .report_html import html_report
 from .oval_objects import read_cmdlet_objects
 from .syschar import resolve_timestamp, syschar_bytes
 
@@ -78,27 +84,38 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR",
               help="choose a selector of an XCCDF Value, e.g. "
                    "receive_connector_authmechanism=includes (repeatable)")
+@click.option("--set-value", multiple=True, metavar="ID=VALUE",
+              help="set an XCCDF Value literally, e.g. an organization-defined one (repeatable)")
 @click.option("--out", "out_dir", default="out", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="output directory")
 @click.option("--timestamp", metavar="ISO8601",
               help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="sign the data stream and the ARF with this key (PEM or PKCS#12; password "
+                   "from STIGSCAP_KEY_PASSWORD or a prompt)")
+@click.option("--sign-cert", type=click.Path(dir_okay=False), metavar="CERT",
+              help="PEM certificate (chain) of --sign-key")
 @click.pass_context
-def run_command(ctx, example, sources, content_dir, profile, refine_value, out_dir, timestamp):
+def run_command(ctx, example, sources, content_dir, profile, refine_value, set_value, out_dir,
+                timestamp, sign_key, sign_cert):
     """Generate the data stream, import the exports, evaluate, and write the ARF."""
     if not example and not sources:
         raise StigscapError("give --example or --from EXPORTS")
     specs = list(sources) + ([str(example_exports_dir())] if example else [])
-    refine = {}
-    for v in refine_value:
-        key, sep, sel = v.partition("=")
-        if not sep:
-            raise StigscapError(f"--refine-value expects ID=SELECTOR, got {v!r}")
-        refine[key.strip()] = sel
+    refine = _pairs(refine_value, "--refine-value")
+    values = _pairs(set_value, "--set-value")
+
+    if sign_cert and not sign_key:
+        raise StigscapError("--sign-cert goes with --sign-key")
+    signing_key = load_key_files(sign_key, sign_cert) if sign_key else None
 
     content = load_content(content_dir)
     ids = id_scheme(content)
     generated = generate(content, ids)
-    ds_tree = parse_xml_bytes(generated.datastream, "<generated data stream>", huge_tree=True)
+    ds_bytes = generated.datastream
+    if signing_key is not None:
+        ds_bytes = sign_arf_bytes(ds_bytes, signing_key, timestamp)  # detects the kind
+    ds_tree = parse_xml_bytes(ds_bytes, "<generated data stream>", huge_tree=True)
 
     exports = ExportMap.from_specs(specs)
     objects = read_cmdlet_objects(ds_tree.getroot())
@@ -107,14 +124,27 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, out_d
     sc_bytes = syschar_bytes(collected, system, timestamp=resolve_timestamp(timestamp))
     sc_root = parse_xml_bytes(sc_bytes, "<system characteristics>").getroot()
 
-    evaluator = Evaluator(ds_tree, profile, refine_values=refine, source=ids.file("ds"))
+    evaluator = Evaluator(ds_tree, profile, refine_values=refine, set_values=values,
+                          source=ids.file("ds"))
     result = evaluator.evaluate(sc_root, target=target_from_syschar(sc_root), timestamp=timestamp)
     arf_bytes = result.to_bytes()
+    if signing_key is not None:
+        arf_bytes = sign_arf_bytes(arf_bytes, signing_key, timestamp)
+    # every output is rendered before the first one is written
+    ckl = next(iter(render_checklists([arf_bytes], "ckl").values()))
+    cklb = next(iter(render_checklists([arf_bytes], "cklb").values()))
+    html = html_report([arf_bytes]).encode("utf-8")
 
     host = _safe_name(result.target.name)
-    paths = {"data stream": out_dir / ids.file("ds"), "system characteristics":
-             out_dir / f"{host}-sc.xml", "ARF": out_dir / f"{host}-arf.xml"}
-    for (label, path), data in zip(paths.items(), (generated.datastream, sc_bytes, arf_bytes)):
+    outputs = {
+        "data stream": (out_dir / ids.file("ds"), ds_bytes),
+        "system characteristics": (out_dir / f"{host}-sc.xml", sc_bytes),
+        "ARF": (out_dir / f"{host}-arf.xml", arf_bytes),
+        "CKL": (out_dir / f"{host}.ckl", ckl),
+        "CKLB": (out_dir / f"{host}.cklb", cklb),
+        "HTML report": (out_dir / f"{host}-report.html", html),
+    }
+    for path, data in outputs.values():
         atomic_write(path, data)
 
     console = Console(highlight=False, soft_wrap=True)
@@ -131,8 +161,9 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, out_d
                         ("pass", "fail", "error", "unknown", "notapplicable", "notchecked")
                         if counts.get(k))
     console.print(f"rules: {summary or 'none'}")
-    for label, path in paths.items():
-        console.print(f"wrote {label}: {path}")
+    for label, (path, _) in outputs.items():
+        console.print(f"wrote {label}: {path}" + (" (signed)" if signing_key is not None and
+                                                   label in ("data stream", "ARF") else ""))
     ctx.exit(result.exit_code)
 
 

@@ -16,8 +16,18 @@ No I/O, no clock, no network: parsed lxml elements in, results out. Analysis fol
 OperatorEnumeration / CheckEnumeration / ExistenceEnumeration tables, EntityAttributeGroup for
 var_ref / var_check, record/field rules). Collected objects are taken from the system
 characteristics as they are: object `set` and `filter` constructs were applied by the collector,
-so analysis only needs the item references. Constructs the engine cannot analyse give an
-"error" result with a message, never an exception.
+so analysis only needs the item references. Without a collected_objects section the items are
+searched in system_data by comparing the object's entities (objects with set / filter /
+behaviors then give "error"). Constructs the engine cannot analyse give an "error" result with
+a message, never an exception.
+
+Readings where the specification leaves room (each covered by tests/oval):
+- a test's check over zero items (all items "does not exist", or none collected) keeps the
+  existence result, so a none_exist test with a state is true when nothing exists;
+- flag "incomplete" follows the results-schema TestType text literally: unknown unless one of
+  its exceptions applies (a test without states is therefore unknown);
+- check_existence="all_exist" on a test is at_least_one_exists (ExistenceEnumeration text);
+- a record field missing from the collected record, or with status error, gives error.
 """
 
 from __future__ import annotations

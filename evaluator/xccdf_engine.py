@@ -92,6 +92,7 @@ class ValueInfo:
     type: str
     default: str
     selectors: dict[str, str]
+    interactive: bool = False   # XCCDF @interactive: the site must supply the value
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class CompiledBenchmark:
             first = el.find(f"{X}value")
             default = (first.text or "") if first is not None else ""
         self.values[el.get("id")] = ValueInfo(el.get("id"), el.get("type", "string"), default,
-                                              selectors)
+                                              selectors, _bool(el.get("interactive"), False))
 
     # --- id helpers -------------------------------------------------------------------------
     def full_id(self, kind: str, short: str) -> str:
@@ -209,6 +210,7 @@ class Resolution:
     group_selected: dict[str, bool]
     values: dict[str, str]
     rule_refine: dict[str, dict[str, str]] = field(default_factory=dict)
+    explicit: set[str] = field(default_factory=set)  # Values set by profile, tailoring or CLI
 
 
 def parse_tailoring(root: etree._Element) -> dict[str, Profile]:
@@ -231,10 +233,12 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
     group_sel = {g: info["selected"] for g, info in bench.groups.items()}
     values = {vid: v.default for vid, v in bench.values.items()}
     refine: dict[str, dict[str, str]] = {}
+    explicit: set[str] = set()
     profile = None
 
     def set_value(vid: str, text: str) -> None:
         values[vid] = text
+        explicit.add(vid)
 
     def refine_value(vid: str, selector: str, where: str) -> None:
         info = bench.values.get(vid)
@@ -244,6 +248,7 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
             raise StigscapError(f"{where}: Value {vid} has no selector {selector!r}; selectors: "
                                 f"{', '.join(info.selectors) or '(none)'}")
         values[vid] = info.selectors[selector]
+        explicit.add(vid)
 
     def apply(p: Profile, seen: tuple[str, ...]) -> None:
         if p.extends:
@@ -305,7 +310,7 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
             raise StigscapError(f"--set-value: unknown Value {vid!r}; values: "
                                 f"{', '.join(bench.values) or '(none)'}")
         set_value(full, text)
-    return Resolution(profile, rule_sel, group_sel, values, refine)
+    return Resolution(profile, rule_sel, group_sel, values, refine, explicit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,8 +494,10 @@ class Plan:
                                                         if c not in self.compliance]
         return XccdfResult(results, scores, set_values, ordered)
 
-    def _platform_state(self, rule: RuleInfo, platform_result: Mapping[str, str]) -> str:
-        """'true' applicable, 'false' not applicable, or 'error'/'unknown' undecidable."""
+    def _platform_state(self, rule: RuleInfo, platform_result: Mapping[str, str]
+                        ) -> tuple[str, Sequence[str]]:
+        """'true' applicable, 'false' not applicable (with the platforms that missed), or
+        'error'/'unknown' undecidable."""
         overall = "true"
         for level in rule.platforms:
             level_results = []
@@ -508,8 +515,20 @@ class Plan:
             elif "unknown" in level_results and overall != "error":
                 overall = "unknown"
             else:
-                return "false"
-        return overall
+                return "false", level
+        return overall, ()
+
+    def _not_applicable_text(self, names: Sequence[str]) -> str:
+        parts = []
+        for name in names:
+            where = self.platform_defs.get(name)
+            if where is None and not name.startswith("#"):
+                parts.append(f"{name} (no inventory check in the CPE dictionary)")
+            elif where is not None:
+                parts.append(f"{name} (inventory definition {where[1]} is not true)")
+            else:
+                parts.append(name)
+        return "the target is not the platform of this rule: " + ", ".join(parts)
 
     def _cpe_lang(self, el: etree._Element, platform_result: Mapping[str, str]) -> str:
         tests = [c for c in el if etree.QName(c).localname in ("logical-test", "fact-ref")]
@@ -541,9 +560,10 @@ class Plan:
             rr.check_component = comp.id
         if not self.is_selected(rule):
             return rr
-        state = self._platform_state(rule, platform_result)
+        state, missed = self._platform_state(rule, platform_result)
         if state == "false":
             rr.result = "notapplicable"
+            rr.messages.append(("info", self._not_applicable_text(missed)))
             return rr
         if state in ("error", "unknown"):
             rr.result = state
@@ -554,7 +574,18 @@ class Plan:
         if rr.role == "unchecked":
             rr.result = "notchecked"
             return rr
-        if chosen:
+        unset = list(dict.fromkeys(
+            vid for vid, _ in (chosen[0].exports if chosen else ())
+            if vid in self.bench.values and self.bench.values[vid].interactive
+            and vid not in self.resolution.explicit))
+        if unset:
+            # an organization-defined value nobody supplied: the check cannot decide honestly
+            rr.result = "notchecked"
+            for vid in unset:
+                rr.messages.append(("warning", f"Value {vid} is organization-defined and was not "
+                                               "set: give it in a tailoring file, a profile or "
+                                               "--set-value/--refine-value; manual review required"))
+        elif chosen:
             check, ref, comp = chosen
             run = runs[comp.id]
             rr.result = self._check_result(check, ref, run, rr, ctx)

@@ -471,10 +471,13 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
 
     # Components of the report-request source data streams, for benchmark/@href.
     sds_components: dict[str, etree._Element] = {}
+    tailored_profiles: set[str] = set()  # a tailoring report-request (RES-300) may define them
     for rr in arf.iter(_q(a, "report-request")):
         for coll in rr.iter(_q(ns.DS, "data-stream-collection")):
             for comp in coll.iter(_q(ns.DS, "component")):
                 sds_components[comp.get("id")] = comp
+        for tailoring in rr.iter(_q(ns.XCCDF12, "Tailoring")):
+            tailored_profiles |= {p.get("id") for p in tailoring.iter(_q(ns.XCCDF12, "Profile"))}
 
     for rid, rep in reports.items():
         content = rep.find(_q(a, "content"))
@@ -522,7 +525,7 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
                            f"Benchmark id {broot.get('id')!r}")
                 rules = {r.get("id") for r in broot.iter(_q(x, "Rule"))}
                 values = {v.get("id") for v in broot.iter(_q(x, "Value"))}
-                profiles = {p.get("id") for p in broot.iter(_q(x, "Profile"))}
+                profiles = {p.get("id") for p in broot.iter(_q(x, "Profile"))} | tailored_profiles
                 check_xccdf_testresult_refs(tr, ck, rules, values, profiles)
 
 

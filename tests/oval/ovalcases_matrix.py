@@ -63,6 +63,9 @@ SCENARIOS = [
     Scenario("nc_and_bad", "complete", [("not collected", []), (None, _c("None"))]),
     Scenario("only_dne", "complete", [("does not exist", [])]),
     Scenario("error_and_bad", "complete", [("error", []), (None, _c("None"))]),
+    Scenario("field_nc_and_bad", "complete",
+             [(None, [[("name", "X"), ("authmechanism", "", "string", "not collected")],
+                      connector("Y", "None")])]),
 ]
 
 

@@ -104,3 +104,73 @@ def test_permission_groups_as_a_number_never_passes(generated):
                           timestamp=TIMESTAMP)
     result = compiled.evaluate(sc, _variables(rule, case, ids))
     assert result.definition_results[ids.definition] == "false"
+
+
+# --- the same cases through `oscap oval analyse`: the differential suite grows with the content
+
+def _variables_document(variables: dict[str, list[str]], datatypes: dict[str, str]) -> bytes:
+    from lxml import etree
+    ns = "http://oval.mitre.org/XMLSchema/oval-variables-5"
+    oval = "http://oval.mitre.org/XMLSchema/oval-common-5"
+    root = etree.Element(f"{{{ns}}}oval_variables", nsmap={None: ns, "oval": oval})
+    gen = etree.SubElement(root, f"{{{ns}}}generator")
+    etree.SubElement(gen, f"{{{oval}}}schema_version").text = "5.11.2"
+    etree.SubElement(gen, f"{{{oval}}}timestamp").text = TIMESTAMP
+    vs = etree.SubElement(root, f"{{{ns}}}variables")
+    for vid, values in variables.items():
+        v = etree.SubElement(vs, f"{{{ns}}}variable", id=vid, datatype=datatypes[vid],
+                             comment="case value")
+        for text in values:
+            etree.SubElement(v, f"{{{ns}}}value").text = text
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_cases_agree_with_oscap(generated, tmp_path):
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lxml import etree
+
+    from tests.conftest import require_tool
+
+    oscap = require_tool("oscap")
+    gen, compiled = generated
+    defs = tmp_path / "oval.xml"
+    defs.write_bytes(gen.components[gen.files["oval"]])
+    defs_root = parse_xml_bytes(defs.read_bytes(), "oval").getroot()
+    datatypes = {v.get("id"): v.get("datatype") for v in defs_root.iter(
+        "{http://oval.mitre.org/XMLSchema/oval-definitions-5}external_variable")}
+    jobs = []
+    for rule in AUTOMATED:
+        ids = gen.oval_ids[rule.rule_id]
+        for kind in ("compliant", "noncompliant"):
+            case = CASES[rule.rule_id][kind]
+            sc = syschar_document(_collected(rule, case, ids.tests), SystemInfo(host_name="EDGE01"),
+                                  timestamp=TIMESTAMP)
+            variables = _variables(rule, case, ids)
+            ours = compiled.evaluate(sc, variables).definition_results[ids.definition]
+            stem = tmp_path / f"{rule.version}-{kind}"
+            sc_file = stem.with_suffix(".sc.xml")
+            sc_file.write_bytes(etree.tostring(sc, xml_declaration=True, encoding="UTF-8"))
+            cmd = [oscap, "oval", "analyse", "--results", str(stem.with_suffix(".res.xml"))]
+            if variables:
+                var_file = stem.with_suffix(".var.xml")
+                var_file.write_bytes(_variables_document(variables, datatypes))
+                cmd += ["--variables", str(var_file)]
+            jobs.append((rule.version, kind, ids.definition, ours, cmd + [str(defs), str(sc_file)],
+                         stem.with_suffix(".res.xml")))
+
+    def theirs(job):
+        _v, _k, def_id, _ours, cmd, res = job
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        el = etree.parse(str(res)).find(
+            f".//{{http://oval.mitre.org/XMLSchema/oval-results-5}}definition[@definition_id='{def_id}']")
+        return el.get("result")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(theirs, jobs))
+    differences = {(v, k): (ours, t) for (v, k, _d, ours, _c, _r), t in zip(jobs, answers)
+                   if ours != t}
+    assert len(jobs) == 2 * len(AUTOMATED)
+    assert differences == {}

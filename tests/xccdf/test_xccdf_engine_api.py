@@ -30,7 +30,8 @@ X = {"x": XCCDF12}
 @pytest.fixture(scope="module")
 def ds_file(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ds") / "ds.xml"
-    r = CliRunner().invoke(main, ["generate", "-o", str(out), "--timestamp",
+    r = CliRunner().invoke(main, ["generate", "--rule", "EX13-EG-000340", "-o", str(out),
+                                  "--timestamp",
                                   "2026-01-01T00:00:00"])
     assert r.exit_code == 0, r.output
     return out
@@ -177,3 +178,41 @@ def test_unselected_group_unselects_its_rules(ds_file, tmp_path):
     ev = Evaluator(parse_xml_file(ds_file), "xccdf_x_profile_t", tailoring=tailoring)
     res = ev.evaluate(parse_xml_bytes(syschar_xml([("A", "None")])).getroot(), timestamp=TS)
     assert _result(res) == "notselected" and res.exit_code == 0
+
+
+_FLAGS = ["None", "Tls", "Integrated", "BasicAuth", "BasicAuthRequireTLS", "ExchangeServer",
+          "ExternalAuthoritative"]
+
+
+def test_verdict_and_evidence_for_random_connector_mixes(ds_file):
+    """For any mix: fail iff some connector is not compliant under the chosen reading, and
+    the evidence names exactly the non-compliant connectors (one message and instance each)."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    evaluators = {sel: Evaluator(parse_xml_file(ds_file), "MAC-1_Classified",
+                                 refine_values={"receive_connector_authmechanism": sel})
+                  for sel in ("exact", "includes")}
+    patterns = {"exact": r"^Tls$", "includes": r"(^|, )Tls(, |$)"}
+    mechanism = st.lists(st.sampled_from(_FLAGS), min_size=1, max_size=3, unique=True).map(
+        lambda flags: ", ".join(f for f in _FLAGS if f in flags))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(mechanism, min_size=1, max_size=6), st.sampled_from(["exact", "includes"]))
+    def check(mechanisms, selector):
+        conns = [(f"Conn {i}", m) for i, m in enumerate(mechanisms)]
+        res = evaluators[selector].evaluate(parse_xml_bytes(syschar_xml(conns)).getroot(),
+                                            timestamp=TS)
+        bad = [name for name, m in conns if not re.search(patterns[selector], m)]
+        rr = next(r for r in res.rule_results if r.idref == RULE)
+        assert rr.result == ("fail" if bad else "pass")
+        assert res.exit_code == (2 if bad else 0)
+        assert rr.instances == [f"EDGE01\\{n}" for n in bad]
+        lines = [t for _, t in rr.messages]
+        assert len(lines) == len(bad)
+        for name, line in zip(bad, lines):
+            assert line.startswith(f"Receive connector '{name}'") and patterns[selector] in line
+
+    check()

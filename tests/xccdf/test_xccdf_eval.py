@@ -181,6 +181,8 @@ def test_not_edge_or_not_2013_is_notapplicable(tmp_path, ds_path, role, version)
     assert r.exit_code == 0, r.output
     assert result_of(arf) == "notapplicable"
     assert result_of(arf, MANUAL) == "notapplicable"
+    msg = rule_result(arf).findtext("x:message", namespaces=NS)
+    assert "not the platform" in msg and "oval:mil.disa.stig:def:1" in msg
     tr = etree.parse(str(arf)).find(".//x:TestResult", NS)
     assert tr.find("x:score[@system='urn:xccdf:scoring:flat']", NS).get("maximum") == "0"
 
@@ -289,6 +291,9 @@ def test_arf_validates_and_cross_references(tmp_path, ds_path, connectors):
     r, arf = run_eval(tmp_path, ds_path, syschar_xml(connectors))
     assert r.exit_code in (0, 2)
     _split_and_check(arf, ds_path, tmp_path)
+    # the project's own validator (XSD of every embedded report + SCAP 1.3 checks) agrees
+    v = CliRunner().invoke(main, ["validate", str(arf)])
+    assert v.exit_code == 0 and "valid arf@1.1" in v.output, v.output
     asset = etree.parse(str(arf)).find(".//arf:asset[@id='asset0']", NS)
     text = etree.tostring(asset, encoding="unicode")
     for expected in ("192.0.2.10", "00:15:5D:01:02:03", "EDGE01.example.mil", ">EDGE01<"):

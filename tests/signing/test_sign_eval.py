@@ -1,0 +1,55 @@
+"""`stigscap eval` with signatures: a signed source data stream is verified before it is
+evaluated (refused when the signature fails, like oscap --enforce-signature), and the ARF
+can be signed on the way out."""
+
+from __future__ import annotations
+
+from tests.cli_helpers import assert_one_line_error, stigscap
+from tests.signing.sig_helpers import NS, parse
+from tests.signing.test_sign_tamper import _edit_oval_component, _tampered
+
+
+def _eval(ds, sc, out, *extra):
+    return stigscap("eval", ds, "--profile", "MAC-1_Classified", "--system-characteristics", sc,
+                    "--results-arf", out, "-q", *extra)
+
+
+def test_signed_datastream_checked_and_arf_signed(work, signed_sds, our_arf, pki, tmp_path):
+    sc = work / "example-sc.xml"   # written by the our_arf fixture
+    out = tmp_path / "arf.xml"
+    run = _eval(signed_sds, sc, out, "--trusted-cert", pki["rsa"].cert_pem,
+                "--sign-key", pki["ec"].key_pem, "--sign-cert", pki["ec"].cert_pem)
+    assert run.rc == 2, run.err           # the example server fails the seed rule
+    assert parse(out).find(".//arf:extended-info/dsig:Signature", NS) is not None
+    ok = stigscap("verify", out, "--trusted-cert", pki["ec"].cert_pem)
+    assert ok.rc == 0, ok.err
+    # the embedded (signed) source data stream is covered by the ARF signature
+    assert "inside the report request" in ok.out
+
+
+def test_invalid_datastream_signature_is_not_evaluated(work, signed_sds, our_arf, pki,
+                                                       tmp_path):
+    sc = work / "example-sc.xml"
+    out = tmp_path / "arf.xml"
+    run = _eval(signed_sds, sc, out, "--trusted-cert", pki["wrong"].cert_pem)
+    assert_one_line_error(run, "signature INVALID, not evaluated")
+    assert not out.exists()
+    tampered = _tampered(signed_sds, tmp_path, _edit_oval_component)
+    run = _eval(tampered, sc, out, "--trusted-cert", pki["rsa"].cert_pem)
+    assert_one_line_error(run, "Manifest reference")
+    assert not out.exists()
+
+
+def test_enforce_signature_refuses_unsigned(work, our_sds, our_arf, tmp_path):
+    out = tmp_path / "arf.xml"
+    run = _eval(our_sds, work / "example-sc.xml", out, "--enforce-signature")
+    assert_one_line_error(run, "not signed")
+    assert not out.exists()
+
+
+def test_signed_datastream_without_trust_is_evaluated_with_a_note(work, signed_sds, our_arf,
+                                                                  tmp_path):
+    out = tmp_path / "arf.xml"
+    run = _eval(signed_sds, work / "example-sc.xml", out)
+    assert run.rc == 2 and out.exists()
+    assert "signature was not checked" in run.err

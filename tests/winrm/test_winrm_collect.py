@@ -1,0 +1,265 @@
+"""The live collector against the loopback WSMan/PSRP server, driven by the unmodified pypsrp client."""
+
+from __future__ import annotations
+
+import socket
+
+import psrpcore
+import pytest
+from conftest import PASSWORD, USER
+from winrm_testserver import SNAPIN_2010, SNAPIN_2013, Connector, ExchangeHost
+
+from stigscap.evaluator.collect_winrm import WinRMOptions, choose_snapin, collect_host
+from stigscap.evaluator.collected import CmdletQuery
+from stigscap.evaluator.credentials import Credentials, Secret
+from stigscap.schemas.errors import StigscapError
+
+RC = CmdletQuery("oval:mil.disa.stig:obj:6993101", SNAPIN_2013, "Get", "ReceiveConnector", (),
+                 ("Name", "Identity", "AuthMechanism"))
+SRV = CmdletQuery("oval:mil.disa.stig:obj:101", SNAPIN_2013, "Get", "ExchangeServer", (),
+                  ("Name", "ServerRole", "AdminDisplayVersion"))
+CREDS = Credentials(USER, Secret(PASSWORD))
+
+
+def opts(srv, **kw) -> WinRMOptions:
+    base = dict(transport="http", auth="ntlm", port=srv.port, retries=0, connection_timeout=2,
+                operation_timeout=2, command_timeout=10)
+    base.update(kw)
+    return WinRMOptions(**base)
+
+
+def sent_commands(srv) -> list[dict]:
+    return [c for rc in srv.received for c in rc.commands]
+
+
+def test_ntlm_with_message_encryption_collects_exchange_objects(make_server):
+    srv = make_server(hosts=[ExchangeHost(connectors=[Connector("Default EDGE01", 0), Connector("Internal", 1 | 16)])])
+    r = collect_host("127.0.0.1", [RC, SRV], opts(srv), CREDS)
+    assert r.ok, r.errors
+    rc, ex = r.objects
+    assert rc.flag == "complete" and len(rc.records) == 2
+    assert [(f.name, f.value) for f in rc.records[0]] == [
+        ("name", "Default EDGE01"), ("identity", "EDGE01\\Default EDGE01"), ("authmechanism", "None")]
+    assert rc.records[1][2].value == "Tls, ExchangeServer"
+    assert [(f.name, f.value) for f in ex.records[0]] == [
+        ("name", "EDGE01"), ("serverrole", "Edge"), ("admindisplayversion", "Version 15.0 (Build 1497.2)")]
+    assert r.system_info.os_version == "6.3.9600" and r.system_info.fqdn == "EDGE01.perimeter.example"
+    assert r.system_info.interfaces == (("Microsoft Hyper-V Network Adapter", "192.0.2.10", "00:15:5D:01:02:03"),)
+    # the commands, exactly: probe, snap-in, cmdlet | Select-Object; never a script
+    names = [c["name"] for c in sent_commands(srv)]
+    assert names[0] == "Get-PSSnapin" and "Add-PSSnapin" in names
+    assert all(not c["is_script"] for c in sent_commands(srv))
+    add = next(c for c in sent_commands(srv) if c["name"] == "Add-PSSnapin")
+    assert add["parameters"] == [("Name", SNAPIN_2013)]
+    get = [rc.commands for rc in srv.received if rc.commands[0]["name"] == "Get-ReceiveConnector"][0]
+    assert get[1] == {"name": "Select-Object", "is_script": False,
+                      "parameters": [("Property", ["Name", "Identity", "AuthMechanism"])]}
+
+
+@pytest.mark.parametrize("transport,auth", [("http", "ntlm"), ("http", "negotiate"), ("https", "ntlm")])
+def test_messages_are_sealed_and_the_password_never_crosses_the_wire(make_server, transport, auth):
+    srv = make_server(tls=transport == "https")
+    srv.capture = True
+    r = collect_host("127.0.0.1", [RC], opts(srv, transport=transport, auth=auth, ca_bundle=srv.ca_file), CREDS)
+    assert r.ok, r.errors
+    if transport == "http":
+        assert srv.sealed_bodies > 0 and srv.plain_bodies == 0  # WinRM message encryption
+    wire = b"".join(h.encode() + b for h, b in srv.wire)
+    assert PASSWORD.encode() not in wire and PASSWORD.encode("utf-16-le") not in wire
+
+
+def test_exchange_2010_snapin_name_is_probed(make_server):
+    srv = make_server(hosts=[ExchangeHost(registered_snapins=(SNAPIN_2010,))])
+    r = collect_host("127.0.0.1", [RC], opts(srv), CREDS)
+    assert r.ok, r.errors
+    add = next(c for c in sent_commands(srv) if c["name"] == "Add-PSSnapin")
+    assert add["parameters"] == [("Name", SNAPIN_2010)]
+    assert choose_snapin(SNAPIN_2013, ["Other", SNAPIN_2010]) == SNAPIN_2010
+    assert choose_snapin(SNAPIN_2013, ["Other"]) is None
+
+
+def test_https_basic_with_ca_bundle(make_server):
+    srv = make_server(tls=True)
+    r = collect_host("127.0.0.1", [RC], opts(srv, transport="https", auth="basic", ca_bundle=srv.ca_file), CREDS)
+    assert r.ok, r.errors
+    assert len(r.objects[0].records) == 2
+
+
+def test_exchange_management_endpoint_needs_no_snapin(make_server):
+    srv = make_server(exchange_endpoint=True)
+    r = collect_host("127.0.0.1", [RC], opts(srv, endpoint="exchange"), CREDS)
+    assert r.ok, r.errors
+    assert srv.shell_opens == [("/PowerShell", "http://schemas.microsoft.com/powershell/Microsoft.Exchange")]
+    assert {c["name"] for c in sent_commands(srv)} == {"Get-ReceiveConnector", "Select-Object"}
+
+
+def test_basic_over_http_is_refused_before_connecting():
+    with pytest.raises(StigscapError, match="clear text"):
+        collect_host("127.0.0.1", [RC], WinRMOptions(transport="http", auth="basic", port=1), CREDS)
+
+
+# --------------------------------------------------------------------------- faults
+def _only_error(r, kind):
+    assert [e.kind for e in r.errors] == [kind], r.errors
+    assert all(o.flag == "error" and o.messages for o in r.objects)
+    return r.errors[0].message
+
+
+def test_fault_401_is_auth_failed(make_server):
+    srv = make_server()
+    srv.faults.http_401 = True
+    _only_error(collect_host("127.0.0.1", [RC, SRV], opts(srv), CREDS), "auth_failed")
+
+
+def test_wrong_password_is_auth_failed(make_server):
+    srv = make_server()
+    r = collect_host("127.0.0.1", [RC], opts(srv), Credentials(USER, Secret("wrong-pass-123")))
+    _only_error(r, "auth_failed")
+
+
+def test_fault_access_denied(make_server):
+    srv = make_server()
+    srv.faults.access_denied = True
+    assert "Access is denied" in _only_error(collect_host("127.0.0.1", [RC], opts(srv), CREDS), "access_denied")
+
+
+def test_fault_snapin_missing(make_server):
+    srv = make_server()
+    srv.faults.snapin_missing = True
+    r = collect_host("127.0.0.1", [RC, SRV], opts(srv), CREDS)
+    assert {e.kind for e in r.errors} == {"snapin_missing"}
+    assert all(o.flag == "error" and "snap-in" in o.messages[0] for o in r.objects)
+    assert "Get-ReceiveConnector" not in {c["name"] for c in sent_commands(srv)}
+
+
+def test_fault_cmdlet_not_found_only_hits_that_object(make_server):
+    srv = make_server()
+    srv.faults.cmdlet_not_found = ("get-receiveconnector",)
+    r = collect_host("127.0.0.1", [RC, SRV], opts(srv), CREDS)
+    assert [e.kind for e in r.errors] == ["cmdlet_not_found"]
+    assert r.objects[0].flag == "error" and "not recognized" in r.objects[0].messages[0]
+    assert r.objects[1].flag == "complete"
+
+
+def test_fault_slow_reply_is_timeout(make_server):
+    srv = make_server()
+    srv.faults.slow_reply = 1.5
+    r = collect_host("127.0.0.1", [RC], opts(srv, read_timeout=0.5), CREDS)
+    _only_error(r, "timeout")
+
+
+def test_fault_pipeline_never_finishes_is_timeout(make_server):
+    srv = make_server()
+    srv.faults.pipeline_hangs = True
+    r = collect_host("127.0.0.1", [RC], opts(srv, operation_timeout=1, command_timeout=1.5), CREDS)
+    assert "did not finish" in _only_error(r, "timeout")
+
+
+def test_fault_dropped_connection_is_retried_then_reported(make_server):
+    srv = make_server()
+    srv.faults.drop_on = "command"
+    slept = []
+    r = collect_host("127.0.0.1", [RC], opts(srv, retries=2, backoff=0.01), CREDS, sleep=slept.append)
+    _only_error(r, "connection_dropped")
+    assert r.attempts == 3 and slept == [0.01, 0.02]
+
+
+def test_fault_server_500(make_server):
+    srv = make_server()
+    srv.faults.server_500_on = "create"
+    _only_error(collect_host("127.0.0.1", [RC], opts(srv), CREDS), "server_error")
+
+
+def test_transient_fault_recovers_on_retry(make_server):
+    srv = make_server()
+    srv.faults.server_500_on = "create"
+    calls = []
+
+    def heal(seconds):
+        calls.append(seconds)
+        srv.faults.server_500_on = None
+
+    r = collect_host("127.0.0.1", [RC], opts(srv, retries=1, backoff=0.01), CREDS, sleep=heal)
+    assert r.ok and r.attempts == 2 and calls == [0.01]
+
+
+def test_connection_refused():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    r = collect_host("127.0.0.1", [RC], WinRMOptions(transport="http", auth="ntlm", port=port, retries=0), CREDS)
+    _only_error(r, "connection_refused")
+
+
+def test_tls_verify_failed_without_ca_bundle(make_server):
+    srv = make_server(tls=True)
+    r = collect_host("127.0.0.1", [RC], opts(srv, transport="https", auth="basic"), CREDS)
+    _only_error(r, "tls_verify_failed")
+    assert srv.received == []
+
+
+def test_insecure_skip_verify_is_explicit(make_server):
+    srv = make_server(tls=True)
+    r = collect_host("127.0.0.1", [RC], opts(srv, transport="https", auth="basic", insecure_skip_verify=True), CREDS)
+    assert r.ok
+
+
+# --------------------------------------------------------------------------- safety
+def test_non_read_only_verb_is_never_sent(make_server):
+    srv = make_server()
+    bad = CmdletQuery("oval:x:obj:2", SNAPIN_2013, "Set", "ReceiveConnector", (("AuthMechanism", "None"),), ("Name",))
+    bad2 = CmdletQuery("oval:x:obj:3", None, "Remove", "Item", (("Path", "C:\\"),), ("Name",))
+    r = collect_host("127.0.0.1", [bad, RC, bad2], opts(srv), CREDS)
+    assert r.objects[0].flag == "error" and "not one of OVAL's read-only" in r.objects[0].messages[0]
+    assert r.objects[2].flag == "error"
+    assert r.objects[1].flag == "complete"
+    names = {c["name"].lower() for c in sent_commands(srv)}
+    assert not {"set-receiveconnector", "remove-item"} & names
+    assert [e.kind for e in r.errors] == ["unsafe_command", "unsafe_command"]
+
+
+def test_injection_in_parameter_value_stays_a_literal(make_server):
+    srv = make_server()
+    evil = "x'; Remove-Item C:\\ -Recurse; '"
+    q = CmdletQuery("oval:x:obj:4", SNAPIN_2013, "Get", "ReceiveConnector", (("Identity", evil),), ("Name",))
+    r = collect_host("127.0.0.1", [q], opts(srv), CREDS)
+    call = next(rc.commands for rc in srv.received if rc.commands[0]["name"] == "Get-ReceiveConnector")
+    assert call[0] == {"name": "Get-ReceiveConnector", "is_script": False, "parameters": [("Identity", evil)]}
+    assert all(not c["is_script"] for c in sent_commands(srv))
+    assert all("remove-item" != c["name"].lower() for c in sent_commands(srv))
+    assert r.objects[0].flag == "error"  # no such connector: the server said so
+
+
+@pytest.mark.parametrize("field", ["noun", "param", "select", "module"])
+def test_names_that_are_not_plain_identifiers_are_refused(make_server, field):
+    srv = make_server()
+    q = dict(object_id="oval:x:obj:5", module_name=SNAPIN_2013, verb="Get", noun="ReceiveConnector",
+             parameters=(), select=("Name",))
+    bad = {"noun": {"noun": "ReceiveConnector; Remove-Item"},
+           "param": {"parameters": (("Identity -Confirm:$false", "x"),)},
+           "select": {"select": ("@{n='x';e={Remove-Item C:\\}}",)},
+           "module": {"module_name": "Evil'; iex"}}[field]
+    q.update(bad)
+    r = collect_host("127.0.0.1", [CmdletQuery(**q)], opts(srv), CREDS)
+    assert r.objects[0].flag == "error" and r.errors[0].kind == "unsafe_command"
+    assert srv.received == []
+
+
+def test_password_never_in_results_or_messages(make_server):
+    srv = make_server()
+    srv.faults.http_401 = True
+    r1 = collect_host("127.0.0.1", [RC], opts(srv), CREDS)
+    srv.faults.http_401 = False
+    srv.faults.cmdlet_not_found = ("get-receiveconnector",)
+    r2 = collect_host("127.0.0.1", [RC], opts(srv), CREDS)
+    text = repr(r1) + repr(r2) + repr(CREDS) + f"{CREDS.password}"
+    assert PASSWORD not in text
+    assert "********" in repr(CREDS)
+
+
+def test_psrpcore_private_api_canary():
+    """The test server fails pipelines through psrpcore private API; fail loudly if it moves."""
+    assert psrpcore.__version__ == "0.3.1" if hasattr(psrpcore, "__version__") else True
+    assert callable(getattr(psrpcore.ServerPipeline, "_change_state", None))
+    from psrpcore.types._serializer import _serialize_enum_to_string  # noqa: F401
