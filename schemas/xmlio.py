@@ -34,7 +34,7 @@ def safe_parser(*, remove_blank_text: bool = False, huge_tree: bool = False) -> 
 def parse_xml_bytes(data: bytes, source: str = "<input>", *, huge_tree: bool = False,
                     remove_blank_text: bool = False) -> etree._ElementTree:
     """Parse bytes with the safe parser; every failure is a one-line StigscapError."""
-    if not data.strip():
+    if not data or data.isspace():  # no copy of a large buffer (strip() would make one)
         raise StigscapError("empty file, expected an XML document", file=source)
     parser = safe_parser(huge_tree=huge_tree, remove_blank_text=remove_blank_text)
     try:
