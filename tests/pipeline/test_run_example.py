@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from tests.cli_helpers import stigscap
 from tests.conftest import require_tool
+from tests.pki import make_identity
 
 NS = {"arf": "http://scap.nist.gov/schema/asset-reporting-format/1.1",
       "x": "http://checklists.nist.gov/xccdf/1.2"}
@@ -96,24 +92,10 @@ def test_run_is_deterministic(example, tmp_path):
         assert (again / p.name).read_bytes() == p.read_bytes(), p.name
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stigscap test assessor")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    kp, cp = tmp_path / "key.pem", tmp_path / "cert.pem"
-    kp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption()))
-    cp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return kp, cp
-
-
 def test_signed_run_verifies_here_and_with_xmlsec1(tmp_path):
     xmlsec1 = require_tool("xmlsec1")
-    key, cert = _self_signed(tmp_path)
+    ident = make_identity(tmp_path, "assessor")
+    key, cert = ident.key_pem, ident.cert_pem
     out = tmp_path / "out"
     run = stigscap("run", "--example", "--out", out, "--sign-key", key, "--sign-cert", cert)
     assert run.rc == 2, run.err

@@ -3,18 +3,14 @@ its checklists agree with it, and the key's password never lands in any output."
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from click.testing import CliRunner
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from fleet_psobjects import ExampleHost
 from lxml import etree
 
 from stigscap.evaluator.cli import main
+from tests.pki import make_identity
 from tests.winrm.conftest import PASSWORD, USER
 from tests.winrm.test_fleet_scan import PROFILE, TS, full_ds, rule_results  # noqa: F401 (fixture)
 
@@ -22,26 +18,13 @@ KEY_PASSWORD = "k3y-Pa55-for-the-test"
 TO_CKL = {"pass": "NotAFinding", "fail": "Open", "notapplicable": "Not_Applicable"}
 
 
-def _encrypted_key_and_cert(tmp_path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fleet assessor")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=7))
-            .sign(key, hashes.SHA256()))
-    kp, cp = tmp_path / "key.pem", tmp_path / "cert.pem"
-    kp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.BestAvailableEncryption(KEY_PASSWORD.encode())))
-    cp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return kp, cp
-
-
 def test_scan_signs_arfs_and_writes_matching_checklists(make_server, full_ds, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("STIGSCAP_USERNAME", USER)
     monkeypatch.setenv("STIGSCAP_PASSWORD", PASSWORD)
     monkeypatch.setenv("STIGSCAP_KEY_PASSWORD", KEY_PASSWORD)
-    key, cert = _encrypted_key_and_cert(tmp_path)
+    ident = make_identity(tmp_path, "fleet-assessor", kind="ec", password=KEY_PASSWORD)
+    key, cert = ident.key_pem, ident.cert_pem
+    assert b"ENCRYPTED" in key.read_bytes()  # the password really is needed
     srv = make_server(hosts=[ExampleHost(overrides={}), ExampleHost(overrides={})])
     inv = tmp_path / "hosts.yaml"
     inv.write_text(json.dumps({"defaults": {"transport": "http", "auth": "ntlm", "retries": 0},
