@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import jinja2
 from lxml import etree
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from stigscap.schemas.clock import naive_utc, parse_time, product_version, resolve_time
 from stigscap.schemas.errors import StigscapError
@@ -168,6 +168,62 @@ def _fragment(el: etree._Element) -> str:
     return etree.tostring(el, encoding="unicode")
 
 
+_MARK = "\x00"   # cannot occur in XML: neither the templates nor an escaped value hold it
+
+
+class _Marks:
+    """Per-call values for a skeleton: each call returns a marker and keeps the value."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+
+    def __call__(self, value) -> Markup:
+        """A text value (escaped when filled in)."""
+        self.values.append(str(escape(value)))
+        return _marker(len(self.values) - 1)
+
+    def markup(self, value: Markup) -> Markup:
+        """Already serialized XML (filled in as is)."""
+        self.values.append(str(value))
+        return _marker(len(self.values) - 1)
+
+
+_MARKERS: list[Markup] = []
+
+
+def _marker(i: int) -> Markup:
+    while len(_MARKERS) <= i:
+        _MARKERS.append(Markup(f"{_MARK}{len(_MARKERS)}{_MARK}"))
+    return _MARKERS[i]
+
+
+class _Skeletons:
+    """A template rendered once per *shape* with markers in place of the per-host values, then
+    filled per host by splitting on the markers: the template keeps the XML shape, and many
+    hosts with the same shape (a fleet) cost one render. The shape key must hold everything
+    that changes the output other than through a marked value: conditionals, loop lengths and
+    unmarked values. Markers are taken in the same order for the same shape."""
+
+    def __init__(self, template: jinja2.Template, size: int = 256):
+        self.template = template
+        self.size = size
+        self.cache: dict[tuple, list[str]] = {}
+
+    def render(self, key: tuple, marks: _Marks, **context) -> str:
+        parts = self.cache.get(key)
+        if parts is None:
+            parts = self.template.render(**context).split(_MARK)
+            if len(self.cache) >= self.size:
+                self.cache.clear()
+            self.cache[key] = parts
+        out = parts[:]
+        values = marks.values
+        out[1::2] = [values[int(i)] for i in parts[1::2]]
+        return "".join(out)
+
+
 @dataclass
 class ArfResult:
     """The outcome for one host; serialize with `to_bytes()` (ARF) or the other writers."""
@@ -177,8 +233,21 @@ class ArfResult:
     target: TargetInfo
     start_time: str
     end_time: str
-    oval_documents: list[etree._Element]
-    report_ids: list[str]                        # oval0, oval1… parallel to oval_documents
+    oval_reports: list[tuple]                    # (OvalEvaluation, directives) per OVAL run
+    report_ids: list[str]                        # oval0, oval1… parallel to oval_reports
+
+    @functools.cached_property
+    def oval_documents(self) -> list[etree._Element]:
+        """The OVAL results documents as trees (built on first use)."""
+        return [evaluation.results_document(directives, timestamp=self.end_time)
+                for evaluation, directives in self.oval_reports]
+
+    def oval_texts(self) -> list[str]:
+        """The OVAL results documents serialized (what the ARF embeds)."""
+        if "oval_documents" in self.__dict__:
+            return [_fragment(doc) for doc in self.oval_documents]
+        return [evaluation.results_text(directives, timestamp=self.end_time)
+                for evaluation, directives in self.oval_reports]
 
     @property
     def rule_results(self):
@@ -207,19 +276,29 @@ class ArfResult:
         if in_arf:
             hrefs = {run.component.id: "#" + rid
                      for run, rid in zip(self.xccdf.oval_runs, self.report_ids)}
+        t, xr, m = self.target, self.xccdf, _Marks()
+        facts, addresses = t.facts(), t.addresses
+        # everything unmarked below is in the key; the rest is marked (see _Skeletons)
+        key = (in_arf, bool(t.authenticated), bool(t.privileged), len(addresses),
+               tuple((name, typ) for name, typ, _v in facts), tuple(xr.set_values),
+               len(xr.rule_results), tuple((sc.system, sc.maximum) for sc in xr.scores))
         tr = {
-            "id": ev.testresult_id, "start_time": self.start_time, "end_time": self.end_time,
+            "id": ev.testresult_id, "start_time": m(self.start_time), "end_time": m(self.end_time),
             "benchmark_version": ev.benchmark_version, "test_system": test_system_cpe(),
             "benchmark_href": "#" + ev.sds.benchmark_component.id,
             "benchmark_id": ev.plan.bench.id, "tailoring": ev.tailoring_ref,
-            "title": f"stigscap evaluation of {self.target.name}",
-            "target": self.target, "profile_id": ev.profile_id, "facts": self.target.facts(),
-            "asset_id": ASSET_ID if in_arf else None, "set_values": self.xccdf.set_values,
-            "rule_results": self.xccdf.rule_results, "scores": self.xccdf.scores,
+            "title": m(f"stigscap evaluation of {t.name}"),
+            "target": {"name": m(t.name), "identity": m(t.identity),
+                       "authenticated": t.authenticated, "privileged": t.privileged,
+                       "addresses": [m(a) for a in addresses]},
+            "profile_id": ev.profile_id, "facts": [(n, typ, m(v)) for n, typ, v in facts],
+            "asset_id": ASSET_ID if in_arf else None, "set_values": xr.set_values,
+            "scores": [{"system": sc.system, "maximum": sc.maximum, "value": m(sc.value)}
+                       for sc in xr.scores],
         }
-        rule_results = [Markup(ev.render_rule_result(rr, hrefs).replace(_TIME_MARK, self.end_time))
-                        for rr in self.xccdf.rule_results]
-        return _TESTRESULT.render(tr=tr, rule_results=rule_results)
+        rule_results = [m.markup(ev.render_rule_result(rr, hrefs).replace(_TIME_MARK, self.end_time))
+                        for rr in xr.rule_results]
+        return ev.testresult_skeletons.render(key, m, tr=tr, rule_results=rule_results)
 
     def to_bytes(self) -> bytes:
         """The ARF 1.1 asset-report-collection."""
@@ -230,17 +309,29 @@ class ArfResult:
         # the data stream request last: `oscap info` shows the last createdFor of a report
         relationships.append(("createdFor", XCCDF_REPORT_ID, REQUEST_ID))
         relationships.append(("isAbout", XCCDF_REPORT_ID, ASSET_ID))
-        reports = [(XCCDF_REPORT_ID, Markup(self.testresult_text(in_arf=True)))]
+        m = _Marks()
+        reports = [(XCCDF_REPORT_ID, m.markup(self.testresult_text(in_arf=True)))]
         # OVAL reports get no relationship (as oscap writes them): oscap 1.3.7 `info`
         # crashes on an isAbout whose subject is not an XCCDF report, so RES-306's optional
         # asset-identification (which needs that isAbout) is left out as well.
-        for rid, doc in zip(self.report_ids, self.oval_documents):
-            reports.append((rid, Markup(_fragment(doc))))
+        for rid, text in zip(self.report_ids, self.oval_texts()):
+            reports.append((rid, m.markup(text)))
         requests = [(REQUEST_ID, ev.ds_markup)]
         if ev.tailoring_text is not None:
             requests.append((TAILORING_REQUEST_ID, ev.tailoring_text))
-        text = _ARF.render(relationships=relationships, requests=requests, asset_id=ASSET_ID,
-                           target=self.target, reports=reports)
+        t = self.target
+        connections = t.connections
+        # unmarked (so in the key): the relationships, requests and report ids, which are the
+        # same for every host of this Evaluator, and the asset's shape
+        key = (tuple(relationships), tuple(self.report_ids),
+               tuple((bool(ip), version, bool(mac)) for ip, version, mac in connections),
+               bool(t.fqdn), bool(t.host_name))
+        target = {"connections": [(m(ip) if ip else None, version, m(mac) if mac else None)
+                                  for ip, version, mac in connections],
+                  "fqdn": m(t.fqdn) if t.fqdn else None,
+                  "host_name": m(t.host_name) if t.host_name else None}
+        text = ev.arf_skeletons.render(key, m, relationships=relationships, requests=requests,
+                                       asset_id=ASSET_ID, target=target, reports=reports)
         return text.encode("utf-8") + b"\n"
 
     def xccdf_results_bytes(self) -> bytes:
@@ -298,6 +389,8 @@ class Evaluator:
         self.benchmark_version = (bench.element.findtext(f"{{{XCCDF12}}}version") or "1").strip()
         self.oval_directives = oval_directives
         self._rule_result_cache: dict[tuple, str] = {}
+        self.testresult_skeletons = _Skeletons(_TESTRESULT)
+        self.arf_skeletons = _Skeletons(_ARF)
         # serialized once, spliced into every ARF
         self.ds_markup = Markup(_fragment(self.sds.collection))
 
@@ -330,11 +423,10 @@ class Evaluator:
         # The first report (compliance checks) carries the host's system characteristics per
         # the chosen directives; further reports (the CPE inventory checks, evaluated against
         # the same syschar) are thin so the item data is not repeated.
-        docs = [run.evaluation.results_document(
-                    directives=self.oval_directives if i == 0 else "thin", timestamp=end)
-                for i, run in enumerate(xres.oval_runs)]
-        ids = [f"oval{i}" for i in range(len(docs))]
-        return ArfResult(self, xres, target, start, end, docs, ids)
+        reports = [(run.evaluation, self.oval_directives if i == 0 else "thin")
+                   for i, run in enumerate(xres.oval_runs)]
+        ids = [f"oval{i}" for i in range(len(reports))]
+        return ArfResult(self, xres, target, start, end, reports, ids)
 
 
 def evaluate_many(evaluator: Evaluator, syschars: Sequence[etree._Element], **kw):

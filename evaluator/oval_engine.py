@@ -1010,6 +1010,15 @@ class OvalEvaluation:
                                       product_name=product_name,
                                       product_version=product_version)
 
+    def results_text(self, directives: str = "full", *, timestamp: str,
+                     include_source_definitions: bool = False,
+                     product_name: str = "stigscap", product_version: str | None = None) -> str:
+        """results_document serialized (no XML declaration), without copying the syschar."""
+        from .oval_results import results_text
+        return results_text(self, directives=directives, timestamp=timestamp,
+                            include_source_definitions=include_source_definitions,
+                            product_name=product_name, product_version=product_version)
+
     def tests_of(self, def_id: str) -> list[str]:
         """Test ids reachable from a definition (through extend_definition too), in order."""
         out: list[str] = []

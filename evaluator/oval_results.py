@@ -14,6 +14,7 @@ The document is data-driven, so it is built with lxml here rather than from a te
 from __future__ import annotations
 
 import copy
+import weakref
 
 from lxml import etree
 
@@ -22,6 +23,7 @@ from stigscap.schemas.namespaces import OVAL_COMMON, OVAL_DEF, OVAL_RES, OVAL_SC
 _RES = "{%s}" % OVAL_RES
 _OVAL = "{%s}" % OVAL_COMMON
 _SC = "{%s}" % OVAL_SC
+_THIN_TAGS = frozenset((_SC + "generator", _SC + "system_info"))  # what thin results keep
 
 SCHEMA_VERSION = "5.11.2"
 DIRECTIVE_NAMES = ("definition_true", "definition_false", "definition_unknown",
@@ -148,7 +150,14 @@ def _header(directives: str, include_source: bool, product_name: str,
 
 def build_results_document(evaluation, *, directives: str = "full", timestamp: str,
                            include_source_definitions: bool = False,
-                           product_name: str = "stigscap", product_version: str | None = None):
+                           product_name: str = "stigscap", product_version: str | None = None,
+                           _splice: list | None = None):
+    """The oval_results root element.
+
+    With `_splice` (a list, used by `results_text`), the system characteristics are not copied
+    into the tree: a comment marks their place and the elements to serialize there are
+    appended to `_splice`.
+    """
     if directives not in ("full", "thin"):
         raise ValueError("directives must be 'full' or 'thin'")
     if not timestamp:
@@ -204,16 +213,114 @@ def build_results_document(evaluation, *, directives: str = "full", timestamp: s
 
     sc = evaluation.syschar
     if full and sc is not None:
-        sc_copy = copy.deepcopy(sc)
         masks = _masked_entities(evaluation)
-        if masks:
-            _apply_masks(sc_copy, masks)
-        system.append(sc_copy)
+        if _splice is not None and not masks:
+            system.append(etree.Comment(SPLICE_MARK))
+            _splice.append(sc)
+        else:
+            sc_copy = copy.deepcopy(sc)
+            if masks:
+                _apply_masks(sc_copy, masks)
+            system.append(sc_copy)
     else:
         sc_el = etree.SubElement(system, _SC + "oval_system_characteristics")
         for child in (sc if sc is not None else ()):
-            if not isinstance(child.tag, str):
-                continue
-            if etree.QName(child).localname in ("generator", "system_info"):
-                sc_el.append(copy.deepcopy(child))
+            if child.tag in _THIN_TAGS:
+                if _splice is not None:
+                    sc_el.append(etree.Comment(SPLICE_MARK))
+                    _splice.append(child)
+                else:
+                    sc_el.append(copy.deepcopy(child))
     return root
+
+
+# Marks where results_text splices serialized system-characteristics elements. A comment with
+# this text can only come from here: the results tree holds no other comments.
+SPLICE_MARK = "stigscap:splice"
+_SPLICE_TEXT = f"<!--{SPLICE_MARK}-->"
+
+
+def results_text(evaluation, *, directives: str = "full", timestamp: str,
+                 include_source_definitions: bool = False, product_name: str = "stigscap",
+                 product_version: str | None = None) -> str:
+    """The same document as build_results_document, serialized (no XML declaration).
+
+    The host's system characteristics (often most of the document) are serialized from the
+    evaluated tree in place instead of being deep-copied into a new tree first; with masked
+    entities the copy is made as usual. Equal to `tostring(build_results_document(...))` as XML
+    (tests compare them).
+    """
+    key = _signature(evaluation, directives, timestamp, include_source_definitions,
+                     product_name, product_version)
+    cache = _text_cache(evaluation.compiled)
+    got = cache.get(key) if key is not None else None
+    if got is None:
+        spliced: list = []
+        root = build_results_document(evaluation, directives=directives, timestamp=timestamp,
+                                      include_source_definitions=include_source_definitions,
+                                      product_name=product_name,
+                                      product_version=product_version, _splice=spliced)
+        parts = etree.tostring(root, encoding="unicode").split(_SPLICE_TEXT)
+        if len(parts) != len(spliced) + 1:  # the mark occurs once per spliced element
+            raise AssertionError("OVAL results splice marks do not match")
+        # what is spliced: the whole syschar (full) or its generator and system_info (thin)
+        names = tuple(etree.QName(el).localname for el in spliced)
+        got = (parts, names)
+        if key is not None:
+            if len(cache) >= _TEXT_CACHE_SIZE:
+                cache.clear()
+            cache[key] = got
+    parts, names = got
+    if not names:
+        return parts[0]
+    sc = evaluation.syschar
+    elements = [sc] if names == ("oval_system_characteristics",) else \
+        [c for c in sc if c.tag in _THIN_TAGS]
+    out = [parts[0]]
+    for el, rest in zip(elements, parts[1:]):
+        out.append(etree.tostring(el, encoding="unicode", with_tail=False))
+        out.append(rest)
+    return "".join(out)
+
+
+# Hosts judged by the same content mostly get the same results apart from their system
+# characteristics (same item ids, same outcomes), so the serialized results part is cached per
+# compiled definitions, keyed by everything build_results_document reads from the evaluation.
+_TEXT_CACHE_SIZE = 256
+_TEXT_CACHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _text_cache(compiled) -> dict:
+    cache = _TEXT_CACHES.get(compiled)
+    if cache is None:
+        cache = _TEXT_CACHES[compiled] = {}
+    return cache
+
+
+def _signature(evaluation, directives, timestamp, include_source, product_name,
+               product_version) -> tuple | None:
+    """A key equal for two evaluations exactly when their results documents differ only in
+    the spliced system-characteristics elements; None when not cacheable (masked entities,
+    whose copies are changed in the tree)."""
+    full = directives == "full"
+    sc = evaluation.syschar
+    if full and sc is not None and _masked_entities(evaluation):
+        return None
+    compiled = evaluation.compiled
+    thin_children: tuple = ()
+    if not full and sc is not None:
+        thin_children = tuple(c.tag for c in sc if c.tag in _THIN_TAGS)
+    key: list = [directives, timestamp, include_source, product_name, product_version,
+                 sc is None, thin_children,
+                 tuple(evaluation.definition_results.items()),
+                 tuple((k, tuple(v)) for k, v in evaluation.definition_messages.items())]
+    if full:
+        key.append(tuple((k, r) for k, (r, _node) in evaluation.criteria_results.items()))
+        tests = []
+        for tid, tr in evaluation.test_results.items():
+            tests.append((tid, tr.result, tuple(tr.messages), tuple(tr.tested_items)))
+            for var_id in compiled.test_variables(tid):
+                vals, err = evaluation.variable_values(var_id)
+                tests.append((var_id, err is None, tuple(vals)))
+        key.append(tuple(tests))
+    return tuple(key)

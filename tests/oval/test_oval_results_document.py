@@ -213,3 +213,41 @@ def test_applicability_check_and_negate_are_reported(results_schema):
     c = root.find(".//r:definition/r:criteria", NS)
     assert (c.get("negate"), c.get("result")) == ("true", "true")
     assert (c[0].get("applicability_check"), c[0].get("result")) == ("true", "false")
+
+
+def _same_xml(a: etree._Element, b: etree._Element) -> bool:
+    """Equal as XML: C14N 2.0 with prefixes rewritten (a prefix is only a name for its URI)."""
+    def canon(el):
+        return etree.canonicalize(etree.tostring(el, encoding="unicode"), rewrite_prefixes=True)
+    return canon(a) == canon(b)
+
+
+@pytest.mark.parametrize("directives", ["full", "thin"])
+def test_results_text_equals_the_document_across_hosts(results_schema, directives):
+    """results_text (what the ARF embeds: the syschar spliced in, the rest cached across
+    hosts) is the same XML as results_document for each host in turn, whether the cache hits
+    (same outcome, other host) or not (other outcome, masked entities, other timestamp)."""
+    d, _ = seed_docs(["Tls"])
+    compiled = compile_definitions(d)
+    hosts = [(["Tls", "Tls"], {}), (["Tls", "Tls", "Tls"], {}), (["Tls", "None"], {}),
+             (["None"], {}), ([], {}), (["Tls", "None"], {"field_mask": True}),
+             (["Tls", "None"], {"mask": True}), (["Tls"], {"flag": "not collected"}),
+             (["Tls", "Tls"], {})]
+    seen = set()
+    for i, (auths, kw) in enumerate(hosts):
+        d_host, s = seed_docs(auths, **kw)
+        s.find(".//sc:system_info/sc:primary_host_name", NS).text = f"EDGE{i:02d}"
+        masked = kw.get("mask") or kw.get("field_mask")   # masks live in the definitions
+        ev = (compile_definitions(d_host) if masked else compiled).evaluate(s, {VAR: ["^Tls$"]})
+        for ts in (TS, "2026-11-28T05:00:00"):
+            text = ev.results_text(directives, timestamp=ts)
+            doc = ev.results_document(directives, timestamp=ts)
+            parsed = etree.fromstring(text)
+            assert _same_xml(parsed, doc), (auths, kw, ts)
+            results_schema.assertValid(parsed)
+            assert parsed.findtext(".//sc:system_info/sc:primary_host_name", namespaces=NS) \
+                == f"EDGE{i:02d}"
+            seen.add(text)
+        if kw.get("field_mask") and directives == "full":
+            assert parsed.find(".//wsc:cmdlet_item//*[@mask='true']", NS) is not None
+    assert len(seen) == 2 * len(hosts)   # every host's own text

@@ -84,6 +84,49 @@ def test_target_info_override_and_identity(ds_file):
     assert b"<ai:ip-v6>2001:db8::10</ai:ip-v6>" in res.to_bytes()
 
 
+def test_many_targets_one_evaluator_each_report_holds_its_own_values(ds_file):
+    """The TestResult and ARF are rendered once per shape and filled per host: hosts of the
+    same shape with other values (markup characters too), and hosts of other shapes, each get
+    exactly their own values, and the same bytes as from a fresh Evaluator."""
+    A = "http://scap.nist.gov/schema/asset-identification/1.1"
+    targets = [
+        TargetInfo(name="edge01", host_name="edge01", interfaces=[("192.0.2.1", "00:15:5D:00:00:01")],
+                   identity="a", authenticated=True),
+        TargetInfo(name='e<2>&"x"', host_name="e'2", interfaces=[("192.0.2.2", "00:15:5D:00:00:02")],
+                   identity="DOM\\<b>", authenticated=True),
+        TargetInfo(name="edge03.example.mil", host_name="edge03", fqdn="edge03.example.mil",
+                   interfaces=[("2001:db8::3", None), (None, "00:15:5D:00:00:03")],
+                   os_name="Windows & more", privileged=True),
+        TargetInfo(name="edge04", interfaces=[]),
+        TargetInfo(name="edge05", host_name="edge05", interfaces=[("192.0.2.5", "00:15:5D:00:00:05")],
+                   identity="e", privileged=True),   # edge01's shape, other flags
+    ]
+    shared = Evaluator(parse_xml_file(ds_file), "MAC-1_Classified")
+    sc = parse_xml_bytes(syschar_xml([("A", "Tls")])).getroot()
+    for t in targets:
+        arf = shared.evaluate(sc, target=t, timestamp=TS).to_bytes()
+        fresh = Evaluator(parse_xml_file(ds_file), "MAC-1_Classified").evaluate(
+            sc, target=t, timestamp=TS).to_bytes()
+        assert arf == fresh
+        root = etree.fromstring(arf)
+        tr = root.find(".//x:TestResult", X)
+        assert tr.findtext("x:target", namespaces=X) == t.name
+        assert tr.findtext("x:title", namespaces=X) == f"stigscap evaluation of {t.name}"
+        ident = tr.find("x:identity", X)
+        assert (ident.text, ident.get("authenticated"), ident.get("privileged")) == (
+            t.identity, str(t.authenticated).lower(), str(t.privileged).lower())
+        assert [e.text for e in tr.iterfind("x:target-address", X)] == t.addresses
+        assert [(f.get("name"), f.text) for f in tr.iterfind("x:target-facts/x:fact", X)] == \
+            [(n, v) for n, _typ, v in t.facts()]
+        dev = root.find(f".//{{{A}}}computing-device")
+        assert dev.findtext(f"{{{A}}}hostname") == t.host_name
+        assert dev.findtext(f"{{{A}}}fqdn") == t.fqdn
+        got = [(c.findtext(f".//{{{A}}}ip-v4") or c.findtext(f".//{{{A}}}ip-v6"),
+                c.findtext(f"{{{A}}}mac-address")) for c in dev.iterfind(f".//{{{A}}}connection")]
+        assert got == t.interfaces
+        assert b"\x00" not in arf
+
+
 def _modified_ds(ds_file: Path, tmp_path: Path, edit) -> Path:
     tree = parse_xml_file(ds_file)
     edit(tree.getroot())
