@@ -34,7 +34,8 @@ def _server(n_hosts: int, latency: float, tls: bool, conn) -> None:
     hosts = [ExchangeHost(f"EDGE{i:03d}", connectors=[Connector(f"Default internal receive connector EDGE{i:03d}", 1),
                                                        Connector("Inbound from Internet", 1 | (16 if i % 3 else 0))])
              for i in range(n_hosts)]
-    srv = WinRMTestServer(hosts, users={USER: PASSWORD}, latency=latency, tls=tls).start()
+    srv = WinRMTestServer(hosts, users={USER: PASSWORD}, latency=latency, tls=tls,
+                          memo_messages=True).start()
     conn.send((srv.ports, srv.ca_file))
     conn.recv()  # wait for "stop" (bounded by the parent's run)
     conn.send((srv.round_trips, resource.getrusage(resource.RUSAGE_SELF)))

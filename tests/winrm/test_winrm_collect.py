@@ -263,3 +263,52 @@ def test_psrpcore_private_api_canary():
     assert psrpcore.__version__ == "0.3.1" if hasattr(psrpcore, "__version__") else True
     assert callable(getattr(psrpcore.ServerPipeline, "_change_state", None))
     from psrpcore.types._serializer import _serialize_enum_to_string  # noqa: F401
+
+
+@pytest.mark.parametrize("memo", [False, True])
+def test_reused_messages_still_carry_each_pipelines_own_commands(make_server, memo):
+    """The collector serializes a message once per content (pool opening, each distinct
+    pipeline) and the test server can decode it once (memo_messages, for benchmarks): host after
+    host, queries that differ only in a parameter value, its type or the selected fields must each
+    reach the server as themselves and get their own answer."""
+    srv = make_server(hosts=[ExchangeHost(connectors=[Connector("Default EDGE01", 0),
+                                                      Connector("Internal", 1)])],
+                      memo_messages=memo)
+    asks = [(("Identity", "Default EDGE01"),), (("Identity", "Internal"),), (("Server", "EDGE01"),),
+            (("Server", "EDGE02"),), (("Identity", "Internal"), ("Server", "EDGE01"))]
+    selects = [("Name", "AuthMechanism"), ("Name", "Identity"), ("Name",)]
+    for i, params in enumerate(asks * 2):
+        select = selects[i % len(selects)]
+        before = len(srv.received)
+        q = CmdletQuery("oval:x:obj:7", SNAPIN_2013, "Get", "ReceiveConnector", params, select)
+        r = collect_host("127.0.0.1", [q], opts(srv), CREDS)
+        call = next(rc.commands for rc in srv.received[before:]
+                    if rc.commands[0]["name"] == "Get-ReceiveConnector")
+        assert call == [{"name": "Get-ReceiveConnector", "is_script": False, "parameters": list(params)},
+                        {"name": "Select-Object", "is_script": False, "parameters": [("Property", list(select))]}]
+        p = dict(params)
+        want = [] if p.get("Server") == "EDGE02" else \
+            [p["Identity"]] if "Identity" in p else ["Default EDGE01", "Internal"]
+        assert [rec[0].value for rec in r.objects[0].records] == want
+        assert all([f.name for f in rec] == [s.lower() for s in select] for rec in r.objects[0].records)
+
+
+def test_ntlm_gets_the_hash_pair_once_kept_secret(make_server):
+    """For NTLM, pypsrp gets the LM:NT pair (pyspnego's own functions) instead of deriving it
+    again per host; the pair authenticates like the password, never crosses the wire and is
+    redacted like the password."""
+    from stigscap.evaluator.collect_winrm import _password_for
+    from stigscap.evaluator.credentials import redact
+
+    pair = _password_for("ntlm", CREDS)
+    assert pair != PASSWORD and len(pair) == 65 and pair == _password_for("ntlm", CREDS)
+    assert _password_for("basic", CREDS) == PASSWORD == _password_for("negotiate", CREDS)
+    assert redact(f"oops {pair}") == "oops ********"
+    srv = make_server()
+    srv.capture = True
+    assert collect_host("127.0.0.1", [RC], opts(srv), CREDS).ok
+    wire = b"".join(h.encode() + b for h, b in srv.wire)
+    assert pair.encode() not in wire and pair.upper().encode() not in wire
+    wrong = Credentials(USER, Secret("Wr0ng-Horse!x7Q"))
+    r = collect_host("127.0.0.1", [RC], opts(srv), wrong)
+    assert not r.ok and r.errors[0].kind == "auth_failed"

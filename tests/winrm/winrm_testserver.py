@@ -237,13 +237,79 @@ class ReceivedCommand:
 
 
 # --------------------------------------------------------------------------- PSRP shell
+# Optional memo of incoming PSRP messages (WinRMTestServer(memo_messages=True), for benchmarks
+# with hundreds of hosts on one machine): a client sends byte-identical CreatePipeline,
+# InitRunspacePool and SessionCapability messages to every host, and psrpcore's deserializer
+# (about 2.5 ms per pipeline) would otherwise decode each again. The decoded object is only read
+# (psrpcore builds the pipeline's PowerShell object from it), so one copy serves every host.
+_MEMO_TYPES = ("CreatePipeline", "InitRunspacePool", "SessionCapability")
+_MEMO: dict[tuple[str, bytes], Any] = {}
+_MEMO_KEY = threading.local()
+_MEMO_LOCK = threading.Lock()
+_MEMO_INSTALLED = False
+
+
+def _install_message_memo() -> None:
+    """Wrap psrpcore's message deserializer once per process; it memoizes only while a
+    _MemoPool is processing a message (the key is set per thread), else it is a pass-through."""
+    global _MEMO_INSTALLED
+    import psrpcore._base as base  # noqa: PLC0415 - pinned psrpcore: module-level `deserialize`
+
+    with _MEMO_LOCK:
+        if _MEMO_INSTALLED:
+            return
+        original = base.deserialize
+
+        def deserialize(value, cipher, **kwargs):
+            key = getattr(_MEMO_KEY, "key", None)
+            _MEMO_KEY.key = None          # only the message's top-level object
+            if key is None:
+                return original(value, cipher, **kwargs)
+            got = _MEMO.get(key)
+            if got is None:
+                got = _MEMO[key] = original(value, cipher, **kwargs)
+            return got
+
+        base.deserialize = deserialize
+
+        # and the PowerShell object psrpcore builds from a memoized CreatePipeline (it only
+        # stores it as the pipeline's metadata, which the shell here only reads)
+        import psrpcore._events as events  # noqa: PLC0415
+
+        build = events.CreatePipelineEvent.pipeline.fget
+        built: dict[int, tuple[Any, Any]] = {}
+
+        def pipeline(event):
+            ps_object = event._ps_object
+            got = built.get(id(ps_object))
+            if got is not None and got[0] is ps_object:
+                return got[1]
+            value = build(event)
+            if any(v is ps_object for v in _MEMO.values()):
+                built[id(ps_object)] = (ps_object, value)
+            return value
+
+        events.CreatePipelineEvent.pipeline = property(pipeline)
+        _MEMO_INSTALLED = True
+
+
+class _MemoPool(psrpcore.ServerRunspacePool):
+    def _process_message(self, message):
+        if message.message_type.name in _MEMO_TYPES:
+            _MEMO_KEY.key = (message.message_type.name, bytes(message.data))
+        try:
+            return super()._process_message(message)
+        finally:
+            _MEMO_KEY.key = None
+
+
 class _Shell:
     def __init__(self, server: "WinRMTestServer", host: ExchangeHost, port: int, user: str | None):
         self.server = server
         self.host = host
         self.port = port
         self.user = user
-        self.pool = psrpcore.ServerRunspacePool()
+        self.pool = _MemoPool() if server.memo_messages else psrpcore.ServerRunspacePool()
         self.lock = threading.Lock()
         self.queues: dict[Any, deque[bytes]] = {}
         self.done: set[uuid.UUID] = set()
@@ -269,7 +335,7 @@ class _Shell:
     # ---------------------------------------------------------------- command emulation
     def _run(self, event: psrpcore.CreatePipelineEvent) -> None:
         pipe = self.pool.pipeline_table[event.pipeline_id]
-        ps = event.pipeline
+        ps = pipe.metadata   # the PowerShell psrpcore built from this event (event.pipeline anew)
         record = []
         for cmd in ps.commands:
             record.append({"name": cmd.command_text, "is_script": cmd.is_script,
@@ -666,7 +732,8 @@ class WinRMTestServer:
     def __init__(self, hosts: list[ExchangeHost] | None = None, *, users: dict[str, str] | None = None,
                  auth: tuple[str, ...] = ("basic", "ntlm"), tls: bool = False,
                  latency: float = 0.0, exchange_endpoint: bool = False,
-                 allow_unencrypted: bool = True, max_fragment: int = 32768):
+                 allow_unencrypted: bool = True, max_fragment: int = 32768,
+                 memo_messages: bool = False):
         self.hosts = hosts or [ExchangeHost()]
         self.users = users or {"stigadmin": "Corr3ct-Horse!"}
         self.auth = auth
@@ -675,6 +742,9 @@ class WinRMTestServer:
         self.exchange_endpoint = exchange_endpoint
         self.allow_unencrypted = allow_unencrypted
         self.max_fragment = max_fragment
+        self.memo_messages = memo_messages
+        if memo_messages:
+            _install_message_memo()
         self.faults = Faults()
         self.received: list[ReceivedCommand] = []
         self.round_trips = 0
@@ -775,9 +845,15 @@ class WinRMTestServer:
                 fd, _NTLM_FILE = tempfile.mkstemp(prefix="winrm-testserver-ntlm-")
                 os.close(fd)
                 atexit.register(lambda f=_NTLM_FILE: os.path.exists(f) and os.unlink(f))
+            # smbpasswd lines with the LM and NT hashes computed here once: pyspnego would
+            # otherwise derive them from the password on every connection (pure-Python DES/MD4)
+            from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1  # noqa: PLC0415 - pinned pyspnego
+
             lines = []
             for u, p in _NTLM_USERS.items():
-                lines += [f":{u}:{p}", f"EDGE01:{u}:{p}"]
+                lm, nt = lmowfv1(p).hex().upper(), ntowfv1(p).hex().upper()
+                lines += [f"{name}:1000:{lm}:{nt}:[U          ]:LCT-00000000"
+                          for name in (u, f"EDGE01\\{u}")]
             Path(_NTLM_FILE).write_text("\n".join(lines) + "\n")
             os.environ["NTLM_USER_FILE"] = _NTLM_FILE
 
