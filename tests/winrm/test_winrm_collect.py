@@ -54,6 +54,9 @@ def test_ntlm_with_message_encryption_collects_exchange_objects(make_server):
     get = [rc.commands for rc in srv.received if rc.commands[0]["name"] == "Get-ReceiveConnector"][0]
     assert get[1] == {"name": "Select-Object", "is_script": False,
                       "parameters": [("Property", ["Name", "Identity", "AuthMechanism"])]}
+    # the wire, as scan_bench counts it: shell open, probe, snap-in, 2 queries (request + receive
+    # each) and delete are 11 WSMan operations; NTLM adds 3 HTTP legs before the first
+    assert (srv.round_trips, srv.exchanges) == (11, 14)
 
 
 @pytest.mark.parametrize("transport,auth", [("http", "ntlm"), ("http", "negotiate"), ("https", "ntlm")])

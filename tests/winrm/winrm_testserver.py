@@ -580,6 +580,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if srv.capture:
             srv.wire.append((str(self.headers), body))
+        srv.exchanges += 1
+        if srv.latency and srv.latency_on_auth:
+            time.sleep(srv.latency)  # the network: every request/response pays the round trip
         if srv.faults.http_401:
             return self._reply(401, b"", extra=[("WWW-Authenticate", "Negotiate"),
                                                 ("WWW-Authenticate", 'Basic realm="WSMAN"')])
@@ -640,7 +643,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         action = root.findtext("s:Header/wsa:Action", namespaces=NS) or ""
         name = ACTION_NAME.get(action, action)
         srv.round_trips += 1
-        if srv.latency:
+        if srv.latency and not srv.latency_on_auth:
             time.sleep(srv.latency)
         if srv.faults.slow_reply:
             time.sleep(srv.faults.slow_reply)
@@ -731,14 +734,15 @@ class WinRMTestServer:
 
     def __init__(self, hosts: list[ExchangeHost] | None = None, *, users: dict[str, str] | None = None,
                  auth: tuple[str, ...] = ("basic", "ntlm"), tls: bool = False,
-                 latency: float = 0.0, exchange_endpoint: bool = False,
+                 latency: float = 0.0, latency_on_auth: bool = True, exchange_endpoint: bool = False,
                  allow_unencrypted: bool = True, max_fragment: int = 32768,
                  memo_messages: bool = False):
         self.hosts = hosts or [ExchangeHost()]
         self.users = users or {"stigadmin": "Corr3ct-Horse!"}
         self.auth = auth
         self.tls = tls
-        self.latency = latency
+        self.latency = latency                  # seconds added per HTTP exchange
+        self.latency_on_auth = latency_on_auth  # False: only WSMan operations (not 401 legs) pay it
         self.exchange_endpoint = exchange_endpoint
         self.allow_unencrypted = allow_unencrypted
         self.max_fragment = max_fragment
@@ -747,7 +751,8 @@ class WinRMTestServer:
             _install_message_memo()
         self.faults = Faults()
         self.received: list[ReceivedCommand] = []
-        self.round_trips = 0
+        self.round_trips = 0                    # WSMan operations (authenticated requests with a body)
+        self.exchanges = 0                      # HTTP requests, authentication legs included
         self.shell_opens: list[tuple[str, str | None]] = []
         self.capture = False                    # keep raw requests in .wire (headers, body)
         self.wire: list[tuple[str, bytes]] = []
