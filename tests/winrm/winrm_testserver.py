@@ -244,8 +244,10 @@ class ReceivedCommand:
 # (psrpcore builds the pipeline's PowerShell object from it), so one copy serves every host.
 _MEMO_TYPES = ("CreatePipeline", "InitRunspacePool", "SessionCapability")
 _MEMO: dict[tuple[str, bytes], Any] = {}
+_MEMO_IDS: set[int] = set()
 _MEMO_KEY = threading.local()
 _MEMO_LOCK = threading.Lock()
+_MEMO_INSTALL_LOCK = threading.Lock()
 _MEMO_INSTALLED = False
 
 
@@ -255,7 +257,7 @@ def _install_message_memo() -> None:
     global _MEMO_INSTALLED
     import psrpcore._base as base  # noqa: PLC0415 - pinned psrpcore: module-level `deserialize`
 
-    with _MEMO_LOCK:
+    with _MEMO_INSTALL_LOCK:
         if _MEMO_INSTALLED:
             return
         original = base.deserialize
@@ -267,7 +269,10 @@ def _install_message_memo() -> None:
                 return original(value, cipher, **kwargs)
             got = _MEMO.get(key)
             if got is None:
-                got = _MEMO[key] = original(value, cipher, **kwargs)
+                got = original(value, cipher, **kwargs)
+                with _MEMO_LOCK:
+                    got = _MEMO.setdefault(key, got)
+                    _MEMO_IDS.add(id(got))      # _MEMO keeps it alive, so its id stays its own
             return got
 
         base.deserialize = deserialize
@@ -285,7 +290,7 @@ def _install_message_memo() -> None:
             if got is not None and got[0] is ps_object:
                 return got[1]
             value = build(event)
-            if any(v is ps_object for v in _MEMO.values()):
+            if id(ps_object) in _MEMO_IDS:
                 built[id(ps_object)] = (ps_object, value)
             return value
 
