@@ -522,6 +522,9 @@ def _classify(exc: BaseException) -> _Fail:
         if exc.code == 2150858793:
             return _Fail("timeout", "WSMan operation timed out")
         return _Fail("wsman_fault", f"code {exc.code}: {exc.reason or ''}".strip())
+    credssp = _credssp_failure(exc)
+    if credssp is not None:
+        return credssp
     if isinstance(exc, WinRMTransportError):
         if exc.code == 401:
             return _Fail("auth_failed", "the host rejected the credentials (HTTP 401)")
@@ -548,6 +551,30 @@ def _classify(exc: BaseException) -> _Fail:
             return _Fail("connection_failed", "host name does not resolve")
         return _Fail("connection_failed", _short(text))
     return _Fail("protocol_error", f"{type(exc).__name__}: {_short(text)}")
+
+
+# NTSTATUS / SECURITY_STATUS values a CredSSP server reports for bad or unusable credentials
+_LOGON_STATUS = {0x8009030C: "logon denied", 0xC000006D: "logon failure", 0xC000006A: "wrong password",
+                 0xC0000064: "no such user", 0xC0000234: "account locked out",
+                 0xC0000072: "account disabled", 0xC0000193: "account expired",
+                 0xC0000071: "password expired", 0xC0000224: "password must change",
+                 0xC000006F: "outside logon hours", 0xC0000070: "workstation not allowed"}
+
+
+def _credssp_failure(exc: BaseException) -> _Fail | None:
+    try:
+        from requests_credssp.exceptions import AuthenticationException, NTStatusException  # noqa: PLC0415
+    except ImportError:
+        return None
+    if isinstance(exc, NTStatusException):
+        status = int(getattr(exc, "status", 0) or 0)
+        if status in _LOGON_STATUS:
+            return _Fail("auth_failed", f"the host rejected the credentials (CredSSP: {_LOGON_STATUS[status]}, "
+                                        f"0x{status:08X})")
+        return _Fail("protocol_error", f"CredSSP error status 0x{status:08X}")
+    if isinstance(exc, AuthenticationException):
+        return _Fail("auth_failed", "CredSSP authentication failed")
+    return None
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

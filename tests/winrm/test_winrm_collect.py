@@ -315,3 +315,28 @@ def test_ntlm_gets_the_hash_pair_once_kept_secret(make_server):
     wrong = Credentials(USER, Secret("Wr0ng-Horse!x7Q"))
     r = collect_host("127.0.0.1", [RC], opts(srv), wrong)
     assert not r.ok and r.errors[0].kind == "auth_failed"
+
+
+def test_credssp_delegates_and_seals(make_server):
+    """CredSSP (requests-credssp on pyspnego): TLS inside HTTP, NTLM inside TLS, the password
+    delegated to the server, every message sealed with the TLS channel; responses over 16 KiB
+    come in several sealed parts (a host with many connectors)."""
+    many = [Connector(f"Connector {i:03d} with a long name to fill the record", 1) for i in range(120)]
+    srv = make_server(auth=("credssp",), hosts=[ExchangeHost(connectors=many)])
+    srv.capture = True
+    r = collect_host("127.0.0.1", [RC, SRV], opts(srv, auth="credssp"), CREDS)
+    assert r.ok, r.errors
+    assert len(r.objects[0].records) == 120 and r.objects[1].records[0][1].value == "Edge"
+    assert srv.delegated == [USER]
+    assert srv.sealed_bodies > 0 and srv.plain_bodies == 0 and srv.multi_part_replies > 0
+    wire = b"".join(h.encode() + b for h, b in srv.wire)
+    assert b"HTTP-CredSSP-session-encrypted" in wire
+    assert PASSWORD.encode() not in wire and PASSWORD.encode("utf-16-le") not in wire
+
+
+def test_credssp_wrong_password_is_auth_failed(make_server):
+    srv = make_server(auth=("credssp",))
+    r = collect_host("127.0.0.1", [RC], opts(srv, auth="credssp"),
+                     Credentials(USER, Secret("Wr0ng-Horse!x7Q")))
+    assert not r.ok and r.errors[0].kind == "auth_failed", r.errors
+    assert srv.delegated == [] and srv.round_trips == 0

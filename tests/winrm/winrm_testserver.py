@@ -618,16 +618,42 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             extra = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
             if not body:
                 return self._reply(200, b"", extra=extra)
+        elif scheme.lower() == "credssp" and "credssp" in srv.auth:
+            # CredSSP (MS-CSSP): TLS inside HTTP, NTLM inside TLS, then the client delegates its
+            # password, which a real server would use for the session; here it must match
+            if self.auth_ctx is None or self.auth_ctx.complete:
+                self.auth_ctx = spnego.server(protocol="credssp")
+            try:
+                out = self.auth_ctx.step(base64.b64decode(token))
+            except Exception:  # noqa: BLE001 - bad credentials or a broken handshake
+                self.auth_ctx = None
+                return self._reply(401, b"", extra=[("WWW-Authenticate", "CredSSP")])
+            if not self.auth_ctx.complete:
+                return self._reply(401, b"", extra=[
+                    ("WWW-Authenticate", f"CredSSP {base64.b64encode(out).decode()}")])
+            creds = self.auth_ctx.get_extra_info("client_credential")  # TSPasswordCreds
+            user = getattr(creds, "username", None)
+            if user is None or srv.users.get(user) != getattr(creds, "password", None):
+                self.auth_ctx = None
+                return self._reply(401, b"", extra=[("WWW-Authenticate", "CredSSP")])
+            self.user = user
+            srv.delegated.append(user)
+            extra = [("WWW-Authenticate", f"CredSSP {base64.b64encode(out).decode()}")] if out else []
+            if not body:
+                return self._reply(200, b"", extra=extra)
         elif self.user is None:
             challenges = []
             if "ntlm" in srv.auth:
                 challenges.append(("WWW-Authenticate", "Negotiate"))
+            if "credssp" in srv.auth:
+                challenges.append(("WWW-Authenticate", "CredSSP"))
             if "basic" in srv.auth:
                 challenges.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
             return self._reply(401, b"", extra=challenges)
         # ---- message encryption
         ctype = self.headers.get("Content-Type", "")
-        encrypted = ctype.startswith("multipart/encrypted")
+        encrypted = ctype.startswith(("multipart/encrypted", "multipart/x-multi-encrypted"))
+        credssp = "HTTP-CredSSP-session-encrypted" in ctype
         if body:
             srv.sealed_bodies += int(encrypted)
             srv.plain_bodies += int(not encrypted)
@@ -639,7 +665,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             except Exception:  # noqa: BLE001 - e.g. a sealed message from a stale context
                 self.close_connection = True
                 return self._reply(400, b"")
-        elif "ntlm" in srv.auth and self.auth_ctx is not None and body and not srv.allow_unencrypted:
+        elif self.auth_ctx is not None and body and not srv.allow_unencrypted:
             return self._reply(400, b"")  # a real WinRM listener refuses plaintext here
         if not body:
             return self._reply(200, b"")
@@ -666,9 +692,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         status, xml = srv.dispatch(name, root, port, self.user)
         data = xml.encode("utf-8")
         if encrypted:
-            payload = _wrap(self.auth_ctx, data)
-            return self._reply(status, payload, ctype='multipart/encrypted;protocol="application/'
-                                                       'HTTP-SPNEGO-session-encrypted";boundary='
+            protocol = "application/HTTP-CredSSP-session-encrypted" if credssp else \
+                "application/HTTP-SPNEGO-session-encrypted"
+            # CredSSP seals with TLS records: at most 16 KiB each, so larger bodies go in chunks
+            chunks = [data[i:i + 16384] for i in range(0, len(data), 16384)] if credssp else [data]
+            payload = b"".join(_wrap(self.auth_ctx, c, protocol) for c in chunks) + \
+                b"--Encrypted Boundary--\r\n"
+            kind = "multipart/x-multi-encrypted" if len(chunks) > 1 else "multipart/encrypted"
+            srv.multi_part_replies += len(chunks) > 1
+            return self._reply(status, payload, ctype=f'{kind};protocol="{protocol}";boundary='
                                                        '"Encrypted Boundary"')
         return self._reply(status, data)
 
@@ -697,13 +729,14 @@ def _unwrap(ctx, data: bytes) -> bytes:
     return out
 
 
-def _wrap(ctx, data: bytes) -> bytes:
+def _wrap(ctx, data: bytes, protocol: str) -> bytes:
+    """One sealed part (the closing boundary is added by the caller, after the last part)."""
     header, enc, padding = ctx.wrap_winrm(data)
     blob = struct.pack("<i", len(header)) + header + enc
-    head = ("--Encrypted Boundary\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
+    head = (f"--Encrypted Boundary\r\n\tContent-Type: {protocol}\r\n"
             f"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={len(data) + padding}\r\n"
             "--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n").encode()
-    return head + blob + b"--Encrypted Boundary--\r\n"
+    return head + blob
 
 
 def _envelope(action: str, relates_to: str, body: str) -> str:
@@ -757,6 +790,8 @@ class WinRMTestServer:
         self.faults = Faults()
         self.received: list[ReceivedCommand] = []
         self.round_trips = 0                    # WSMan operations (authenticated requests with a body)
+        self.delegated: list[str] = []          # users whose password CredSSP delegated
+        self.multi_part_replies = 0             # sealed replies sent in 16 KiB parts (CredSSP)
         self.exchanges = 0                      # HTTP requests, authentication legs included
         self.shell_opens: list[tuple[str, str | None]] = []
         self.capture = False                    # keep raw requests in .wire (headers, body)
@@ -777,7 +812,7 @@ class WinRMTestServer:
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> "WinRMTestServer":
-        if "ntlm" in self.auth:
+        if "ntlm" in self.auth or "credssp" in self.auth:   # CredSSP authenticates with NTLM inside
             self._write_ntlm_users()
         if self.tls:
             self._make_cert()
