@@ -340,3 +340,36 @@ def test_credssp_wrong_password_is_auth_failed(make_server):
                      Credentials(USER, Secret("Wr0ng-Horse!x7Q")))
     assert not r.ok and r.errors[0].kind == "auth_failed", r.errors
     assert srv.delegated == [] and srv.round_trips == 0
+
+
+def test_certificate_auth_maps_the_client_certificate(make_server, tmp_path):
+    """WinRM certificate authentication (HTTPS only): the TLS client certificate, issued by a CA
+    the host trusts and mapped to a user; one the host does not map is refused (auth_failed), and
+    one from another CA never gets past TLS. No password is needed or sent."""
+    from tests.pki import make_identity
+
+    ca = make_identity(tmp_path, "client-ca", ca=True)
+    auditor = make_identity(tmp_path, "auditor", issuer=ca)
+    stranger = make_identity(tmp_path, "stranger", issuer=ca)
+    rogue = make_identity(tmp_path, "rogue")                      # self-signed, other CA
+    srv = make_server(tls=True, auth=("certificate",), client_ca=str(ca.cert_pem),
+                      cert_users={"stigscap test auditor": USER})
+    srv.capture = True
+
+    def run(ident):
+        return collect_host("127.0.0.1", [RC], opts(srv, transport="https", auth="certificate",
+                                                     ca_bundle=srv.ca_file,
+                                                     certificate_pem=str(ident.cert_pem),
+                                                     certificate_key_pem=str(ident.key_pem)),
+                            Credentials(None, None))
+
+    r = run(auditor)
+    assert r.ok, r.errors
+    assert {rc.user for rc in srv.received} == {USER} and srv.round_trips == 9
+    assert all("mutual" in h and "Basic" not in h for h, _ in srv.wire)
+    before = srv.round_trips
+    r = run(stranger)
+    assert not r.ok and r.errors[0].kind == "auth_failed", r.errors
+    r = run(rogue)
+    assert not r.ok and r.errors[0].kind in ("tls_error", "connection_dropped", "connection_failed"), r.errors
+    assert srv.round_trips == before

@@ -242,6 +242,7 @@ class ReceivedCommand:
 # InitRunspacePool and SessionCapability messages to every host, and psrpcore's deserializer
 # (about 2.5 ms per pipeline) would otherwise decode each again. The decoded object is only read
 # (psrpcore builds the pipeline's PowerShell object from it), so one copy serves every host.
+CERT_AUTH = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"  # Authorization value
 _MEMO_TYPES = ("CreatePipeline", "InitRunspacePool", "SessionCapability")
 _MEMO: dict[tuple[str, bytes], Any] = {}
 _MEMO_IDS: set[int] = set()
@@ -618,6 +619,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             extra = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
             if not body:
                 return self._reply(200, b"", extra=extra)
+        elif header == CERT_AUTH and "certificate" in srv.auth:
+            # WinRM certificate authentication: the TLS client certificate, mapped to a user
+            peer = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
+            subject = dict(rdn[0] for rdn in (peer or {}).get("subject", ()))
+            user = srv.cert_users.get(subject.get("commonName", ""))
+            if user is None:
+                return self._reply(401, b"")
+            self.user = user
         elif scheme.lower() == "credssp" and "credssp" in srv.auth:
             # CredSSP (MS-CSSP): TLS inside HTTP, NTLM inside TLS, then the client delegates its
             # password, which a real server would use for the session; here it must match
@@ -774,11 +783,14 @@ class WinRMTestServer:
                  auth: tuple[str, ...] = ("basic", "ntlm"), tls: bool = False,
                  latency: float = 0.0, latency_on_auth: bool = True, exchange_endpoint: bool = False,
                  allow_unencrypted: bool = True, max_fragment: int = 32768,
-                 memo_messages: bool = False):
+                 memo_messages: bool = False, client_ca: str | None = None,
+                 cert_users: dict[str, str] | None = None):
         self.hosts = hosts or [ExchangeHost()]
         self.users = users or {"stigadmin": "Corr3ct-Horse!"}
         self.auth = auth
         self.tls = tls
+        self.client_ca = client_ca              # HTTPS: CA that issues accepted client certificates
+        self.cert_users = cert_users or {}      # client certificate subject CN → user (WinRM mapping)
         self.latency = latency                  # seconds added per HTTP exchange
         self.latency_on_auth = latency_on_auth  # False: only WSMan operations (not 401 legs) pay it
         self.exchange_endpoint = exchange_endpoint
@@ -927,6 +939,9 @@ class WinRMTestServer:
         self.ca_file = str(d / "cert.pem")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(d / "cert.pem", d / "key.pem")
+        if self.client_ca:  # certificate authentication: a client may present one, from this CA
+            ctx.load_verify_locations(cafile=self.client_ca)
+            ctx.verify_mode = ssl.CERT_OPTIONAL
         self._ssl_ctx = ctx
 
     # ---------------------------------------------------------------- WSMan dispatch
