@@ -135,7 +135,7 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if results_xccdf:
         outputs.append((results_xccdf, result.xccdf_results_bytes()))
     if oval_results:
-        if not result.oval_documents:
+        if not result.oval_reports:
             raise StigscapError("no OVAL checks were evaluated, so there are no OVAL results")
         outputs.append((oval_results, result.oval_results_bytes(0)))
     for path, data in outputs:
