@@ -234,8 +234,9 @@ def build_results_document(evaluation, *, directives: str = "full", timestamp: s
     return root
 
 
-# Marks where results_text splices serialized system-characteristics elements. A comment with
-# this text can only come from here: the results tree holds no other comments.
+# Marks where results_text splices serialized system-characteristics elements. The results
+# tree holds no comments of its own; copied source definitions (include_source_definitions)
+# may, and one with exactly this text would be caught by the mark count check below.
 SPLICE_MARK = "stigscap:splice"
 _SPLICE_TEXT = f"<!--{SPLICE_MARK}-->"
 
