@@ -193,16 +193,27 @@ def _byte_encoding(head: bytes, source: str) -> tuple[str, int, bool]:
     return "latin-1", 0, False
 
 
+# The usual start of a document (an optional UTF-8 BOM, an optional plain XML declaration
+# naming UTF-8 or nothing, blanks, then the root element's start tag): nothing else to check.
+_PLAIN_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:<\?xml[ \t\r\n]+version=(?:\"1\.[0-9]+\"|'1\.[0-9]+')"
+    rb"(?:[ \t\r\n]+encoding=(?:\"(?i:utf-8)\"|'(?i:utf-8)'))?"
+    rb"(?:[ \t\r\n]+standalone=(?:\"(?:yes|no)\"|'(?:yes|no)'))?[ \t\r\n]*\?>)?"
+    rb"[ \t\r\n]*<[A-Za-z_]")
+
+
 def check_prolog(data: bytes | str, source: str = "<input>") -> None:
     """Raise a one-line StigscapError when the document has a DOCTYPE (or an encoding that
     could hide one), reading no further than the root element's start tag."""
+    if isinstance(data, (bytes, bytearray)) and _PLAIN_START.match(data):
+        return
     if isinstance(data, str):
         PrologCheck(source, utf16_label_ok=True).feed(data, final=True)
         return
     codec, bom, label_ignored = _byte_encoding(bytes(data[:4]), source)
     check = PrologCheck(source, utf16_label_ok=label_ignored)
     decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    step = 1 << 16
+    step = 4096   # the prolog is usually short: start small, double up to 1 MiB
     pos, n = bom, len(data)
     while True:
         chunk = data[pos:pos + step]
@@ -210,6 +221,7 @@ def check_prolog(data: bytes | str, source: str = "<input>") -> None:
         final = pos >= n
         if check.feed(decoder.decode(chunk, final=final), final=final):
             return
+        step = min(step * 2, 1 << 20)
 
 
 # ---------------------------------------------------------------------------------- files
