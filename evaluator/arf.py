@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 from stigscap.schemas.clock import naive_utc, parse_time, product_version, resolve_time
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
+from stigscap.schemas.xmlio import element_text, find_text
 
 from .datastream_reader import SourceDataStream, open_datastream
 from .xccdf_engine import Plan, Profile, XccdfResult, compile_plan
@@ -144,19 +145,19 @@ def target_from_syschar(syschar_root: etree._Element, **overrides) -> TargetInfo
     info = syschar_root.find(f"{{{OVAL_SC}}}system_info")
     if info is None:
         raise StigscapError("system characteristics have no system_info")
-    host = (info.findtext(f"{{{OVAL_SC}}}primary_host_name") or "").strip()
+    host = (find_text(info, f"{{{OVAL_SC}}}primary_host_name") or "").strip()
     interfaces = []
     for itf in info.iterfind(f"{{{OVAL_SC}}}interfaces/{{{OVAL_SC}}}interface"):
-        ip = _clean_ip(itf.findtext(f"{{{OVAL_SC}}}ip_address"))
-        mac = _clean_mac(itf.findtext(f"{{{OVAL_SC}}}mac_address"))
+        ip = _clean_ip(find_text(itf, f"{{{OVAL_SC}}}ip_address"))
+        mac = _clean_mac(find_text(itf, f"{{{OVAL_SC}}}mac_address"))
         if (ip or mac) and (ip, mac) not in interfaces:
             interfaces.append((ip, mac))
     short = host.split(".")[0] if host else None
     target = TargetInfo(
         name=host or "unknown", host_name=short or None,
         fqdn=host if "." in host else None, interfaces=interfaces,
-        os_name=(info.findtext(f"{{{OVAL_SC}}}os_name") or "").strip() or None,
-        os_version=(info.findtext(f"{{{OVAL_SC}}}os_version") or "").strip() or None)
+        os_name=(find_text(info, f"{{{OVAL_SC}}}os_name") or "").strip() or None,
+        os_version=(find_text(info, f"{{{OVAL_SC}}}os_version") or "").strip() or None)
     for key, value in overrides.items():
         if value is not None:
             setattr(target, key, value)
@@ -374,7 +375,7 @@ class Evaluator:
             version = troot.find(f"{{{XCCDF12}}}version")
             self.tailoring_ref = {
                 "href": tailoring_href, "id": troot.get("id"),
-                "version": (version.text or "1").strip() if version is not None else "1",
+                "version": (element_text(version) or "1").strip() if version is not None else "1",
                 "time": (version.get("time") if version is not None and version.get("time")
                          else "1970-01-01T00:00:00"),
             }
@@ -386,7 +387,7 @@ class Evaluator:
         bench = self.plan.bench
         suffix = self.profile_id.split("_profile_", 1)[-1] if self.profile_id else "default"
         self.testresult_id = f"xccdf_{bench.id_namespace}_testresult_{suffix}"
-        self.benchmark_version = (bench.element.findtext(f"{{{XCCDF12}}}version") or "1").strip()
+        self.benchmark_version = (find_text(bench.element, f"{{{XCCDF12}}}version") or "1").strip()
         self.oval_directives = oval_directives
         self._rule_result_cache: dict[tuple, str] = {}
         self.testresult_skeletons = _Skeletons(_TESTRESULT)

@@ -24,7 +24,7 @@ from lxml import etree
 
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.xmlio import parse_xml_bytes, parse_xml_file
+from stigscap.schemas.xmlio import all_text, element_text, parse_xml_bytes, parse_xml_file
 
 # ---------------------------------------------------------------------------------------------
 # ids and status vocabulary
@@ -65,9 +65,17 @@ def rule_base(rule_id: str) -> str:
 
 
 def _text(el: etree._Element | None) -> str:
+    """Stripped text of an element that holds only text (ids, values, results, names)."""
     if el is None:
         return ""
-    return "".join(el.itertext()).strip()
+    return (element_text(el) or "").strip()
+
+
+def _prose(el: etree._Element | None) -> str:
+    """Stripped text of prose that may hold markup (descriptions, fix text, check content)."""
+    if el is None:
+        return ""
+    return all_text(el).strip()
 
 
 def _local(el: etree._Element) -> str:
@@ -213,7 +221,7 @@ def ocil_questions(el: etree._Element) -> dict[str, str]:
     for ns_ in OCIL2:
         for doc in el.iter(f"{{{ns_}}}ocil"):
             q = lambda n, _ns=ns_: f"{{{_ns}}}{n}"  # noqa: E731
-            questions = {x.get("id"): _text(x.find(q("question_text")))
+            questions = {x.get("id"): _prose(x.find(q("question_text")))
                          for x in doc.iter() if x.find(q("question_text")) is not None}
             actions = {a.get("id"): a.get("question_ref") for a in doc.iter()
                        if isinstance(a.tag, str) and a.get("question_ref")}
@@ -241,8 +249,8 @@ def benchmark_from_element(root: etree._Element, filename: str = "",
             release = _text(pt)
     notice = root.find(q("notice"))
     bench = Benchmark(
-        id=bid, stig_id=unmangle(bid), title=_text(root.find(q("title"))),
-        description=_text(root.find(q("description"))),
+        id=bid, stig_id=unmangle(bid), title=_prose(root.find(q("title"))),
+        description=_prose(root.find(q("description"))),
         version=_text(root.find(q("version"))), release_info=release, filename=filename,
         notice=(notice.get("id") if notice is not None and notice.get("id") else "terms-of-use"),
         xccdf_version="1.2" if xns == ns.XCCDF12 else "1.1",
@@ -261,7 +269,7 @@ def benchmark_from_element(root: etree._Element, filename: str = "",
         if default is None and val.find(q("value")) is not None:
             default = _text(val.find(q("value")))
         bench.values[vid] = default or ""
-        bench.value_titles[vid] = _text(val.find(q("title")))
+        bench.value_titles[vid] = _prose(val.find(q("title")))
     for rule_el in root.iter(q("Rule")):
         bench.rules.append(_rule_from_element(rule_el, q, xns, ocil or {}))
     return bench
@@ -271,19 +279,19 @@ def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str
                        ) -> StigRule:
     group = rule_el.getparent()
     is_group = group is not None and etree.QName(group).localname == "Group"
-    desc_fields = _split_description(_text(rule_el.find(q("description"))))
+    desc_fields = _split_description(_prose(rule_el.find(q("description"))))
     rule = StigRule(
         group_id=unmangle(group.get("id", "")) if is_group else "",
-        group_title=_text(group.find(q("title"))) if is_group else "",
+        group_title=_prose(group.find(q("title"))) if is_group else "",
         rule_id=unmangle(rule_el.get("id", "")),
         version=_text(rule_el.find(q("version"))),
-        title=_text(rule_el.find(q("title"))),
+        title=_prose(rule_el.find(q("title"))),
         severity=rule_el.get("severity", "medium"),
         weight=rule_el.get("weight", "10.0"),
         **desc_fields,
     )
     if is_group:
-        gdesc = _text(group.find(q("description")))
+        gdesc = _prose(group.find(q("description")))
         if gdesc:
             rule.group_description = gdesc
     if not rule.documentable:
@@ -299,15 +307,15 @@ def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str
         ident = ref.find(f"{{{ns.DC}}}identifier")
         rule.target_key = _text(ident)
     fixtext = rule_el.find(q("fixtext"))
-    rule.fix_text = _text(fixtext)
+    rule.fix_text = _prose(fixtext)
     for fix in rule_el.findall(q("fix")):
-        body = _text(fix)
+        body = _prose(fix)
         if body:
             rule.fix_commands.append(body)
     for check in rule_el.findall(q("check")):
         content = check.find(q("check-content"))
-        if content is not None and _text(content) and not rule.check_content:
-            rule.check_content = _text(content)
+        if content is not None and _prose(content) and not rule.check_content:
+            rule.check_content = _prose(content)
         for ccr in check.findall(q("check-content-ref")):
             if check.get("system") in OCIL2:
                 if not rule.check_content and ocil.get(ccr.get("name", "")):
@@ -485,9 +493,9 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
                         continue
                     fields = child.findall(f"{{{SC}}}field")
                     if fields:
-                        records.append({f.get("name", ""): (f.text or "") for f in fields})
-                    elif child.text and child.text.strip():
-                        simple[_local(child)] = child.text.strip()
+                        records.append({f.get("name", ""): (element_text(f) or "") for f in fields})
+                    elif (element_text(child) or "").strip():
+                        simple[_local(child)] = element_text(child).strip()
                 res._items[item.get("id", "")] = records or ([simple] if simple else [])
     return res
 
@@ -521,7 +529,7 @@ def _test_result_from_element(tr: etree._Element, assets: dict[str, Asset],
         addresses=addresses, facts=facts,
         profile=unmangle(profile.get("idref", "")) if profile is not None else "", asset=asset)
     for sv in tr.findall(q("set-value")):
-        result.set_values[unmangle(sv.get("idref", ""))] = sv.text or ""
+        result.set_values[unmangle(sv.get("idref", ""))] = element_text(sv) or ""
     score = tr.find(q("score"))
     result.score = _text(score)
     for rr in tr.findall(q("rule-result")):
@@ -533,7 +541,7 @@ def _test_result_from_element(tr: etree._Element, assets: dict[str, Asset],
             raise StigscapError(f"rule-result {idref}: unknown result '{r.result}'")
         r.messages = [(m.get("severity", "info"), _text(m)) for m in rr.findall(q("message"))]
         r.instances = [_text(i) for i in rr.findall(q("instance")) if _text(i)]
-        r.fixes = [_text(f) for f in rr.findall(q("fix")) if _text(f)]
+        r.fixes = [_prose(f) for f in rr.findall(q("fix")) if _prose(f)]
         for ccr in rr.iterfind(f"{q('check')}/{q('check-content-ref')}"):
             if ccr.get("name"):
                 r.oval_refs.append((ccr.get("href", ""), ccr.get("name")))

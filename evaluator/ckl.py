@@ -22,7 +22,7 @@ from stigscap.evaluator.checklist import (
 )
 from stigscap.schemas.clock import product_version
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.xmlio import parse_xml_bytes, parse_xml_file
+from stigscap.schemas.xmlio import element_text, parse_xml_bytes, parse_xml_file, read_input_bytes
 
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -104,7 +104,7 @@ def render_ckl(checklist: Checklist) -> bytes:
 
 def _t(el, path: str) -> str:
     found = el.find(path)
-    return (found.text or "") if found is not None else ""
+    return (element_text(found) or "") if found is not None else ""
 
 
 def checklist_from_ckl(root: etree._Element, source: str = "<ckl>") -> Checklist:
@@ -162,10 +162,7 @@ def read_ckl(path: str | Path) -> Checklist:
 def read_checklist(path: str | Path) -> Checklist:
     """A CKL or CKLB file (by content), for --merge; every problem is one StigscapError."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise StigscapError(f"cannot read checklist: {exc.strerror}", file=str(p)) from None
+    data = read_input_bytes(p, "checklist")
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"{":
         from stigscap.evaluator.cklb import checklist_from_cklb_bytes

@@ -15,6 +15,7 @@ from stigscap.evaluator.checklist import (
 )
 from stigscap.evaluator.ckl import _unique, checklists_from_arfs
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import read_input_bytes
 
 
 def _rule_dict(row: ChecklistRule, info: StigInfo, created: str) -> dict:
@@ -138,10 +139,7 @@ def checklist_from_cklb_bytes(data: bytes, source: str = "<cklb>") -> Checklist:
 
 def read_cklb(path: str | Path) -> Checklist:
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise StigscapError(f"cannot read checklist: {exc.strerror}", file=str(p)) from None
+    data = read_input_bytes(p, "checklist")
     return checklist_from_cklb_bytes(data, str(p))
 
 

@@ -11,7 +11,9 @@ Which export belongs to which OVAL object: files named after the cmdlet in a dir
 ``KEY=FILE`` pairs where KEY is the cmdlet name or an OVAL object id. See `ExportMap`.
 
 CLIXML is read as a stream with the safe-parser settings of `schemas.xmlio` (no DTD, no
-entities, no network); each top-level object is made self-contained (TNRef/Ref expanded,
+entities, no network; the shared `PrologCheck` refuses a DOCTYPE before the parser sees it;
+comments and processing instructions are dropped while parsing, so an element's `.text` is
+its whole text); each top-level object is made self-contained (TNRef/Ref expanded,
 properties nobody selected dropped) and handed to psrpcore's deserializer. Nothing here raises
 for bad data: every problem becomes an `error` / `not collected` flag with a message.
 """
@@ -23,6 +25,7 @@ import copy
 import io
 import json
 import re
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +35,7 @@ from lxml import etree
 from psrpcore.types import PSCryptoProvider, deserialize
 
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
 
 from .collected import CmdletQuery, CollectedObject, SystemInfo
 from .normalize import base_type_name, lookup_property, normalize_value, properties, \
@@ -99,6 +103,8 @@ class ExportMap:
             if sep and key and not Path(spec).exists():
                 path = Path(value)
                 if not path.is_file():
+                    if path.exists():
+                        raise StigscapError(f"export file is not a regular file: {value}")
                     raise StigscapError(f"export file not found: {value}")
                 if not (re.fullmatch(r"[A-Za-z]+-[A-Za-z0-9]+", key)
                         or re.fullmatch(r"oval:[A-Za-z0-9_.\-]+:obj:[1-9][0-9]*", key)):
@@ -119,6 +125,8 @@ class ExportMap:
                                         "(Get-ReceiveConnector.xml) or use "
                                         "Get-ReceiveConnector=FILE")
                 out.add(m["cmdlet"], directory)
+            elif directory.exists():
+                raise StigscapError(f"--from {spec}: not a regular file or directory")
             else:
                 raise StigscapError(f"--from {spec}: no such directory or file")
         return out
@@ -148,7 +156,6 @@ def _sniff_encoding(head: bytes) -> tuple[str, int]:
 
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
-_DOCTYPE = re.compile(r"^\s*(?:<!--.*?-->\s*|<\?.*?\?>\s*)*<!DOCTYPE", re.DOTALL)
 
 
 class _Utf8Reader(io.RawIOBase):
@@ -163,6 +170,7 @@ class _Utf8Reader(io.RawIOBase):
         self._buf = b""
         self._first = True
         self._eof = False
+        self._prolog = PrologCheck("")   # sees the UTF-8 text the parser gets
 
     def readable(self) -> bool:
         return True
@@ -183,8 +191,11 @@ class _Utf8Reader(io.RawIOBase):
             if stripped.startswith("#< CLIXML"):
                 text = stripped[len("#< CLIXML"):].lstrip("\r\n")
             text = _XML_DECL.sub("", text, count=1)
-            if _DOCTYPE.match(text):
-                raise ExportError("document type declarations (DTD) are not allowed")
+        if not self._prolog.done:   # the shared DOCTYPE refusal, before the parser sees it
+            try:
+                self._prolog.feed(text, final=self._eof)
+            except StigscapError as exc:
+                raise ExportError(exc.message) from None
         self._buf += text.encode("utf-8")
 
     def readinto(self, b) -> int:
@@ -271,9 +282,8 @@ class _ClixmlStream:
 
     def _iterparse(self, **kw):
         fh, stream = _open_text_stream(self.path)
-        parser = etree.iterparse(
-            stream, resolve_entities=False, no_network=True, load_dtd=False,
-            huge_tree=True, remove_comments=True, remove_pis=True, collect_ids=False, **kw)
+        parser = etree.iterparse(stream, huge_tree=True, remove_comments=True, remove_pis=True,
+                                 **SAFE_PARSER_OPTIONS, **kw)
         return fh, parser
 
     def _prescan_refs(self) -> None:
@@ -497,7 +507,10 @@ def _json_objects(path: Path) -> ExportContent:
 def read_export(path: Path, wanted: set[str] | None = None) -> ExportContent:
     """Open one export file (format from the content, not the name). Raises ExportError."""
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):   # a FIFO or device would block or never end
+            raise ExportError("cannot read: not a regular file")
+        size = st.st_size
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except OSError as exc:

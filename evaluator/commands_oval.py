@@ -12,7 +12,7 @@ import click
 from stigscap.schemas.clock import naive_utc, resolve_time
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_DEF, OVAL_SC, OVAL_VAR
-from stigscap.schemas.xmlio import atomic_write, parse_xml_file, serialize
+from stigscap.schemas.xmlio import atomic_write, element_text, parse_xml_file, serialize
 
 
 def _timestamp(option: str | None) -> str:
@@ -31,7 +31,7 @@ def read_variables(path: str) -> dict[str, list[str]]:
     root = _root(path, OVAL_VAR, "oval_variables")
     out: dict[str, list[str]] = {}
     for var in root.iterfind(f"{{{OVAL_VAR}}}variables/{{{OVAL_VAR}}}variable"):
-        out[var.get("id")] = [v.text or "" for v in var.iterfind(f"{{{OVAL_VAR}}}value")]
+        out[var.get("id")] = [element_text(v) or "" for v in var.iterfind(f"{{{OVAL_VAR}}}value")]
     return out
 
 

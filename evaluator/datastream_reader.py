@@ -16,6 +16,7 @@ from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CAT, CPE_DICT, CPE23_DICT_EXT, DS, OVAL_DEF, XCCDF12, XLINK
+from stigscap.schemas.xmlio import element_text
 
 _XLINK_HREF = f"{{{XLINK}}}href"
 
@@ -132,9 +133,10 @@ class SourceDataStream:
             if cpe_name not in names:
                 continue
             for check in item.iterfind(f"{{{CPE_DICT}}}check"):
-                if check.get("system") == OVAL_DEF and check.get("href") and check.text:
+                def_id = (element_text(check) or "").strip()
+                if check.get("system") == OVAL_DEF and check.get("href") and def_id:
                     comp = self._resolve(self.dictionary.ref_id, check.get("href"))
-                    return comp, check.text.strip()
+                    return comp, def_id
         return None
 
 

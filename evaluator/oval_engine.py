@@ -36,6 +36,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
+from stigscap.schemas.xmlio import element_text as _text
+
 from .oval_compare import CompareError, compile_comparison, compile_regex, to_boolean, \
     to_float, to_int, to_version
 from .oval_logic import (DOES_NOT_EXIST, ERROR, EXISTS, FALSE, NOT_APPLICABLE, NOT_COLLECTED,
@@ -160,16 +162,17 @@ def _compile_state(el) -> StateSpec:
                 if _local(f.tag) != "field":
                     continue
                 fdt, fop, fvar, fvc, fec = _entity_attrs(f)
-                spec = FieldSpec(f.get("name") or "", fdt, fop, f.text, fvar, fvc, fec,
+                spec = FieldSpec(f.get("name") or "", fdt, fop, _text(f), fvar, fvc, fec,
                                  _truthy(f.get("mask")) or _truthy(child.get("mask")))
                 if not fvar:
-                    spec.comparison = compile_comparison(fdt, fop, f.text or "")
+                    spec.comparison = compile_comparison(fdt, fop, spec.value or "")
                 fields.append(spec)
-        spec = EntitySpec(name, datatype, op, child.text, var_ref, var_check, entity_check,
+        value = None if fields is not None else _text(child)   # a record's value is its fields
+        spec = EntitySpec(name, datatype, op, value, var_ref, var_check, entity_check,
                           child.get("check_existence") or "at_least_one_exists",
                           _truthy(child.get("mask")), _truthy(child.get(_XSI_NIL)), fields)
         if fields is None and not var_ref:
-            spec.comparison = compile_comparison(datatype, op, child.text or "")
+            spec.comparison = compile_comparison(datatype, op, spec.value or "")
         entities.append(spec)
     return StateSpec(el.get("id"), el.get("version") or "1", el.get("operator") or "AND",
                      entities)
@@ -268,7 +271,7 @@ class CompiledDefinitions:
                         elif ln == "metadata":
                             for m in c:
                                 if _local(m.tag) == "title":
-                                    title = m.text or ""
+                                    title = _text(m) or ""
                     self.definitions[eid] = DefinitionSpec(eid, el.get("version") or "1",
                                                            el.get("class") or "", title, crit)
                 elif sname == "tests":
@@ -429,9 +432,9 @@ class OvalEvaluation:
                         if ln == "reference":
                             refs.append(c.get("item_ref"))
                         elif ln == "message":
-                            msgs.append(c.text or "")
+                            msgs.append(_text(c) or "")
                         elif ln == "variable_value":
-                            varvals.setdefault(c.get("variable_id"), []).append(c.text or "")
+                            varvals.setdefault(c.get("variable_id"), []).append(_text(c) or "")
                     self._objects.setdefault(obj.get("id"), []).append(
                         (obj.get("flag") or "complete", obj.get("variable_instance"), refs, msgs,
                          varvals))
@@ -485,7 +488,7 @@ class OvalEvaluation:
                     return [], msg
             return vals, None
         if kind == "constant_variable":
-            vals = [c.text or "" for c in el if _local(c.tag) == "value"]
+            vals = [_text(c) or "" for c in el if _local(c.tag) == "value"]
             for v in vals:
                 _check_datatype(datatype, v)
             return vals, None
@@ -508,7 +511,7 @@ class OvalEvaluation:
         if not pv and not pr:
             return None
         for c in pv:
-            if compile_comparison(datatype, "equals", c.text or "")(value):
+            if compile_comparison(datatype, "equals", _text(c) or "")(value):
                 return None
         for r in pr:
             results = []
@@ -517,7 +520,7 @@ class OvalEvaluation:
                     continue
                 try:
                     ok = compile_comparison(datatype, rest.get("operation") or "equals",
-                                            rest.text or "")(value)
+                                            _text(rest) or "")(value)
                     results.append(TRUE if ok else FALSE)
                 except CompareError:
                     results.append(ERROR)
@@ -528,7 +531,7 @@ class OvalEvaluation:
     def _component(self, c) -> tuple[list[str], str | None]:
         kind = _local(c.tag)
         if kind == "literal_component":
-            return [c.text or ""], None
+            return [_text(c) or ""], None
         if kind == "variable_component":
             return self.variable_values(c.get("var_ref"))
         if kind == "object_component":
@@ -605,11 +608,14 @@ class OvalEvaluation:
                 if (ent.get("status") or EXISTS) != EXISTS:
                     continue
                 if record_field:
-                    out.extend(f.text or "" for f in ent
+                    out.extend(_text(f) or "" for f in ent
                                if _local(f.tag) == "field" and f.get("name") == record_field
                                and (f.get("status") or EXISTS) == EXISTS)
+                elif any(isinstance(c.tag, str) for c in ent):
+                    return [], (f"object_component: {item_field} of object {obj_id} is a "
+                                "record; it needs a record_field")
                 else:
-                    out.append(ent.text or "")
+                    out.append(_text(ent) or "")
         return out, None
 
     # ------------------------------------------------------------------ comparisons
@@ -662,7 +668,7 @@ class OvalEvaluation:
                 st = f.get("status") or EXISTS
                 if st == EXISTS:
                     c.add(self._values_result(spec.datatype, spec.operation, spec.var_ref,
-                                              spec.var_check, spec.comparison, f.text or "",
+                                              spec.var_check, spec.comparison, _text(f) or "",
                                               None, msgs))
                 elif st == STATUS_ERROR:
                     c.add(ERROR)
@@ -675,7 +681,7 @@ class OvalEvaluation:
             failures.append(EntityFailure(
                 state_id, ent.name, spec.name, spec.operation, spec.datatype,
                 self._expected(spec.var_ref, spec.value), spec.var_ref,
-                [f.text or "" for f in matches], result, "; ".join(msgs) if msgs else None))
+                [_text(f) or "" for f in matches], result, "; ".join(msgs) if msgs else None))
         return result
 
     def _field_comparisons(self, spec: FieldSpec):
@@ -715,7 +721,9 @@ class OvalEvaluation:
                 r = self._field_result(state_id, ent, spec, rec, None, None)
             else:
                 try:
-                    r = TRUE if comps[0](found.text or "") else FALSE
+                    # inline fast path of element_text: a field without children
+                    text = found.text if not len(found) else _text(found)
+                    r = TRUE if comps[0](text or "") else FALSE
                 except CompareError:
                     r = ERROR
             if r == FALSE:
@@ -742,7 +750,7 @@ class OvalEvaluation:
             fields: dict[str, str] = {}
             for f in rec:
                 if _local(f.tag) == "field":
-                    fields.setdefault(f.get("name"), f.text or "")
+                    fields.setdefault(f.get("name"), _text(f) or "")
             trace.records.append(RecordEvidence(fields, result, failures))
         return result
 
@@ -765,7 +773,8 @@ class OvalEvaluation:
                 trace.failures.append(EntityFailure(
                     state_id, ent.name, None, ent.operation, ent.datatype,
                     self._expected(ent.var_ref, ent.value), ent.var_ref,
-                    [ie.text or "" for ie in item_ents], existence,
+                    [] if ent.fields is not None else [_text(ie) or "" for ie in item_ents],
+                    existence,
                     f"check_existence '{ent.check_existence}' not satisfied: {ex} exist, "
                     f"{dne} do not exist, {er} error, {nc} not collected"))
             return existence
@@ -786,14 +795,14 @@ class OvalEvaluation:
                 else:
                     msgs: list[str] | None = [] if trace is not None else None
                     r = self._values_result(ent.datatype, ent.operation, ent.var_ref,
-                                            ent.var_check, ent.comparison, ie.text or "",
+                                            ent.var_check, ent.comparison, _text(ie) or "",
                                             ent.value, msgs)
                     c.add(r)
                     if trace is not None and r != TRUE:
                         trace.failures.append(EntityFailure(
                             state_id, ent.name, None, ent.operation, ent.datatype,
                             self._expected(ent.var_ref, ent.value), ent.var_ref,
-                            [ie.text or ""], r, "; ".join(msgs) if msgs else None))
+                            [_text(ie) or ""], r, "; ".join(msgs) if msgs else None))
             elif st == STATUS_ERROR:
                 c.add(ERROR)
             elif st == NOT_COLLECTED:
@@ -1060,7 +1069,7 @@ class OvalEvaluation:
                 status = (item.get("status") or EXISTS) if item is not None else ERROR
                 msgs = []
                 if item is not None:
-                    msgs = [m.text or "" for m in item if _local(m.tag) == "message"]
+                    msgs = [_text(m) or "" for m in item if _local(m.tag) == "message"]
                     if status == EXISTS:
                         self._item_result(test, item_id, item, trace)
                 items.append(ItemEvidence(item_id, status, r, trace.records, trace.failures,

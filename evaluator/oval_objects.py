@@ -17,6 +17,7 @@ from lxml import etree
 
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import element_text
 
 from .collected import CmdletQuery
 
@@ -56,7 +57,7 @@ def _is_nil(el: etree._Element) -> bool:
 
 
 def _text(el: etree._Element | None) -> str:
-    return "" if el is None or el.text is None else el.text
+    return "" if el is None else (element_text(el) or "")
 
 
 def _entity_problem(el: etree._Element, name: str) -> str | None:

@@ -111,15 +111,24 @@ def _apply_masks(sc_copy, masks: dict[str, set[tuple[str, str | None]]]) -> None
                 fields = {f for (e, f) in m if e == name and f}
                 if whole:
                     ent.set("mask", "true")
-                    ent.text = None
+                    _blank(ent)
                     for f in ent:
                         f.set("mask", "true")
-                        f.text = None
+                        _blank(f)
                 elif fields:
                     for f in ent:
-                        if f.get("name") in fields:
+                        if isinstance(f.tag, str) and f.get("name") in fields:
                             f.set("mask", "true")
-                            f.text = None
+                            _blank(f)
+
+
+def _blank(el) -> None:
+    """A masked value leaves nothing behind: its text, and comments (with the text after
+    them) or processing instructions inside it."""
+    el.text = None
+    for c in list(el):
+        if not isinstance(c.tag, str):
+            el.remove(c)
 
 
 _HEADERS: dict[tuple, object] = {}

@@ -40,6 +40,7 @@ from lxml import etree
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import element_text
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 DSIG11 = "http://www.w3.org/2009/xmldsig11#"
@@ -188,14 +189,15 @@ def apply_filter2(doc_root: etree._Element, transform: etree._Element) -> None:
     tree = doc_root.getroottree()
     for xp in xpaths:
         nsmap = {k: v for k, v in xp.nsmap.items() if k}
-        found = tree.xpath((xp.text or "").strip(), namespaces=nsmap)
+        expr = (element_text(xp) or "").strip()
+        found = tree.xpath(expr, namespaces=nsmap)
         if not isinstance(found, list):
-            raise ValueError(f"XPath {xp.text!r} does not select nodes")
+            raise ValueError(f"XPath {expr!r} does not select nodes")
         for node in found:
             if not isinstance(node, etree._Element):
-                raise ValueError(f"XPath {xp.text!r} selects non-element nodes")
+                raise ValueError(f"XPath {expr!r} selects non-element nodes")
             if node is doc_root:
-                raise ValueError(f"XPath {xp.text!r} subtracts the whole document")
+                raise ValueError(f"XPath {expr!r} subtracts the whole document")
             victims.append(node)
     for node in victims:
         if node.getparent() is not None:

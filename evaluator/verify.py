@@ -30,6 +30,7 @@ from signxml.exceptions import SignXMLException
 
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import element_text, find_text
 
 from . import signing_core as core
 from .signing import ARF_ROOT, SDS_ROOT, document_kind, local_component_uris
@@ -124,7 +125,7 @@ def _spki(cert: x509.Certificate) -> bytes:
 def _embedded_certs(sig: etree._Element) -> list[x509.Certificate]:
     certs = []
     for el in sig.findall(f"{dsig('KeyInfo')}/{dsig('X509Data')}/{dsig('X509Certificate')}"):
-        pem = ("-----BEGIN CERTIFICATE-----\n" + "".join((el.text or "").split())
+        pem = ("-----BEGIN CERTIFICATE-----\n" + "".join((element_text(el) or "").split())
                + "\n-----END CERTIFICATE-----\n")
         certs.append(x509.load_pem_x509_certificate(pem.encode()))
     return certs
@@ -210,7 +211,7 @@ def _common(sig: etree._Element, check: SignatureCheck) -> list[etree._Element]:
         if dm.get("Algorithm") not in core.DIGEST_METHODS:
             raise ValueError(f"digest method {dm.get('Algorithm')} not allowed (SHA-256/384/512)")
     for dv in sig.iter(dsig("DigestValue")):
-        if "".join((dv.text or "").split()) in core.EMPTY_DIGESTS:
+        if "".join((element_text(dv) or "").split()) in core.EMPTY_DIGESTS:
             ref = dv.getparent()
             raise ValueError(f"reference {ref.get('URI')!r} is the digest of empty input: its "
                              "transforms select nothing, so it signs nothing")
@@ -237,8 +238,8 @@ def _check_props(sig, index, ref, check):
     info = props.find(f"{dsig('SignatureProperty')}/{{{ns.TMSAD}}}signature-info")
     if info is None:
         raise ValueError("SignatureProperties has no tmsad:signature-info (SRC-285/RES-311)")
-    date = info.findtext(f"{{{ns.DC}}}date")
-    creators = [c.text for c in info.findall(f"{{{ns.DC}}}creator")]
+    date = find_text(info, f"{{{ns.DC}}}date")
+    creators = [element_text(c) for c in info.findall(f"{{{ns.DC}}}creator")]
     check.covered.append(f"dsig:SignatureProperties '{props.get('Id')}' (creator "
                          f"{', '.join(filter(None, creators)) or '-'}, date {date or '-'})")
 
@@ -274,7 +275,7 @@ def _profile_sds(root, sig, index, check):
                 f"{{{ns.DS}}}component", f"{{{ns.DS}}}extended-component"):
             raise ValueError(f"Manifest reference {uri} resolves to {core.where(target)}, not a "
                              "component of the collection")
-        if digest != "".join((mref.findtext(dsig("DigestValue")) or "").split()):
+        if digest != "".join((find_text(mref, dsig("DigestValue")) or "").split()):
             raise ValueError(f"Manifest reference {uri}: digest mismatch, "
                              f"{core.where(target)} was changed after signing")
         manifest_uris.append(uri)
@@ -309,7 +310,7 @@ def _profile_arf(root, sig, index, check):
     for t, expected in zip(filters, core.ARF_FILTER_XPATHS):
         xps = t.findall(f"{{{core.FILTER2}}}XPath")
         if len(xps) != 1 or xps[0].get("Filter") != "subtract" or \
-                " ".join((xps[0].text or "").split()) != expected or \
+                " ".join((element_text(xps[0]) or "").split()) != expected or \
                 xps[0].nsmap.get("arf") != ns.ARF or xps[0].nsmap.get("dsig") != ns.DSIG:
             raise ValueError(f"XPath Filter 2.0 transform is not the RES-313 'subtract' of "
                              f"{expected}")

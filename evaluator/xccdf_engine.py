@@ -29,6 +29,7 @@ from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CPE_LANG, OVAL_DEF, OVAL_SC, XCCDF12
+from stigscap.schemas.xmlio import element_text, find_text
 
 from .datastream_reader import Component, SourceDataStream
 
@@ -135,7 +136,7 @@ class CompiledBenchmark:
         for prof in benchmark.iterfind(f"{X}Profile"):
             self.profiles[prof.get("id")] = Profile(
                 prof.get("id"), prof.get("extends"), tuple(c for c in prof if isinstance(c.tag, str)),
-                (prof.findtext(f"{X}title") or "").strip())
+                (find_text(prof, f"{X}title") or "").strip())
         bench_platforms = [p.get("idref") for p in benchmark.iterfind(f"{X}platform")]
         self._walk(benchmark, [bench_platforms] if bench_platforms else [], [])
 
@@ -154,12 +155,12 @@ class CompiledBenchmark:
                 checks = [_parse_check(c) for c in child.iterfind(f"{X}check")]
                 self.rules.append(RuleInfo(
                     id=child.get("id"),
-                    version=child.findtext(f"{X}version"),
+                    version=find_text(child, f"{X}version"),
                     selected=_bool(child.get("selected"), True),
                     role=child.get("role", "full"),
                     severity=child.get("severity", "unknown"),
                     weight=child.get("weight", "1.0"),
-                    idents=[(i.get("system"), (i.text or "").strip())
+                    idents=[(i.get("system"), (element_text(i) or "").strip())
                             for i in child.iterfind(f"{X}ident")],
                     checks=checks,
                     complex_check=child.find(f"{X}complex-check"),
@@ -174,12 +175,12 @@ class CompiledBenchmark:
         for v in el.iterfind(f"{X}value"):
             sel = v.get("selector")
             if sel:
-                selectors[sel] = v.text or ""
+                selectors[sel] = element_text(v) or ""
             elif default is None:
-                default = v.text or ""
+                default = element_text(v) or ""
         if default is None:
             first = el.find(f"{X}value")
-            default = (first.text or "") if first is not None else ""
+            default = (element_text(first) or "") if first is not None else ""
         self.values[el.get("id")] = ValueInfo(el.get("id"), el.get("type", "string"), default,
                                               selectors, _bool(el.get("interactive"), False))
 
@@ -219,7 +220,7 @@ def parse_tailoring(root: etree._Element) -> dict[str, Profile]:
         raise StigscapError("tailoring file is not an XCCDF 1.2 Tailoring document")
     return {p.get("id"): Profile(p.get("id"), p.get("extends"),
                                  tuple(c for c in p if isinstance(c.tag, str)),
-                                 (p.findtext(f"{X}title") or "").strip())
+                                 (find_text(p, f"{X}title") or "").strip())
             for p in root.iterfind(f"{X}Profile")}
 
 
@@ -283,7 +284,7 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
             elif tag == "set-value":
                 if idref not in bench.values:
                     raise StigscapError(f"profile {p.id}: set-value of unknown Value {idref!r}")
-                set_value(idref, item.text or "")
+                set_value(idref, element_text(item) or "")
             elif tag == "refine-rule":
                 r = refine.setdefault(idref, {})
                 for attr in ("weight", "severity", "role"):
@@ -664,16 +665,18 @@ class _HostContext:
             for obj in coll if coll is not None else []:
                 msgs = []
                 if obj.get("flag", "complete") != "complete":
-                    msgs = [f"collector (object flag {obj.get('flag')}): {(m.text or '').strip()}"
-                            for m in obj.iterfind(f"{{{OVAL_SC}}}message") if m.text]
+                    msgs = [f"collector (object flag {obj.get('flag')}): {text.strip()}"
+                            for m in obj.iterfind(f"{{{OVAL_SC}}}message")
+                            if (text := element_text(m))]
                 for ref in obj.iterfind(f"{{{OVAL_SC}}}reference"):
                     item = items.get(ref.get("item_ref"))
                     if item is None or item.get("status", "exists") == "exists":
                         continue
                     for m in item.iterfind(f"{{{OVAL_SC}}}message"):
-                        if m.text:
+                        text = element_text(m)
+                        if text:
                             msgs.append(f"collector (item {ref.get('item_ref')}, status "
-                                        f"{item.get('status')}): {m.text.strip()}")
+                                        f"{item.get('status')}): {text.strip()}")
                 self._objects[obj.get("id")] = msgs
         return self._objects.get(object_id, [])
 
@@ -750,13 +753,13 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
             if not isinstance(child.tag, str):
                 continue
             local = etree.QName(child).localname
-            if local == "noun" and child.text:
-                noun = re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", child.text.strip())
+            if local == "noun" and element_text(child):
+                noun = re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", element_text(child).strip())
                 noun = noun[:1] + noun[1:].lower()
             elif local == "select":
                 for f in child:
-                    if isinstance(f.tag, str) and f.get("name") and f.text:
-                        fields[f.get("name")] = f.text.strip()
+                    if isinstance(f.tag, str) and f.get("name") and element_text(f):
+                        fields[f.get("name")] = element_text(f).strip()
         out[obj.get("id")] = (noun or "Item", fields)
     return out
 

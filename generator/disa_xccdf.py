@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from stigscap.content.model import Rule
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.xmlio import parse_xml_file
+from stigscap.schemas.xmlio import all_text, element_text, parse_xml_file
 
 XCCDF11_NS = "http://checklists.nist.gov/xccdf/1.1"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -118,10 +118,17 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _text(el: etree._Element | None, path: str) -> str:
+    """Text of a child that holds only text (ids, versions, names)."""
     if el is None:
         return ""
     found = el.find(path, _NS)
-    return normalize_text(found.text) if found is not None else ""
+    return normalize_text(element_text(found)) if found is not None else ""
+
+
+def _prose(el: etree._Element | None, path: str) -> str | None:
+    """Text of a child that may hold markup (titles, descriptions, fix and check text)."""
+    found = el.find(path, _NS) if el is not None else None
+    return all_text(found) if found is not None else None
 
 
 def _parse_release(info: str) -> tuple[int | None, dt.date | None]:
@@ -143,25 +150,25 @@ def _read_rule(group: etree._Element, source: str) -> Rule:
         raise StigscapError(f"Group {group.get('id')!r} has no Rule", file=source,
                             line=group.sourceline)
     idents = rule.findall("x:ident", _NS)
-    ccis = [normalize_text(i.text) for i in idents if i.get("system") in CCI_SYSTEMS]
-    legacy = [normalize_text(i.text) for i in idents if i.get("system") not in CCI_SYSTEMS]
+    ccis = [normalize_text(element_text(i)) for i in idents if i.get("system") in CCI_SYSTEMS]
+    legacy = [normalize_text(element_text(i)) for i in idents
+              if i.get("system") not in CCI_SYSTEMS]
     fixtext = rule.find("x:fixtext", _NS)
     fix = rule.find("x:fix", _NS)
     check = rule.find("x:check", _NS)
-    check_content = _text(check, "x:check-content")
+    check_content = normalize_text(_prose(check, "x:check-content"))
     data = {
         "group_id": group.get("id"),
-        "group_title": _text(group, "x:title"),
+        "group_title": normalize_text(_prose(group, "x:title")),
         "rule_id": rule.get("id"),
         "version": _text(rule, "x:version"),
         "severity": rule.get("severity") or "medium",
         "weight": float(rule.get("weight") or 10.0),
-        "title": _text(rule, "x:title"),
-        "discussion": encoded_part(rule.findtext("x:description", namespaces=_NS),
-                                   "VulnDiscussion"),
+        "title": normalize_text(_prose(rule, "x:title")),
+        "discussion": encoded_part(_prose(rule, "x:description"), "VulnDiscussion"),
         "check_content": check_content,
         "check_id": check.get("system") if check is not None else None,
-        "fix_text": normalize_text(fixtext.text) if fixtext is not None else "",
+        "fix_text": normalize_text(all_text(fixtext)) if fixtext is not None else "",
         "fix_id": (fixtext.get("fixref") if fixtext is not None else None)
         or (fix.get("id") if fix is not None else None),
         "ccis": ccis,
@@ -188,14 +195,13 @@ def read_disa_benchmark(path: str | os.PathLike) -> DisaBenchmark:
     info = ""
     for pt in root.findall("x:plain-text", _NS):
         if pt.get("id") == "release-info":
-            info = normalize_text(pt.text)
+            info = normalize_text(element_text(pt))
     release, bdate = _parse_release(info)
     profiles = tuple(
         DisaProfile(
             id=p.get("id"),
-            title=_text(p, "x:title"),
-            description=encoded_part(p.findtext("x:description", namespaces=_NS),
-                                     "ProfileDescription"),
+            title=normalize_text(_prose(p, "x:title")),
+            description=encoded_part(_prose(p, "x:description"), "ProfileDescription"),
             selected=tuple(s.get("idref") for s in p.findall("x:select", _NS)
                            if s.get("selected", "true") in ("true", "1")),
         )
@@ -208,13 +214,13 @@ def read_disa_benchmark(path: str | os.PathLike) -> DisaBenchmark:
     first_ref = groups[0].find("x:Rule/x:reference", _NS)
     return DisaBenchmark(
         id=root.get("id") or "",
-        title=_text(root, "x:title"),
-        description=_text(root, "x:description"),
+        title=normalize_text(_prose(root, "x:title")),
+        description=normalize_text(_prose(root, "x:description")),
         version=_text(root, "x:version"),
         release=release,
         benchmark_date=bdate,
         release_info=info,
-        status=normalize_text(status.text) if status is not None else "",
+        status=normalize_text(element_text(status)) if status is not None else "",
         status_date=_date(status.get("date")) if status is not None else None,
         publisher=_text(root, "x:reference/dc:publisher"),
         source=_text(root, "x:reference/dc:source"),

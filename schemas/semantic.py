@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from . import namespaces as ns
+from .xmlio import element_text
 
 XCCDF_OVAL = ns.OVAL_DEF
 OCIL_PREFIX = "http://scap.nist.gov/schema/ocil/"
@@ -207,9 +208,9 @@ def check_oval_definitions(defs: etree._Element, ck: Checker) -> dict[str, set[s
                 need(el, ref, kind, f"{etree.QName(el).localname}/@{attr}")
     for el in defs.iter(_q(d, "filter"), _q(d, "object_reference")):
         if el.tag == _q(d, "filter"):
-            need(el, (el.text or "").strip(), "state", "filter")
+            need(el, (element_text(el) or "").strip(), "state", "filter")
         else:
-            need(el, (el.text or "").strip(), "object", "set/object_reference")
+            need(el, (element_text(el) or "").strip(), "object", "set/object_reference")
     return ids
 
 
@@ -223,7 +224,7 @@ def oval_schema_version(root: etree._Element) -> str | None:
         return None
     for sv in gen.iter(_q(ns.OVAL_COMMON, "schema_version")):
         if not sv.get("platform"):
-            return (sv.text or "").strip().split(":")[0]
+            return (element_text(sv) or "").strip().split(":")[0]
     return None
 
 
@@ -354,7 +355,7 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                        f"through the catalog of component-ref {cref.get('id')!r} to an OVAL "
                        "component")
                 continue
-            name = (chk.text or "").strip()
+            name = (element_text(chk) or "").strip()
             if name not in oval_of(target).get("definition", ()):
                 ck.add(chk, "ref:cpe-check", f"cpe-item check {name!r} is not an OVAL "
                        f"definition in component {target.get('id')!r}")
@@ -458,7 +459,7 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
         if subj not in ids:
             ck.add(rel, "ref:arf-relationship", f"relationship/@subject {subj!r} names no "
                    "report, report-request, asset or extended-info")
-        refs = [r.text or "" for r in rel.iter(_q(c, "ref"))]
+        refs = [element_text(r) or "" for r in rel.iter(_q(c, "ref"))]
         for r_el, r in zip(rel.iter(_q(c, "ref")), refs):
             if r not in ids:
                 ck.add(r_el, "ref:arf-relationship", f"relationship ref {r!r} names nothing")

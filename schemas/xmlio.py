@@ -2,7 +2,20 @@
 
 Reading: lxml with entity resolution, DTD loading and network access off. A document that
 carries a DOCTYPE at all is refused: SCAP documents never need one, and refusing it closes
-entity-expansion and external-entity tricks before they start.
+entity-expansion and external-entity tricks before they start. The refusal happens *before*
+libxml2 sees the document (`check_prolog`): libxml2 reads external parameter entities of an
+internal subset while it parses, whatever the parser options, so a DOCTYPE naming a FIFO,
+/dev/zero or a URL must never reach it. The prolog is read in the document's own encoding;
+encodings in which markup could hide from a byte scan (UTF-7, UTF-32, EBCDIC, …) are refused.
+Input files must be regular files (`read_input_bytes`): a FIFO or device is refused before it
+is opened for a blocking read.
+
+Text of elements: `element_text` is the one reader of an element's text. It returns what
+Canonical XML without comments (the form every signature here covers) keeps: the text around
+comments joined; an element that may hold only text but holds a processing instruction or a
+child element is refused. `el.text` alone would stop at the first comment, so a comment
+inserted into a signed value would change what the engines read while the signature stays
+valid.
 
 Writing: bytes go to a temporary file beside the target, fsync, then rename; a failure leaves
 no partial output file behind.
@@ -10,7 +23,10 @@ no partial output file behind.
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -18,27 +34,249 @@ from lxml import etree
 
 from .errors import StigscapError
 
+DTD_REFUSED = "document type declarations (DTD) are not allowed"
+
+# lxml parser settings every reader of untrusted XML uses (iterparse takes the same keywords)
+SAFE_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
+                           dtd_validation=False, collect_ids=False)
+
 
 def safe_parser(*, remove_blank_text: bool = False, huge_tree: bool = False) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_blank_text=remove_blank_text,
-        huge_tree=huge_tree,
-        collect_ids=False,
-    )
+    return etree.XMLParser(remove_blank_text=remove_blank_text, huge_tree=huge_tree,
+                           **SAFE_PARSER_OPTIONS)
 
+
+# ---------------------------------------------------------------------------------- prolog
+
+_XML_SPACE = " \t\r\n"
+_XML_SPACE_CHARS = (" ", "\t", "\r", "\n")
+# Declared encodings in which every byte below 0x80 is that ASCII character and no multi-byte
+# sequence contains one: a scan of the bytes for markup sees what libxml2 sees. UTF-16 is
+# allowed when the bytes are UTF-16 (BOM or "<?" in UTF-16); libxml2 then ignores the label.
+_ASCII_SAFE_ENCODING = re.compile(
+    r"(?:UTF-?8|US-ASCII|ASCII|ISO[-_]?646-US|ISO[-_]?8859-(?:[1-9]|1[0-6])|LATIN-?1|"
+    r"(?:WINDOWS|CP)-?125[0-8])", re.IGNORECASE)
+_UTF16_LABEL = re.compile(r"(?:UTF-?16(?:LE|BE)?|UCS-?2|ISO-10646-UCS-2)", re.IGNORECASE)
+_ENCODING_DECL = re.compile(r"encoding[ \t\r\n]*=[ \t\r\n]*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+class PrologCheck:
+    """Refuse a DOCTYPE before the parser sees it: feed the decoded start of a document until
+    `feed` returns True (the root element's start tag is reached) — or it raises.
+
+    Only XML whitespace, comments and processing instructions (the XML declaration among
+    them) may come before the root element; any other `<!` there is a DOCTYPE (or not XML)
+    and is refused. Anything else ends the check: it is not well-formed and the parser stops
+    at it without reading on.
+    """
+
+    def __init__(self, source: str, *, utf16_label_ok: bool = False):
+        self.source = source
+        self.utf16_label_ok = utf16_label_ok   # the parser ignores a label (BOM / UTF-16 bytes)
+        self.done = False
+        self._buf = ""
+        self._pos = 0       # how far _buf is checked
+        self._start = True
+        self._search = 0    # where to go on looking for the end of a comment / PI
+        self._line = 1
+
+    def _refuse(self, message: str) -> None:
+        self._line += self._buf.count("\n", 0, self._pos)
+        raise StigscapError(message, file=self.source, line=self._line)
+
+    def _check_labels(self, decl: str) -> None:
+        """Every encoding the XML declaration names must be one a byte scan cannot be fooled
+        by (libxml2 switches to the declared encoding right after reading it)."""
+        for m in re.finditer("encoding", decl):
+            got = _ENCODING_DECL.match(decl, m.start())
+            if got is None:
+                self._refuse("unreadable encoding declaration")
+            label = got.group(1) if got.group(1) is not None else got.group(2)
+            if _ASCII_SAFE_ENCODING.fullmatch(label):
+                continue
+            if _UTF16_LABEL.fullmatch(label):
+                if self.utf16_label_ok:
+                    continue
+                self._refuse(f"character encoding {label!r} does not match the document's "
+                             "bytes (not UTF-16)")
+            self._refuse(f"unsupported character encoding {label!r}; use UTF-8 or UTF-16")
+
+    def feed(self, text: str, final: bool = False) -> bool:
+        if self.done:
+            return True
+        if self._pos:   # drop what is checked (once per chunk, not once per comment)
+            self._line += self._buf.count("\n", 0, self._pos)
+            self._search -= self._pos
+            self._buf = self._buf[self._pos:]
+            self._pos = 0
+        self._buf += text
+        b, n = self._buf, len(self._buf)
+        while True:
+            i = self._pos
+            if self._start:
+                if b.startswith("\ufeff"):
+                    i += 1
+                if n - i < 6 and not final:
+                    return False
+                if b.startswith("<?xml", i) and b[i + 5:i + 6] in _XML_SPACE_CHARS:
+                    end = b.find("?>", i + 5)
+                    if end < 0:
+                        if final:
+                            break
+                        return False
+                    self._check_labels(b[i:end])
+                    i = end + 2
+                self._start = False
+                self._pos = i
+                continue
+            while i < n and b[i] in _XML_SPACE:
+                i += 1
+            self._pos = i
+            if i >= n:
+                if final:
+                    break
+                return False
+            if b[i] != "<":
+                break              # not well-formed: the parser stops here
+            if n - i < 4 and not final:
+                return False
+            if b.startswith("<?", i):
+                end = b.find("?>", max(i + 2, self._search))
+                if end < 0:
+                    if final:
+                        break
+                    self._search = max(i + 2, n - 1)
+                    return False
+                self._pos = end + 2
+            elif b.startswith("<!--", i):
+                end = b.find("-->", max(i + 4, self._search))
+                if end < 0:
+                    if final:
+                        break
+                    self._search = max(i + 4, n - 2)
+                    return False
+                self._pos = end + 3
+            elif b.startswith("<!", i):
+                self._refuse(DTD_REFUSED)
+            else:
+                break              # the root element
+        self.done = True
+        self._buf = ""
+        return True
+
+
+def _byte_encoding(head: bytes, source: str) -> tuple[str, int, bool]:
+    """(Python codec, BOM length, label ignored) for how libxml2 reads the prolog's bytes.
+
+    With a BOM, or "<?" in UTF-16, libxml2 keeps that encoding whatever the declaration says;
+    otherwise the bytes are read as ASCII up to the declaration, which then decides."""
+    def refuse(what: str) -> None:
+        raise StigscapError(f"unsupported character encoding ({what}); use UTF-8 or UTF-16",
+                            file=source, line=1)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8", 3, True
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        refuse("UTF-32")
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", 2, True
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", 2, True
+    if head[:4] in (b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00\x00<\x00", b"\x00<\x00\x00"):
+        refuse("UCS-4")
+    if head[:4] == b"\x00<\x00?":
+        return "utf-16-be", 0, True
+    if head[:4] == b"<\x00?\x00":
+        return "utf-16-le", 0, True
+    if head[:4] == b"\x4c\x6f\xa7\x94":
+        refuse("EBCDIC")
+    # ASCII-compatible: markup bytes are ASCII whatever the (checked) declared encoding
+    return "latin-1", 0, False
+
+
+# The usual start of a document (an optional UTF-8 BOM, an optional plain XML declaration
+# naming UTF-8 or nothing, blanks, then the root element's start tag): nothing else to check.
+_PLAIN_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:<\?xml[ \t\r\n]+version=(?:\"1\.[0-9]+\"|'1\.[0-9]+')"
+    rb"(?:[ \t\r\n]+encoding=(?:\"(?i:utf-8)\"|'(?i:utf-8)'))?"
+    rb"(?:[ \t\r\n]+standalone=(?:\"(?:yes|no)\"|'(?:yes|no)'))?[ \t\r\n]*\?>)?"
+    rb"[ \t\r\n]*<[A-Za-z_]")
+
+
+def check_prolog(data: bytes | str, source: str = "<input>") -> None:
+    """Raise a one-line StigscapError when the document has a DOCTYPE (or an encoding that
+    could hide one), reading no further than the root element's start tag."""
+    if isinstance(data, (bytes, bytearray)) and _PLAIN_START.match(data):
+        return
+    if isinstance(data, str):
+        PrologCheck(source, utf16_label_ok=True).feed(data, final=True)
+        return
+    codec, bom, label_ignored = _byte_encoding(bytes(data[:4]), source)
+    check = PrologCheck(source, utf16_label_ok=label_ignored)
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    step = 4096   # the prolog is usually short: start small, double up to 1 MiB
+    pos, n = bom, len(data)
+    while True:
+        chunk = data[pos:pos + step]
+        pos += len(chunk)
+        final = pos >= n
+        if check.feed(decoder.decode(chunk, final=final), final=final):
+            return
+        step = min(step * 2, 1 << 20)
+
+
+# ---------------------------------------------------------------------------------- files
+
+def read_input_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
+    """The bytes of a regular file. A FIFO, device, socket or directory is refused before it
+    is opened for reading (reading one could block forever or never end)."""
+    p = str(path)
+    try:
+        st = os.stat(p)
+        if not stat.S_ISREG(st.st_mode):
+            raise StigscapError(f"cannot read {what}: not a regular file "
+                                f"({_file_kind(st.st_mode)})", file=p)
+        # O_NONBLOCK: should the path have become a FIFO since, opening it does not wait
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise StigscapError(f"cannot read {what}: {exc.strerror}", file=p) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise StigscapError(f"cannot read {what}: not a regular file "
+                                f"({_file_kind(st.st_mode)})", file=p)
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            return fh.read()
+    except OSError as exc:
+        raise StigscapError(f"cannot read {what}: {exc.strerror}", file=p) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+# ---------------------------------------------------------------------------------- parsing
 
 def parse_xml_bytes(data: bytes, source: str = "<input>", *, huge_tree: bool = False,
                     remove_blank_text: bool = False) -> etree._ElementTree:
-    """Parse bytes with the safe parser; every failure is a one-line StigscapError."""
+    """Parse bytes with the safe parser; every failure is a one-line StigscapError.
+
+    The document's URL is `source`, so `element_text` can name the file of a refused value."""
     if not data or data.isspace():  # no copy of a large buffer (strip() would make one)
         raise StigscapError("empty file, expected an XML document", file=source)
+    check_prolog(data, source)
     parser = safe_parser(huge_tree=huge_tree, remove_blank_text=remove_blank_text)
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, parser, base_url=source)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if getattr(exc, "lineno", None) else None
         msg = exc.msg if getattr(exc, "msg", None) else str(exc)
@@ -48,21 +286,70 @@ def parse_xml_bytes(data: bytes, source: str = "<input>", *, huge_tree: bool = F
     if root is None:
         raise StigscapError("no XML root element", file=source)
     tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise StigscapError("document type declarations (DTD) are not allowed", file=source,
-                            line=1)
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # second line of defence
+        raise StigscapError(DTD_REFUSED, file=source, line=1)
     return tree
 
 
 def parse_xml_file(path: str | os.PathLike, *, huge_tree: bool = False,
                    remove_blank_text: bool = False) -> etree._ElementTree:
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise StigscapError(f"cannot read file: {exc.strerror}", file=str(p)) from None
+    data = read_input_bytes(p)
     return parse_xml_bytes(data, str(p), huge_tree=huge_tree, remove_blank_text=remove_blank_text)
 
+
+# ---------------------------------------------------------------------------------- text
+
+def element_text(el: etree._Element) -> str | None:
+    """The text of an element that may hold only text, as a signature covers it.
+
+    Like `el.text` (None when empty), but comments do not cut it short: Canonical XML without
+    comments drops a comment and keeps the text on both sides, so `^<!-- -->Tls$` is signed
+    as, and read as, `^Tls$`. A processing instruction or child element inside is refused
+    (one-line error naming file, line and element): it would be signed, yet no reader can
+    take it as part of a value."""
+    if not len(el):   # the common case: no children, el.text is the whole text
+        return el.text
+    parts = [el.text or ""]
+    for child in el:
+        if child.tag is etree.Comment:
+            parts.append(child.tail or "")
+            continue
+        if child.tag is etree.PI:
+            found = "a processing instruction"
+        elif child.tag is etree.Entity:
+            found = "an entity reference"
+        else:
+            found = f"element <{etree.QName(child).localname}>"
+        raise StigscapError(f"<{etree.QName(el).localname}> may contain only text, found "
+                            f"{found}", file=_url(el), line=child.sourceline or el.sourceline)
+    return "".join(parts) or None
+
+
+def find_text(parent: etree._Element, path: str, default: str | None = None,
+              namespaces=None) -> str | None:
+    """`parent.findtext(path)` through `element_text`: "" for an empty element, `default`
+    when there is none."""
+    el = parent.find(path, namespaces)
+    if el is None:
+        return default
+    return element_text(el) or ""
+
+
+def all_text(el: etree._Element) -> str:
+    """All text inside an element whose content may be markup (XHTML descriptions): the text
+    of it and its descendants, without comments and processing instructions."""
+    return "".join(el.itertext())
+
+
+def _url(el: etree._Element) -> str | None:
+    try:
+        return el.getroottree().docinfo.URL
+    except Exception:  # noqa: BLE001 - a detached element has no document URL
+        return None
+
+
+# ---------------------------------------------------------------------------------- writing
 
 def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o644) -> None:
     """Write `data` to `path` via temp file + rename in the same directory."""

@@ -107,6 +107,24 @@ def test_masked_field_is_blanked_in_results_only(results_schema):
     assert fields and all(f.get("mask") == "true" and not f.text for f in fields)
 
 
+@pytest.mark.parametrize("mask, field_mask", [(False, True), (True, False)],
+                         ids=["field", "record"])
+def test_masked_value_split_by_a_comment_leaves_nothing(results_schema, mask, field_mask):
+    """A comment inside a masked value: neither the comment nor the text after it (e.g. the
+    rest of a secret) is copied into the results."""
+    d, _ = seed_docs(["Tls"], mask=mask, field_mask=field_mask)
+    sc = syschar_doc([collected(OBJ, "complete", [1])],
+                     [cmdlet_item(1, [connector("Conn 0", "@AUTH@")])])
+    s = etree.fromstring(sc.replace(b"@AUTH@", b"Tls<!-- c -->SECRET-TAIL"))
+    ev = evaluate(d, s, {VAR: ["^Tls"]})
+    assert ev.definition_results == {DEF: "true"}
+    text = ev.results_text("full", timestamp=TS)
+    root = ev.results_document("full", timestamp=TS)
+    results_schema.assertValid(root)
+    assert "SECRET-TAIL" not in text and "<!-- c -->" not in text
+    assert "SECRET-TAIL" not in etree.tostring(root, encoding="unicode")
+
+
 def test_evidence_names_failing_connectors_and_reason():
     d, s = seed_docs(["Tls", "None", "BasicAuth, BasicAuthRequireTLS", "Tls, ExchangeServer"])
     ev = evaluate(d, s, {VAR: ["^Tls$"]})

@@ -1,0 +1,41 @@
+"""Guard: no reader of untrusted XML takes `.text` / `findtext` / `itertext` directly (they stop
+at a comment, or skip processing instructions silently); `schemas.xmlio.element_text`,
+`find_text` and `all_text` are the readers. The few direct uses left are listed with why."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+
+from tests.hostile.hostile_helpers import REPO
+
+ALLOWED = {
+    # the helpers themselves
+    "schemas/xmlio.py": 3,
+    # CLIXML is parsed with remove_comments/remove_pis, so .text is already the whole text
+    "evaluator/collect_offline.py": 5,
+    # pypsrp's xml.etree (stdlib) objects from the WinRM peer: the stdlib tree builder drops
+    # comments and processing instructions, so .text is whole
+    "evaluator/collect_winrm.py": 2,
+    # `Normalized` / `FieldValue` values, not XML
+    "evaluator/normalize.py": 3,
+    # _record_fast: element_text's own fast path inlined (a field without children)
+    "evaluator/oval_engine.py": 1,
+    # remove_keep_tail: moves a removed element's tail into its parent (a tree edit)
+    "evaluator/signing_core.py": 1,
+}
+
+
+def test_every_xml_text_read_goes_through_xmlio():
+    found: Counter[str] = Counter()
+    where: dict[str, list[int]] = {}
+    for pkg in ("evaluator", "generator", "schemas", "content"):
+        for path in sorted((REPO / pkg).glob("*.py")):
+            rel = path.relative_to(REPO).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and \
+                        node.attr in ("text", "findtext", "itertext"):
+                    found[rel] += 1
+                    where.setdefault(rel, []).append(node.lineno)
+    unexpected = {f: where[f] for f, n in found.items() if n != ALLOWED.get(f, 0)}
+    assert not unexpected, f"direct .text/findtext/itertext reads (use xmlio): {unexpected}"
