@@ -741,9 +741,9 @@ class RecordCollector:
                                     "returned nothing"])
         if self.errors.counts:
             return CollectedObject(q, flag="error", status="error", messages=[
-                *self.errors.render(1),
                 f"{self.source}: {self.error_objects} of {self.count} object(s) hold "
-                "contradictory or unmappable values; none of this output is compared"])
+                "contradictory or unmappable values; none of this output is compared",
+                *self.errors.render(1)])
         if q.select and all(self.missing.get(s, 0) == self.count for s in q.select):
             return _error(q, f"{self.source}: none of the selected properties "
                              f"({', '.join(q.select)}) is in the output: wrong export file?")

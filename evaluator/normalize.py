@@ -99,21 +99,6 @@ def flags_to_text(value: int, members: Sequence[tuple[str, int]]) -> tuple[str, 
     return ", ".join(n for _, n in sorted(names)), True
 
 
-def flags_from_text(text: str, members: Sequence[tuple[str, int]]) -> tuple[int | None, list[str]]:
-    """Parse "Tls, ExchangeServer" (case-insensitive) → (value, unknown names)."""
-    lookup = {n.lower(): v for n, v in members}
-    value, unknown = 0, []
-    parts = [p.strip() for p in text.split(",")]
-    for part in parts:
-        if part.lower() in lookup:
-            value |= lookup[part.lower()]
-        elif re.fullmatch(r"-?\d+", part):
-            value |= int(part)
-        else:
-            unknown.append(part)
-    return (None if unknown else value), unknown
-
-
 def timespan_text(seconds_or_delta: _dt.timedelta | int | float, *, ticks: int | None = None) -> str:
     """.NET TimeSpan.ToString() ("c"): ``[-][d.]hh:mm:ss[.fffffff]``."""
     if ticks is None:
