@@ -14,11 +14,33 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# OVAL EntityObjectCmdletVerbType: the only verbs an interpreter may run (all read-only).
-READ_ONLY_VERBS = (
+# OVAL EntityObjectCmdletVerbType: the verbs OVAL lets content name. This is NOT a safety list:
+# Import-Module loads code (from a UNC path too), Approve-* and Import-* change state.
+OVAL_CMDLET_VERBS = (
     "Approve", "Assert", "Compare", "Confirm", "Find", "Get", "Import", "Measure", "Read",
     "Request", "Resolve", "Search", "Select", "Show", "Test", "Trace", "Watch",
 )
+# The only verbs stigscap content may use and a collector may ever send to a host. Add a verb
+# here only with evidence that every cmdlet with it is free of side effects on Exchange.
+SAFE_VERBS = ("Get",)
+# The only snap-ins/modules a cmdlet_object may name (null = none): the Exchange management
+# snap-in under its 2013+ and its 2010 name (see collect_winrm.choose_snapin). Nothing else is
+# ever loaded on a host (no Import-Module of content-supplied names or paths).
+ALLOWED_MODULES = (
+    "Microsoft.Exchange.Management.PowerShell.SnapIn",
+    "Microsoft.Exchange.Management.PowerShell.E2010",
+)
+
+
+def unsafe_cmdlet_reason(verb: str, module: str | None) -> str | None:
+    """Why a cmdlet `verb`-... from `module` must never be run (None: allowed)."""
+    if verb.lower() not in {v.lower() for v in SAFE_VERBS}:
+        return (f"verb '{verb}' is not allowed: only {', '.join(SAFE_VERBS)} cmdlets are run "
+                "(OVAL's cmdlet verbs include ones that change state or load code)")
+    if module is not None and module.lower() not in {m.lower() for m in ALLOWED_MODULES}:
+        return (f"module '{module}' is not allowed: only the Exchange management snap-in "
+                f"({' or '.join(ALLOWED_MODULES)}) or none")
+    return None
 
 OVAL_OPERATIONS = (
     "equals", "not equal", "case insensitive equals", "case insensitive not equal",
@@ -86,11 +108,19 @@ class CmdletObject(_Strict):
 
     @field_validator("cmdlet")
     @classmethod
-    def _read_only_verb(cls, v: str) -> str:
+    def _safe_verb(cls, v: str) -> str:
         verb = v.split("-", 1)[0]
-        if verb not in READ_ONLY_VERBS:
-            raise ValueError(f"verb {verb!r} is not a read-only OVAL cmdlet verb "
-                             f"({', '.join(READ_ONLY_VERBS)})")
+        why = unsafe_cmdlet_reason(verb, None)
+        if why:
+            raise ValueError(why)
+        return v
+
+    @field_validator("module")
+    @classmethod
+    def _allowed_module(cls, v: str | None) -> str | None:
+        why = unsafe_cmdlet_reason("Get", v)
+        if why:
+            raise ValueError(why)
         return v
 
     @field_validator("select")

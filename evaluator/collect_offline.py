@@ -38,8 +38,8 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
 
 from .collected import CmdletQuery, CollectedObject, SystemInfo
-from .normalize import base_type_name, lookup_property, normalize_value, properties, \
-    record_from_object
+from .normalize import base_type_name, lookup_property, normalize_value, object_label, \
+    properties, record_from_object
 from .oval_objects import CmdletObjects, cmdlet_name
 
 CLIXML_NS = "http://schemas.microsoft.com/powershell/2004/04"
@@ -238,6 +238,8 @@ class ExportObject:
     value: Any                 # psrpcore object / JSON value
     type_names: list[str]      # as written in the export ([] for JSON)
     index: int
+    # contradictions in the export itself: (property, problem), e.g. a property written twice
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -350,6 +352,7 @@ class _ClixmlStream:
 
     def _object(self, el: etree._Element, index: int) -> ExportObject | None:
         stream = (el.get("S") or "").lower()
+        problems = _duplicate_members(el)
         # register / expand type-name and object references (document-wide in Export-Clixml)
         for node in list(el.iter(_TN, _TNREF, _OBJ, _REF)):
             tag = _local(node.tag)
@@ -407,7 +410,7 @@ class _ClixmlStream:
         except Exception as exc:  # noqa: BLE001 - psrpcore on hostile input
             text = " ".join(str(exc).split()) or type(exc).__name__
             raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
-        return ExportObject(value, type_names, index)
+        return ExportObject(value, type_names, index, problems)
 
     _BAG_TAGS = {"TN", "TNRef", "MS", "Props", "ToString"}
 
@@ -469,14 +472,99 @@ class _ClixmlStream:
                             member.remove(detail)
 
 
+def _duplicate_members(el: etree._Element) -> list[tuple[str, str]]:
+    """Properties a CLIXML object carries more than once (in <Props> and/or <MS>), compared
+    case-insensitively as PowerShell does: (property, problem)."""
+    seen: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for bag_tag in ("Props", "MS"):
+        for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
+            for member in bag:
+                name = member.get("N") if isinstance(member.tag, str) else None
+                if name is None:
+                    continue
+                first = seen.get(name.lower())
+                if first is None:
+                    seen[name.lower()] = name
+                elif first == name:
+                    problems.append((name, f"the object carries the property {name} more than "
+                                           "once; contradictory data is not compared"))
+                else:
+                    problems.append((first, f"the object carries both {first} and {name} "
+                                            "(PowerShell property names are case-insensitive); "
+                                            "contradictory data is not compared"))
+    return problems
+
+
 # --- JSON ---------------------------------------------------------------------------------
 
-def _json_objects(path: Path) -> ExportContent:
+class _JsonObject(dict):
+    """A JSON object that remembers the keys it had more than once (exactly or by case)."""
+
+    __slots__ = ("duplicates",)
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    out = _JsonObject()
+    seen: dict[str, str] = {}
+    dups: list[tuple[str, str]] = []
+    for key, value in pairs:
+        low = key.lower()
+        if low in seen:
+            dups.append((seen[low], key))
+        else:
+            seen[low] = key
+        out[key] = value
+    out.duplicates = dups
+    return out
+
+
+def _dup_text(first: str, other: str) -> str:
+    if first == other:
+        return f"the JSON object has the key '{first}' more than once"
+    return (f"the JSON object has both '{first}' and '{other}' (PowerShell property names are "
+            "case-insensitive)")
+
+
+def _nested_duplicate(value: Any, depth: int = 0) -> str | None:
+    if depth > 64:
+        return None
+    if isinstance(value, _JsonObject):
+        if value.duplicates:
+            return _dup_text(*value.duplicates[0])
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _nested_duplicate(item, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _json_problems(item: dict, wanted: set[str] | None) -> list[tuple[str, str]]:
+    """Duplicated keys of one exported object (top level, or inside a wanted property)."""
+    problems = []
+    for first, other in getattr(item, "duplicates", ()):
+        problems.append((first, _dup_text(first, other) + "; contradictory data is not compared"))
+    for key, value in item.items():
+        if wanted is not None and key.lower() not in wanted:
+            continue
+        nested = _nested_duplicate(value)
+        if nested:
+            problems.append((key, f"inside its value: {nested}; contradictory data is not "
+                                  "compared"))
+    return problems
+
+
+def _json_objects(path: Path, wanted: set[str] | None = None) -> ExportContent:
     text, messages = _read_text(path)
     if not text.strip():
         raise ExportError("empty file")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_json_pairs)
     except RecursionError:
         raise ExportError("JSON nested too deeply") from None
     except ValueError as exc:
@@ -501,7 +589,8 @@ def _json_objects(path: Path) -> ExportContent:
         if not isinstance(item, dict):
             raise ExportError(f"object #{i + 1} is a bare {type(item).__name__}, not an "
                               "exported object")
-    return ExportContent("json", (ExportObject(v, [], i) for i, v in enumerate(data)), messages)
+    return ExportContent("json", (ExportObject(v, [], i, _json_problems(v, wanted))
+                                  for i, v in enumerate(data)), messages)
 
 
 def read_export(path: Path, wanted: set[str] | None = None) -> ExportContent:
@@ -525,7 +614,7 @@ def read_export(path: Path, wanted: set[str] | None = None) -> ExportContent:
     if not start:
         raise ExportError("empty file")
     if start[0] in "[{" or (path.suffix.lower() == ".json" and not start.startswith("<")):
-        return _json_objects(path)
+        return _json_objects(path, wanted)
     stream = _ClixmlStream(path, wanted)
     return ExportContent("clixml", iter(stream), stream.messages)
 
@@ -618,13 +707,32 @@ class RecordCollector:
         self.records: list[list] = []
         self.missing: dict[str, int] = {}
         self.messages = _Messages()
+        self.errors = _Messages()
+        self.error_objects = 0
         self.count = 0
+        self._selected = {s.lower() for s in query.select} if query.select else None
 
-    def add(self, value: Any, type_names: Sequence[str] = ()) -> None:
+    def add(self, value: Any, type_names: Sequence[str] = (),
+            problems: Sequence[tuple[str, str]] = ()) -> None:
+        """One pipeline object. `problems`: (property, problem) the reader found in the export
+        itself (a property written twice); with the values that must not be compared (an
+        unmapped enum number, a ToString that contradicts its number) they make the whole
+        object `error`, with messages naming the file, the object and the property."""
         problem = _type_problem(type_names, self.query)
         if problem:
             raise ExportError(problem)
-        fields, messages, lacks = record_from_object(value, self.query.select)
+        errors: list[tuple[str, str]] = [
+            (prop, msg) for prop, msg in problems
+            if self._selected is None or prop.lower() in self._selected]
+        fields, messages, lacks = record_from_object(value, self.query.select,
+                                                     noun=self.query.noun, errors=errors)
+        if errors:
+            label = object_label(value, self.count)
+            self.error_objects += 1
+            spelled = {s.lower(): s for s in self.query.select}
+            for prop, msg in errors:
+                self.errors.add(f"{self.source}: object {label}: property "
+                                f"{spelled.get(prop.lower(), prop)}: {msg}")
         self.count += 1
         self.records.append(fields)
         for m in messages:
@@ -644,6 +752,11 @@ class RecordCollector:
                                    messages=head + list(extra_messages) +
                                    [f"{self.source} holds no objects: {cmdlet_name(q)} "
                                     "returned nothing"])
+        if self.errors.counts:
+            return CollectedObject(q, flag="error", status="error", messages=[
+                f"{self.source}: {self.error_objects} of {self.count} object(s) hold "
+                "contradictory or unmappable values; none of this output is compared",
+                *self.errors.render(1)])
         if q.select and all(self.missing.get(s, 0) == self.count for s in q.select):
             return _error(q, f"{self.source}: none of the selected properties "
                              f"({', '.join(q.select)}) is in the output: wrong export file?")
@@ -683,7 +796,7 @@ def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObjec
         content = read_export(path, wanted)
         for obj in content.objects:
             for acc in collectors:
-                acc.add(obj.value, obj.type_names)
+                acc.add(obj.value, obj.type_names, obj.problems)
         file_messages = list(dict.fromkeys(content.messages))
     except ExportError as exc:
         return [_error(q, f"{path.name}: {exc}") for q in queries]

@@ -6,10 +6,14 @@ snap-in added, or the Exchange management endpoint `/PowerShell` with configurat
 -Property …` through the PSRP command API (never a script string, so no content value can
 become PowerShell code) and turn the deserialized objects into `CollectedObject` records.
 
-Safety: only OVAL's read-only cmdlet verbs (content.model.READ_ONLY_VERBS) are ever sent; any
-other verb, or a noun/parameter/property name that is not a plain identifier, becomes an error
-result without contacting the host. Failures never raise: they become per-host errors with a
-reason (`HostError.kind`) and every affected object gets flag `error` and the message.
+Safety: only `Get` cmdlets (content.model.SAFE_VERBS; OVAL's verb list is not a safety list:
+Import-Module loads code, Approve-*/Import-* change state) are ever sent, and only the Exchange
+snap-in (content.model.ALLOWED_MODULES) is ever loaded, with Add-PSSnapin. The CLI refuses a data
+stream that names anything else before any connection is opened (`refuse_unsafe`); here, as a
+second line, such a query, or a noun/parameter/property name that is not a plain identifier,
+becomes an error result and is never sent. Failures never raise: they become per-host errors
+with a reason (`HostError.kind`) and every affected object gets flag `error` and the message; a
+session that failed as a whole (nothing collected) sets `HostCollection.failed`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence
 
-from stigscap.content.model import READ_ONLY_VERBS
+from stigscap.content.model import ALLOWED_MODULES, SAFE_VERBS, unsafe_cmdlet_reason
 from stigscap.evaluator.collected import CmdletQuery, CollectedObject, SystemInfo
 from stigscap.evaluator.credentials import Credentials, Secret, redact
 from stigscap.evaluator.collect_offline import collected_from_values
@@ -30,12 +34,11 @@ from stigscap.schemas.errors import StigscapError
 
 log = logging.getLogger(__name__)
 
-EXCHANGE_SNAPIN_PREFIX = "microsoft.exchange.management.powershell."
-# 2013+ register ...SnapIn; 2010 (and what exshell.psc1 lists on some Edge builds) ...E2010
-EXCHANGE_SNAPINS = ("Microsoft.Exchange.Management.PowerShell.SnapIn",
-                    "Microsoft.Exchange.Management.PowerShell.E2010")
+# 2013+ register ...SnapIn; 2010 (and what exshell.psc1 lists on some Edge builds) ...E2010.
+# The only names ever sent to Add-PSSnapin (content.model.ALLOWED_MODULES).
+EXCHANGE_SNAPINS = ALLOWED_MODULES
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_VERB_CANON = {v.lower(): v for v in READ_ONLY_VERBS}
+_VERB_CANON = {v.lower(): v for v in SAFE_VERBS}
 
 ErrorKind = Literal["auth_failed", "access_denied", "snapin_missing", "module_missing", "cmdlet_not_found",
                     "command_failed", "timeout", "tls_verify_failed", "tls_error", "connection_refused",
@@ -57,7 +60,7 @@ REASONS: dict[str, str] = {
     "connection_failed": "connection failed",
     "server_error": "server error",
     "wsman_fault": "WSMan fault",
-    "unsafe_command": "refused: not a read-only cmdlet",
+    "unsafe_command": "refused: not an allowed read-only cmdlet",
     "protocol_error": "protocol error",
     "config_error": "configuration error",
 }
@@ -101,6 +104,9 @@ class WinRMOptions:
             raise StigscapError(f"unknown endpoint {self.endpoint!r} (wsman or exchange)")
         if self.retries < 0 or self.retries > 10:
             raise StigscapError("retries must be between 0 and 10")
+        if self.snapin is not None and self.snapin.lower() not in {m.lower() for m in EXCHANGE_SNAPINS}:
+            raise StigscapError(f"snap-in {self.snapin!r} is not allowed: only "
+                                f"{' or '.join(EXCHANGE_SNAPINS)} is ever loaded on a host")
         return self
 
     @property
@@ -131,6 +137,7 @@ class HostCollection:
     errors: list[HostError] = field(default_factory=list)
     seconds: float = 0.0
     attempts: int = 1
+    failed: bool = False   # the session failed as a whole: nothing was collected from the host
 
     @property
     def ok(self) -> bool:
@@ -146,10 +153,10 @@ class _Fail(Exception):
 
 # --------------------------------------------------------------------------- safety checks
 def check_query(q: CmdletQuery) -> str | None:
-    """Why `q` must not be sent (None when it is a plain read-only cmdlet call)."""
-    if q.verb.lower() not in _VERB_CANON:
-        return (f"verb {q.verb!r} is not one of OVAL's read-only cmdlet verbs; "
-                f"'{q.verb}-{q.noun}' was not sent")
+    """Why `q` must not be sent (None when it is a plain `Get` cmdlet call)."""
+    why = unsafe_cmdlet_reason(q.verb or "", q.module_name)
+    if why:
+        return f"{why}; '{q.verb}-{q.noun}' was not sent"
     if not _NAME.match(q.noun or ""):
         return f"noun {q.noun!r} is not a plain cmdlet noun; nothing was sent"
     for name, _ in q.parameters:
@@ -158,9 +165,26 @@ def check_query(q: CmdletQuery) -> str | None:
     for name in q.select:
         if not _NAME.match(name or ""):
             return f"select property {name!r} is not a plain property name; nothing was sent"
-    if q.module_name is not None and not re.match(r"^[A-Za-z0-9_.\-]+$", q.module_name):
-        return f"module name {q.module_name!r} is not a plain module name; nothing was sent"
     return None
+
+
+def refuse_unsafe(queries: Sequence[CmdletQuery], source: str | None = None) -> None:
+    """Raise a one-line StigscapError for the first query that must never be sent.
+
+    Called by `collect --host` and `scan` before credentials are asked for or any host is
+    contacted: content naming a verb other than Get, or a module other than the Exchange
+    snap-in, is refused as a whole, never partly collected.
+    """
+    for q in queries:
+        why = check_query(q)
+        if why:
+            shown = f"{q.verb}-{q.noun}"
+            if q.parameters:
+                shown += " " + " ".join(f"-{n} {v}" for n, v in q.parameters)
+            if q.module_name:
+                shown += f" (module {q.module_name})"
+            raise StigscapError(f"{q.object_id}: refused to run '{shown}': {why}; "
+                                "no host was contacted", file=source)
 
 
 def parameter_value(text: str, datatype: str) -> Any:
@@ -242,6 +266,7 @@ def collect_host(host: str, queries: Sequence[CmdletQuery], options: WinRMOption
 
     sysinfo = SystemInfo(host_name=host)
     attempt = 0
+    failed = False
     while sendable:
         attempt += 1
         try:
@@ -258,9 +283,11 @@ def collect_host(host: str, queries: Sequence[CmdletQuery], options: WinRMOption
             errors.append(HostError(f.kind, msg))
             for i, q in sendable:
                 results[i] = _error_object(q, f"{REASONS.get(f.kind, f.kind)}: {msg}")
+            failed = True
             break
     objects = [results[i] for i in range(len(queries))]
-    return HostCollection(host, sysinfo, objects, errors, time.monotonic() - started, attempt)
+    return HostCollection(host, sysinfo, objects, errors, time.monotonic() - started, attempt,
+                          failed=failed)
 
 
 def _error_object(q: CmdletQuery, message: str) -> CollectedObject:
@@ -714,39 +741,34 @@ def _probe(pool, host: str, options: WinRMOptions, *, need_snapins: bool) -> tup
 
 
 def choose_snapin(module: str, registered: Sequence[str], forced: str | None = None) -> str | None:
-    """The snap-in to add for `module`: the exact name if registered, else (Exchange) the one the
-    host registers: 2010 and 2013+ use different names (…E2010 vs …SnapIn)."""
+    """The snap-in to add for `module` (one of EXCHANGE_SNAPINS): the exact name if the host
+    registers it, else the other Exchange name it registers (2010 and 2013+ use different names,
+    …E2010 vs …SnapIn). Only EXCHANGE_SNAPINS are ever returned; a host-registered name that is
+    not one of them is never loaded."""
+    allowed = {n.lower(): n for n in EXCHANGE_SNAPINS}
     if forced:
-        return forced
+        return allowed.get(forced.lower())
+    if module.lower() not in allowed:
+        return None
     by_lower = {r.lower(): r for r in registered}
     if module.lower() in by_lower:
-        return by_lower[module.lower()]
-    if module.lower().startswith(EXCHANGE_SNAPIN_PREFIX):
-        for name in EXCHANGE_SNAPINS:
-            if name.lower() in by_lower:
-                return by_lower[name.lower()]
-        for r in registered:
-            if r.lower().startswith(EXCHANGE_SNAPIN_PREFIX):
-                return r
+        return allowed[module.lower()]
+    for name in EXCHANGE_SNAPINS:
+        if name.lower() in by_lower:
+            return name
     return None
 
 
 def _load_module(pool, module: str, registered: list[str], options: WinRMOptions) -> tuple[str, str] | None:
     snapin = choose_snapin(module, registered, options.snapin)
-    is_exchange = module.lower().startswith(EXCHANGE_SNAPIN_PREFIX)
-    if snapin is None and is_exchange:
+    if snapin is None:
         found = ", ".join(registered) or "none"
         return ("snapin_missing", f"no Exchange management snap-in is registered on the host "
                                   f"(wanted {module}; registered snap-ins: {found})")
-    if snapin is not None:
-        ps = _invoke(pool, lambda p: p.add_cmdlet("Add-PSSnapin").add_parameter("Name", snapin), options)
-        kind = "snapin_missing" if is_exchange else "module_missing"
-    else:
-        ps = _invoke(pool, lambda p: p.add_cmdlet("Import-Module").add_parameter("Name", module), options)
-        kind = "module_missing"
+    ps = _invoke(pool, lambda p: p.add_cmdlet("Add-PSSnapin").add_parameter("Name", snapin), options)
     if _failed(ps) or ps.streams.error:
         msg = _error_text(ps.streams.error[0]) if ps.streams.error else "loading failed"
-        return kind, f"{snapin or module}: {msg}"
+        return "snapin_missing", f"{snapin}: {msg}"
     return None
 
 

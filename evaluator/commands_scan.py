@@ -93,29 +93,40 @@ def options_from(kw: dict) -> tuple[WinRMOptions, Credentials]:
 
 
 def queries_from(datastream: str):
+    """The cmdlet_objects to collect live; refuses (StigscapError, nothing contacted) content that
+    names a verb other than Get or a module other than the Exchange snap-in."""
+    from stigscap.evaluator.collect_winrm import refuse_unsafe  # noqa: PLC0415
     from stigscap.evaluator.oval_objects import read_cmdlet_objects  # noqa: PLC0415 - branch `collect`
 
     root = parse_xml_file(datastream, huge_tree=True).getroot()
     objs = read_cmdlet_objects(root)
     if not objs.queries and not objs.unsupported:
         raise StigscapError("the content has no win-def:cmdlet_object to collect", file=datastream)
+    refuse_unsafe([*objs.queries, *(q for q, _ in objs.unsupported)], source=datastream)
     return objs.queries, objs.unsupported
 
 
 # --------------------------------------------------------------------------- collect --host
 def collect_from_host(datastream: str, host: str, output: str, options: WinRMOptions,
-                      credentials: Credentials, *, timestamp: str | None = None) -> int:
+                      credentials: Credentials, *, timestamp: str | None = None,
+                      queries=None) -> int:
     """`stigscap collect DS --host H -o SC.xml`: one host's system characteristics (no evaluation).
 
-    Returns the exit code: 0 collected, 1 the host (or some object) could not be collected (the
-    file is still written, with those objects flagged error).
+    Returns the exit code: 0 collected; 1 some object could not be collected (the file is
+    written, with those objects flagged error); 1 the collection failed as a whole (the host
+    could not be reached, refused the credentials, ...): then nothing is written and an existing
+    OUTPUT is left as it was. `queries`: (queries, unsupported) already read by the caller.
     """
     from stigscap.evaluator.collect_winrm import collect_host  # noqa: PLC0415
     from stigscap.evaluator.collected import CollectedObject  # noqa: PLC0415
     from stigscap.evaluator.syschar import resolve_timestamp, syschar_bytes  # noqa: PLC0415
 
-    queries, unsupported = queries_from(datastream)
+    queries, unsupported = queries if queries is not None else queries_from(datastream)
     c = collect_host(host, queries, options, credentials)
+    if c.failed:
+        first = c.errors[0] if c.errors else "the collection failed"
+        click.echo(f"stigscap: {host}: {first}; nothing written to {output}", err=True)
+        return 1
     objects = list(c.objects) + [CollectedObject(q, flag="error", status="error", messages=[f"not collected: {w}"])
                                  for q, w in unsupported]
     atomic_write(output, syschar_bytes(objects, c.system_info, timestamp=resolve_timestamp(timestamp)))
@@ -135,8 +146,10 @@ def collect_live(definitions, output, timestamp, live: dict) -> int:
     """`stigscap collect -d DS --host H -o SC.xml`: the body of collect's --host mode."""
     live = dict(live)
     host = live.pop("host")
+    queries = queries_from(str(definitions))  # refuses unsafe content before asking for credentials
     options, creds = options_from(live)
-    return collect_from_host(str(definitions), host, str(output), options, creds, timestamp=timestamp)
+    return collect_from_host(str(definitions), host, str(output), options, creds, timestamp=timestamp,
+                             queries=queries)
 
 
 # --------------------------------------------------------------------------- scan
@@ -175,9 +188,10 @@ def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, proc
         raise StigscapError("--sign-cert goes with --sign-key")
     from stigscap.evaluator.commands_sign import load_key_files  # noqa: PLC0415
     signer = load_key_files(sign_key, sign_cert) if sign_key else None
+    # unsafe content is refused before credentials are asked for or any host is contacted
+    queries, unsupported = queries_from(datastream)
     defaults, creds = options_from(kw)
     hosts = read_inventory(inventory, defaults)
-    queries, unsupported = queries_from(datastream)
     job = ScanJob(out_dir=out_dir, queries=queries, unsupported=unsupported, timestamp=timestamp,
                   datastream=datastream, profile=profile,
                   evaluator_kwargs={"set_values": parse_pairs(set_value, "--set-value"),

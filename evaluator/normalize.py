@@ -8,14 +8,19 @@ OVAL field whichever way it arrived.
 Rules (the agreed convention: a field holds the value's PowerShell ToString() text):
 
 - .NET Boolean → "true" / "false", datatype ``boolean``.
-- integers → decimal text, datatype ``int`` — except when the property is a known flags enum
-  (AuthMechanism): the integer is turned into the names .NET's ``Enum.ToString()`` prints
-  (17 → "Tls, ExchangeServer"), datatype ``string``.
-- enum objects (CLIXML ``<Obj>`` with ``<ToString>`` and ``<I32>``) → the ToString text; the
-  integer is cross-checked against the known flag table and a message notes a mismatch.
-- enum names in a string ("tls, exchangeserver") of a known flags enum are put in .NET's
-  canonical order and spelling when every name is known; unknown names keep the text verbatim
-  and add a message (a newer Exchange build may have more members).
+- integers → decimal text, datatype ``int`` — except when the property is a known enum
+  (exchange_enums.ENUM_PROPERTIES: AuthMechanism, ServerRole, EventLevel, ...; Windows
+  PowerShell 5.1 ConvertTo-Json writes enums as numbers): the integer is turned into the names
+  .NET's ``Enum.ToString()`` prints (17 → "Tls, ExchangeServer", 0 → "Lowest"), datatype
+  ``string``. A number the table does not cover is an error (``Normalized.error``), never a
+  compared value.
+- enum objects (CLIXML ``<Obj>`` with ``<ToString>`` and ``<I32>``) of a known enum: the
+  ToString and the number must agree under the table (flags: the names' bits sum to the
+  number); a disagreement, or a name or number the table does not know, is an error. Enum
+  objects of other enums → the ToString text.
+- enum names in a string ("tls, exchangeserver") of a known enum are put in .NET's canonical
+  order and spelling when every name is known; unknown names keep the text verbatim and add a
+  message (a newer Exchange build may have more members); a number written as text is a number.
 - TimeSpan → .NET "c" format ("00:05:00", "1.02:03:04.5000000"); ``number`` = total seconds.
 - ByteQuantifiedSize → the ToString text "10 MB (10,485,760 bytes)" (what Exchange remoting
   sends as a string, so both paths agree); ``number`` = the byte count. Unlimited<T> →
@@ -44,20 +49,12 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from .collected import FieldValue
+from .exchange_enums import EnumTable, enum_for
+from .exchange_enums import AUTH_MECHANISMS as _AUTH_MECHANISMS_TABLE
 
-# --- known .NET flag enums ----------------------------------------------------------------
-
-# Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthMechanisms ([Flags]). Microsoft
-# documents the members, not the numbers; these are the values psrp-exchange.md §6 assumes.
-AUTH_MECHANISMS: tuple[tuple[str, int], ...] = (
-    ("None", 0), ("Tls", 1), ("Integrated", 2), ("BasicAuth", 4), ("BasicAuthRequireTLS", 8),
-    ("ExchangeServer", 16), ("ExternalAuthoritative", 32),
-)
-
-# lowercase property name → (enum display name, members)
-FLAG_ENUMS_BY_PROPERTY: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = {
-    "authmechanism": ("AuthMechanisms", AUTH_MECHANISMS),
-}
+# Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthMechanisms ([Flags]) members; every
+# enum table the content needs, with its source, is in exchange_enums.py
+AUTH_MECHANISMS: tuple[tuple[str, int], ...] = _AUTH_MECHANISMS_TABLE.members
 
 _MAX_DEPTH = 16
 
@@ -71,6 +68,10 @@ class Normalized:
     kind: str = "string"              # string int bool enum timespan bytesize unlimited null ...
     number: int | float | None = None  # enum integer, TimeSpan seconds, byte count, the int
     messages: tuple[str, ...] = ()
+    # contradictory or unmappable data (an enum number no table covers, a ToString that
+    # disagrees with its number): the value must not be compared; the collector flags the
+    # object error with this text (it does not name the property: the caller does)
+    error: str | None = None
 
 
 # --- .NET formatting helpers -------------------------------------------------------------
@@ -96,21 +97,6 @@ def flags_to_text(value: int, members: Sequence[tuple[str, int]]) -> tuple[str, 
     if remaining != 0:
         return str(value), False
     return ", ".join(n for _, n in sorted(names)), True
-
-
-def flags_from_text(text: str, members: Sequence[tuple[str, int]]) -> tuple[int | None, list[str]]:
-    """Parse "Tls, ExchangeServer" (case-insensitive) → (value, unknown names)."""
-    lookup = {n.lower(): v for n, v in members}
-    value, unknown = 0, []
-    parts = [p.strip() for p in text.split(",")]
-    for part in parts:
-        if part.lower() in lookup:
-            value |= lookup[part.lower()]
-        elif re.fullmatch(r"-?\d+", part):
-            value |= int(part)
-        else:
-            unknown.append(part)
-    return (None if unknown else value), unknown
 
 
 def timespan_text(seconds_or_delta: _dt.timedelta | int | float, *, ticks: int | None = None) -> str:
@@ -274,11 +260,14 @@ def lookup_property(props: Mapping[str, Any], name: str) -> tuple[bool, Any]:
 
 # --- the normaliser ----------------------------------------------------------------------
 
-def normalize_value(obj: Any, *, property_name: str | None = None,
+def normalize_value(obj: Any, *, property_name: str | None = None, noun: str | None = None,
                     _depth: int = 0) -> list[Normalized]:
-    """One PowerShell/.NET/JSON value → its OVAL value(s). Never raises for data."""
-    prop = (property_name or "").lower()
-    enum_info = FLAG_ENUMS_BY_PROPERTY.get(prop)
+    """One PowerShell/.NET/JSON value → its OVAL value(s). Never raises for data.
+
+    `noun`: the cmdlet noun the value came from (`ReceiveConnector`), which decides the enum of
+    `property_name` (exchange_enums.enum_for); None: the property name alone decides.
+    """
+    enum_info = enum_for(noun, property_name)
     if _depth > _MAX_DEPTH:
         return [Normalized("", messages=(f"{property_name or 'value'}: nested deeper than "
                                          f"{_MAX_DEPTH} levels; value left empty",))]
@@ -301,7 +290,7 @@ def normalize_value(obj: Any, *, property_name: str | None = None,
         if type(obj).__name__ == "PSChar":
             return [Normalized(chr(int(obj)), kind="char")]
         if enum_info is not None:
-            return [_enum_from_int(int(obj), enum_info, property_name, None)]
+            return [_enum_from_int(int(obj), enum_info)]
         return [Normalized(str(int(obj)), "int", "int", int(obj))]
 
     if isinstance(obj, str):
@@ -309,6 +298,12 @@ def normalize_value(obj: Any, *, property_name: str | None = None,
         if enum_info is not None:
             return [_enum_from_text(text, enum_info, property_name)]
         return [Normalized(text)]
+
+    if isinstance(obj, float) and enum_info is not None:
+        if obj.is_integer():
+            return [_enum_from_int(int(obj), enum_info)]
+        return [Normalized("", kind="enum", error=f"{float_text(obj)} is not a value of "
+                                                  f"{enum_info.name}")]
 
     if isinstance(obj, float):
         return [Normalized(float_text(float(obj)), kind="float", number=float(obj))]
@@ -336,14 +331,14 @@ def normalize_value(obj: Any, *, property_name: str | None = None,
 
     # Collections (MultiValuedProperty, arrays, lists); dictionaries are single values
     if isinstance(obj, (list, tuple)) or (_is_iterable_collection(obj)):
-        return _normalize_collection(obj, property_name, _depth)
+        return _normalize_collection(obj, property_name, _depth, noun)
 
     # pypsrp: an <Obj> of a collection type it does not know (MultiValuedProperty<T>) keeps
     # its <LST> as the one entry of property_sets
     if _is_pypsrp_complex(obj) and _to_string(obj) is None:
         sets = getattr(obj, "property_sets", None)
         if isinstance(sets, list) and len(sets) == 1 and isinstance(sets[0], (list, tuple)):
-            return _normalize_collection(sets[0], property_name, _depth)
+            return _normalize_collection(sets[0], property_name, _depth, noun)
 
     if isinstance(obj, Mapping):
         if type_names or _is_psrpcore_object(obj):  # a deserialized hashtable
@@ -373,7 +368,8 @@ def _is_iterable_collection(obj: Any) -> bool:
     return False
 
 
-def _normalize_collection(obj: Any, property_name: str | None, depth: int) -> list[Normalized]:
+def _normalize_collection(obj: Any, property_name: str | None, depth: int,
+                          noun: str | None = None) -> list[Normalized]:
     if type(obj).__name__ in ("PSQueue", "PSQueueBase"):
         items = list(obj.queue)  # queue.Queue subclass
     else:
@@ -384,11 +380,14 @@ def _normalize_collection(obj: Any, property_name: str | None, depth: int) -> li
     for item in items:
         if isinstance(item, (list, tuple)) or _is_iterable_collection(item):
             # nested collection: PowerShell prints it space-joined in a string
-            inner = _normalize_collection(item, property_name, depth + 1)
+            inner = _normalize_collection(item, property_name, depth + 1, noun)
+            errors = [n.error for n in inner if n.error]
             out.append(Normalized(" ".join(n.text for n in inner),
-                                  messages=tuple(m for n in inner for m in n.messages)))
+                                  messages=tuple(m for n in inner for m in n.messages),
+                                  error=errors[0] if errors else None))
         else:
-            out.extend(normalize_value(item, property_name=property_name, _depth=depth + 1))
+            out.extend(normalize_value(item, property_name=property_name, noun=noun,
+                                       _depth=depth + 1))
     return out
 
 
@@ -401,46 +400,93 @@ def _enum_int(obj: Any) -> int | None:
     return None
 
 
-def _normalize_enum(obj: Any, type_names: Sequence[str], enum_info, property_name) -> Normalized:
+def _normalize_enum(obj: Any, type_names: Sequence[str], table: EnumTable | None,
+                    property_name) -> Normalized:
     number = _enum_int(obj)
     text = _to_string(obj)
-    if text is None:
-        if enum_info is not None and number is not None:
-            return _enum_from_int(number, enum_info, property_name, None)
+    if table is None:  # an enum the content does not compare: its ToString, as PowerShell shows it
+        if text is not None:
+            return Normalized(text, kind="enum", number=number)
         if number is not None:
             return Normalized(str(number), kind="enum", number=number,
                               messages=(f"{property_name or 'value'}: enum "
                                         f"{base_type_name(type_names)} without its name text; "
                                         f"written as the number {number}",))
         return Normalized(str(obj), kind="enum")
-    messages: tuple[str, ...] = ()
-    if enum_info is not None and number is not None:
-        enum_name, members = enum_info
-        expected, known = flags_to_text(number, members)
-        if known and expected != text:
-            messages = (f"{property_name}: the export says {text!r} = {number}, the "
-                        f"{enum_name} table gives {expected!r}; kept {text!r}",)
-    return Normalized(text, kind="enum", number=number, messages=messages)
-
-
-def _enum_from_int(number: int, enum_info, property_name, _unused) -> Normalized:
-    enum_name, members = enum_info
-    text, known = flags_to_text(number, members)
-    messages: tuple[str, ...] = ()
+    if text is None:
+        if number is None:
+            return Normalized("", kind="enum", error=f"{table.name} value without a name or a "
+                                                     "number")
+        return _enum_from_int(number, table)
+    if number is None:
+        return _enum_from_text(text, table, property_name)
+    # both: the export carries the name and the number; they must say the same
+    expected, known = enum_text(number, table)
     if not known:
-        messages = (f"{property_name}: {number} has bits no known {enum_name} member covers; "
-                    f"written as the number, as .NET does",)
-    return Normalized(text, kind="enum", number=number, messages=messages)
+        return Normalized("", kind="enum", number=number, error=(
+            f"the number {number} is not a value of {table.name} (the text says "
+            f"'{text}'); an unmapped number is not compared"))
+    value, unknown, _ = parse_enum_text(text, table)
+    if unknown:
+        return Normalized("", kind="enum", number=number, error=(
+            f"the text '{text}' names {', '.join(repr(u) for u in unknown)}, which "
+            f"{table.name} does not have (the number {number} is '{expected}'); not compared"))
+    if value != number:
+        return Normalized("", kind="enum", number=number, error=(
+            f"the text '{text}' and the number {number} disagree: under {table.name} "
+            f"{number} is '{expected}'; contradictory data is not compared"))
+    return Normalized(expected, kind="enum", number=number)
 
 
-def _enum_from_text(text: str, enum_info, property_name) -> Normalized:
-    enum_name, members = enum_info
-    value, unknown = flags_from_text(text, members)
+def enum_text(number: int, table: EnumTable) -> tuple[str, bool]:
+    """.NET Enum.ToString() of `number`: (text, every bit/the value is a known member)."""
+    if table.flags:
+        return flags_to_text(number, table.members)
+    for name, value in table.members:
+        if value == number:
+            return name, True
+    return str(number), False
+
+
+def parse_enum_text(text: str, table: EnumTable) -> tuple[int | None, list[str], bool]:
+    """Enum text as .NET's Enum.Parse(ignoreCase) reads it → (value, unknown names, whether a
+    number was written). Flags enums take a comma list; a part may be a number."""
+    lookup = {n.lower(): v for n, v in table.members}
+    parts = [p.strip() for p in text.split(",")] if table.flags else [text.strip()]
+    value, unknown, numeric = 0, [], False
+    for part in parts:
+        if part.lower() in lookup:
+            value |= lookup[part.lower()]
+        elif re.fullmatch(r"[+-]?\d+", part):
+            value |= int(part)
+            numeric = True
+        else:
+            unknown.append(part)
+    return (None if unknown else value), unknown, numeric
+
+
+def _enum_from_int(number: int, table: EnumTable) -> Normalized:
+    text, known = enum_text(number, table)
+    if not known:
+        what = "has bits no" if table.flags and number >= 0 else "is not a"
+        return Normalized("", kind="enum", number=number, error=(
+            f"the number {number} {what} {table.name} value "
+            f"({', '.join(f'{n}={v}' for n, v in table.members)}); an unmapped number is not "
+            "compared"))
+    return Normalized(text, kind="enum", number=number)
+
+
+def _enum_from_text(text: str, table: EnumTable, property_name) -> Normalized:
+    if not text.strip():
+        return Normalized("", kind="enum")
+    value, unknown, numeric = parse_enum_text(text, table)
     if value is None:
         return Normalized(text, kind="enum", messages=(
-            f"{property_name}: unknown {enum_name} name(s) "
+            f"{property_name}: unknown {table.name} name(s) "
             f"{', '.join(repr(u) for u in unknown)}; value kept as written",))
-    canon, known = flags_to_text(value, members)
+    if numeric:  # a number written as text is still a number: map it, or refuse it
+        return _enum_from_int(value, table)
+    canon, known = enum_text(value, table)
     return Normalized(canon if known else text, kind="enum", number=value)
 
 
@@ -524,27 +570,44 @@ def _dn_unescape(text: str) -> str:
 def _property_bag_text(props: Mapping[str, Any], depth: int) -> str:
     parts = []
     for key, value in props.items():
-        vals = normalize_value(value, property_name=key, _depth=depth + 1)
+        # a nested object's properties belong to another type: no cmdlet enum table applies
+        vals = normalize_value(value, property_name=key, noun="", _depth=depth + 1)
         parts.append(f"{key}=" + " ".join(v.text for v in vals))
     return "@{" + "; ".join(parts) + "}"
 
 
 # --- records -----------------------------------------------------------------------------
 
-def to_fields(property_name: str, obj: Any) -> tuple[list[FieldValue], list[str]]:
-    """A property value → its record fields (lowercase name, repeated for multi-values)."""
+def to_fields(property_name: str, obj: Any, *, noun: str | None = None,
+              errors: list[tuple[str, str]] | None = None
+              ) -> tuple[list[FieldValue], list[str]]:
+    """A property value → its record fields (lowercase name, repeated for multi-values).
+
+    A value that must not be compared (``Normalized.error``) is appended to ``errors`` as
+    (property, problem) when a list is given, else reported in the messages; either way it
+    gives no field.
+    """
     field_name = property_name.lower()
-    values = normalize_value(obj, property_name=property_name)
-    fields = [FieldValue(field_name, v.text, v.datatype) for v in values]
+    values = normalize_value(obj, property_name=property_name, noun=noun)
+    fields = [FieldValue(field_name, v.text, v.datatype) for v in values if not v.error]
     messages = [m for v in values for m in v.messages]
+    for v in values:
+        if v.error:
+            if errors is not None:
+                errors.append((property_name, v.error))
+            else:
+                messages.append(f"{property_name}: error: {v.error}")
     return fields, messages
 
 
-def record_from_object(obj: Any, select: Iterable[str] | None
+def record_from_object(obj: Any, select: Iterable[str] | None, *, noun: str | None = None,
+                       errors: list[tuple[str, str]] | None = None
                        ) -> tuple[list[FieldValue], list[str], list[str]]:
     """One pipeline object → (fields, messages, names of selected properties it lacks).
 
-    ``select`` None or empty = every property of the object, in the object's order.
+    ``select`` None or empty = every property of the object, in the object's order. ``noun``:
+    the cmdlet noun (decides enum tables); ``errors``: receives (property, problem) for values
+    that must not be compared (see `to_fields`).
     """
     props = properties(obj)
     if props is None:
@@ -560,7 +623,22 @@ def record_from_object(obj: Any, select: Iterable[str] | None
         if not found:
             missing.append(name)
             continue
-        f, m = to_fields(name, value)
+        f, m = to_fields(name, value, noun=noun, errors=errors)
         fields.extend(f)
         messages.extend(m)
     return fields, messages, missing
+
+
+def object_label(obj: Any, index: int) -> str:
+    """How a message names one pipeline object: its Identity, else its Name, else its position."""
+    props = properties(obj) or {}
+    for key in ("Identity", "Name"):
+        found, value = lookup_property(props, key)
+        if found and value is not None:
+            try:
+                text = normalize_value(value, property_name=key, noun="")[0].text
+            except Exception:  # noqa: BLE001 - a label must never fail the collection
+                text = ""
+            if text:
+                return f"'{text}'"
+    return f"#{index + 1}"

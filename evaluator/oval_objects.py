@@ -98,6 +98,14 @@ def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
                 el = obj.find(tag)
                 if el is not None:
                     problem = problem or _entity_problem(el, label)
+            for tag, label in ((f"{_W}module_id", "module_id"),
+                               (f"{_W}module_version", "module_version")):
+                el = obj.find(tag)
+                if el is not None and not _is_nil(el) and _text(el).strip():
+                    # the collector loads modules by name only: it cannot honour a module id or
+                    # version, so it must not claim to have collected from that module
+                    problem = problem or (f"{label} {_text(el).strip()!r} is set; the collector "
+                                          "selects modules by name only")
             p_el = obj.find(f"{_W}parameters")
             if p_el is not None and not _is_nil(p_el):
                 problem = problem or _entity_problem(p_el, "parameters")

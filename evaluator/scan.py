@@ -6,6 +6,11 @@ ARF. Hosts run concurrently: `processes` worker processes × threads (pypsrp is 
 under the GIL, the rest is waiting on the network). Every file is written atomically and the
 per-host `result.json` last, so an interrupted scan leaves only complete files and `--resume`
 skips every host whose result is already there.
+
+A host whose collection failed as a whole (unreachable, credentials refused, ...) still gets
+its ARF (every rule `error`) and result.json, but its system characteristics go to
+`<host>.failed.syschar.xml`: a previous good `<host>.syschar.xml` is never replaced by one that
+holds no data (a later good collection removes the `.failed` file).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import yaml
 
-from stigscap.evaluator.collect_winrm import HostCollection, WinRMOptions, collect_host
+from stigscap.evaluator.collect_winrm import HostCollection, WinRMOptions, collect_host, refuse_unsafe
 from stigscap.evaluator.collected import CmdletQuery, CollectedObject
 from stigscap.evaluator.credentials import Credentials, load_credentials_file, redact
 from stigscap.schemas.errors import StigscapError
@@ -194,7 +199,8 @@ def _evaluator(job: ScanJob):
 
 def host_files(out_dir: str | os.PathLike, host: InventoryHost) -> dict[str, Path]:
     d = Path(out_dir)
-    return {"syschar": d / f"{host.slug}.syschar.xml", "arf": d / f"{host.slug}.arf.xml",
+    return {"syschar": d / f"{host.slug}.syschar.xml", "failed_syschar": d / f"{host.slug}.failed.syschar.xml",
+            "arf": d / f"{host.slug}.arf.xml",
             "ckl": d / f"{host.slug}.ckl", "cklb": d / f"{host.slug}.cklb",
             "result": d / f"{host.slug}.result.json"}
 
@@ -213,7 +219,8 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         collection = collector(host.address, job.queries, host.options, creds)
     except StigscapError as exc:
         collection = HostCollection(host.address, _sysinfo(host), [
-            CollectedObject(q, flag="error", status="error", messages=[redact(str(exc))]) for q in job.queries])
+            CollectedObject(q, flag="error", status="error", messages=[redact(str(exc))]) for q in job.queries],
+            failed=True)
         from stigscap.evaluator.collect_winrm import HostError  # noqa: PLC0415
         collection.errors.append(HostError("config_error", redact(str(exc))))
     objects = list(collection.objects) + [
@@ -226,8 +233,12 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
     errors = [redact(str(e)) for e in collection.errors]
     written: dict[str, str] = {}
     if job.write_syschar:
-        atomic_write(files["syschar"], sc)
-        written["syschar"] = files["syschar"].name
+        # a failed collection never replaces the system characteristics of an earlier good one
+        target = files["failed_syschar"] if collection.failed else files["syschar"]
+        atomic_write(target, sc)
+        written["syschar"] = target.name
+        if not collection.failed:
+            files["failed_syschar"].unlink(missing_ok=True)
     counts: dict[str, int] = {}
     if job.datastream:
         from stigscap.evaluator.arf import target_from_syschar  # noqa: PLC0415
@@ -332,6 +343,7 @@ def run_fleet(job: ScanJob, hosts: Sequence[InventoryHost], credentials: Credent
     KeyboardInterrupt propagates after the workers are stopped; files of finished hosts are
     complete (atomic writes), unfinished hosts have none.
     """
+    refuse_unsafe([*job.queries, *(q for q, _ in job.unsupported)], source=job.datastream)
     concurrency = max(1, concurrency)
     if processes is None:
         processes = min(os.cpu_count() or 1, max(1, math.ceil(concurrency / 8)), len(hosts))

@@ -9,7 +9,7 @@ import pytest
 from stigscap.evaluator.collect_offline import ExportMap, collect_offline, example_exports_dir
 from stigscap.evaluator.oval_objects import read_cmdlet_objects
 from stigscap.schemas.xmlio import parse_xml_bytes
-from tests.collect.collect_fixtures import (CONNECTORS, DEFS, assert_valid_syschar,
+from tests.collect.collect_fixtures import (AUTH_VALUES, CONNECTORS, DEFS, assert_valid_syschar,
                                             clixml_text, definitions_root, json_export,
                                             receive_item, run_collect, syschar_for,
                                             write_clixml, write_json)
@@ -268,7 +268,7 @@ def test_unselected_full_export_reads_adapted_properties(tmp_path):
         objs.append(
             f'<Obj RefId="{10 * i}">{tn}<ToString>{name}</ToString><Props>'
             f'<I32 N="MaxInboundConnection">5000</I32><Obj N="AuthMechanism" '
-            f'RefId="{10 * i + 1}">{etn}<ToString>{auth}</ToString><I32>0</I32></Obj>'
+            f'RefId="{10 * i + 1}">{etn}<ToString>{auth}</ToString><I32>{AUTH_VALUES[auth]}</I32></Obj>'
             f'<S N="Name">{name}</S><S N="Identity">EDGE01\\{name}</S>'
             f'<B N="Enabled">true</B></Props></Obj>')
     text = f'<Objs Version="1.1.0.1" xmlns="{ns}">' + "".join(objs) + "</Objs>"

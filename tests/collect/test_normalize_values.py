@@ -46,21 +46,21 @@ def test_authmechanism_three_shapes_normalize_identically():
         ("authmechanism", "Tls, ExchangeServer", "string")]
 
 
-def test_unknown_flag_bits_and_names_are_kept_with_a_message():
+def test_unknown_flag_bits_are_an_error_unknown_names_are_kept_with_a_message():
     (n,) = normalize_value(64 | 1, property_name="AuthMechanism")
-    assert n.text == "65" and n.messages and "no known" in n.messages[0]
+    assert n.text == "" and n.error and "65" in n.error and "AuthMechanisms" in n.error
     (n,) = normalize_value("Tls, Kerberos", property_name="AuthMechanism")
     assert n.text == "Tls, Kerberos" and "Kerberos" in n.messages[0]
     (n,) = normalize_value("exchangeserver,  TLS", property_name="AuthMechanism")
     assert n.text == "Tls, ExchangeServer" and not n.messages
 
 
-def test_enum_object_text_wins_over_a_disagreeing_table():
+def test_enum_object_whose_text_disagrees_with_its_number_is_an_error():
     obj = _one('<Obj N="AuthMechanism" RefId="1"><TN RefId="1"><T>X.AuthMechanisms</T>'
                "<T>System.Enum</T><T>System.ValueType</T><T>System.Object</T></TN>"
                "<ToString>Tls</ToString><I32>2</I32></Obj>")
     (n,) = normalize_value(obj.AuthMechanism, property_name="AuthMechanism")
-    assert n.text == "Tls" and n.number == 2 and "Integrated" in n.messages[0]
+    assert n.text == "" and n.number == 2 and "'Tls'" in n.error and "Integrated" in n.error
 
 
 def test_timespan_clixml_json_and_xs_duration_agree():

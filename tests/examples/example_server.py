@@ -117,12 +117,13 @@ def exchange_version(text: str) -> Obj:
 
 
 def ad_tail(dn: str, display: str, object_class: list[str], created: str, changed: str,
-            version: str = "0.1 (8.0.535.0)") -> list[tuple[str, Value]]:
-    """The ADObject properties every Exchange configuration object ends with."""
+            version: str = "0.1 (8.0.535.0)", *, name: bool = True) -> list[tuple[str, Value]]:
+    """The ADObject properties every Exchange configuration object ends with (`name=False` for
+    the presentation objects that list Name first: an object never carries a property twice)."""
     return [
         ("AdminDisplayName", NIL),
         ("ExchangeVersion", exchange_version(version)),
-        ("Name", _rdn_value(dn)),
+        *([("Name", _rdn_value(dn))] if name else []),
         ("DistinguishedName", dn),
         ("Identity", ad_id(dn, display)),
         ("Guid", Guid(object_guid(dn))),
@@ -376,7 +377,7 @@ def exchange_server() -> PipelineObject:
         ("IsE14OrLater", True),
         ("IsE15OrLater", True),
     ] + ad_tail(SERVER_DN, HOST, ["server", "msExchExchangeServer"], INSTALLED, HARDENED,
-                "0.1 (14.0.100.0)")
+                "0.1 (14.0.100.0)", name=False)
     return PipelineObject(("Microsoft.Exchange.Data.Directory.Management.ExchangeServer",)
                           + PRESENTATION_BASES, HOST, props)
 
@@ -407,7 +408,7 @@ def transport_service() -> PipelineObject:
         ("TransientFailureRetryCount", I32(6)),
         ("TransientFailureRetryInterval", minutes(5)),
     ] + ad_tail(SERVER_DN, HOST, ["server", "msExchExchangeServer"], INSTALLED, HARDENED,
-                "0.1 (14.0.100.0)")
+                "0.1 (14.0.100.0)", name=False)
     return PipelineObject(("Microsoft.Exchange.Data.Directory.Management.TransportServer",)
                           + PRESENTATION_BASES, HOST, props)
 
@@ -462,7 +463,7 @@ def sender_filter_config() -> PipelineObject:
         ("BlockedDomainsAndSubdomains", mvp(f"Microsoft.Exchange.Data.SmtpDomain, "
                                             f"{EXCHANGE_ASM}", [])),
         ("Action", enum("Microsoft.Exchange.Data.Directory.SystemConfiguration."
-                        "BlockedSenderAction", {"Reject": 1, "StampStatus": 2}, "Reject")),
+                        "BlockedSenderAction", {"StampStatus": 0, "Reject": 1}, "Reject")),
         ("BlankSenderBlockingEnabled", True),
         ("RecipientBlockedSenderAction", enum("Microsoft.Exchange.Data.Directory."
                                               "SystemConfiguration.RecipientBlockedSenderAction",

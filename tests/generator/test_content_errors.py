@@ -74,7 +74,28 @@ def test_nested_field_error_points_at_its_line(content_copy, tmp_path):
     line = _line_of(f, "cmdlet: Set-ReceiveConnector")
     run = _generate(content_copy, tmp_path)
     assert_one_line_error(run, f"EX13-EG-000340.yaml:{line}:", "check.tests.0.object.cmdlet",
-                          "not a read-only OVAL cmdlet verb")
+                          "verb 'Set' is not allowed")
+
+
+@pytest.mark.parametrize("cmdlet", ["Import-Module", "Import-TransportRuleCollection", "Approve-Request",
+                                    "Test-ReceiveConnector"])
+def test_content_may_only_use_get_cmdlets(content_copy, tmp_path, cmdlet):
+    """OVAL allows these verbs, but they load code or change state: generation refuses them."""
+    f = content_copy / RULE_FILE
+    _edit(f, "cmdlet: Get-ReceiveConnector", f"cmdlet: {cmdlet}")
+    line = _line_of(f, f"cmdlet: {cmdlet}")
+    verb = cmdlet.split("-")[0]
+    assert_one_line_error(_generate(content_copy, tmp_path), f"EX13-EG-000340.yaml:{line}:",
+                          f"verb '{verb}' is not allowed")
+
+
+@pytest.mark.parametrize("module", [r"\\attacker\share\evil.psm1", "ExchangeOnlineManagement"])
+def test_content_may_only_load_the_exchange_snapin(content_copy, tmp_path, module):
+    f = content_copy / RULE_FILE
+    _edit(f, "module: Microsoft.Exchange.Management.PowerShell.SnapIn", f"module: '{module}'")
+    line = _line_of(f, "module: ")
+    assert_one_line_error(_generate(content_copy, tmp_path), f"EX13-EG-000340.yaml:{line}:",
+                          "check.tests.0.object.module", "is not allowed")
 
 
 def test_bad_value_default(content_copy, tmp_path):

@@ -89,7 +89,7 @@ def test_scan_fleet_pass_fail_error_and_resume(make_server, ds_path, tmp_path, e
                         namespaces={"x": "http://checklists.nist.gov/xccdf/1.2"})
     assert results == ["fail"]
     assert "Anonymous relay" in (out / "edge02.arf.xml").read_text()
-    sc = etree.parse(str(out / "edge03.syschar.xml"))
+    sc = etree.parse(str(out / "edge03.failed.syschar.xml"))  # a failed host never replaces edge03.syschar.xml
     flags = sc.xpath("//*[local-name()='object']/@flag")
     assert flags and set(flags) == {"error"}
     assert PASSWORD not in all_output_text(out) + r.output
@@ -189,13 +189,21 @@ def test_collect_host_errors_are_written_and_exit_1(make_server, ds_path, tmp_pa
     srv = make_server()
     srv.faults.access_denied = True
     out = tmp_path / "sc.xml"
-    r = CliRunner().invoke(main, ["collect", "-d", str(ds_path), "--host", "127.0.0.1", "--port", str(srv.port),
-                                  "--transport", "http", "--auth", "ntlm", "--no-prompt", "-o", str(out),
-                                  "--retries", "0"])
+    args = ["collect", "-d", str(ds_path), "--host", "127.0.0.1", "--port", str(srv.port),
+            "--transport", "http", "--auth", "ntlm", "--no-prompt", "-o", str(out), "--retries", "0"]
+    r = CliRunner().invoke(main, args)
+    # the collection failed as a whole: one line, exit 1, nothing written
     assert r.exit_code == 1
-    assert "access denied" in r.output
+    assert "access denied" in r.output and len(r.output.strip().splitlines()) == 1
+    assert not out.exists() and PASSWORD not in r.output
+    # one object fails, the others are collected: written, with that object flagged error
+    srv.faults.access_denied = False
+    srv.faults.cmdlet_not_found = ("get-receiveconnector",)
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 1
+    assert "cmdlet not found" in r.output
     text = out.read_text()
-    assert 'flag="error"' in text and "Access is denied" in text and PASSWORD not in text
+    assert 'flag="error"' in text and 'flag="complete"' in text and PASSWORD not in text
 
 
 def test_cli_refuses_basic_over_http_and_has_no_password_option(ds_path, tmp_path, env):
@@ -292,20 +300,27 @@ def test_content_with_write_verb_and_injection_reaches_server_only_as_literals(m
     params.attrib.pop("{http://www.w3.org/2001/XMLSchema-instance}nil", None)
     field = etree.SubElement(params, f"{{{D}}}field", name="identity", datatype="string")
     field.text = evil
+    injected_ds = tmp_path / "injected-ds.xml"
+    tree.write(str(injected_ds))
     srv_obj = next(o for o in objs if o.findtext(f"{{{W}}}noun") == "ExchangeServer")
     srv_obj.find(f"{{{W}}}verb").text = "Set"
     bad_ds = tmp_path / "tampered-ds.xml"
     tree.write(str(bad_ds))
     srv = make_server()
     out = tmp_path / "sc.xml"
-    r = CliRunner().invoke(main, ["collect", "-d", str(bad_ds), "--host", "127.0.0.1", "--port", str(srv.port),
-                                  "--transport", "http", "--auth", "ntlm", "--no-prompt", "-o", str(out)])
+    base = ["collect", "--host", "127.0.0.1", "--port", str(srv.port), "--transport", "http", "--auth", "ntlm",
+            "--no-prompt", "-o", str(out)]
+    # the write verb: the whole data stream is refused before any connection
+    r = CliRunner().invoke(main, [*base, "-d", str(bad_ds)])
     assert r.exit_code == 1, r.output
+    assert "Set-ExchangeServer" in r.output and "no host was contacted" in r.output
+    assert srv.received == [] and srv.exchanges == 0 and not out.exists()
+    # the injection alone: sent, but only as a literal parameter value
+    r = CliRunner().invoke(main, [*base, "-d", str(injected_ds)])
+    assert r.exit_code == 1, r.output  # no such connector
     sent = [c for rc_ in srv.received for c in rc_.commands]
     assert all(not c["is_script"] for c in sent)
     names = {c["name"].lower() for c in sent}
-    assert "set-exchangeserver" not in names and "remove-item" not in names
+    assert "remove-item" not in names
     get = next(c for c in sent if c["name"] == "Get-ReceiveConnector")
     assert get["parameters"] == [("identity", evil)]
-    messages = " ".join(m.text or "" for m in etree.parse(str(out)).iter("{*}message"))
-    assert "'Set-ExchangeServer' was not sent" in messages

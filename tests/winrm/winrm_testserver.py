@@ -805,6 +805,7 @@ class WinRMTestServer:
         self.delegated: list[str] = []          # users whose password CredSSP delegated
         self.multi_part_replies = 0             # sealed replies sent in 16 KiB parts (CredSSP)
         self.exchanges = 0                      # HTTP requests, authentication legs included
+        self.connections = 0                    # TCP connections accepted (any port)
         self.shell_opens: list[tuple[str, str | None]] = []
         self.capture = False                    # keep raw requests in .wire (headers, body)
         self.wire: list[tuple[str, bytes]] = []
@@ -872,6 +873,8 @@ class WinRMTestServer:
                     conn, addr = key.fileobj.accept()  # type: ignore[union-attr]
                 except OSError:
                     continue
+                with self._lock:
+                    self.connections += 1
                 conn.setblocking(True)
                 threading.Thread(target=self._serve_conn, args=(conn, addr), daemon=True).start()
         sel.close()
