@@ -52,10 +52,13 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
         rule = next((r for r in content.rules if ids.rule(r.rule_id) == rr.idref), None)
         if rule is None:
             continue
-        failing = set(rr.instances)
         emitted = False
         for n, test in enumerate(rule.check.tests if rule.check else [], start=1):
-            obj = by_object.get(ids.oval("obj", rule.vuln_number * 100 + n))
+            obj_id = ids.oval("obj", rule.vuln_number * 100 + n)
+            obj = by_object.get(obj_id)
+            # the objects this test blames (evidence per OVAL object), else the rule's
+            failing = set(rr.object_instances.get(obj_id, ()) if rr.object_instances
+                          else rr.instances)
             props = [f.property for f in (test.state.fields if test.state else [])]
             for record in (obj.records if obj else []):
                 fields = {f.name: f.value for f in record}

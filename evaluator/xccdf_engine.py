@@ -31,6 +31,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CPE_LANG, OVAL_DEF, OVAL_SC, XCCDF12
 
 from .datastream_reader import Component, SourceDataStream
+from .oval_logic import culprits
 
 X = f"{{{XCCDF12}}}"
 OVAL_SYSTEM = OVAL_DEF
@@ -328,7 +329,9 @@ class RuleResult:
     check_ref: CheckRef | None = None       # the reference actually evaluated
     check_component: str | None = None      # ds:component id of the OVAL document used
     messages: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
-    instances: list[str] = field(default_factory=list)
+    instances: list[str] = field(default_factory=list)   # the objects that cause the result
+    # the same per OVAL object id (not written to the ARF; the run table uses it)
+    object_instances: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -608,6 +611,8 @@ class Plan:
         else:
             names = sorted(results)
             oval = _combine_oval([results[n] for n in names])
+            # evidence from the definitions that decide the combined result
+            names = [names[i] for i in culprits("AND", [results[n] for n in names], oval)]
         result = OVAL_TO_XCCDF.get(oval, "error")
         if check.negate:
             result = _NEGATE.get(result, result)
@@ -763,18 +768,33 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
 
 def add_evidence(rr: RuleResult, evaluation, def_id: str,
                  labels: Mapping[str, tuple[str, dict[str, str]]] | None = None) -> list:
-    """Human lines (message) and failing object identities (instance) from the OVAL engine."""
+    """Human lines (message) and the identities (instance) of exactly the objects that cause
+    the definition's result, from the OVAL engine."""
     try:
         evidence = list(evaluation.evidence(def_id))
     except Exception as exc:  # noqa: BLE001 - evidence is best effort, the verdict stands
         rr.messages.append(("warning", f"no evidence available for {def_id}: {exc}"))
         return []
-    for line, instance in evidence_lines(evidence, labels or {}):
-        if line and ("info", line) not in rr.messages:
-            rr.messages.append(("info", line))
-        if instance and instance not in rr.instances:
-            rr.instances.append(instance)
+    for test in evidence:
+        per_object = rr.object_instances.setdefault(getattr(test, "object_id", None) or "", [])
+        for line, instance in evidence_lines([test], labels or {}):
+            if line and ("info", line) not in rr.messages:
+                rr.messages.append(("info", line))
+            if instance and instance not in rr.instances:
+                rr.instances.append(instance)
+            if instance and instance not in per_object:
+                per_object.append(instance)
     return evidence
+
+
+_SATISFIED_PHRASE = {
+    "pattern match": "matches", "equals": "equals", "not equal": "differs from",
+    "case insensitive equals": "equals (ignoring case)",
+    "case insensitive not equal": "differs (ignoring case) from",
+    "greater than": "is greater than", "less than": "is less than",
+    "greater than or equal": "is at least", "less than or equal": "is at most",
+    "bitwise and": "has the bits of", "bitwise or": "has some bits of",
+}
 
 
 def _expected_text(failure) -> str:
@@ -785,9 +805,23 @@ def _expected_text(failure) -> str:
     return f"expected to {phrase} " + " or ".join(expected)
 
 
+def _reason(f, props: Mapping[str, str]) -> str:
+    """One decisive comparison: what was collected and how it stands to the state."""
+    prop = props.get(f.field or "", f.field or f.entity)
+    actual = ", ".join(f"'{a}'" for a in f.actual) if f.actual else "missing"
+    if f.result == "true":
+        phrase = _SATISFIED_PHRASE.get(f.operation, f"satisfies {f.operation}")
+        return f"{prop} is {actual} ({phrase} {' or '.join(f.expected)})"
+    reason = f"{prop} is {actual}; {_expected_text(f)}"
+    if f.result != "false":
+        reason += f" (result {f.result}{': ' + f.message if f.message else ''})"
+    return reason
+
+
 def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
                    ) -> list[tuple[str, str | None]]:
-    """Turn OVAL TestEvidence into (message line, instance) pairs a human can act on."""
+    """Turn OVAL TestEvidence into (message line, instance) pairs a human can act on: one
+    line per object (record or item) that decides the result, and why."""
     out: list[tuple[str, str | None]] = []
     for test in evidence or []:
         noun, props = labels.get(getattr(test, "object_id", None) or "", ("Item", {}))
@@ -799,27 +833,31 @@ def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
                 who = f"{noun} '{name}'" if name is not None else noun
                 if ident is not None and ident != name:
                     who += f" ({ident})"
-                reasons = []
-                for f in rec.failures:
-                    prop = props.get(f.field or "", f.field or f.entity)
-                    actual = ", ".join(f"'{a}'" for a in f.actual) if f.actual else "missing"
-                    reason = f"{prop} is {actual}; {_expected_text(f)}"
-                    if f.result != "false":
-                        reason += f" (result {f.result}{': ' + f.message if f.message else ''})"
-                    reasons.append(reason)
-                out.append((f"{who}: " + ("; ".join(reasons) or f"result {rec.result}"),
-                            ident or name or f"item {item.item_id}"))
+                if getattr(item, "reason", None):
+                    text = item.reason
+                elif rec.result == "true":
+                    text = ("satisfies the state, which it must not here: "
+                            + "; ".join(_reason(f, props) for f in rec.failures))
+                else:
+                    text = "; ".join(_reason(f, props) for f in rec.failures) or \
+                        f"result {rec.result}"
+                out.append((f"{who}: {text}", ident or name or f"item {item.item_id}"))
                 emitted = True
             for f in item.failures:
-                actual = ", ".join(f"'{a}'" for a in f.actual) if f.actual else "missing"
-                out.append((f"{noun} item {item.item_id}: {f.entity} is {actual}; "
-                            f"{_expected_text(f)}", f"item {item.item_id}"))
+                if f.result == "true":
+                    text = "satisfies the state, which it must not here: " + _reason(f, props)
+                else:
+                    text = _reason(f, props)
+                out.append((f"{noun} item {item.item_id}: {text}", f"item {item.item_id}"))
                 emitted = True
-            if item.status != "exists" or (not item.records and not item.failures):
+            if not item.records and not item.failures:
                 detail = "; ".join(m for m in item.messages if m)
-                out.append((f"{noun} item {item.item_id}: status {item.status}, result "
-                            f"{item.result}" + (f": {detail}" if detail else ""),
-                            f"item {item.item_id}"))
+                if getattr(item, "reason", None):
+                    line = f"{noun} item {item.item_id}: {item.reason}"
+                else:
+                    line = (f"{noun} item {item.item_id}: status {item.status}, result "
+                            f"{item.result}" + (f": {detail}" if detail else ""))
+                out.append((line, f"item {item.item_id}"))
                 emitted = True
         if not emitted:
             detail = "; ".join(m for m in test.messages if m)
