@@ -380,6 +380,7 @@ class Plan:
         self.compliance: dict[str, _ComponentPlan] = {}   # component id → plan
         self.inventory: dict[str, _ComponentPlan] = {}
         self.platform_defs: dict[str, tuple[str, str] | None] = {}  # cpe → (comp id, def id)
+        self.platform_problems: dict[str, str] = {}   # platform → why it cannot be evaluated
         self.exported: dict[str, str] = {}                # value id → value
         self.rule_checks: dict[str, tuple[CheckInfo, CheckRef, Component] | None] = {}
         self._labels: dict[str, dict] = {}
@@ -425,15 +426,26 @@ class Plan:
         names = [name]
         if name.startswith("#"):
             spec = self.bench.platform_specs.get(name[1:])
-            names = [f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")] if spec is not None else []
+            if spec is None:
+                self.platform_problems[name] = (f"no cpe-lang:platform with id {name[1:]!r} "
+                                                f"in benchmark {self.bench.id}")
+                return
+            names = [f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
+            for other in spec.iter():
+                if isinstance(other.tag, str) and etree.QName(other).localname not in (
+                        "platform", "logical-test", "fact-ref", "title", "remark"):
+                    self.platform_problems[name] = (
+                        f"platform {name[1:]} uses cpe-lang:{etree.QName(other).localname}, "
+                        "which stigscap does not evaluate")
         for n in names:
             if n in self.platform_defs:
                 continue
-            found = self.sds.platform_check(n)
-            if found is None:
+            try:
+                comp, def_id = self.sds.platform_check(n)
+            except StigscapError as exc:
                 self.platform_defs[n] = None
+                self.platform_problems[n] = exc.message
                 continue
-            comp, def_id = found
             self.inventory.setdefault(comp.id, _ComponentPlan(comp))
             self.platform_defs[n] = (comp.id, def_id)
 
@@ -483,7 +495,7 @@ class Plan:
         platform_result: dict[str, str] = {}
         for name, where in self.platform_defs.items():
             if where is None:
-                platform_result[name] = "false"   # a CPE name nobody can check: not this host
+                platform_result[name] = "error"   # a CPE name nobody can check: undecidable
             else:
                 cid, def_id = where
                 platform_result[name] = runs[cid].evaluation.definition_results.get(def_id, "unknown")
@@ -502,32 +514,57 @@ class Plan:
         """'true' applicable, 'false' not applicable (with the platforms that missed), or
         'error'/'unknown' undecidable."""
         overall = "true"
+        undecided: list[str] = []
         for level in rule.platforms:
             level_results = []
             for name in level:
-                if name.startswith("#"):
-                    spec = self.bench.platform_specs.get(name[1:])
-                    level_results.append(self._cpe_lang(spec, platform_result) if spec is not None
-                                         else "false")
+                if name in self.platform_problems:
+                    level_results.append("error")
+                elif name.startswith("#"):
+                    level_results.append(self._cpe_lang(self.bench.platform_specs[name[1:]],
+                                                        platform_result))
                 else:
-                    level_results.append(platform_result.get(name, "false"))
+                    level_results.append(platform_result.get(name, "error"))
             if "true" in level_results:
                 continue
             if "error" in level_results:
                 overall = "error"
-            elif "unknown" in level_results and overall != "error":
-                overall = "unknown"
+                undecided.extend(n for n, r in zip(level, level_results) if r == "error")
+            elif "unknown" in level_results:
+                if overall != "error":
+                    overall = "unknown"
+                undecided.extend(n for n, r in zip(level, level_results) if r == "unknown")
             else:
                 return "false", level
-        return overall, ()
+        return overall, undecided
+
+    def _undecided_text(self, state: str, names: Sequence[str]) -> list[str]:
+        """Why applicability could not be decided, one line per platform."""
+        out = []
+        for name in names:
+            problems = [self.platform_problems[n] for n in self._platform_names(name)
+                        if n in self.platform_problems]
+            if problems:
+                out.extend(f"platform {name} cannot be evaluated: {p}" for p in problems)
+                continue
+            defs = [self.platform_defs[n][1] for n in self._platform_names(name)
+                    if self.platform_defs.get(n)]
+            out.append(f"platform {name}: the inventory check "
+                       + (f"({', '.join(defs)}) " if defs else "") + f"gave '{state}'")
+        return out or [f"the platform inventory check gave '{state}'"]
+
+    def _platform_names(self, name: str) -> list[str]:
+        if name in self.platform_problems or not name.startswith("#"):
+            return [name]
+        spec = self.bench.platform_specs.get(name[1:])
+        return [name] + ([f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
+                         if spec is not None else [])
 
     def _not_applicable_text(self, names: Sequence[str]) -> str:
         parts = []
         for name in names:
             where = self.platform_defs.get(name)
-            if where is None and not name.startswith("#"):
-                parts.append(f"{name} (no inventory check in the CPE dictionary)")
-            elif where is not None:
+            if where is not None:
                 parts.append(f"{name} (inventory definition {where[1]} is not true)")
             else:
                 parts.append(name)
@@ -538,16 +575,17 @@ class Plan:
         vals = []
         for t in tests:
             if etree.QName(t).localname == "fact-ref":
-                vals.append(platform_result.get(t.get("name"), "false"))
+                vals.append(platform_result.get(t.get("name"), "error"))
             else:
                 op = t.get("operator", "AND").upper()
                 sub = [self._cpe_lang(c, platform_result) if etree.QName(c).localname == "logical-test"
-                       else platform_result.get(c.get("name"), "false") for c in t]
+                       else platform_result.get(c.get("name"), "error") for c in t
+                       if isinstance(c.tag, str)]
                 v = _combine(op, sub)
                 if _bool(t.get("negate"), False):
                     v = {"true": "false", "false": "true"}.get(v, v)
                 vals.append(v)
-        return _combine("AND", vals) if vals else "false"
+        return _combine("AND", vals) if vals else "error"
 
     def _rule_result(self, rule: RuleInfo, runs: Mapping[str, OvalRun],
                      platform_result: Mapping[str, str], ctx: "_HostContext") -> RuleResult:
@@ -570,9 +608,9 @@ class Plan:
             return rr
         if state in ("error", "unknown"):
             rr.result = state
-            rr.messages.append(("error" if state == "error" else "warning",
-                                f"the platform inventory check gave '{state}': applicability "
-                                f"of this rule could not be decided"))
+            for line in self._undecided_text(state, missed):
+                rr.messages.append(("error" if state == "error" else "warning",
+                                    f"{line}: applicability of this rule could not be decided"))
             return rr
         if rr.role == "unchecked":
             rr.result = "notchecked"
