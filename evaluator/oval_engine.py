@@ -306,8 +306,10 @@ class CompiledDefinitions:
         return out
 
     def evaluate(self, syschar_root, external_variables: Mapping[str, Sequence[str]] | None
-                 = None) -> "OvalEvaluation":
-        return OvalEvaluation(self, syschar_root, external_variables or {})
+                 = None, *, not_evaluated: Mapping[str, str] | None = None) -> "OvalEvaluation":
+        """`not_evaluated`: definition id → why; those definitions are not analysed and get
+        the result 'not evaluated' with that message (e.g. an XCCDF rule that is notchecked)."""
+        return OvalEvaluation(self, syschar_root, external_variables or {}, not_evaluated)
 
 
 def compile_definitions(definitions_root) -> CompiledDefinitions:
@@ -383,7 +385,8 @@ class TestResult:
 
 class OvalEvaluation:
     def __init__(self, compiled: CompiledDefinitions, syschar_root,
-                 external_variables: Mapping[str, Sequence[str]]):
+                 external_variables: Mapping[str, Sequence[str]],
+                 not_evaluated: Mapping[str, str] | None = None):
         sc = syschar_root.getroot() if hasattr(syschar_root, "getroot") else syschar_root
         self.compiled = compiled
         self.syschar = sc
@@ -401,8 +404,16 @@ class OvalEvaluation:
         self.definition_results: dict[str, str] = {}
         self.definition_messages: dict[str, list[str]] = {}
         self._in_progress: set[str] = set()
+        # definitions the caller asked not to analyse (reported 'not evaluated', with why)
+        self.skipped: dict[str, str] = {d: why for d, why in (not_evaluated or {}).items()
+                                        if d in compiled.definitions}
         for def_id in compiled.definition_order:
-            self._definition(def_id)
+            if def_id not in self.skipped:
+                self._definition(def_id)
+        for def_id, why in self.skipped.items():
+            # (one that another definition extends was analysed for it; still reported so)
+            self.definition_results[def_id] = NOT_EVALUATED
+            self.definition_messages.setdefault(def_id, []).append(why)
 
     # ------------------------------------------------------------------ syschar
     def _index_syschar(self, sc) -> None:

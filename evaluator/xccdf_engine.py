@@ -422,6 +422,43 @@ class Plan:
                             cplan.variables[export_name] = [res.values.get(value_id, "")]
                             self.exported[value_id] = res.values.get(value_id, "")
 
+        # A definition that only notchecked rules (an organization-defined Value nobody set)
+        # refer to is not analysed: the OVAL results report it 'not evaluated', the result
+        # SP 800-126r3 Table 23 maps to notchecked (RES-126), not a verdict on a made-up value.
+        self.not_evaluated: dict[str, dict[str, str]] = {}   # component id → {def id: why}
+        used: set[tuple[str, str | None]] = set()
+        for rule in bench.rules:
+            if not self.is_selected(rule):
+                continue
+            chosen = self.rule_checks.get(rule.id)
+            if chosen:
+                _check, ref, comp = chosen
+                unset = self.unset_values(rule)
+                if unset and ref.name:
+                    self.not_evaluated.setdefault(comp.id, {})[ref.name] = (
+                        f"not evaluated: rule {rule.id} is notchecked, its organization-defined "
+                        f"Value {', '.join(unset)} is not set")
+                else:
+                    used.add((comp.id, ref.name))
+            elif rule.complex_check is not None:
+                for cel in rule.complex_check.iter(f"{X}check"):
+                    ci = _parse_check(cel)
+                    if ci.system == OVAL_SYSTEM and ci.refs:
+                        comp = sds.check_component(ci.refs[0].href)
+                        used.add((comp.id, ci.refs[0].name))
+        for cid, defs in self.not_evaluated.items():
+            for def_id in [d for d in defs if (cid, d) in used or (cid, None) in used]:
+                del defs[def_id]
+
+    def unset_values(self, rule: RuleInfo) -> list[str]:
+        """Organization-defined (XCCDF @interactive) Values the rule's check exports that no
+        profile, tailoring or command line set."""
+        chosen = self.rule_checks.get(rule.id)
+        return list(dict.fromkeys(
+            vid for vid, _ in (chosen[0].exports if chosen else ())
+            if vid in self.bench.values and self.bench.values[vid].interactive
+            and vid not in self.resolution.explicit))
+
     def _plan_platform(self, name: str) -> None:
         names = [name]
         if name.startswith("#"):
@@ -490,7 +527,8 @@ class Plan:
                 if cplan.compiled is None:
                     from stigscap.evaluator import oval_engine
                     cplan.compiled = oval_engine.compile_definitions(cplan.component.root)
-                ev = cplan.compiled.evaluate(syschar_root, cplan.variables)
+                ev = cplan.compiled.evaluate(syschar_root, cplan.variables,
+                                             not_evaluated=self.not_evaluated.get(cid))
             runs[cid] = OvalRun(cplan.component, ev, cplan.variables)
         platform_result: dict[str, str] = {}
         for name, where in self.platform_defs.items():
@@ -615,10 +653,7 @@ class Plan:
         if rr.role == "unchecked":
             rr.result = "notchecked"
             return rr
-        unset = list(dict.fromkeys(
-            vid for vid, _ in (chosen[0].exports if chosen else ())
-            if vid in self.bench.values and self.bench.values[vid].interactive
-            and vid not in self.resolution.explicit))
+        unset = self.unset_values(rule)
         if unset:
             # an organization-defined value nobody supplied: the check cannot decide honestly
             rr.result = "notchecked"
