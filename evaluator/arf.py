@@ -88,14 +88,14 @@ class TargetInfo:
 
     @property
     def addresses(self) -> list[str]:
-        return [ip for ip, _ in self.interfaces if ip]
+        return [_clean_ip(ip) or ip for ip, _ in self.interfaces if ip]
 
     @property
     def connections(self) -> list[tuple[str | None, int, str | None]]:
         out = []
         for ip, mac in self.interfaces:
             version = ipaddress.ip_address(ip).version if ip else 4
-            out.append((ip, version, mac))
+            out.append((_clean_ip(ip) or ip if ip else None, version, mac))
         return out
 
     def facts(self) -> list[tuple[str, str, str]]:
@@ -112,7 +112,8 @@ class TargetInfo:
                 f.append(("urn:xccdf:fact:asset:identifier:mac", "string", mac))
             if ip:
                 kind = "ipv6" if ipaddress.ip_address(ip).version == 6 else "ipv4"
-                f.append((f"urn:xccdf:fact:asset:identifier:{kind}", "string", ip))
+                f.append((f"urn:xccdf:fact:asset:identifier:{kind}", "string",
+                          _clean_ip(ip) or ip))
         if self.os_name:
             f.append(("urn:xccdf:fact:asset:identifier:os_name", "string", self.os_name))
         if self.os_version:
@@ -128,7 +129,9 @@ def _clean_ip(text: str | None) -> str | None:
     if not text:
         return None
     try:
-        return str(ipaddress.ip_address(text.strip().split("%")[0]))
+        # IPv6 fully written out: ai:ip-v6 (asset identification XSD) and SCAPVal's RES-136-2
+        # accept only eight groups of hex digits, no '::'
+        return ipaddress.ip_address(text.strip().split("%")[0]).exploded
     except ValueError:
         return None
 
@@ -138,7 +141,31 @@ def _clean_mac(text: str | None) -> str | None:
     return ":".join(m.groups()).upper() if m else None
 
 
-def target_from_syschar(syschar_root: etree._Element, **overrides) -> TargetInfo:
+def target_addresses(values: Sequence[str], option: str = "--target-address") -> list[str]:
+    """IP addresses given for a target (normalized); anything else is a one-line error."""
+    out = []
+    for v in values:
+        for part in str(v).split(","):
+            if not part.strip():
+                continue
+            ip = _clean_ip(part)
+            if ip is None:
+                raise StigscapError(f"{option} {part.strip()!r} is not an IPv4 or IPv6 address")
+            if ip not in out:
+                out.append(ip)
+    return out
+
+
+NO_ADDRESS_WARNING = ("warning: no IP address is known for {name}: the TestResult has no "
+                      "xccdf:target-address, which SCAP 1.3 requires (RES-136); give "
+                      "--target-address")
+
+
+def target_from_syschar(syschar_root: etree._Element, *, addresses: Sequence[str] = (),
+                        **overrides) -> TargetInfo:
+    """The target of a syschar's system_info; `addresses` (IPs the caller knows, e.g.
+    --target-address) come first, then the interfaces' addresses (SCAP 1.3 RES-136: every IP
+    address of the target is a target-address)."""
     if syschar_root.tag != f"{{{OVAL_SC}}}oval_system_characteristics":
         raise StigscapError("not an OVAL system characteristics document (root element is "
                             f"{etree.QName(syschar_root).localname})")
@@ -152,6 +179,9 @@ def target_from_syschar(syschar_root: etree._Element, **overrides) -> TargetInfo
         mac = _clean_mac(find_text(itf, f"{{{OVAL_SC}}}mac_address"))
         if (ip or mac) and (ip, mac) not in interfaces:
             interfaces.append((ip, mac))
+    known = {ip for ip, _mac in interfaces}
+    interfaces = [(ip, None) for ip in target_addresses(addresses) if ip not in known] \
+        + interfaces
     short = host.split(".")[0] if host else None
     target = TargetInfo(
         name=host or "unknown", host_name=short or None,

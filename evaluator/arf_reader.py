@@ -26,6 +26,8 @@ from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import all_text, element_text, parse_xml_bytes, parse_xml_file
 
+from .oval_logic import culprits, negate
+
 # ---------------------------------------------------------------------------------------------
 # ids and status vocabulary
 
@@ -419,6 +421,7 @@ class OvalTestEvidence:
     test_id: str
     result: str
     items: list[OvalItem]
+    decisive: bool = True     # the test decides the definition's result (not outvoted by others)
 
 
 @dataclass
@@ -426,15 +429,44 @@ class OvalResults:
     report_id: str
     definitions: dict[str, str] = field(default_factory=dict)
     _def_tests: dict[str, list[str]] = field(default_factory=dict)
+    _def_criteria: dict[str, etree._Element] = field(default_factory=dict)
     _tests: dict[str, tuple[str, list[tuple[str, str]]]] = field(default_factory=dict)
     _items: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def evidence(self, definition_id: str) -> list[OvalTestEvidence]:
+        decisive = self.decisive_tests(definition_id)
         out = []
         for tid in self._def_tests.get(definition_id, []):
             result, tested = self._tests.get(tid, ("not evaluated", []))
             items = [OvalItem(iid, ires, self._items.get(iid, [])) for iid, ires in tested]
-            out.append(OvalTestEvidence(tid, result, items))
+            out.append(OvalTestEvidence(tid, result, items, tid in decisive))
+        return out
+
+    def decisive_tests(self, definition_id: str) -> set[str]:
+        """Tests that decide the definition's recorded result, read from the criteria tree
+        (operators, negate and each node's result) as the engine's evidence does."""
+        out: set[str] = set()
+
+        def walk(node, outcome: str, seen: frozenset) -> None:
+            if node.get("negate") in ("true", "1"):
+                outcome = negate(outcome)
+            kind = _local(node)
+            if kind == "criterion":
+                out.add(node.get("test_ref", ""))
+            elif kind == "extend_definition":
+                ref = node.get("definition_ref", "")
+                crit = self._def_criteria.get(ref)
+                if crit is not None and ref not in seen:
+                    walk(crit, outcome, seen | {ref})
+            else:
+                children = [c for c in node if isinstance(c.tag, str)]
+                results = [c.get("result", "") for c in children]
+                for i in culprits(node.get("operator", "AND"), results, outcome):
+                    walk(children[i], results[i], seen)
+
+        crit = self._def_criteria.get(definition_id)
+        if crit is not None:
+            walk(crit, self.definitions.get(definition_id, ""), frozenset({definition_id}))
         return out
 
 
@@ -476,6 +508,9 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
             res.definitions[did] = d.get("result", "")
             res._def_tests[did] = [c.get("test_ref") for c in d.iter(f"{{{R}}}criterion")
                                    if c.get("test_ref")]
+            crit = d.find(f"{{{R}}}criteria")
+            if crit is not None:
+                res._def_criteria[did] = crit
         for t in system.iterfind(f"{{{R}}}tests/{{{R}}}test"):
             tested = [(ti.get("item_id", ""), ti.get("result", ""))
                       for ti in t.iterfind(f"{{{R}}}tested_item")]

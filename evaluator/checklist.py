@@ -215,9 +215,12 @@ def finding_details(rr: RuleResult, tr: TestResult, arf: ArfReport, bench: Bench
         lines.append(f"Collected for {ev.test_id} (test result {ev.result}):")
         if not ev.items:
             lines.append("- no items collected")
+        # the rule-result's instances are the objects that cause its result; a test that
+        # does not decide the result marks none of its records
+        instances = rr.instances if ev.decisive else []
         for item in ev.items:
             for rec in item.records or [{}]:
-                mark = record_mark(rec, rr.instances)
+                mark = record_mark(rec, instances) or ("[ok]" if rr.instances else "")
                 lines.append(f"- {mark + ' ' if mark else ''}{_fmt_record(rec) or item.item_id}")
     return "\n".join(lines).strip()
 

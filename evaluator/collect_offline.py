@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import copy
 import io
+import ipaddress
 import json
 import re
 import stat
@@ -837,6 +838,8 @@ def system_info_from_exports(exports: ExportMap, *, host_name: str | None = None
         host_name = fqdn.split(".")[0] if fqdn else "unknown"
         if not fqdn:
             notes.append("host name unknown: give --host-name or a Get-ExchangeServer export")
+    if not interfaces:
+        interfaces = _binding_interfaces(exports, notes)
     kwargs: dict[str, Any] = {}
     if os_name:
         kwargs["os_name"] = os_name
@@ -847,6 +850,39 @@ def system_info_from_exports(exports: ExportMap, *, host_name: str | None = None
     primary = fqdn or host_name
     return SystemInfo(host_name=primary, fqdn=fqdn, interfaces=tuple(interfaces),
                       **kwargs), notes
+
+
+def _binding_interfaces(exports: ExportMap, notes: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """The host's own IP addresses as its Receive connectors bind them (Bindings holds the
+    local IP:port each connector listens on; 0.0.0.0 and [::] mean any address and name
+    none). Exports carry no other network data; the addresses become system_info interfaces
+    (no MAC known) so the ARF names the target's addresses (SCAP 1.3 RES-136)."""
+    files = exports.files.get("get-receiveconnector", [])
+    if len(files) != 1:
+        return ()
+    try:
+        content = read_export(files[0], {"bindings"})
+        objects = list(content.objects)
+    except ExportError:
+        return ()   # the collection itself reports an unreadable export
+    found: list[str] = []
+    for obj in objects:
+        props = properties(obj.value) or {}
+        ok, value = lookup_property(props, "Bindings")
+        if not ok or value is None:
+            continue
+        for n in normalize_value(value):
+            host = (n.text or "").rpartition(":")[0].strip("[]")
+            try:
+                ip = ipaddress.ip_address(host)
+            except ValueError:
+                continue
+            if not ip.is_unspecified and str(ip) not in found:
+                found.append(str(ip))
+    if found:
+        notes.append(f"IP addresses from the Receive connectors' bindings ({files[0].name}): "
+                     + ", ".join(found))
+    return tuple(("Receive connector binding", ip, "") for ip in found)
 
 
 def collect(definitions_root: etree._Element, exports: ExportMap,

@@ -15,7 +15,7 @@ import click
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
-from .arf import Evaluator, target_from_syschar
+from .arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
 
 
 def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -52,6 +52,9 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--timestamp", metavar="ISO8601",
               help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
 @click.option("--target", "target_name", metavar="NAME", help="target name (default: syschar host)")
+@click.option("--target-address", "target_address", multiple=True, metavar="IP",
+              help="an IP address of the target (repeatable; added to the syschar's "
+                   "interfaces): the TestResult's target-address (SCAP 1.3 RES-136)")
 @click.option("--identity", metavar="ACCOUNT", help="account the data was collected with")
 @click.option("--authenticated/--not-authenticated", default=None,
               help="whether the collection account was authenticated")
@@ -80,7 +83,7 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
                  tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
-                 identity, authenticated, privileged, oval_directives, quiet, ckl_out, cklb_out,
+                 target_address, identity, authenticated, privileged, oval_directives, quiet, ckl_out, cklb_out,
                  report_out, stig_file, sign_key, sign_cert, trusted, ca_bundle, enforce_signature):
     """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream.
 
@@ -104,11 +107,15 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
                           datastream_id=datastream_id, source=datastream,
                           oval_directives=oval_directives)
     sc_root = sc_tree.getroot()
+    addresses = target_addresses(target_address)
     try:
         target = target_from_syschar(sc_root, name=target_name, identity=identity,
-                                     authenticated=authenticated, privileged=privileged)
+                                     authenticated=authenticated, privileged=privileged,
+                                     addresses=addresses)
     except StigscapError as exc:
         raise StigscapError(exc.message, file=syschar) from None
+    if not target.addresses and (results_arf or results_xccdf):
+        click.echo(NO_ADDRESS_WARNING.format(name=target.name), err=True)
     try:
         result = evaluator.evaluate(sc_root, target=target, timestamp=timestamp)
     except StigscapError as exc:

@@ -24,7 +24,7 @@ from stigscap.generator.build import generate, id_scheme
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes
 
-from .arf import Evaluator, target_from_syschar
+from .arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
 from .commands_eval import parse_pairs
 from .collect_offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
 from .collected import CollectedObject
@@ -52,10 +52,13 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
         rule = next((r for r in content.rules if ids.rule(r.rule_id) == rr.idref), None)
         if rule is None:
             continue
-        failing = set(rr.instances)
         emitted = False
         for n, test in enumerate(rule.check.tests if rule.check else [], start=1):
-            obj = by_object.get(ids.oval("obj", rule.vuln_number * 100 + n))
+            obj_id = ids.oval("obj", rule.vuln_number * 100 + n)
+            obj = by_object.get(obj_id)
+            # the objects this test blames (evidence per OVAL object), else the rule's
+            failing = set(rr.object_instances.get(obj_id, ()) if rr.object_instances
+                          else rr.instances)
             props = [f.property for f in (test.state.fields if test.state else [])]
             for record in (obj.records if obj else []):
                 fields = {f.name: f.value for f in record}
@@ -92,6 +95,9 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
               type=click.Path(file_okay=False, path_type=Path), help="output directory")
 @click.option("--timestamp", metavar="ISO8601",
               help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
+@click.option("--target-address", "target_address", multiple=True, metavar="IP",
+              help="an IP address of the host (repeatable; default: the addresses its "
+                   "Receive connectors bind): the TestResult's target-address")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
               help="sign the data stream and the ARF with this key (PEM or PKCS#12; password "
                    "from STIGSCAP_KEY_PASSWORD or a prompt)")
@@ -99,13 +105,14 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
               help="PEM certificate (chain) of --sign-key")
 @click.pass_context
 def run_command(ctx, example, sources, content_dir, profile, refine_value, set_value, out_dir,
-                timestamp, sign_key, sign_cert):
+                timestamp, target_address, sign_key, sign_cert):
     """Generate the data stream, import the exports, evaluate, and write the ARF."""
     if not example and not sources:
         raise StigscapError("give --example or --from EXPORTS")
     specs = list(sources) + ([str(example_exports_dir())] if example else [])
     refine = parse_pairs(refine_value, "--refine-value")
     values = parse_pairs(set_value, "--set-value")
+    addresses = target_addresses(target_address)
 
     if sign_cert and not sign_key:
         raise StigscapError("--sign-cert goes with --sign-key")
@@ -128,7 +135,10 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
 
     evaluator = Evaluator(ds_tree, profile, refine_values=refine, set_values=values,
                           source=ids.file("ds"))
-    result = evaluator.evaluate(sc_root, target=target_from_syschar(sc_root), timestamp=timestamp)
+    target = target_from_syschar(sc_root, addresses=addresses)
+    if not target.addresses:
+        Console(stderr=True, highlight=False).print(NO_ADDRESS_WARNING.format(name=target.name))
+    result = evaluator.evaluate(sc_root, target=target, timestamp=timestamp)
     arf_bytes = result.to_bytes()
     if signing_key is not None:
         arf_bytes = sign_arf_bytes(arf_bytes, signing_key, timestamp)

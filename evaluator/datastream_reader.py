@@ -72,11 +72,20 @@ class SourceDataStream:
         self.benchmark: etree._Element = benchmark.root
 
         self.dictionary: Component | None = None
+        self.dictionary_problem: str | None = None   # why no CPE dictionary can be used
+        not_cpe = []
         for ref in self.datastream.findall(f"{{{DS}}}dictionaries/{{{DS}}}component-ref"):
             comp = self._component_for_ref(ref.get("id"))
             if comp.root.tag == f"{{{CPE_DICT}}}cpe-list":
                 self.dictionary = comp
                 break
+            not_cpe.append(f"component {comp.id} holds {{{etree.QName(comp.root).namespace}}}"
+                           f"{etree.QName(comp.root).localname}")
+        if self.dictionary is None:
+            self.dictionary_problem = (
+                "no CPE dictionary in the data stream's ds:dictionaries" if not not_cpe else
+                "no CPE dictionary in the data stream's ds:dictionaries ("
+                + "; ".join(not_cpe) + f", not {{{CPE_DICT}}}cpe-list)")
 
     # --- resolution -----------------------------------------------------------------------
     def _component_for_ref(self, ref_id: str | None) -> Component:
@@ -123,21 +132,38 @@ class SourceDataStream:
                                 file=self.source)
         return comp
 
-    def platform_check(self, cpe_name: str) -> tuple[Component, str] | None:
-        """(inventory OVAL component, definition id) deciding a CPE name, or None if unknown."""
+    def platform_check(self, cpe_name: str) -> tuple[Component, str]:
+        """(inventory OVAL component, definition id) deciding a CPE name. A name that cannot
+        be decided that way (no usable dictionary, name not listed, no OVAL check, a check
+        that does not resolve to a definition) raises StigscapError saying why: the platform
+        cannot be evaluated, which is never 'not applicable'."""
         if self.dictionary is None:
-            return None
+            raise StigscapError(self.dictionary_problem or "no CPE dictionary", file=self.source)
+        where = f"CPE dictionary {self.dictionary.id}"
         for item in self.dictionary.root.iterfind(f"{{{CPE_DICT}}}cpe-item"):
             names = {item.get("name")}
             names.update(e.get("name") for e in item.iterfind(f"{{{CPE23_DICT_EXT}}}cpe23-item"))
             if cpe_name not in names:
                 continue
             for check in item.iterfind(f"{{{CPE_DICT}}}check"):
+                if check.get("system") != OVAL_DEF:
+                    continue
                 def_id = (element_text(check) or "").strip()
-                if check.get("system") == OVAL_DEF and check.get("href") and def_id:
-                    comp = self._resolve(self.dictionary.ref_id, check.get("href"))
-                    return comp, def_id
-        return None
+                if not check.get("href") or not def_id:
+                    raise StigscapError(f"{where}: the OVAL check of {cpe_name} lacks an href "
+                                        "or a definition id", file=self.source)
+                comp = self._resolve(self.dictionary.ref_id, check.get("href"))
+                if comp.root.tag != f"{{{OVAL_DEF}}}oval_definitions":
+                    raise StigscapError(f"{where}: the check of {cpe_name} ({check.get('href')})"
+                                        " does not lead to OVAL definitions", file=self.source)
+                if not any(d.get("id") == def_id
+                           for d in comp.root.iter(f"{{{OVAL_DEF}}}definition")):
+                    raise StigscapError(f"{where}: OVAL definition {def_id} (check of "
+                                        f"{cpe_name}) is not in component {comp.id}",
+                                        file=self.source)
+                return comp, def_id
+            raise StigscapError(f"{where}: {cpe_name} has no OVAL check", file=self.source)
+        raise StigscapError(f"{where} does not list {cpe_name}", file=self.source)
 
 
 def open_datastream(tree: etree._ElementTree | etree._Element, *, datastream_id: str | None = None,

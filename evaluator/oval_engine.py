@@ -3,7 +3,7 @@
     evaluation = evaluate(definitions_root, syschar_root, {"oval:x:var:1": ["^Tls$"]})
     evaluation.definition_results            # {def_id: "true" | "false" | "unknown" | ...}
     evaluation.results_document("full", timestamp="2026-01-01T00:00:00")   # oval_results root
-    evaluation.evidence(def_id)              # which items failed which state entity, and why
+    evaluation.evidence(def_id)              # exactly the items that cause its result, and why
 
 For many hosts against the same content, compile once and evaluate per syschar:
 
@@ -42,7 +42,7 @@ from .oval_compare import CompareError, compile_comparison, compile_regex, to_bo
     to_float, to_int, to_version
 from .oval_logic import (DOES_NOT_EXIST, ERROR, EXISTS, FALSE, NOT_APPLICABLE, NOT_COLLECTED,
                          NOT_EVALUATED, STATUS_ERROR, TRUE, UNKNOWN, Counts, check_counts,
-                         existence_result, negate, operator_counts)
+                         culprits, existence_result, negate, operator_counts)
 
 __all__ = ["evaluate", "compile_definitions", "CompiledDefinitions", "OvalEvaluation",
            "TestEvidence", "ItemEvidence", "RecordEvidence", "EntityFailure"]
@@ -309,8 +309,10 @@ class CompiledDefinitions:
         return out
 
     def evaluate(self, syschar_root, external_variables: Mapping[str, Sequence[str]] | None
-                 = None) -> "OvalEvaluation":
-        return OvalEvaluation(self, syschar_root, external_variables or {})
+                 = None, *, not_evaluated: Mapping[str, str] | None = None) -> "OvalEvaluation":
+        """`not_evaluated`: definition id → why; those definitions are not analysed and get
+        the result 'not evaluated' with that message (e.g. an XCCDF rule that is notchecked)."""
+        return OvalEvaluation(self, syschar_root, external_variables or {}, not_evaluated)
 
 
 def compile_definitions(definitions_root) -> CompiledDefinitions:
@@ -329,7 +331,8 @@ def evaluate(definitions_root, syschar_root,
 
 @dataclass
 class EntityFailure:
-    """One state entity (or record field) an item did not satisfy."""
+    """One state entity (or record field) comparison that decides a result: result false (not
+    satisfied), true (satisfied where that is the problem), error or unknown."""
     state_id: str
     entity: str                 # state entity name, e.g. "value"
     field: str | None           # record field name, e.g. "authmechanism"
@@ -345,8 +348,8 @@ class EntityFailure:
 @dataclass
 class RecordEvidence:
     fields: dict[str, str]      # every field of the collected record (first value per name)
-    result: str
-    failures: list[EntityFailure]
+    result: str                 # the record's result against the state entity
+    failures: list[EntityFailure]   # the field comparisons that decide it
 
 
 @dataclass
@@ -354,9 +357,10 @@ class ItemEvidence:
     item_id: str
     status: str
     result: str
-    records: list[RecordEvidence]      # failing records of record entities (e.g. connectors)
-    failures: list[EntityFailure]      # failing simple entities
+    records: list[RecordEvidence]      # records that decide it (e.g. connectors)
+    failures: list[EntityFailure]      # simple entities that decide it
     messages: list[str]
+    reason: str | None = None          # blamed for existing (check_existence), not a state
 
 
 @dataclass
@@ -368,7 +372,7 @@ class TestEvidence:
     check_existence: str
     object_id: str | None
     object_flag: str | None
-    items: list[ItemEvidence]          # items that did not satisfy the state(s)
+    items: list[ItemEvidence]          # the items that decide the test's result
     messages: list[str]
 
 
@@ -382,17 +386,10 @@ class TestResult:
     variable_instance: str | None = None
 
 
-class _Trace:
-    """Collects why an item failed (only used by evidence(), not on the fast path)."""
-
-    def __init__(self) -> None:
-        self.failures: list[EntityFailure] = []
-        self.records: list[RecordEvidence] = []
-
-
 class OvalEvaluation:
     def __init__(self, compiled: CompiledDefinitions, syschar_root,
-                 external_variables: Mapping[str, Sequence[str]]):
+                 external_variables: Mapping[str, Sequence[str]],
+                 not_evaluated: Mapping[str, str] | None = None):
         sc = syschar_root.getroot() if hasattr(syschar_root, "getroot") else syschar_root
         self.compiled = compiled
         self.syschar = sc
@@ -410,8 +407,16 @@ class OvalEvaluation:
         self.definition_results: dict[str, str] = {}
         self.definition_messages: dict[str, list[str]] = {}
         self._in_progress: set[str] = set()
+        # definitions the caller asked not to analyse (reported 'not evaluated', with why)
+        self.skipped: dict[str, str] = {d: why for d, why in (not_evaluated or {}).items()
+                                        if d in compiled.definitions}
         for def_id in compiled.definition_order:
-            self._definition(def_id)
+            if def_id not in self.skipped:
+                self._definition(def_id)
+        for def_id, why in self.skipped.items():
+            # (one that another definition extends was analysed for it; still reported so)
+            self.definition_results[def_id] = NOT_EVALUATED
+            self.definition_messages.setdefault(def_id, []).append(why)
 
     # ------------------------------------------------------------------ syschar
     def _index_syschar(self, sc) -> None:
@@ -655,9 +660,11 @@ class OvalEvaluation:
         return [stated or ""]
 
     def _field_result(self, state_id: str, ent: EntitySpec, spec: FieldSpec, rec,
-                      trace: _Trace | None, failures: list | None) -> str:
+                      failures: list | None = None) -> str:
+        """One state record field against a collected record; with `failures`, the comparison
+        (values, expectation, result, messages) is appended to it for evidence."""
         matches = [f for f in rec if f.get("name") == spec.name and _local(f.tag) == "field"]
-        msgs: list[str] | None = [] if trace is not None else None
+        msgs: list[str] | None = [] if failures is not None else None
         if not matches:
             result = ERROR
             if msgs is not None:
@@ -677,7 +684,7 @@ class OvalEvaluation:
             result = check_counts(spec.entity_check, c) if (c.t + c.f + c.e + c.u) else ERROR
             if msgs is not None and result == ERROR and not (c.t + c.f + c.e + c.u):
                 msgs.append(f"field '{spec.name}' has no collected value")
-        if failures is not None and result != TRUE:
+        if failures is not None:
             failures.append(EntityFailure(
                 state_id, ent.name, spec.name, spec.operation, spec.datatype,
                 self._expected(spec.var_ref, spec.value), spec.var_ref,
@@ -718,7 +725,7 @@ class OvalEvaluation:
             if (found is None or multi or err or len(comps) != 1
                     or spec.var_check == "none satisfy" or spec.entity_check == "none satisfy"
                     or found.get("status") not in (None, EXISTS)):
-                r = self._field_result(state_id, ent, spec, rec, None, None)
+                r = self._field_result(state_id, ent, spec, rec)
             else:
                 try:
                     # inline fast path of element_text: a field without children
@@ -734,28 +741,12 @@ class OvalEvaluation:
                 c.add(r)
         return TRUE if c is None else operator_counts("AND", c)
 
-    def _record_result(self, state_id: str, ent: EntitySpec, rec,
-                       trace: _Trace | None) -> str:
-        if trace is None and ent.fields:
+    def _record_result(self, state_id: str, ent: EntitySpec, rec) -> str:
+        if ent.fields:
             return self._record_fast(state_id, ent, rec)
-        failures: list | None = [] if trace is not None else None
-        c = Counts()
-        for spec in ent.fields or ():
-            r = self._field_result(state_id, ent, spec, rec, trace, failures)
-            c.add(r)
-            if r == FALSE and trace is None:
-                return FALSE  # AND short-cut: one false field decides
-        result = operator_counts("AND", c) if ent.fields else TRUE
-        if trace is not None and result != TRUE:
-            fields: dict[str, str] = {}
-            for f in rec:
-                if _local(f.tag) == "field":
-                    fields.setdefault(f.get("name"), _text(f) or "")
-            trace.records.append(RecordEvidence(fields, result, failures))
-        return result
+        return TRUE
 
-    def _entity_result(self, state_id: str, ent: EntitySpec, item_ents: list,
-                       trace: _Trace | None) -> str:
+    def _entity_existence(self, ent: EntitySpec, item_ents: list) -> tuple[str, tuple]:
         ex = dne = er = nc = 0
         for ie in item_ents:
             st = ie.get("status")
@@ -767,71 +758,56 @@ class OvalEvaluation:
                 er += 1
             else:
                 nc += 1
-        existence = existence_result(ent.check_existence, ex, dne, er, nc)
+        return existence_result(ent.check_existence, ex, dne, er, nc), (ex, dne, er, nc)
+
+    def _value_result(self, state_id: str, ent: EntitySpec, ie,
+                      msgs: list | None = None) -> str | None:
+        """One collected entity value (or record) against the state entity; None when it
+        does not count (status 'does not exist')."""
+        st = ie.get("status") or EXISTS
+        if st == EXISTS:
+            if ent.fields is not None:
+                return self._record_result(state_id, ent, ie)
+            if ie.get(_XSI_NIL) in ("true", "1") and not ent.nil:
+                if msgs is not None:
+                    msgs.append("collected entity is nil")
+                return ERROR
+            return self._values_result(ent.datatype, ent.operation, ent.var_ref,
+                                       ent.var_check, ent.comparison, _text(ie) or "",
+                                       ent.value, msgs)
+        if st == STATUS_ERROR:
+            return ERROR
+        if st == NOT_COLLECTED:
+            return UNKNOWN
+        return None
+
+    def _entity_result(self, state_id: str, ent: EntitySpec, item_ents: list) -> str:
+        existence, _counts = self._entity_existence(ent, item_ents)
         if existence != TRUE:
-            if trace is not None:
-                trace.failures.append(EntityFailure(
-                    state_id, ent.name, None, ent.operation, ent.datatype,
-                    self._expected(ent.var_ref, ent.value), ent.var_ref,
-                    [] if ent.fields is not None else [_text(ie) or "" for ie in item_ents],
-                    existence,
-                    f"check_existence '{ent.check_existence}' not satisfied: {ex} exist, "
-                    f"{dne} do not exist, {er} error, {nc} not collected"))
             return existence
         c = Counts()
-        is_record = ent.fields is not None
         for ie in item_ents:
-            st = ie.get("status") or EXISTS
-            if st == EXISTS:
-                if is_record:
-                    c.add(self._record_result(state_id, ent, ie, trace))
-                elif ie.get(_XSI_NIL) in ("true", "1") and not ent.nil:
-                    c.add(ERROR)
-                    if trace is not None:
-                        trace.failures.append(EntityFailure(
-                            state_id, ent.name, None, ent.operation, ent.datatype,
-                            self._expected(ent.var_ref, ent.value), ent.var_ref, [], ERROR,
-                            "collected entity is nil"))
-                else:
-                    msgs: list[str] | None = [] if trace is not None else None
-                    r = self._values_result(ent.datatype, ent.operation, ent.var_ref,
-                                            ent.var_check, ent.comparison, _text(ie) or "",
-                                            ent.value, msgs)
-                    c.add(r)
-                    if trace is not None and r != TRUE:
-                        trace.failures.append(EntityFailure(
-                            state_id, ent.name, None, ent.operation, ent.datatype,
-                            self._expected(ent.var_ref, ent.value), ent.var_ref,
-                            [_text(ie) or ""], r, "; ".join(msgs) if msgs else None))
-            elif st == STATUS_ERROR:
-                c.add(ERROR)
-            elif st == NOT_COLLECTED:
-                c.add(UNKNOWN)
+            r = self._value_result(state_id, ent, ie)
+            if r is not None:
+                c.add(r)
         if not (c.t + c.f + c.e + c.u + c.ne + c.na):
             return TRUE
         return check_counts(ent.entity_check, c)
 
-    def _state_result(self, state: StateSpec, item_id: str, item,
-                      trace: _Trace | None) -> str:
+    def _state_result(self, state: StateSpec, item_id: str, item) -> str:
         if not state.entities:
             return TRUE
         ents = self._entities_of(item_id, item)
         c = Counts()
         for ent in state.entities:
-            c.add(self._entity_result(state.id, ent, ents.get(ent.name, []), trace))
+            c.add(self._entity_result(state.id, ent, ents.get(ent.name, [])))
         return operator_counts(state.operator, c)
 
-    def _item_result(self, test: TestSpec, item_id: str, item, trace: _Trace | None) -> str:
+    def _item_result(self, test: TestSpec, item_id: str, item) -> str:
         c = Counts()
         for sid in test.state_refs:
             st = self.compiled.states.get(sid)
-            if st is None:
-                if trace is not None:
-                    trace.failures.append(EntityFailure(sid, "", None, "", "", [], None, [],
-                                                        ERROR, f"state {sid} is not defined"))
-                c.add(ERROR)
-                continue
-            c.add(self._state_result(st, item_id, item, trace))
+            c.add(ERROR if st is None else self._state_result(st, item_id, item))
         return operator_counts(test.state_operator, c)
 
     # ------------------------------------------------------------------ tests
@@ -858,7 +834,7 @@ class OvalEvaluation:
                 if not got:
                     ok = False
                     break
-                if self._entity_result(obj_id, ent, got, None) != TRUE:
+                if self._entity_result(obj_id, ent, got) != TRUE:
                     ok = False
                     break
             if ok:
@@ -930,7 +906,7 @@ class OvalEvaluation:
             st = item.get("status") or EXISTS
             if st == EXISTS:
                 ex += 1
-                r = self._item_result(test, ref, item, None) if has_states else NOT_EVALUATED
+                r = self._item_result(test, ref, item) if has_states else NOT_EVALUATED
             elif st == DOES_NOT_EXIST:
                 dne += 1
                 tested.append((ref, NOT_EVALUATED))
@@ -1053,27 +1029,23 @@ class OvalEvaluation:
             walk(spec.criteria)
         return out
 
-    def evidence(self, def_id: str) -> list[TestEvidence]:
-        """Per test of the definition: the items that did not satisfy the state(s) and why."""
+    def evidence(self, def_id: str, outcome: str | None = None) -> list[TestEvidence]:
+        """What caused the definition's result (or `outcome`, for a negated XCCDF check the
+        same result read the other way): the tests whose results decide it, and in each the
+        items, records and state entities that decide the test (`oval_logic.culprits`) —
+        for check="none satisfy" the items that DO satisfy the state, for check="all" the
+        ones that do not, for none_exist the items that exist, and so on through negated
+        criteria, state_operator, state operator, entity_check and record fields."""
+        if outcome is None:
+            outcome = self._definition(def_id)
+        blamed: dict[str, str] = {}
+        self._blame_definition(def_id, outcome, blamed, set())
         out: list[TestEvidence] = []
-        for tid in self.tests_of(def_id):
+        for tid, test_outcome in blamed.items():
             tr = self.test_result(tid)
             test = self.compiled.tests.get(tid)
             entry = self._select_object(test) if test and test.object_ref else None
-            items: list[ItemEvidence] = []
-            for item_id, r in tr.tested_items:
-                if r in (TRUE, NOT_EVALUATED):
-                    continue
-                item = self._items.get(item_id)
-                trace = _Trace()
-                status = (item.get("status") or EXISTS) if item is not None else ERROR
-                msgs = []
-                if item is not None:
-                    msgs = [_text(m) or "" for m in item if _local(m.tag) == "message"]
-                    if status == EXISTS:
-                        self._item_result(test, item_id, item, trace)
-                items.append(ItemEvidence(item_id, status, r, trace.records, trace.failures,
-                                          msgs))
+            items = self._explain_test(test, tr, entry, test_outcome) if test else []
             out.append(TestEvidence(
                 tid, test.comment if test else "", tr.result,
                 test.check if test else "", test.check_existence if test else "",
@@ -1081,6 +1053,173 @@ class OvalEvaluation:
                 list(tr.messages) + [m for m in (entry[3] if entry else ())
                                      if m not in tr.messages]))
         return out
+
+    def _blame_definition(self, def_id: str, outcome: str, blamed: dict[str, str],
+                          seen: set[str]) -> None:
+        spec = self.compiled.definitions.get(def_id)
+        if spec is None or spec.criteria is None or def_id in seen:
+            return
+        seen.add(def_id)
+        self._blame_criteria(spec.criteria, outcome, blamed, seen)
+
+    def _blame_criteria(self, node: CriteriaNode, outcome: str, blamed: dict[str, str],
+                        seen: set[str]) -> None:
+        if node.negate:
+            outcome = negate(outcome)
+        if node.kind == "criterion":
+            blamed.setdefault(node.ref, outcome)
+        elif node.kind == "extend_definition":
+            self._blame_definition(node.ref, outcome, blamed, seen)
+        else:
+            results = [self.criteria_results[id(ch)][0] if id(ch) in self.criteria_results
+                       else self._criteria(ch) for ch in node.children]
+            for i in culprits(node.operator, results, outcome):
+                self._blame_criteria(node.children[i], results[i], blamed, seen)
+
+    def _explain_test(self, test: TestSpec, tr: TestResult, entry, outcome: str
+                      ) -> list[ItemEvidence]:
+        """The items that decide `outcome` of the test (existence stage, then check)."""
+        if entry is None or entry[0] not in ("complete", "incomplete"):
+            return []   # decided by the collected object's flag: the test says why
+        flag = entry[0]
+        check_existence, check = test.check_existence, test.check
+        if check == "none exist":
+            check_existence, check = "none_exist", "none satisfy"
+        statuses: dict[str, str] = {}
+        for item_id, _r in tr.tested_items:
+            item = self._items.get(item_id)
+            statuses[item_id] = (item.get("status") or EXISTS) if item is not None else ERROR
+        existing = [i for i, s in statuses.items() if s == EXISTS]
+        ex = len(existing)
+        er = sum(1 for s in statuses.values() if s == STATUS_ERROR)
+        nc = sum(1 for s in statuses.values() if s not in (EXISTS, DOES_NOT_EXIST, STATUS_ERROR))
+        dne = sum(1 for s in statuses.values() if s == DOES_NOT_EXIST)
+        ce = "at_least_one_exists" if check_existence == "all_exist" else check_existence
+        existence = existence_result(ce, ex, dne, er, nc)
+        checked = [(i, r) for i, r in tr.tested_items if r != NOT_EVALUATED]
+        has_states = bool(test.state_refs)
+
+        def by_existence() -> list[ItemEvidence]:
+            if outcome == FALSE and (ce == "none_exist" or (ce == "only_one_exists" and ex >= 2)):
+                return [self._existing_item(test, i, f"it exists, and check_existence is "
+                                                     f"'{check_existence}'") for i in existing]
+            if outcome == TRUE and not has_states:
+                return [self._existing_item(test, i, f"it exists (check_existence "
+                                                     f"'{check_existence}')") for i in existing]
+            if outcome == ERROR:
+                return [self._status_item(i, ERROR) for i, s in statuses.items()
+                        if s == STATUS_ERROR]
+            if outcome == UNKNOWN:
+                return [self._status_item(i, UNKNOWN) for i, s in statuses.items()
+                        if s not in (EXISTS, DOES_NOT_EXIST, STATUS_ERROR)]
+            return []
+
+        def by_check() -> list[ItemEvidence]:
+            results = [r for _i, r in checked]
+            return [self._explain_item(test, checked[k][0], results[k])
+                    for k in culprits(check, results, outcome)]
+
+        if flag == "incomplete":
+            if (ce == "none_exist" and ex >= 1) or (ce == "only_one_exists" and ex > 1):
+                return by_existence()
+            if existence == TRUE and has_states and checked and outcome in (TRUE, FALSE):
+                return by_check()
+            return []
+        if existence != TRUE or not has_states or not checked:
+            return by_existence()
+        return by_check()
+
+    def _existing_item(self, test: TestSpec, item_id: str, reason: str) -> ItemEvidence:
+        """An item blamed for existing; its records (other than the object's own entities
+        echoed into it, e.g. a cmdlet's parameters and select) are the objects that exist."""
+        item = self._items.get(item_id)
+        obj = self.compiled.objects.get(test.object_ref or "")
+        echoed = {e.name for e in obj.entities} if obj is not None else set()
+        records = []
+        for name, ents in (self._entities_of(item_id, item).items() if item is not None else ()):
+            if name in echoed:
+                continue
+            for ie in ents:
+                if ie.get("datatype") == "record":
+                    records.append(RecordEvidence(_record_fields(ie), EXISTS, []))
+        return ItemEvidence(item_id, EXISTS, EXISTS, records, [], [], reason)
+
+    def _status_item(self, item_id: str, result: str) -> ItemEvidence:
+        item = self._items.get(item_id)
+        status = (item.get("status") or EXISTS) if item is not None else ERROR
+        msgs = [_text(m) or "" for m in item if _local(m.tag) == "message"] \
+            if item is not None else [f"item {item_id} is referenced but not in system_data"]
+        return ItemEvidence(item_id, status, result, [], [], msgs)
+
+    def _explain_item(self, test: TestSpec, item_id: str, outcome: str) -> ItemEvidence:
+        item = self._items.get(item_id)
+        status = (item.get("status") or EXISTS) if item is not None else ERROR
+        if status != EXISTS:
+            return self._status_item(item_id, outcome)
+        ev = ItemEvidence(item_id, status, outcome, [], [],
+                          [_text(m) or "" for m in item if _local(m.tag) == "message"])
+        states = [self.compiled.states.get(sid) for sid in test.state_refs]
+        results = [ERROR if st is None else self._state_result(st, item_id, item)
+                   for st in states]
+        records: dict[int, RecordEvidence] = {}
+        for k in culprits(test.state_operator, results, outcome):
+            st = states[k]
+            if st is None:
+                sid = test.state_refs[k]
+                ev.failures.append(EntityFailure(sid, "", None, "", "", [], None, [], ERROR,
+                                                 f"state {sid} is not defined"))
+                continue
+            ents = self._entities_of(item_id, item)
+            e_results = [self._entity_result(st.id, ent, ents.get(ent.name, []))
+                         for ent in st.entities]
+            for j in culprits(st.operator, e_results, results[k]):
+                ent = st.entities[j]
+                self._explain_entity(st.id, ent, ents.get(ent.name, []), e_results[j], ev,
+                                     records)
+        return ev
+
+    def _explain_entity(self, state_id: str, ent: EntitySpec, item_ents: list, outcome: str,
+                        ev: ItemEvidence, records: dict[int, RecordEvidence]) -> None:
+        existence, (ex, dne, er, nc) = self._entity_existence(ent, item_ents)
+        expected = self._expected(ent.var_ref, ent.value)
+        if existence != TRUE:
+            ev.failures.append(EntityFailure(
+                state_id, ent.name, None, ent.operation, ent.datatype, expected, ent.var_ref,
+                [_text(ie) or "" for ie in item_ents], existence,
+                f"check_existence '{ent.check_existence}' not satisfied: {ex} exist, "
+                f"{dne} do not exist, {er} error, {nc} not collected"))
+            return
+        counted = [(ie, r) for ie in item_ents
+                   if (r := self._value_result(state_id, ent, ie)) is not None]
+        for k in culprits(ent.entity_check, [r for _ie, r in counted], outcome):
+            ie, r = counted[k]
+            if ent.fields is not None and (ie.get("status") or EXISTS) == EXISTS:
+                reasons: list[EntityFailure] = []
+                f_results = [self._field_result(state_id, ent, spec, ie) for spec in ent.fields]
+                for j in culprits("AND", f_results, r):
+                    self._field_result(state_id, ent, ent.fields[j], ie, reasons)
+                rec = records.get(id(ie))
+                if rec is None:
+                    rec = records[id(ie)] = RecordEvidence(_record_fields(ie), r, [])
+                    ev.records.append(rec)
+                rec.failures.extend(reasons)
+            else:
+                msgs: list[str] = []
+                if (ie.get("status") or EXISTS) == EXISTS:
+                    self._value_result(state_id, ent, ie, msgs)
+                else:
+                    msgs.append(f"collected entity status {ie.get('status')}")
+                ev.failures.append(EntityFailure(
+                    state_id, ent.name, None, ent.operation, ent.datatype, expected,
+                    ent.var_ref, [_text(ie) or ""], r, "; ".join(msgs) or None))
+
+
+def _record_fields(rec) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for f in rec:
+        if _local(f.tag) == "field":
+            fields.setdefault(f.get("name"), _text(f) or "")
+    return fields
 
 
 def _check_datatype(datatype: str, value: str) -> None:

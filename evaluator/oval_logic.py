@@ -188,3 +188,39 @@ def existence_result(check_existence: str, exists: int, does_not_exist: int, err
             return UNKNOWN
         return TRUE if ex == 1 else FALSE
     raise ValueError(f"unknown check_existence {check_existence!r}")
+
+
+_CHECK_OPERATOR = {"all": "AND", "at least one": "OR", "only one": "ONE"}
+
+
+def culprits(kind: str, results: list[str], outcome: str) -> list[int]:
+    """Which arguments of an operator (AND, OR, ONE, XOR) or check (all, at least one, only
+    one, none satisfy) caused its `outcome`: the evidence to show for it.
+
+    An argument is blamed when it belongs to some smallest set of arguments whose flip (true
+    ↔ false) would turn the outcome over:
+    - error, unknown, not evaluated: the arguments with that result;
+    - AND/all false: the false ones; true: every (true) one;
+    - OR/at least one false: every (false) one; true: the true ones;
+    - none satisfy: OR with the outcome negated (false: the ones that DO satisfy);
+    - ONE/only one false: the true ones when two or more are true, else every false one;
+      true: every true and false one (flipping any breaks "exactly one");
+    - XOR: every true and false one (each flips the parity).
+    'not applicable' arguments are never blamed.
+    """
+    if kind in ("none satisfy", "none exist"):
+        kind, outcome = "OR", negate(outcome)
+    op = _CHECK_OPERATOR.get(kind, kind)
+    if outcome not in (TRUE, FALSE):
+        return [i for i, r in enumerate(results) if r == outcome]
+    t = [i for i, r in enumerate(results) if r == TRUE]
+    f = [i for i, r in enumerate(results) if r == FALSE]
+    if op in ("AND", "OR"):
+        return f if outcome == FALSE else t
+    if op == "ONE":
+        if outcome == FALSE:
+            return t if len(t) >= 2 else f
+        return sorted(t + f)
+    if op == "XOR":
+        return sorted(t + f)
+    raise ValueError(f"unknown operator or check {kind!r}")

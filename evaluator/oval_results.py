@@ -190,9 +190,10 @@ def build_results_document(evaluation, *, directives: str = "full", timestamp: s
                 attrs["class"] = spec.cls
             attrs["result"] = evaluation.definition_results[def_id]
             del_el = _sub(defs, _RES + "definition", attrs)
+            skipped = def_id in evaluation.skipped
             for msg in evaluation.definition_messages.get(def_id, ()):
-                _sub(del_el, _RES + "message", {"level": "error"}, msg)
-            if full and spec.criteria is not None:
+                _sub(del_el, _RES + "message", {"level": "info" if skipped else "error"}, msg)
+            if full and spec.criteria is not None and not skipped:
                 _criteria_element(del_el, evaluation, spec.criteria)
 
     if full and evaluation.test_results:
@@ -322,7 +323,7 @@ def _signature(evaluation, directives, timestamp, include_source, product_name,
         thin_children = tuple(c.tag for c in sc if c.tag in _THIN_TAGS)
     key: list = [directives, timestamp, include_source, product_name, product_version,
                  sc is None, thin_children,
-                 tuple(evaluation.definition_results.items()),
+                 tuple(evaluation.definition_results.items()), tuple(evaluation.skipped),
                  tuple((k, tuple(v)) for k, v in evaluation.definition_messages.items())]
     if full:
         key.append(tuple((k, r) for k, (r, _node) in evaluation.criteria_results.items()))

@@ -114,11 +114,16 @@ def report_model(checklists: list[Checklist]) -> dict:
                     f.messages = [m for _s, m in r.rule_result.messages]
                 instances = r.rule_result.instances if r.rule_result is not None else []
                 for ev in r.evidence:
+                    if instances and not ev.decisive:
+                        continue
                     for item in ev.items:
-                        if item.result not in ("false", "error", "unknown"):
+                        # the rule-result names the objects that cause the finding; without
+                        # such names, the items OVAL judged false/error/unknown
+                        if not instances and item.result not in ("false", "error", "unknown"):
                             continue
                         for rec in item.records or [{"item": item.item_id}]:
-                            if record_mark(rec, instances) in ("", "[FAIL]"):
+                            if record_mark(rec, instances) in ("", "[FAIL]") \
+                                    and rec not in f.items:
                                 f.items.append(rec)
                 failing.append(f)
     sev_order = {"high": 0, "medium": 1, "low": 2}

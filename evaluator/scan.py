@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import ipaddress
 import json
 import math
 import multiprocessing as mp
@@ -43,7 +44,7 @@ from stigscap.schemas.xmlio import atomic_write
 _OPTION_KEYS = {"port": int, "transport": str, "auth": str, "endpoint": str, "ca_bundle": str,
                 "snapin": str, "connection_timeout": float, "operation_timeout": int,
                 "command_timeout": float, "retries": int}
-_HOST_KEYS = {"host", "name", "credentials_file", *_OPTION_KEYS}
+_HOST_KEYS = {"host", "name", "credentials_file", "target_address", *_OPTION_KEYS}
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class InventoryHost:
     address: str              # what to connect to
     options: WinRMOptions
     credentials_file: str | None = None
+    target_addresses: tuple[str, ...] = ()   # IPs for the ARF's target-address (RES-136)
 
     @property
     def slug(self) -> str:
@@ -85,8 +87,27 @@ def _host_from_mapping(entry: dict, defaults: WinRMOptions, where: tuple[str, in
         opts = replace(defaults, **changes).validated()
     except StigscapError as exc:
         raise StigscapError(f"{address}: {exc.message}", file=where[0], line=where[1]) from None
+    given = entry.get("target_address") or ()
+    from stigscap.evaluator.arf import target_addresses  # noqa: PLC0415
+    try:
+        addresses = target_addresses([given] if isinstance(given, str) else list(given),
+                                     "target_address")
+        # a host given by IP address is one of the target's addresses
+        addresses += [a for a in target_addresses([address.strip("[]")]) if a not in addresses] \
+            if _is_ip(address) else []
+    except StigscapError as exc:
+        raise StigscapError(f"{address}: {exc.message}", file=where[0], line=where[1]) from None
     return InventoryHost(str(entry.get("name") or address).strip(), address, opts,
-                         str(entry["credentials_file"]) if entry.get("credentials_file") else None)
+                         str(entry["credentials_file"]) if entry.get("credentials_file") else None,
+                         tuple(addresses))
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+        return True
+    except ValueError:
+        return False
 
 
 def read_inventory(path: str | os.PathLike, defaults: WinRMOptions) -> list[InventoryHost]:
@@ -245,7 +266,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         ev = _evaluator(job)
         sc_root = parse_xml_bytes(sc, "<system characteristics>", huge_tree=True).getroot()
         target = target_from_syschar(sc_root, name=host.name, identity=creds.username,
-                                     authenticated=True)
+                                     authenticated=True, addresses=host.target_addresses)
         result = ev.evaluate(sc_root, target=target, timestamp=job.timestamp)
         arf_bytes = result.to_bytes()
         if job.signer is not None:

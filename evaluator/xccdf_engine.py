@@ -32,6 +32,7 @@ from stigscap.schemas.namespaces import CPE_LANG, OVAL_DEF, OVAL_SC, XCCDF12
 from stigscap.schemas.xmlio import element_text, find_text
 
 from .datastream_reader import Component, SourceDataStream
+from .oval_logic import culprits
 
 X = f"{{{XCCDF12}}}"
 OVAL_SYSTEM = OVAL_DEF
@@ -329,7 +330,9 @@ class RuleResult:
     check_ref: CheckRef | None = None       # the reference actually evaluated
     check_component: str | None = None      # ds:component id of the OVAL document used
     messages: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
-    instances: list[str] = field(default_factory=list)
+    instances: list[str] = field(default_factory=list)   # the objects that cause the result
+    # the same per OVAL object id (not written to the ARF; the run table uses it)
+    object_instances: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -378,6 +381,7 @@ class Plan:
         self.compliance: dict[str, _ComponentPlan] = {}   # component id → plan
         self.inventory: dict[str, _ComponentPlan] = {}
         self.platform_defs: dict[str, tuple[str, str] | None] = {}  # cpe → (comp id, def id)
+        self.platform_problems: dict[str, str] = {}   # platform → why it cannot be evaluated
         self.exported: dict[str, str] = {}                # value id → value
         self.rule_checks: dict[str, tuple[CheckInfo, CheckRef, Component] | None] = {}
         self._labels: dict[str, dict] = {}
@@ -419,19 +423,67 @@ class Plan:
                             cplan.variables[export_name] = [res.values.get(value_id, "")]
                             self.exported[value_id] = res.values.get(value_id, "")
 
+        # A definition that only notchecked rules (an organization-defined Value nobody set)
+        # refer to is not analysed: the OVAL results report it 'not evaluated', the result
+        # SP 800-126r3 Table 23 maps to notchecked (RES-126), not a verdict on a made-up value.
+        self.not_evaluated: dict[str, dict[str, str]] = {}   # component id → {def id: why}
+        used: set[tuple[str, str | None]] = set()
+        for rule in bench.rules:
+            if not self.is_selected(rule):
+                continue
+            chosen = self.rule_checks.get(rule.id)
+            if chosen:
+                _check, ref, comp = chosen
+                unset = self.unset_values(rule)
+                if unset and ref.name:
+                    self.not_evaluated.setdefault(comp.id, {})[ref.name] = (
+                        f"not evaluated: rule {rule.id} is notchecked, its organization-defined "
+                        f"Value {', '.join(unset)} is not set")
+                else:
+                    used.add((comp.id, ref.name))
+            elif rule.complex_check is not None:
+                for cel in rule.complex_check.iter(f"{X}check"):
+                    ci = _parse_check(cel)
+                    if ci.system == OVAL_SYSTEM and ci.refs:
+                        comp = sds.check_component(ci.refs[0].href)
+                        used.add((comp.id, ci.refs[0].name))
+        for cid, defs in self.not_evaluated.items():
+            for def_id in [d for d in defs if (cid, d) in used or (cid, None) in used]:
+                del defs[def_id]
+
+    def unset_values(self, rule: RuleInfo) -> list[str]:
+        """Organization-defined (XCCDF @interactive) Values the rule's check exports that no
+        profile, tailoring or command line set."""
+        chosen = self.rule_checks.get(rule.id)
+        return list(dict.fromkeys(
+            vid for vid, _ in (chosen[0].exports if chosen else ())
+            if vid in self.bench.values and self.bench.values[vid].interactive
+            and vid not in self.resolution.explicit))
+
     def _plan_platform(self, name: str) -> None:
         names = [name]
         if name.startswith("#"):
             spec = self.bench.platform_specs.get(name[1:])
-            names = [f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")] if spec is not None else []
+            if spec is None:
+                self.platform_problems[name] = (f"no cpe-lang:platform with id {name[1:]!r} "
+                                                f"in benchmark {self.bench.id}")
+                return
+            names = [f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
+            for other in spec.iter():
+                if isinstance(other.tag, str) and etree.QName(other).localname not in (
+                        "platform", "logical-test", "fact-ref", "title", "remark"):
+                    self.platform_problems[name] = (
+                        f"platform {name[1:]} uses cpe-lang:{etree.QName(other).localname}, "
+                        "which stigscap does not evaluate")
         for n in names:
             if n in self.platform_defs:
                 continue
-            found = self.sds.platform_check(n)
-            if found is None:
+            try:
+                comp, def_id = self.sds.platform_check(n)
+            except StigscapError as exc:
                 self.platform_defs[n] = None
+                self.platform_problems[n] = exc.message
                 continue
-            comp, def_id = found
             self.inventory.setdefault(comp.id, _ComponentPlan(comp))
             self.platform_defs[n] = (comp.id, def_id)
 
@@ -476,12 +528,13 @@ class Plan:
                 if cplan.compiled is None:
                     from stigscap.evaluator import oval_engine
                     cplan.compiled = oval_engine.compile_definitions(cplan.component.root)
-                ev = cplan.compiled.evaluate(syschar_root, cplan.variables)
+                ev = cplan.compiled.evaluate(syschar_root, cplan.variables,
+                                             not_evaluated=self.not_evaluated.get(cid))
             runs[cid] = OvalRun(cplan.component, ev, cplan.variables)
         platform_result: dict[str, str] = {}
         for name, where in self.platform_defs.items():
             if where is None:
-                platform_result[name] = "false"   # a CPE name nobody can check: not this host
+                platform_result[name] = "error"   # a CPE name nobody can check: undecidable
             else:
                 cid, def_id = where
                 platform_result[name] = runs[cid].evaluation.definition_results.get(def_id, "unknown")
@@ -500,32 +553,57 @@ class Plan:
         """'true' applicable, 'false' not applicable (with the platforms that missed), or
         'error'/'unknown' undecidable."""
         overall = "true"
+        undecided: list[str] = []
         for level in rule.platforms:
             level_results = []
             for name in level:
-                if name.startswith("#"):
-                    spec = self.bench.platform_specs.get(name[1:])
-                    level_results.append(self._cpe_lang(spec, platform_result) if spec is not None
-                                         else "false")
+                if name in self.platform_problems:
+                    level_results.append("error")
+                elif name.startswith("#"):
+                    level_results.append(self._cpe_lang(self.bench.platform_specs[name[1:]],
+                                                        platform_result))
                 else:
-                    level_results.append(platform_result.get(name, "false"))
+                    level_results.append(platform_result.get(name, "error"))
             if "true" in level_results:
                 continue
             if "error" in level_results:
                 overall = "error"
-            elif "unknown" in level_results and overall != "error":
-                overall = "unknown"
+                undecided.extend(n for n, r in zip(level, level_results) if r == "error")
+            elif "unknown" in level_results:
+                if overall != "error":
+                    overall = "unknown"
+                undecided.extend(n for n, r in zip(level, level_results) if r == "unknown")
             else:
                 return "false", level
-        return overall, ()
+        return overall, undecided
+
+    def _undecided_text(self, state: str, names: Sequence[str]) -> list[str]:
+        """Why applicability could not be decided, one line per platform."""
+        out = []
+        for name in names:
+            problems = [self.platform_problems[n] for n in self._platform_names(name)
+                        if n in self.platform_problems]
+            if problems:
+                out.extend(f"platform {name} cannot be evaluated: {p}" for p in problems)
+                continue
+            defs = [self.platform_defs[n][1] for n in self._platform_names(name)
+                    if self.platform_defs.get(n)]
+            out.append(f"platform {name}: the inventory check "
+                       + (f"({', '.join(defs)}) " if defs else "") + f"gave '{state}'")
+        return out or [f"the platform inventory check gave '{state}'"]
+
+    def _platform_names(self, name: str) -> list[str]:
+        if name in self.platform_problems or not name.startswith("#"):
+            return [name]
+        spec = self.bench.platform_specs.get(name[1:])
+        return [name] + ([f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
+                         if spec is not None else [])
 
     def _not_applicable_text(self, names: Sequence[str]) -> str:
         parts = []
         for name in names:
             where = self.platform_defs.get(name)
-            if where is None and not name.startswith("#"):
-                parts.append(f"{name} (no inventory check in the CPE dictionary)")
-            elif where is not None:
+            if where is not None:
                 parts.append(f"{name} (inventory definition {where[1]} is not true)")
             else:
                 parts.append(name)
@@ -536,16 +614,17 @@ class Plan:
         vals = []
         for t in tests:
             if etree.QName(t).localname == "fact-ref":
-                vals.append(platform_result.get(t.get("name"), "false"))
+                vals.append(platform_result.get(t.get("name"), "error"))
             else:
                 op = t.get("operator", "AND").upper()
                 sub = [self._cpe_lang(c, platform_result) if etree.QName(c).localname == "logical-test"
-                       else platform_result.get(c.get("name"), "false") for c in t]
+                       else platform_result.get(c.get("name"), "error") for c in t
+                       if isinstance(c.tag, str)]
                 v = _combine(op, sub)
                 if _bool(t.get("negate"), False):
                     v = {"true": "false", "false": "true"}.get(v, v)
                 vals.append(v)
-        return _combine("AND", vals) if vals else "false"
+        return _combine("AND", vals) if vals else "error"
 
     def _rule_result(self, rule: RuleInfo, runs: Mapping[str, OvalRun],
                      platform_result: Mapping[str, str], ctx: "_HostContext") -> RuleResult:
@@ -568,17 +647,14 @@ class Plan:
             return rr
         if state in ("error", "unknown"):
             rr.result = state
-            rr.messages.append(("error" if state == "error" else "warning",
-                                f"the platform inventory check gave '{state}': applicability "
-                                f"of this rule could not be decided"))
+            for line in self._undecided_text(state, missed):
+                rr.messages.append(("error" if state == "error" else "warning",
+                                    f"{line}: applicability of this rule could not be decided"))
             return rr
         if rr.role == "unchecked":
             rr.result = "notchecked"
             return rr
-        unset = list(dict.fromkeys(
-            vid for vid, _ in (chosen[0].exports if chosen else ())
-            if vid in self.bench.values and self.bench.values[vid].interactive
-            and vid not in self.resolution.explicit))
+        unset = self.unset_values(rule)
         if unset:
             # an organization-defined value nobody supplied: the check cannot decide honestly
             rr.result = "notchecked"
@@ -609,6 +685,8 @@ class Plan:
         else:
             names = sorted(results)
             oval = _combine_oval([results[n] for n in names])
+            # evidence from the definitions that decide the combined result
+            names = [names[i] for i in culprits("AND", [results[n] for n in names], oval)]
         result = OVAL_TO_XCCDF.get(oval, "error")
         if check.negate:
             result = _NEGATE.get(result, result)
@@ -766,18 +844,33 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
 
 def add_evidence(rr: RuleResult, evaluation, def_id: str,
                  labels: Mapping[str, tuple[str, dict[str, str]]] | None = None) -> list:
-    """Human lines (message) and failing object identities (instance) from the OVAL engine."""
+    """Human lines (message) and the identities (instance) of exactly the objects that cause
+    the definition's result, from the OVAL engine."""
     try:
         evidence = list(evaluation.evidence(def_id))
     except Exception as exc:  # noqa: BLE001 - evidence is best effort, the verdict stands
         rr.messages.append(("warning", f"no evidence available for {def_id}: {exc}"))
         return []
-    for line, instance in evidence_lines(evidence, labels or {}):
-        if line and ("info", line) not in rr.messages:
-            rr.messages.append(("info", line))
-        if instance and instance not in rr.instances:
-            rr.instances.append(instance)
+    for test in evidence:
+        per_object = rr.object_instances.setdefault(getattr(test, "object_id", None) or "", [])
+        for line, instance in evidence_lines([test], labels or {}):
+            if line and ("info", line) not in rr.messages:
+                rr.messages.append(("info", line))
+            if instance and instance not in rr.instances:
+                rr.instances.append(instance)
+            if instance and instance not in per_object:
+                per_object.append(instance)
     return evidence
+
+
+_SATISFIED_PHRASE = {
+    "pattern match": "matches", "equals": "equals", "not equal": "differs from",
+    "case insensitive equals": "equals (ignoring case)",
+    "case insensitive not equal": "differs (ignoring case) from",
+    "greater than": "is greater than", "less than": "is less than",
+    "greater than or equal": "is at least", "less than or equal": "is at most",
+    "bitwise and": "has the bits of", "bitwise or": "has some bits of",
+}
 
 
 def _expected_text(failure) -> str:
@@ -788,9 +881,23 @@ def _expected_text(failure) -> str:
     return f"expected to {phrase} " + " or ".join(expected)
 
 
+def _reason(f, props: Mapping[str, str]) -> str:
+    """One decisive comparison: what was collected and how it stands to the state."""
+    prop = props.get(f.field or "", f.field or f.entity)
+    actual = ", ".join(f"'{a}'" for a in f.actual) if f.actual else "missing"
+    if f.result == "true":
+        phrase = _SATISFIED_PHRASE.get(f.operation, f"satisfies {f.operation}")
+        return f"{prop} is {actual} ({phrase} {' or '.join(f.expected)})"
+    reason = f"{prop} is {actual}; {_expected_text(f)}"
+    if f.result != "false":
+        reason += f" (result {f.result}{': ' + f.message if f.message else ''})"
+    return reason
+
+
 def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
                    ) -> list[tuple[str, str | None]]:
-    """Turn OVAL TestEvidence into (message line, instance) pairs a human can act on."""
+    """Turn OVAL TestEvidence into (message line, instance) pairs a human can act on: one
+    line per object (record or item) that decides the result, and why."""
     out: list[tuple[str, str | None]] = []
     for test in evidence or []:
         noun, props = labels.get(getattr(test, "object_id", None) or "", ("Item", {}))
@@ -802,27 +909,31 @@ def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
                 who = f"{noun} '{name}'" if name is not None else noun
                 if ident is not None and ident != name:
                     who += f" ({ident})"
-                reasons = []
-                for f in rec.failures:
-                    prop = props.get(f.field or "", f.field or f.entity)
-                    actual = ", ".join(f"'{a}'" for a in f.actual) if f.actual else "missing"
-                    reason = f"{prop} is {actual}; {_expected_text(f)}"
-                    if f.result != "false":
-                        reason += f" (result {f.result}{': ' + f.message if f.message else ''})"
-                    reasons.append(reason)
-                out.append((f"{who}: " + ("; ".join(reasons) or f"result {rec.result}"),
-                            ident or name or f"item {item.item_id}"))
+                if getattr(item, "reason", None):
+                    text = item.reason
+                elif rec.result == "true":
+                    text = ("satisfies the state, which it must not here: "
+                            + "; ".join(_reason(f, props) for f in rec.failures))
+                else:
+                    text = "; ".join(_reason(f, props) for f in rec.failures) or \
+                        f"result {rec.result}"
+                out.append((f"{who}: {text}", ident or name or f"item {item.item_id}"))
                 emitted = True
             for f in item.failures:
-                actual = ", ".join(f"'{a}'" for a in f.actual) if f.actual else "missing"
-                out.append((f"{noun} item {item.item_id}: {f.entity} is {actual}; "
-                            f"{_expected_text(f)}", f"item {item.item_id}"))
+                if f.result == "true":
+                    text = "satisfies the state, which it must not here: " + _reason(f, props)
+                else:
+                    text = _reason(f, props)
+                out.append((f"{noun} item {item.item_id}: {text}", f"item {item.item_id}"))
                 emitted = True
-            if item.status != "exists" or (not item.records and not item.failures):
+            if not item.records and not item.failures:
                 detail = "; ".join(m for m in item.messages if m)
-                out.append((f"{noun} item {item.item_id}: status {item.status}, result "
-                            f"{item.result}" + (f": {detail}" if detail else ""),
-                            f"item {item.item_id}"))
+                if getattr(item, "reason", None):
+                    line = f"{noun} item {item.item_id}: {item.reason}"
+                else:
+                    line = (f"{noun} item {item.item_id}: status {item.status}, result "
+                            f"{item.result}" + (f": {detail}" if detail else ""))
+                out.append((line, f"item {item.item_id}"))
                 emitted = True
         if not emitted:
             detail = "; ".join(m for m in test.messages if m)

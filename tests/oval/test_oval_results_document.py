@@ -269,3 +269,30 @@ def test_results_text_equals_the_document_across_hosts(results_schema, directive
         if kw.get("field_mask") and directives == "full":
             assert parsed.find(".//wsc:cmdlet_item//*[@mask='true']", NS) is not None
     assert len(seen) == 2 * len(hosts)   # every host's own text
+
+
+def test_definitions_not_evaluated_on_request(results_schema):
+    """evaluate(..., not_evaluated={def: why}) (an XCCDF rule that is notchecked): the
+    definition is not analysed, is reported 'not evaluated' with the reason and without a
+    criteria tree, its tests are not listed; the document stays valid and results_text (cached
+    across hosts) keeps it apart from the same host evaluated in full."""
+    d, s = seed_docs(["Tls", "None"])
+    compiled = compile_definitions(d)
+    full = compiled.evaluate(s, {VAR: ["^Tls$"]})
+    skipped = compiled.evaluate(s, {VAR: ["^Tls$"]}, not_evaluated={DEF: "rule X: Value unset"})
+    assert full.definition_results[DEF] == "false"
+    assert skipped.definition_results[DEF] == "not evaluated" and not skipped.test_results
+    for directives in ("full", "thin"):
+        doc = skipped.results_document(directives, timestamp=TS)
+        results_schema.assertValid(doc)
+        (el,) = doc.iterfind(".//r:definition", NS)
+        assert el.get("result") == "not evaluated" and el.find("r:criteria", NS) is None
+        assert [(m.get("level"), m.text) for m in el.iterfind("r:message", NS)] == \
+            [("info", "rule X: Value unset")]
+        assert doc.find(".//r:tests", NS) is None
+        text = skipped.results_text(directives, timestamp=TS)
+        assert _same_xml(etree.fromstring(text), doc)
+        assert text != full.results_text(directives, timestamp=TS)
+    # an unknown id in the request is ignored
+    other = compiled.evaluate(s, {VAR: ["^Tls$"]}, not_evaluated={f"{P}:def:9": "x"})
+    assert other.definition_results == full.definition_results
