@@ -138,13 +138,19 @@ def check_datastream_signature(ds_root, source: str, trusted: tuple[str, ...],
 
     Signed and trust given: the signature must verify, else StigscapError (the stream is not
     evaluated). `enforce`: an unsigned stream, or a signed one without trust, is refused too.
-    Otherwise returns a note for stderr (signed but not checked) or None."""
+    Otherwise returns a note for stderr (signed but not checked; unsigned although trust was
+    given) or None."""
     from .signing_core import dsig
     signed = any(True for _ in ds_root.iterchildren(dsig("Signature")))
     if not signed:
         if enforce:
             raise StigscapError("the source data stream is not signed (--enforce-signature)",
                                 file=source)
+        if trusted or ca_bundle:
+            given = " and ".join(o for o, v in (("--trusted-cert", trusted),
+                                                ("--ca-bundle", ca_bundle)) if v)
+            return (f"stigscap: {source}: the source data stream is not signed; {given} had "
+                    "nothing to check (evaluated anyway; --enforce-signature refuses it)")
         return None
     if not trusted and not ca_bundle:
         if enforce:
