@@ -83,8 +83,9 @@ def sign_cmd(file, key_path, cert_path, output, timestamp, creators, replace, pa
     """Sign a SCAP 1.3 source data stream or an ARF report (XML-DSig, SP 800-126r3 / TMSAD).
 
     A source data stream gets one signature per data stream (with a Manifest over its
-    components); an ARF report gets one signature over the whole report in
-    arf:extended-info. RSA-SHA256 or ECDSA-SHA256, SHA-256 digests, Canonical XML 1.1."""
+    components), canonicalized with Exclusive C14N so it still verifies once the stream is
+    embedded in an ARF report; an ARF report gets one signature over the whole report in
+    arf:extended-info (Canonical XML 1.1). RSA-SHA256 or ECDSA-SHA256, SHA-256 digests."""
     sk = load_key_files(key_path, cert_path, password_env=password_env)
     tree = parse_xml_file(file, huge_tree=True)
     root = tree.getroot()
