@@ -110,7 +110,8 @@ def verify_cmd(file, trusted, ca_bundle, at_time, quiet):
 
     Checks every signature, every reference and Manifest reference, the certificate against the
     trust given (and its validity dates), and that the signed elements are the ones a consumer
-    reads. Exit 0 valid, 1 invalid (with the reason)."""
+    reads. In an ARF report, the signatures of the embedded source data stream are checked
+    too, in place and with the same trust. Exit 0 valid, 1 invalid (with the reason)."""
     if not trusted and not ca_bundle:
         raise StigscapError("give --trusted-cert or --ca-bundle")
     certs = [c for path in trusted for c in load_certificates(path)]

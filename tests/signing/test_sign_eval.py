@@ -21,10 +21,12 @@ def test_signed_datastream_checked_and_arf_signed(work, signed_sds, our_arf, pki
                 "--sign-key", pki["ec"].key_pem, "--sign-cert", pki["ec"].cert_pem)
     assert run.rc == 2, run.err           # the example server fails the seed rule
     assert parse(out).find(".//arf:extended-info/dsig:Signature", NS) is not None
-    ok = stigscap("verify", out, "--trusted-cert", pki["ec"].cert_pem)
+    # the embedded (signed) source data stream is covered by the ARF signature, and its own
+    # signature (another signer) is verified in place too: both signers must be trusted
+    ok = stigscap("verify", out, "--trusted-cert", pki["ec"].cert_pem,
+                  "--trusted-cert", pki["rsa"].cert_pem)
     assert ok.rc == 0, ok.err
-    # the embedded (signed) source data stream is covered by the ARF signature
-    assert "inside the report request" in ok.out
+    assert "embedded signature 1 in report-request 'collection1'" in ok.out
 
 
 def test_invalid_datastream_signature_is_not_evaluated(work, signed_sds, our_arf, pki,
