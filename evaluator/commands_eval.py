@@ -75,7 +75,8 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
               help="PEM certificate (chain) of --sign-key")
 @click.option("--trusted-cert", "trusted", multiple=True, type=click.Path(dir_okay=False),
               metavar="CERT", help="verify a signed source data stream against this "
-                                   "certificate (repeatable); an invalid signature is refused")
+                                   "certificate (repeatable); an invalid signature is refused, "
+                                   "an unsigned stream gets a note on stderr")
 @click.option("--ca-bundle", type=click.Path(dir_okay=False), metavar="BUNDLE",
               help="verify a signed source data stream against this PEM CA bundle")
 @click.option("--enforce-signature", is_flag=True,

@@ -83,8 +83,9 @@ def sign_cmd(file, key_path, cert_path, output, timestamp, creators, replace, pa
     """Sign a SCAP 1.3 source data stream or an ARF report (XML-DSig, SP 800-126r3 / TMSAD).
 
     A source data stream gets one signature per data stream (with a Manifest over its
-    components); an ARF report gets one signature over the whole report in
-    arf:extended-info. RSA-SHA256 or ECDSA-SHA256, SHA-256 digests, Canonical XML 1.1."""
+    components), canonicalized with Exclusive C14N so it still verifies once the stream is
+    embedded in an ARF report; an ARF report gets one signature over the whole report in
+    arf:extended-info (Canonical XML 1.1). RSA-SHA256 or ECDSA-SHA256, SHA-256 digests."""
     sk = load_key_files(key_path, cert_path, password_env=password_env)
     tree = parse_xml_file(file, huge_tree=True)
     root = tree.getroot()
@@ -109,7 +110,8 @@ def verify_cmd(file, trusted, ca_bundle, at_time, quiet):
 
     Checks every signature, every reference and Manifest reference, the certificate against the
     trust given (and its validity dates), and that the signed elements are the ones a consumer
-    reads. Exit 0 valid, 1 invalid (with the reason)."""
+    reads. In an ARF report, the signatures of the embedded source data stream are checked
+    too, in place and with the same trust. Exit 0 valid, 1 invalid (with the reason)."""
     if not trusted and not ca_bundle:
         raise StigscapError("give --trusted-cert or --ca-bundle")
     certs = [c for path in trusted for c in load_certificates(path)]
@@ -138,13 +140,19 @@ def check_datastream_signature(ds_root, source: str, trusted: tuple[str, ...],
 
     Signed and trust given: the signature must verify, else StigscapError (the stream is not
     evaluated). `enforce`: an unsigned stream, or a signed one without trust, is refused too.
-    Otherwise returns a note for stderr (signed but not checked) or None."""
+    Otherwise returns a note for stderr (signed but not checked; unsigned although trust was
+    given) or None."""
     from .signing_core import dsig
     signed = any(True for _ in ds_root.iterchildren(dsig("Signature")))
     if not signed:
         if enforce:
             raise StigscapError("the source data stream is not signed (--enforce-signature)",
                                 file=source)
+        if trusted or ca_bundle:
+            given = " and ".join(o for o, v in (("--trusted-cert", trusted),
+                                                ("--ca-bundle", ca_bundle)) if v)
+            return (f"stigscap: {source}: the source data stream is not signed; {given} had "
+                    "nothing to check (evaluated anyway; --enforce-signature refuses it)")
         return None
     if not trusted and not ca_bundle:
         if enforce:

@@ -1,5 +1,6 @@
 """Sign SCAP 1.3 source data streams and ARF 1.1 result data streams (SP 800-126r3 §3.11/§4.8,
-NIST IR 7802 TMSAD) with XML-DSig: RSA-SHA256 or ECDSA-SHA256, SHA-256 digests, C14N 1.1.
+NIST IR 7802 TMSAD) with XML-DSig: RSA-SHA256 or ECDSA-SHA256, SHA-256 digests; Exclusive C14N
+for source data streams (so the signature survives embedding in an ARF), C14N 1.1 for ARF.
 
 Pure: a parsed document and key material in, the same (modified) tree out. Layouts:
 
@@ -11,6 +12,13 @@ as a last child of `ds:data-stream-collection`:
   KeyInfo/X509Data (certificate chain)
   Object/SignatureProperties/SignatureProperty/tmsad:signature-info (dc:creator, dc:date, nonce)
   Object/Manifest: one Reference per local component, in component-ref order.
+  Every canonicalization (SignedInfo, each Reference and Manifest Reference) is Exclusive XML
+  Canonicalization 1.0 (xml-exc-c14n#). SP 800-126r3 prescribes no algorithm; TMSAD's schematron
+  only warns that C14N 1.1 SHOULD be used. Inclusive C14N (1.0 or 1.1) copies every namespace
+  declaration in scope into a subtree's octets, so once the collection sits inside an ARF
+  report-request (RES-300/RES-323) the digests pick up xmlns:arf/core/ai and no verifier
+  (xmlsec1, oscap, stigscap) can verify the embedded signature in place any more. Exclusive
+  C14N only emits the namespaces an element visibly uses, which are the same in both places.
 
 ARF (RES-307..315, RES-323): the signature inside arf:extended-infos/arf:extended-info:
   Reference 1  URI="" with the two RES-313 XPath Filter 2.0 subtract transforms, then C14N 1.1
@@ -42,6 +50,8 @@ from .signing_core import dsig
 DEFAULT_CREATOR = "stigscap"
 SDS_ROOT = f"{{{ns.DS}}}data-stream-collection"
 ARF_ROOT = f"{{{ns.ARF}}}asset-report-collection"
+SDS_C14N = core.EXC_C14N   # context-free: verifies inside an ARF report-request too
+ARF_C14N = core.C14N11     # the whole document: nothing around it
 
 
 def document_kind(root: etree._Element) -> str:
@@ -84,12 +94,18 @@ def sign_document(root: etree._Element, key: rsa.RSAPrivateKey | ec.EllipticCurv
             root.remove(infos)
     if fill_defaults:
         from .signing_defaults import fill_default_attributes
-        fill_default_attributes(root)
+        # a signed source data stream embedded in an ARF report-request is left exactly as it
+        # is: defaults written into it would break its own signature
+        fill_default_attributes(root, skip=_signed_collection if kind == "arf" else None)
     if kind == "sds":
         _sign_sds(root, sk, when, creators, nonce)
     else:
         _sign_arf(root, sk, when, creators, nonce)
     return root
+
+
+def _signed_collection(el: etree._Element) -> bool:
+    return el.tag == SDS_ROOT and el.find(dsig("Signature")) is not None
 
 
 def _drop_or_refuse(root, elements, replace_existing, kind):
@@ -105,11 +121,20 @@ def _drop_or_refuse(root, elements, replace_existing, kind):
 
 # ---------------------------------------------------------------- building blocks
 
-def _signer(sk: core.SigningKey) -> XMLSigner:
-    signer = XMLSigner(method=SignatureConstructionMethod.detached,
-                       signature_algorithm=sk.signature_method,
-                       digest_algorithm=DigestAlgorithm.SHA256,
-                       c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_1)
+class _Signer(XMLSigner):
+    """signxml's signer re-parsing its input with our huge_tree parser (its own default parser
+    refuses text nodes over 10 MB, which reading accepts)."""
+
+    @property
+    def parser(self):
+        return core.huge_parser()
+
+
+def _signer(sk: core.SigningKey, c14n: str) -> XMLSigner:
+    signer = _Signer(method=SignatureConstructionMethod.detached,
+                     signature_algorithm=sk.signature_method,
+                     digest_algorithm=DigestAlgorithm.SHA256,
+                     c14n_algorithm=CanonicalizationMethod(c14n))
     # the SDS already binds "ds" to its own namespace: signatures use the "dsig" prefix
     signer.namespaces = {"dsig": ns.DSIG}
     return signer
@@ -140,12 +165,13 @@ def _signature_properties_object(sig_id: str, props_id: str, when: datetime,
 
 def _run_signxml(root: etree._Element, placeholder: etree._Element, sk: core.SigningKey,
                  sig_id: str, uris: list[str], targets: list[etree._Element],
-                 types: dict[str, str], first_reference: etree._Element | None = None) -> etree._Element:
+                 types: dict[str, str], c14n: str,
+                 first_reference: etree._Element | None = None) -> etree._Element:
     """Let signxml digest `uris`, build SignedInfo/KeyInfo and sign; through its annotator hook
     add @Type, an optional precomputed first Reference, the Objects, and put the signature in
     the placeholder's place *before* SignedInfo is canonicalised (so its in-document namespace
     context is what gets signed, as every verifier will see it)."""
-    signer = _signer(sk)
+    signer = _signer(sk, c14n)
 
     def annotate(sig_root, signing_settings):  # noqa: ARG001 - signxml's hook signature
         signed_info = sig_root.find(dsig("SignedInfo"))
@@ -161,12 +187,14 @@ def _run_signxml(root: etree._Element, placeholder: etree._Element, sk: core.Sig
         sig_root.tail = placeholder.tail
 
     signer.signature_annotators.append(annotate)
-    for target in targets:
-        core.check_no_xml_attr_ancestors(target)
+    if c14n in core.INCLUSIVE_C14N:
+        for target in targets:
+            core.check_no_xml_attr_ancestors(target)
     signature = signer.sign(root, key=sk.key, cert=sk.chain, reference_uri=uris)
     if signature.getparent() is None:  # pragma: no cover - would mean signxml changed its flow
         raise RuntimeError("signature was not placed in the document")
-    core.check_no_xml_attr_ancestors(signature.find(dsig("SignedInfo")))
+    if c14n in core.INCLUSIVE_C14N:
+        core.check_no_xml_attr_ancestors(signature.find(dsig("SignedInfo")))
     return signature
 
 
@@ -219,9 +247,8 @@ def _sign_sds(root, sk, when, creators, nonce):
         manifest_obj = etree.Element(dsig("Object"), nsmap={"dsig": ns.DSIG})
         manifest = etree.SubElement(manifest_obj, dsig("Manifest"), Id=manifest_id)
         if components:
-            for uri in components:
-                core.check_no_xml_attr_ancestors(index[uri[1:]][0])
-            scratch = _signer(sk).sign(root, key=sk.key, cert=sk.chain, reference_uri=components)
+            scratch = _signer(sk, SDS_C14N).sign(root, key=sk.key, cert=sk.chain,
+                                                 reference_uri=components)
             for ref in scratch.find(dsig("SignedInfo")).findall(dsig("Reference")):
                 manifest.append(ref)
         else:
@@ -234,7 +261,8 @@ def _sign_sds(root, sk, when, creators, nonce):
         _run_signxml(root, placeholder, sk, sig_id,
                      [f"#{ds_id}", f"#{props_id}", f"#{manifest_id}"],
                      [stream, placeholder[0][0], manifest],
-                     {f"#{props_id}": core.TYPE_SIGPROPS, f"#{manifest_id}": core.TYPE_MANIFEST})
+                     {f"#{props_id}": core.TYPE_SIGPROPS, f"#{manifest_id}": core.TYPE_MANIFEST},
+                     SDS_C14N)
 
 
 def _indent_tail(parent, child):  # noqa: ARG001 - cosmetic layout only
@@ -256,7 +284,7 @@ def arf_first_reference(root: etree._Element) -> etree._Element:
         xp = etree.SubElement(t, f"{{{core.FILTER2}}}XPath", Filter="subtract",
                               nsmap={"dsig-xpath": core.FILTER2, "arf": ns.ARF})
         xp.text = expr
-    etree.SubElement(transforms, dsig("Transform"), Algorithm=core.C14N11)
+    etree.SubElement(transforms, dsig("Transform"), Algorithm=ARF_C14N)
     etree.SubElement(ref, dsig("DigestMethod"), Algorithm=core.SHA256)
     digest = etree.SubElement(ref, dsig("DigestValue"))
     # signxml has no XPath Filter 2.0: octets from lxml's canonicaliser over the filtered copy
@@ -284,4 +312,4 @@ def _sign_arf(root, sk, when, creators, nonce):
     placeholder.append(_signature_properties_object(sig_id, props_id, when, creators, nonce))
     first = arf_first_reference(root)
     _run_signxml(root, placeholder, sk, sig_id, [f"#{props_id}"], [placeholder[0][0]],
-                 {f"#{props_id}": core.TYPE_SIGPROPS}, first_reference=first)
+                 {f"#{props_id}": core.TYPE_SIGPROPS}, ARF_C14N, first_reference=first)

@@ -2,7 +2,7 @@
 
 What signxml does here (the cryptographic work): canonicalisation and SHA-256 digests of every
 `#id` reference (the data stream, the SignatureProperties, the Manifest, and the Manifest's own
-component references), the Canonical XML 1.1 SignedInfo, the RSA/ECDSA signature value, the
+component references), the canonical SignedInfo, the RSA/ECDSA signature value, the
 KeyInfo/X509Data, and on verification the signature value, the SignedInfo reference digests and
 the certificate checks.
 
@@ -17,10 +17,21 @@ What signxml cannot do, and therefore this module does with lxml's canonicaliser
   * Reference @Type attributes (TMSAD) and dsig:Object placement: added through signxml's public
     `signature_annotators` hook before SignedInfo is canonicalised and signed.
 
+Canonicalisation. A source data stream signature uses Exclusive XML Canonicalization 1.0
+(SignedInfo and every reference): its digests do not depend on namespace declarations of the
+elements around the collection, so the signature still verifies, in place, once the collection
+is embedded in an ARF report as a report request (RES-300/RES-323). Inclusive C14N 1.1 (what
+TMSAD prefers, and what stigscap used before) pulls the ARF's xmlns:arf/core/ai into every
+digest there. The ARF signature, over a whole document that is never embedded, keeps C14N 1.1.
+
 Canonical XML 1.1 vs lxml: lxml exposes C14N 1.0 (and exclusive/2.0), not 1.1; signxml itself
 canonicalises "C14N 1.1" with lxml's 1.0 serialiser. The two differ only in how xml:* attributes
 of omitted ancestors are inherited (xml:id, xml:base fix-up). `check_no_xml_attr_ancestors` makes
 that precondition explicit: a signed element whose ancestors carry xml:* attributes is refused.
+
+Text nodes over 10 MB: documents are read with lxml's huge_tree (schemas/xmlio); every copy made
+here, and signxml's own re-parsing (see `huge_parser`), uses it too, so what can be read can be
+signed and verified.
 """
 
 from __future__ import annotations
@@ -49,6 +60,8 @@ C14N11 = "http://www.w3.org/2006/12/xml-c14n11"
 C14N10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 C14N_ALGORITHMS = {C14N11, C14N10, EXC_C14N}
+INCLUSIVE_C14N = {C14N11, C14N10}
+EXC_C14N_NS = EXC_C14N   # namespace of ec:InclusiveNamespaces
 
 FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
@@ -150,10 +163,35 @@ def check_no_xml_attr_ancestors(el: etree._Element) -> None:
 
 # ---------------------------------------------------------------- canonicalisation helpers
 
-def _c14n(el: etree._Element, algorithm: str) -> bytes:
+def huge_parser() -> etree.XMLParser:
+    """The parser for every copy made while signing or verifying: the safe reader's settings
+    (schemas/xmlio) with huge_tree, so text nodes over 10 MB that reading accepted are accepted
+    here too (lxml's default parser, which signxml uses, refuses them)."""
+    from stigscap.schemas.xmlio import safe_parser
+    return safe_parser(huge_tree=True)
+
+
+def reparse(node) -> etree._Element:
+    """A standalone copy of an element or tree (serialised and parsed again)."""
+    return etree.fromstring(etree.tostring(node), huge_parser())
+
+
+def inclusive_prefixes(transform: etree._Element | None) -> list[str] | None:
+    """The InclusiveNamespaces PrefixList of an exclusive canonicalization, if any."""
+    if transform is None:
+        return None
+    inc = transform.find(f"{{{EXC_C14N_NS}}}InclusiveNamespaces")
+    if inc is None or inc.get("PrefixList") is None:
+        return None
+    return [None if p == "#default" else p for p in inc.get("PrefixList", "").split()]
+
+
+def _c14n(el: etree._Element, algorithm: str, prefixes: list[str] | None = None) -> bytes:
     if algorithm not in C14N_ALGORITHMS:
         raise ValueError(f"unsupported canonicalization {algorithm}")
-    return etree.tostring(el, method="c14n", exclusive=algorithm == EXC_C14N, with_comments=False)
+    exclusive = algorithm == EXC_C14N
+    return etree.tostring(el, method="c14n", exclusive=exclusive, with_comments=False,
+                          inclusive_ns_prefixes=prefixes if exclusive and prefixes else None)
 
 
 def remove_keep_tail(el: etree._Element) -> None:
@@ -208,7 +246,7 @@ def filtered_document_bytes(doc_root: etree._Element, transforms: Iterable[etree
                             ) -> bytes:
     """Octets of a URI="" reference: the whole document (comments dropped, per XML-DSig),
     then the transforms in order (Filter 2.0 subtract, then one canonicalisation)."""
-    work = etree.fromstring(etree.tostring(doc_root.getroottree()))
+    work = reparse(doc_root.getroottree())
     out: bytes | None = None
     for t in transforms:
         alg = t.get("Algorithm")
@@ -237,15 +275,16 @@ def manifest_reference_digest(doc_root: etree._Element, index, reference: etree.
     """Recompute a Manifest reference digest (`#id` + optional one c14n transform)."""
     uri = reference.get("URI", "")
     target = resolve_unique(index, uri)
-    check_no_xml_attr_ancestors(target)
     transforms = reference.findall(f"{dsig('Transforms')}/{dsig('Transform')}")
     algs = [t.get("Algorithm") for t in transforms]
     if len(algs) > 1 or (algs and algs[0] not in C14N_ALGORITHMS):
         raise ValueError(f"Manifest reference {uri}: unsupported transforms {algs}")
     c14n_alg = algs[0] if algs else C14N11
+    if c14n_alg in INCLUSIVE_C14N:   # exclusive c14n inherits nothing from ancestors
+        check_no_xml_attr_ancestors(target)
     # same serialisation path signxml uses: a standalone copy carrying in-scope namespaces
-    copy = etree.fromstring(etree.tostring(target))
-    data = _c14n(copy, c14n_alg)
+    copy = reparse(target)
+    data = _c14n(copy, c14n_alg, inclusive_prefixes(transforms[0]) if transforms else None)
     method = reference.find(dsig("DigestMethod"))
     return digest_b64(data, method.get("Algorithm") if method is not None else ""), target
 

@@ -111,8 +111,11 @@ def _build_schema(namespaces: frozenset[str]):
                                build=True)
 
 
-def fill_default_attributes(root: etree._Element) -> int:
-    """Add every absent default/fixed attribute in place; returns how many were written."""
+def fill_default_attributes(root: etree._Element, skip=None) -> int:
+    """Add every absent default/fixed attribute in place; returns how many were written.
+
+    `skip(element)` true leaves that element's subtree as it is (e.g. a signed data stream
+    embedded in an ARF: writing into it would break its signature)."""
     locations = _locations()
     present = {etree.QName(el).namespace for el in root.iter(etree.Element)}
     wanted = frozenset(n for n in present if n in locations)
@@ -177,7 +180,7 @@ def fill_default_attributes(root: etree._Element) -> int:
                     el.set(name, value)
                     added += 1
         for child in el:
-            if isinstance(child.tag, str):
+            if isinstance(child.tag, str) and not (skip is not None and skip(child)):
                 stack.append((child, child_decl_cached(xsd_type, child.tag)
                                if xsd_type is not None else maps.elements.get(child.tag)))
     return added

@@ -11,6 +11,8 @@ Pure: a parsed document and trust anchors in, a `VerifyReport` out. For each sig
   * cryptography (signxml): SignatureValue, SignedInfo reference digests, certificate trust
     (pinned certificates or a CA bundle) and validity dates; Manifest references recomputed here
     (signxml, like xmlsec1, does not check them).
+  * ARF reports: the signatures of a source data stream embedded as a report request are
+    checked as well, in place and with the same trust, and reported as "embedded signature".
 The report lists exactly which elements each signature covers.
 """
 
@@ -48,10 +50,17 @@ class SignatureCheck:
     covered: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    scope: str | None = None     # embedded: "report-request '<id>'" of an ARF report
 
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def label(self) -> str:
+        where = f"embedded signature {self.index} in {self.scope}" if self.scope \
+            else f"signature {self.index}"
+        return f"{where} ({self.signature_id or 'no Id'})"
 
 
 @dataclass
@@ -73,7 +82,7 @@ class VerifyReport:
             return self.errors[0]
         for s in self.signatures:
             if s.errors:
-                return f"signature {s.index} ({s.signature_id or 'no Id'}): {s.errors[0]}"
+                return f"{s.label}: {s.errors[0]}"
         return None if self.signatures else "no signature"
 
     def lines(self) -> list[str]:
@@ -82,7 +91,9 @@ class VerifyReport:
         out += [f"error: {e}" for e in self.errors]
         out += [f"warning: {w}" for w in self.warnings]
         for s in self.signatures:
-            head = f"signature {s.index} ({s.signature_id or 'no Id'}, line {s.line}): "
+            where = f"embedded signature {s.index} in {s.scope}" if s.scope \
+                else f"signature {s.index}"
+            head = f"{where} ({s.signature_id or 'no Id'}, line {s.line}): "
             out.append(head + ("valid" if s.valid else "INVALID"))
             if s.signer:
                 out.append(f"  signer: {s.signer}")
@@ -101,6 +112,17 @@ class _Verifier(XMLVerifier):
     (signature included) for an ARF reference: that step alone is done by signing_core."""
 
     document: etree._Element | None = None  # the whole document (with top-level PIs)
+    signature_path: list[int] | None = None  # child positions of the signature to verify
+
+    def _get_signature(self, root):
+        if self.signature_path is None:
+            return super()._get_signature(root)
+        el = root
+        for i in self.signature_path:
+            el = el[i]
+        if el.tag != dsig("Signature"):  # pragma: no cover - same document, same positions
+            raise SignXMLException("signature not found in the copy of the document")
+        return el
 
     def _apply_transforms(self, payload, *, transforms_node, signature):
         transforms = [] if transforms_node is None else transforms_node.findall(dsig("Transform"))
@@ -141,7 +163,10 @@ def verify_document(root: etree._Element, trusted_certs: Sequence[x509.Certifica
     Trust: `trusted_certs` are pinned signing certificates (the signature's certificate must be
     one of them, by public key); `ca_file` is a PEM CA bundle the signature's X509Data chain must
     lead to. One of the two is required. `at_time` is the moment certificate validity is
-    checked at (default: now)."""
+    checked at (default: now).
+
+    In an ARF report, the signatures of a source data stream embedded as a report request are
+    verified too, in place (same trust), and reported separately ("embedded")."""
     try:
         kind = document_kind(root)
     except StigscapError as exc:
@@ -151,18 +176,28 @@ def verify_document(root: etree._Element, trusted_certs: Sequence[x509.Certifica
         report.errors.append("no trust anchor given (trusted certificate or CA bundle)")
         return report
     all_sigs = list(root.iter(dsig("Signature")))
+    embedded: list[tuple[etree._Element, list[etree._Element]]] = []
     if kind == "sds":
         expected = [s for s in all_sigs if s.getparent() is root]
         stray = [s for s in all_sigs if s.getparent() is not root]
     else:
         expected = root.xpath("arf:extended-infos/arf:extended-info/dsig:Signature",
                               namespaces=NSMAP)
-        request_sigs = set(root.xpath("arf:report-requests//dsig:Signature", namespaces=NSMAP))
-        stray = [s for s in all_sigs if s not in expected and s not in request_sigs]
+        for coll in root.xpath("arf:report-requests/arf:report-request/arf:content/"
+                               "ds:data-stream-collection", namespaces=NSMAP):
+            sigs = coll.findall(dsig("Signature"))
+            if sigs:
+                embedded.append((coll, sigs))
+        checked = {s for _, sigs in embedded for s in sigs}
+        # inside a signed embedded collection the SDS placement rule holds (SRC-360)
+        nested = {s for coll, _ in embedded for s in coll.iter(dsig("Signature"))} - checked
+        request_sigs = set(root.xpath("arf:report-requests//dsig:Signature",
+                                      namespaces=NSMAP)) - checked - nested
+        stray = [s for s in all_sigs if s not in expected and s not in request_sigs
+                 and s not in checked]
         if request_sigs:
-            report.warnings.append(f"{len(request_sigs)} signature(s) inside the report request "
-                                   "(the embedded source data stream) are covered but not "
-                                   "checked; verify the source data stream on its own")
+            report.warnings.append(f"{len(request_sigs)} other signature(s) inside the report "
+                                   "requests are covered by the ARF signature but not checked")
         if len(expected) > 1:
             report.errors.append(f"{len(expected)} signatures in arf:extended-info; an ARF "
                                  "report carries one (RES-307; countersigning is unsupported)")
@@ -174,21 +209,102 @@ def verify_document(root: etree._Element, trusted_certs: Sequence[x509.Certifica
                              "places it)")
         return report
     index = core.id_index(root)
+    trust = (trusted_certs, ca_file, at_time)
     for i, sig in enumerate(expected, 1):
         check = SignatureCheck(i, sig.get("Id"), sig.sourceline)
         report.signatures.append(check)
-        try:
-            if kind == "sds":
-                _profile_sds(root, sig, index, check)
-            else:
-                _profile_arf(root, sig, index, check)
-        except ValueError as exc:
-            check.errors.append(str(exc))
-        if not check.errors:
-            _crypto(root, sig, kind, i, trusted_certs, ca_file, at_time, check)
+        _check_one(root, root if kind == "sds" else None, sig, index, trust, check)
     if kind == "sds":
-        _sds_coverage(root, report)
+        report.errors += _sds_coverage(root, expected)
+    for coll, sigs in embedded:
+        _check_embedded(root, coll, sigs, index, trust, report)
     return report
+
+
+def _check_one(root, collection, sig, index, trust, check) -> None:
+    """Profile and cryptography of one signature: an SDS signature of `collection` (the
+    document itself, or a collection embedded in an ARF), or the ARF's (collection None)."""
+    try:
+        if collection is not None:
+            _profile_sds(collection, sig, index, check)
+        else:
+            _profile_arf(root, sig, index, check)
+    except ValueError as exc:
+        check.errors.append(str(exc))
+    if not check.errors:
+        _crypto(root, sig, collection is not None, *trust, check)
+
+
+def _check_embedded(root, coll, sigs, index, trust, report) -> None:
+    """The signatures of a source data stream embedded in an ARF report-request, verified where
+    they are (what xmlsec1 or oscap would check in the ARF)."""
+    request = coll.getparent().getparent()
+    scope = f"report-request '{request.get('id')}'"
+    checks = []
+    for i, sig in enumerate(sigs, 1):
+        check = SignatureCheck(i, sig.get("Id"), sig.sourceline, scope=scope)
+        report.signatures.append(check)
+        checks.append(check)
+        _check_one(root, coll, sig, index, trust, check)
+    for err in _sds_coverage(coll, sigs):
+        report.errors.append(f"{scope}: {err}")
+    # Signatures made with inclusive canonicalization (stigscap before exclusive C14N, other
+    # tools) carry the ARF's namespace declarations into their digests once embedded and can
+    # never verify in place; verify those on the data stream taken out of the ARF, and say so.
+    # Only when every reference is unambiguous in the whole ARF and lands inside this
+    # collection: the copy taken out must not hide a wrapping attack made in the ARF around it.
+    retry = [(sig, c) for sig, c in zip(sigs, checks)
+             if c.errors and _inclusive(sig) and _references_stay_inside(sig, coll, index)]
+    if not retry:
+        return
+    try:
+        alone = verify_document(_standalone_collection(coll), trust[0], ca_file=trust[1],
+                                at_time=trust[2])
+    except StigscapError:
+        return
+    by_id = {c.signature_id: c for c in alone.signatures}
+    for sig, check in retry:
+        other = by_id.get(check.signature_id)
+        if other is not None and other.valid and not alone.errors:
+            check.errors.clear()
+            check.warnings.append(
+                "verifies only on the source data stream taken out of the ARF, not in place: "
+                "it uses inclusive canonicalization, whose digests include the ARF's namespace "
+                "declarations (xmlsec1 and oscap report it invalid inside the ARF; sign the "
+                "data stream again with exclusive C14N)")
+
+
+def _references_stay_inside(sig, coll, index) -> bool:
+    for ref in sig.iter(dsig("Reference")):
+        try:
+            target = core.resolve_unique(index, ref.get("URI", ""))
+        except ValueError:
+            return False
+        if target is not coll and coll not in target.iterancestors():
+            return False
+    return True
+
+
+def _inclusive(sig: etree._Element) -> bool:
+    algs = [el.get("Algorithm") for el in sig.iter(dsig("CanonicalizationMethod"),
+                                                   dsig("Transform"))]
+    return any(a in core.INCLUSIVE_C14N for a in algs)
+
+
+def _standalone_collection(coll: etree._Element) -> etree._Element:
+    """The embedded collection as the document it was before embedding: its serialization
+    without the namespace declarations it only inherits from the ARF."""
+    text = etree.tostring(coll)
+    parent = coll.getparent().nsmap
+    inherited = [p for p, uri in coll.nsmap.items() if parent.get(p) == uri]
+    head, sep, rest = text.partition(b">")
+    for prefix in inherited:
+        attr = b"xmlns" if prefix is None else b"xmlns:" + prefix.encode()
+        head = re.sub(rb"\s" + re.escape(attr) + rb'="[^"]*"', b"", head)
+    try:
+        return etree.fromstring(head + sep + rest, core.huge_parser())
+    except etree.XMLSyntaxError as exc:
+        raise StigscapError(f"embedded data stream cannot stand alone: {exc}") from None
 
 
 # ---------------------------------------------------------------- profile checks
@@ -201,8 +317,6 @@ def _common(sig: etree._Element, check: SignatureCheck) -> list[etree._Element]:
     if cm is None or cm.get("Algorithm") not in core.C14N_ALGORITHMS:
         raise ValueError(f"canonicalization {cm.get('Algorithm') if cm is not None else None} "
                          "not allowed")
-    if cm.get("Algorithm") != core.C14N11:
-        check.warnings.append("SignedInfo is not canonicalized with C14N 1.1 (TMSAD SHOULD)")
     sm = si.find(dsig("SignatureMethod"))
     alg = sm.get("Algorithm") if sm is not None else None
     if alg not in core.SIGNATURE_METHODS:
@@ -246,6 +360,10 @@ def _check_props(sig, index, ref, check):
 
 def _profile_sds(root, sig, index, check):
     refs = _common(sig, check)
+    if _inclusive(sig) and check.scope is None:
+        check.warnings.append("inclusive canonicalization (C14N 1.0/1.1): this signature will "
+                              "not verify in place once the data stream is embedded in an ARF "
+                              "report (stigscap signs with exclusive C14N)")
     if len(refs) != 3:
         raise ValueError(f"{len(refs)} SignedInfo references; SCAP 1.3 wants exactly 3 (data "
                          "stream, SignatureProperties, Manifest; SRC-286..288)")
@@ -295,6 +413,9 @@ def _profile_sds(root, sig, index, check):
 
 def _profile_arf(root, sig, index, check):
     refs = _common(sig, check)
+    cm = sig.find(f"{dsig('SignedInfo')}/{dsig('CanonicalizationMethod')}")
+    if cm.get("Algorithm") != core.C14N11:
+        check.warnings.append("SignedInfo is not canonicalized with C14N 1.1 (TMSAD SHOULD)")
     if len(refs) != 2:
         raise ValueError(f"{len(refs)} SignedInfo references; an ARF signature has exactly 2 "
                          "(the report collection, SignatureProperties; RES-312/314)")
@@ -340,21 +461,29 @@ def _profile_arf(root, sig, index, check):
                               "(RES-323)")
 
 
-def _sds_coverage(root, report):
+def _sds_coverage(collection, sigs) -> list[str]:
     signed = set()
-    for s in report.signatures:
-        sig = [x for x in root if x.tag == dsig("Signature")][s.index - 1]
+    for sig in sigs:
         uri = sig.find(f"{dsig('SignedInfo')}/{dsig('Reference')}")
         if uri is not None:
             signed.add(uri.get("URI", "")[1:])
-    for stream in root.findall(f"{{{ns.DS}}}data-stream"):
-        if stream.get("id") not in signed:
-            report.errors.append(f"data stream '{stream.get('id')}' is not signed")
+    return [f"data stream '{stream.get('id')}' is not signed"
+            for stream in collection.findall(f"{{{ns.DS}}}data-stream")
+            if stream.get("id") not in signed]
 
 
 # ---------------------------------------------------------------- cryptography
 
-def _crypto(root, sig, kind, i, trusted_certs, ca_file, at_time, check):
+def _position(el: etree._Element) -> list[int]:
+    """Child positions from the document element down to `el`."""
+    path = []
+    while el.getparent() is not None:
+        path.append(el.getparent().index(el))
+        el = el.getparent()
+    return path[::-1]
+
+
+def _crypto(root, sig, is_sds, trusted_certs, ca_file, at_time, check):
     try:
         embedded = _embedded_certs(sig)
     except ValueError as exc:
@@ -373,34 +502,27 @@ def _crypto(root, sig, kind, i, trusted_certs, ca_file, at_time, check):
             check.errors.append("the signing certificate is not one of the trusted certificates")
             return
         pinned = matches[0]
-    # signxml looks for the first dsig:Signature at `location`: verify a copy holding only
-    # this signature (references to the data stream and objects are unaffected).
-    work = etree.fromstring(etree.tostring(root.getroottree()))
-    if kind == "sds":
-        sigs = [x for x in work if x.tag == dsig("Signature")]
-        for n, other in enumerate(sigs, 1):
-            if n != i:
-                core.remove_keep_tail(other)
-        location = "./"
-    else:
-        location = f"./{{{ns.ARF}}}extended-infos/{{{ns.ARF}}}extended-info/"
+    # a copy of the whole document (signxml works on copies); the signature is found in each
+    # of signxml's copies by its position, not by signxml's "first signature at location"
+    work = core.reparse(root.getroottree())
     config = SignatureConfiguration(
-        location=location, expect_references=True,
+        location="./", expect_references=True,
         signature_methods=frozenset(SignatureMethod(m) for m in core.SIGNATURE_METHODS),
         digest_algorithms=frozenset(DigestAlgorithm(d) for d in core.DIGEST_METHODS),
         verification_time=at_time)
     try:
         verifier = _Verifier()
         verifier.document = work
+        verifier.signature_path = _position(sig)
         results = verifier.verify(work, x509_cert=pinned, ca_pem_file=None if pinned else
-                                     ca_file, expect_config=config)
+                                  ca_file, expect_config=config, parser=core.huge_parser())
     except SignXMLException as exc:
         check.errors.append(_signxml_message(exc))
         return
     except ValueError as exc:  # e.g. unreadable CA bundle
         check.errors.append(f"cannot check the certificate: {exc}")
         return
-    expected = 3 if kind == "sds" else 2
+    expected = 3 if is_sds else 2
     if len(results) != expected:
         check.errors.append(f"{len(results)} references verified, {expected} expected")
 
