@@ -46,7 +46,7 @@ from . import semantic
 from .catalog import SchemaEntry, compiled_schema, load_catalog
 from .errors import StigscapError
 from .semantic import Problem, element_path
-from .xmlio import parse_xml_bytes
+from .xmlio import parse_xml_bytes, read_file_bytes
 
 HUGE_TREE_BYTES = 8 << 20
 
@@ -249,10 +249,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     """Parse and validate one file. `parallel` (default: large source data streams on a
     multi-core machine) splits the XSD validation over two threads, see `_SplitWorker`."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise StigscapError(f"cannot read file: {exc.strerror}", file=str(p)) from None
+    data = read_file_bytes(p)
     huge = len(data) > HUGE_TREE_BYTES
     entry = _peek_entry(data) if xsd else None
     prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None

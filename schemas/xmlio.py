@@ -54,14 +54,22 @@ def parse_xml_bytes(data: bytes, source: str = "<input>", *, huge_tree: bool = F
     return tree
 
 
-def parse_xml_file(path: str | os.PathLike, *, huge_tree: bool = False,
-                   remove_blank_text: bool = False) -> etree._ElementTree:
+def read_file_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of an input file; a directory or an unreadable file is a one-line error."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        return p.read_bytes()
+    except IsADirectoryError:
+        raise StigscapError("is a directory, expected a file", file=str(p)) from None
     except OSError as exc:
         raise StigscapError(f"cannot read file: {exc.strerror}", file=str(p)) from None
-    return parse_xml_bytes(data, str(p), huge_tree=huge_tree, remove_blank_text=remove_blank_text)
+
+
+def parse_xml_file(path: str | os.PathLike, *, huge_tree: bool = False,
+                   remove_blank_text: bool = False) -> etree._ElementTree:
+    data = read_file_bytes(path)
+    return parse_xml_bytes(data, str(Path(path)), huge_tree=huge_tree,
+                           remove_blank_text=remove_blank_text)
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o644) -> None:
