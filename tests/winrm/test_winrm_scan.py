@@ -142,7 +142,7 @@ def test_ctrl_c_leaves_finished_hosts_complete(make_server, ds_path, tmp_path, e
     for h in done:  # every finished host: all its files, each complete
         for f in h["files"].values():
             etree.parse(str(out / f))
-    assert not [f for f in out.iterdir() if f.name.endswith(".tmp")]
+    assert not [f for f in out.iterdir() if f.name.startswith(".")]  # no temporary file
     r = CliRunner().invoke(main, [*cmd[3:], "--resume"])
     assert r.exit_code == 0, r.output
     assert len(list(out.glob("*.arf.xml"))) == 6
