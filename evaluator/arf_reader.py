@@ -191,12 +191,77 @@ _DESC_TAGS = {
     "MitigationControl": "mitigation_control", "Responsibility": "responsibility",
     "IAControls": "ia_controls",
 }
-_DESC_RE = re.compile(r"<(\w+)>(.*?)</\1>", re.S)
+# Tags of the pseudo-XML, opening and closing; \w+ then ">" never backtracks past one "<".
+_DESC_TAG_RE = re.compile(r"<(/?)(\w+)>")
 
-
-_AUTOMATED = re.compile(r"\n\s*Automated check \(stigscap\):\s*", re.S)
+_AUTOMATED = "Automated check (stigscap):"
 OCIL2 = ("http://scap.nist.gov/schema/ocil/2", "http://scap.nist.gov/schema/ocil/2.0")
-_OCIL_QUESTION_TAIL = re.compile(r"\n\s*Is it the case that[^\n]*\?\s*$")
+_OCIL_QUESTION = "Is it the case that"
+
+# The scanners below are linear in the text. The regular expressions they replace
+# (`<(\w+)>(.*?)</\1>`, `\n\s*Automated check …`) retried from every opening tag or newline
+# and scanned to the end each time: 20,000 unclosed `<VulnDiscussion>` took tens of seconds.
+
+
+def _desc_parts(text: str) -> list[tuple[str, str]]:
+    r"""(tag, body) pairs exactly as `re.findall(r"<(\w+)>(.*?)</\1>", text, re.S)` gives them:
+    left to right, each opening tag with the nearest closing tag of the same name after it;
+    an opening tag with no closing tag is skipped; scanning resumes after a closing tag."""
+    opens: list[tuple[int, int, str]] = []
+    closes: dict[str, list[int]] = {}
+    for m in _DESC_TAG_RE.finditer(text):
+        if m.group(1):
+            closes.setdefault(m.group(2), []).append(m.start())
+        else:
+            opens.append((m.start(), m.end(), m.group(2)))
+    out: list[tuple[str, str]] = []
+    nxt: dict[str, int] = {}  # per tag, index of the first closing tag not yet passed
+    cursor = 0
+    for start, end, tag in opens:
+        if start < cursor:
+            continue
+        pos, i = closes.get(tag, []), nxt.get(tag, 0)
+        while i < len(pos) and pos[i] < end:
+            i += 1
+        nxt[tag] = i
+        if i < len(pos):
+            out.append((tag, text[end:pos[i]]))
+            cursor = pos[i] + len(tag) + 3
+    return out
+
+
+def _ws_run_start(text: str, pos: int) -> int:
+    """Start of the run of whitespace that ends at `pos`."""
+    while pos > 0 and text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _split_automated(text: str) -> tuple[str, str] | None:
+    r"""`re.split(r"\n\s*Automated check \(stigscap\):\s*", text, maxsplit=1)` as a pair, or
+    None: the first marker whose preceding run of whitespace holds a newline; the split starts
+    at the first newline of that run."""
+    at = text.find(_AUTOMATED)
+    while at >= 0:
+        run = _ws_run_start(text, at)
+        nl = text.find("\n", run, at)
+        if nl >= 0:
+            return text[:nl], text[at + len(_AUTOMATED):].lstrip()
+        at = text.find(_AUTOMATED, at + 1)
+    return None
+
+
+def _strip_ocil_question(text: str) -> str:
+    r"""`re.sub(r"\n\s*Is it the case that[^\n]*\?\s*$", "", text)`: drop a last line that
+    asks "Is it the case that …?" together with the whitespace (and newlines) before it."""
+    body = text.rstrip()
+    if not body.endswith("?"):
+        return text
+    nl = body.rfind("\n")
+    last = body[nl + 1:].lstrip()
+    if nl < 0 or not last.startswith(_OCIL_QUESTION):
+        return text
+    return text[:body.find("\n", _ws_run_start(body, len(body) - len(last)))]
 
 
 def _split_description(text: str) -> dict[str, str]:
@@ -204,13 +269,13 @@ def _split_description(text: str) -> dict[str, str]:
     a plain description is the discussion. stigscap's generator appends "Automated check
     (stigscap): …" to the discussion; that part is kept apart (`automated_check`)."""
     out0: dict[str, str] = {}
-    parts = _AUTOMATED.split(text, maxsplit=1)
-    if len(parts) == 2:
+    parts = _split_automated(text)
+    if parts is not None:
         text, out0["automated_check"] = parts[0], " ".join(parts[1].split())
     if "<VulnDiscussion>" not in text:
         return {"discussion": text.strip(), **out0}
     out: dict[str, str] = dict(out0)
-    for tag, body in _DESC_RE.findall(text):
+    for tag, body in _desc_parts(text):
         if tag in _DESC_TAGS:
             out[_DESC_TAGS[tag]] = body.strip()
     return out
@@ -230,7 +295,7 @@ def ocil_questions(el: etree._Element) -> dict[str, str]:
             for qn in doc.iter(q("questionnaire")):
                 texts = [questions.get(actions.get(_text(ref)), "")
                          for ref in qn.iter(q("test_action_ref"))]
-                text = "\n\n".join(_OCIL_QUESTION_TAIL.sub("", t).strip() for t in texts if t)
+                text = "\n\n".join(_strip_ocil_question(t).strip() for t in texts if t)
                 if text:
                     out[qn.get("id", "")] = text
     return out

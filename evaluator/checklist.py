@@ -9,6 +9,7 @@ from an earlier checklist. Pure: readers and writers live in arf_reader, ckl, ck
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -122,7 +123,46 @@ class Checklist:
         return f"{self.target.host_name}_{names}" if names else self.target.host_name
 
     def file_stem(self) -> str:
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", self.title).strip("._") or "checklist"
+        """The title in file-name characters, at most FILE_STEM_MAX of them (ASCII, so as many
+        bytes; room is left for the extension, a `_2` and atomic_write's temporary name)."""
+        def safe(text: str) -> str:
+            return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
+        stem = safe(self.title) or "checklist"
+        if len(stem) <= FILE_STEM_MAX:
+            return stem
+        names = safe("_".join(s.info.stig_id for s in self.stigs))
+        if names and len(names) <= FILE_STEM_MAX // 2:  # a long host name: cut that, keep the STIG
+            host = _clip(safe(self.target.host_name), FILE_STEM_MAX - len(names) - 1, len, "_")
+            return f"{host}_{names}" if host.strip("_") else names
+        return _clip(stem, FILE_STEM_MAX, len, "_")
+
+
+# STIG Manager refuses a checklist whose host name is longer than 255 characters (JavaScript
+# string length: UTF-16 code units); file names are cut like `scan`'s host files (120).
+HOST_NAME_MAX = 255
+FILE_STEM_MAX = 120
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _clip(text: str, limit: int, length, sep: str) -> str:
+    """`text` if it fits in `limit`, else its start plus `sep` and 8 hex digits of its SHA-256:
+    stable, and two long names that share their start stay apart."""
+    if length(text) <= limit:
+        return text
+    tag = sep + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    head = text[:limit - len(tag)]
+    while length(head) + len(tag) > limit:
+        head = head[:-1]
+    return head.rstrip("._ ") + tag
+
+
+def clip_host_name(name: str) -> str:
+    """A host name STIG Manager accepts (at most HOST_NAME_MAX UTF-16 units); a longer one is
+    cut and tagged with `~` and a hash of the whole name."""
+    return _clip(name, HOST_NAME_MAX, _utf16_len, "~")
 
 
 def stig_uuid(stig_id: str, version: str, release_info: str) -> str:
@@ -276,7 +316,8 @@ def build_checklists(arfs: list[ArfReport], *, stig: Benchmark | None = None,
             stigs.append(_build_stig(arf, tr, stig, opts))
         a = first_tr.asset
         target = TargetData(
-            host_name=a.hostname or (first_tr.targets[0] if first_tr.targets else a.name),
+            host_name=clip_host_name(
+                a.hostname or (first_tr.targets[0] if first_tr.targets else a.name)),
             ip=", ".join(a.ips), mac=", ".join(a.macs), fqdn=a.fqdn, role=opts.role,
             target_type=opts.target_type, tech_area=opts.tech_area, marking=opts.marking,
             target_key=next((r.rule.target_key for s in stigs for r in s.rules

@@ -59,6 +59,14 @@ class _Root(click.Group):
         except StigscapError as exc:
             click.echo(f"stigscap: {exc}", err=True)
             ctx.exit(EXIT_ERROR)
+        except click.BadParameter as exc:
+            # A path click refused (a directory given as a file, a file as a directory, a
+            # missing file) is bad input, not bad usage: one line and exit 1, never click's
+            # usage block and exit 2 (2 means findings).
+            if not isinstance(getattr(exc.param, "type", None), click.Path):
+                raise
+            click.echo(f"stigscap: {' '.join(exc.format_message().split())}", err=True)
+            ctx.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:

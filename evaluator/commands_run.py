@@ -39,7 +39,8 @@ _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "error": "magenta", "unkn
 
 
 def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "host"
+    """File-name characters, at most 120 (as `scan` names its host files)."""
+    return (re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "host")[:120]
 
 
 def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) -> list[tuple]:

@@ -181,6 +181,14 @@ def collect_live(definitions, output, timestamp, live: dict) -> int:
 def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
                  refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw):
     """Collect and evaluate many hosts over WinRM: one ARF per host and a summary."""
+    from stigscap.evaluator.scan import sigint_interrupts  # noqa: PLC0415
+    with sigint_interrupts():  # Ctrl-C works even when started with SIGINT ignored (`cmd &`)
+        _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
+              refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw)
+
+
+def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
+          refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw):
     from stigscap.evaluator.commands_eval import parse_pairs  # noqa: PLC0415
     from stigscap.evaluator.scan import ScanJob, load_done, read_inventory, run_fleet, summary_document  # noqa: PLC0415
 

@@ -15,6 +15,7 @@ holds no data (a later good collection removes the `.failed` file).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import ipaddress
@@ -323,6 +324,22 @@ def _safe_scan_one(job, host, credentials, collector) -> HostOutcome:
     except Exception as exc:  # noqa: BLE001 - one host's bug must not end the fleet
         return HostOutcome(host.name, host.address, "error",
                            errors=[redact(f"internal error: {type(exc).__name__}: {exc}")])
+
+
+@contextlib.contextmanager
+def sigint_interrupts():
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt in the scanning process, whatever it inherited:
+    a shell starts `cmd &` (and CI runners their steps) with SIGINT ignored, and Python keeps
+    an inherited SIG_IGN, so `kill -INT` would go unnoticed and the scan would run to the end.
+    The previous disposition is restored afterwards. Only the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _tune_gc() -> None:

@@ -49,8 +49,16 @@ def encoded_part(description: str | None, tag: str) -> str:
     """Text of `<tag>...</tag>` inside DISA's escaped description pseudo-XML ('' if absent)."""
     if not description:
         return ""
-    m = re.search(rf"<{tag}>(.*?)</{tag}>", description, re.S)
-    return normalize_text(m.group(1)) if m else ""
+    # Two str.find calls, not a lazy regex: `<tag>(.*?)</tag>` retries from every opening tag
+    # and scans to the end each time (quadratic; 20,000 unclosed tags took 42 s). The first
+    # opening tag is the leftmost one a regex would match; if no closing tag follows it, none
+    # follows any later opening tag either.
+    start = description.find(f"<{tag}>")
+    if start < 0:
+        return ""
+    start += len(tag) + 2
+    end = description.find(f"</{tag}>", start)
+    return normalize_text(description[start:end]) if end >= 0 else ""
 
 
 @dataclass(frozen=True)

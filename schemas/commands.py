@@ -18,7 +18,7 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())  # a directory: error, per file
 @click.option("--schema-dir", type=click.Path(file_okay=False),
               help="directory of the official XSDs (default: $STIGSCAP_SCHEMA_DIR, else "
                    "/usr/share/openscap/schemas from Debian's openscap-common)")

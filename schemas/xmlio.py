@@ -18,7 +18,9 @@ inserted into a signed value would change what the engines read while the signat
 valid.
 
 Writing: bytes go to a temporary file beside the target, fsync, then rename; a failure leaves
-no partial output file behind.
+no partial output file behind. A process killed mid-write (SIGKILL, power loss) cannot clean up:
+its temporary file is named `.<target>.stigscap-tmp-<pid>-<random>` so users recognise it, and
+the first write of a later process into that directory removes those whose writer is gone.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -232,6 +235,8 @@ def read_input_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
     p = str(path)
     try:
         st = os.stat(p)
+        if stat.S_ISDIR(st.st_mode):
+            raise StigscapError("is a directory, expected a file", file=p)
         if not stat.S_ISREG(st.st_mode):
             raise StigscapError(f"cannot read {what}: not a regular file "
                                 f"({_file_kind(st.st_mode)})", file=p)
@@ -293,9 +298,86 @@ def parse_xml_bytes(data: bytes, source: str = "<input>", *, huge_tree: bool = F
 
 def parse_xml_file(path: str | os.PathLike, *, huge_tree: bool = False,
                    remove_blank_text: bool = False) -> etree._ElementTree:
-    p = Path(path)
-    data = read_input_bytes(p)
-    return parse_xml_bytes(data, str(p), huge_tree=huge_tree, remove_blank_text=remove_blank_text)
+    data = read_input_bytes(path)
+    return parse_xml_bytes(data, str(Path(path)), huge_tree=huge_tree,
+                           remove_blank_text=remove_blank_text)
+
+
+TMP_MARK = ".stigscap-tmp-"
+_swept: set[str] = set()
+_swept_lock = threading.Lock()
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, under another user
+        return True
+    return True
+
+
+def remove_stale_temp_files(directory: str | os.PathLike) -> list[str]:
+    """Remove atomic_write's temporary files in `directory` left by writers that are gone: the
+    pid in the name is not running, and no process holds the file's lock (a live writer holds
+    it from creation to rename, whatever its host or pid namespace). Returns the names removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for e in entries:
+        name = e.name
+        at = name.find(TMP_MARK)
+        if not name.startswith(".") or at < 0:
+            continue
+        pid = name[at + len(TMP_MARK):].split("-", 1)[0]
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        try:
+            if not e.is_file(follow_symlinks=False):
+                continue
+            fd = os.open(e.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not os.path.isfile(e.path):
+                continue
+            os.unlink(e.path)
+            removed.append(name)
+        except OSError:
+            pass  # locked by a live writer, or already gone
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _lock(fd: int) -> None:
+    """Mark a temporary file as in use; a file system without locks only loses that mark."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+
+
+def _sweep_once(directory: Path) -> None:
+    """remove_stale_temp_files, once per process and directory (a scan writes thousands of
+    files into one directory; one pass is enough, stale files come from earlier processes)."""
+    key = os.path.abspath(directory)
+    with _swept_lock:
+        if key in _swept:
+            return
+        _swept.add(key)
+    remove_stale_temp_files(directory)
 
 
 # ---------------------------------------------------------------------------------- text
@@ -356,19 +438,24 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o64
     p = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
+    if p.is_dir():
+        raise StigscapError("is a directory, expected a file", file=str(p))
     directory = p.parent if str(p.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}{TMP_MARK}{os.getpid()}-", suffix="",
+                                   dir=directory)
     except OSError as exc:
         raise StigscapError(f"cannot write file: {exc.strerror}", file=str(p)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
+            _lock(fh.fileno())  # held until the file is renamed and closed
+            _sweep_once(directory)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, p)
+            os.chmod(tmp, mode)
+            os.replace(tmp, p)
     except BaseException as exc:
         try:
             os.unlink(tmp)

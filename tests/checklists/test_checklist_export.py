@@ -312,3 +312,32 @@ def test_any_connector_name_survives_ckl_and_cklb(kit, name):
     assert any(f"name={name}; identity=EDGE09\\{name}; authmechanism=None" in d for d in details)
     doc = json.loads(cklb_from_arf(arf))
     assert any(f"EDGE09\\{name}" in r["finding_details"] for r in doc["stigs"][0]["rules"])
+
+
+def test_long_host_names_are_cut_to_stig_managers_limit_and_stay_apart(kit):
+    """Host names over 255 UTF-16 units (STIG Manager's limit; a non-BMP character counts
+    two) are cut and tagged with a hash of the whole name, so two long names that share their
+    first 300 characters stay two assets with two files; short names are untouched."""
+    from stigscap.evaluator.checklist import clip_host_name
+    a, b = "A" * 300 + "-one", "A" * 300 + "-two"
+    wide = "\U0001F600" * 200                       # 400 UTF-16 units, 200 code points
+    assert clip_host_name("EDGE01") == "EDGE01"
+    assert clip_host_name("é" * 255) == "é" * 255
+    for name in (a, b, wide):
+        clipped = clip_host_name(name)
+        assert len(clipped.encode("utf-16-le")) // 2 <= 255 and "~" in clipped
+        assert clipped == clip_host_name(name)      # stable
+    assert clip_host_name(a) != clip_host_name(b)
+    hosts = [kit.Host(n, "192.0.2.1", "00:15:5D:00:00:01", {"SV-84553r1_rule": "pass"})
+             for n in (a, b)]
+    from stigscap.evaluator.ckl import ckls_from_arfs
+    from stigscap.evaluator.cklb import cklbs_from_arfs
+    for render, host_of in ((ckls_from_arfs,
+                             lambda d: etree.fromstring(d).findtext("ASSET/HOST_NAME")),
+                            (cklbs_from_arfs,
+                             lambda d: json.loads(d)["target_data"]["host_name"])):
+        files = render([kit.make_arf([h]) for h in hosts])
+        assert len(files) == 2
+        assert all(len(n) <= 130 and "_2." not in n for n in files)
+        assert sorted(host_of(d) for d in files.values()) == sorted(
+            clip_host_name(n) for n in (a, b))

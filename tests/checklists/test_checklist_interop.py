@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 from click.testing import CliRunner
@@ -110,3 +111,38 @@ def test_saf_ckl2hdf_reads_our_ckl(kit, arf_one, arf_two, tmp_path):
                 assert control["impact"] == 0
         seed = by_vuln["SV-84553r1_rule"]
         assert seed["tags"]["gid"] == "V-69931" and seed["tags"]["nist"] == ["SC-8"]
+
+
+def test_a_5000_character_host_name_does_not_stop_the_other_checklists(kit, tmp_path):
+    """8 ARFs, one of a host with a 5,000-character name: 8 checklists in each format, every
+    one read by STIG Manager; the long name is cut to its 255-character limit and the file
+    name stays short (it aborted the whole export with 'File name too long')."""
+    kit.node_tools()
+    long_name = "EDGE-" + "x" * 4995
+    hosts = [kit.Host(f"EDGE{i:02d}", f"192.0.2.{20 + i}", f"00:15:5D:00:00:{20 + i}",
+                      {"SV-84553r1_rule": "pass", "SV-84405r1_rule": "fail"}) for i in range(7)]
+    hosts.insert(3, kit.Host(long_name, "192.0.2.99", "00:15:5D:00:00:99",
+                             {"SV-84553r1_rule": "fail", "SV-84405r1_rule": "pass"}))
+    arfs = []
+    for i, h in enumerate(hosts):
+        arfs.append(tmp_path / f"arf{i}.xml")
+        arfs[-1].write_bytes(kit.make_arf([h]))
+    for fmt in ("ckl", "cklb"):
+        files = sorted(_export(fmt, arfs, tmp_path / fmt).iterdir())
+        assert len(files) == 8, files
+        names = {}
+        for f in files:
+            assert len(f.name.encode()) <= 255 and not f.name.startswith(".")
+            got = _smc(kit, f)
+            assert "error" not in got, (f, got)
+            [cl] = got["checklists"]
+            names[got["target"]["name"]] = {r["ruleId"]: r["result"] for r in cl["reviews"]}
+        assert set(names) - {h.name for h in hosts} == {next(n for n in names if len(n) > 8)}
+        clipped = next(n for n in names if len(n) > 8)
+        assert len(clipped) == 255 and clipped.startswith("EDGE-xxx")
+        assert re.fullmatch(r"EDGE-x+~[0-9a-f]{8}", clipped)
+        assert names[clipped] == {"SV-84553r1_rule": "fail", "SV-84405r1_rule": "pass",
+                                  "SV-84407r1_rule": "notchecked"}
+        assert names["EDGE00"]["SV-84405r1_rule"] == "fail"
+        long_file = next(f for f in files if f.name.startswith("EDGE-"))
+        assert long_file.name.endswith(f"_MS_Exchange_2013_Edge_STIG.{fmt}")

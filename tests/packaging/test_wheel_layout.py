@@ -15,14 +15,31 @@ from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel, and everything pip and the build backend printed (-v shows the backend)."""
     out = tmp_path_factory.mktemp("wheel")
-    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
+    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(out),
                         str(REPO)], capture_output=True, text=True, timeout=600)
     if p.returncode != 0 and not os.environ.get("CI"):
         pytest.skip(f"cannot build a wheel here (no package index?): {p.stderr[-300:]}")
     assert p.returncode == 0, p.stderr
-    return next(out.glob("stigscap-*.whl"))
+    return next(out.glob("stigscap-*.whl")), p.stdout + p.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(built) -> Path:
+    return built[0]
+
+
+def test_build_is_quiet(built):
+    """No setuptools warning blocks: the data folders (rules, examples, templates) are declared
+    as packages with their data, not left for setuptools to find and warn about."""
+    log = built[1]
+    assert "running build_py" in log  # the backend's output is there to be judged
+    for noise in ("BuildBackendWarning", "_Warning:", "SetuptoolsDeprecationWarning",
+                  "is absent from the `packages` configuration", "as data is deprecated",
+                  "Package would be ignored"):
+        assert noise not in log, [line for line in log.splitlines() if noise in line][:5]
 
 
 def test_wheel_holds_only_the_stigscap_namespace(wheel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,7 @@ NS = {"arf": "http://scap.nist.gov/schema/asset-reporting-format/1.1",
       "x": "http://checklists.nist.gov/xccdf/1.2"}
 SEED = "xccdf_mil.disa.stig_rule_SV-84553r1_rule"
 HOST = "edge01.perimeter.example.mil"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _env():
@@ -182,3 +184,25 @@ def test_tailored_arf_is_valid_and_names_the_tailored_profile(example, tmp_path)
                                              b'<profile idref="xccdf_gov.example_profile_other"'))
     v = stigscap("validate", bad)
     assert v.rc == 2 and "names no Profile" in v.out + v.err
+
+
+def test_run_from_exports_of_a_host_with_a_5000_character_fqdn(tmp_path):
+    """File names come from the host name: cut to 120 characters (as `scan` names host files),
+    not 'File name too long'; the checklist's host name is cut to STIG Manager's 255."""
+    exports = tmp_path / "exports"
+    shutil.copytree(REPO / "content" / "examples", exports)
+    srv = exports / "Get-ExchangeServer.xml"
+    long_fqdn = "edge" + "x" * 4996 + ".perimeter.example.mil"
+    srv.write_bytes(srv.read_bytes().decode("utf-16").replace(
+        ">edge01.perimeter.example.mil<", f">{long_fqdn}<").encode("utf-16"))
+    out = tmp_path / "out"
+    run = stigscap("run", "--from", exports, "--out", out, env=_env())
+    assert run.rc == 2, run.err
+    files = sorted(p.name for p in out.iterdir())
+    assert len(files) == 6 and all(len(n.encode()) <= 255 for n in files), files
+    stem = "edge" + "x" * 116
+    assert f"{stem}-arf.xml" in files and f"{stem}.ckl" in files
+    root = etree.parse(str(out / f"{stem}.ckl")).getroot()
+    assert len(root.findtext("ASSET/HOST_NAME")) == 255
+    arf = etree.parse(str(out / f"{stem}-arf.xml")).getroot()
+    assert arf.find(".//x:TestResult/x:target", NS).text == long_fqdn  # the ARF keeps it whole
