@@ -43,8 +43,10 @@ def offenders(tmp_path_factory):
     for f in example_exports_dir().glob("*.xml"):
         shutil.copy(f, src / f.name)
     # the 'Legacy relay' connector (ExchangeUsers) now also admits anonymous users
-    _edit_utf16(src / "Get-ReceiveConnector.xml", "<ToString>ExchangeUsers</ToString>",
-                "<ToString>AnonymousUsers, ExchangeUsers</ToString>")
+    # (ToString and the flags value together: Exchange writes both, and a mismatch is an error)
+    _edit_utf16(src / "Get-ReceiveConnector.xml",
+                "<ToString>ExchangeUsers</ToString>\r\n        <I32>2</I32>",
+                "<ToString>AnonymousUsers, ExchangeUsers</ToString>\r\n        <I32>3</I32>")
     # one of the enabled agents is the built-in Malware Agent (object and Identity)
     _edit_utf16(src / "Get-TransportAgent.xml", "Attachment Filtering Agent", "Malware Agent",
                 count=2)
