@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.winrm.conftest import PASSWORD, USER
 from fleet_psobjects import ExampleHost, ps_value
 from lxml import etree
 
@@ -30,11 +29,6 @@ def full_ds(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture
-def env(monkeypatch):
-    monkeypatch.setenv("STIGSCAP_USERNAME", USER)
-    monkeypatch.setenv("STIGSCAP_PASSWORD", PASSWORD)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
 
 
 def items_by_object(path: Path) -> dict[str, tuple[str, list]]:

@@ -8,7 +8,6 @@ command), driven by the unmodified pypsrp client through the real CLI."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from stigscap.evaluator.collect_winrm import WinRMOptions, check_query, choose_s
 from stigscap.evaluator.collected import CmdletQuery
 from stigscap.evaluator.credentials import Credentials, Secret
 from stigscap.schemas.errors import StigscapError
-from tests.conftest import REPO
 
 TS = "2026-01-01T00:00:00Z"
 W = "http://oval.mitre.org/XMLSchema/oval-definitions-5#windows"
@@ -32,21 +30,6 @@ UNC = "\\\\attacker\\share\\evil.psm1"
 GOOD = ExchangeHost("EDGE01", connectors=[Connector("Default internal receive connector EDGE01", 1)])
 
 
-@pytest.fixture(scope="module")
-def ds_path(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ds") / "ds.xml"
-    r = CliRunner().invoke(main, ["generate", "--content", str(REPO / "content"), "--rule", "EX13-EG-000340",
-                                  "-o", str(out), "--timestamp", "2026-01-01T00:00:00"])
-    assert r.exit_code == 0, r.output
-    return out
-
-
-@pytest.fixture
-def env(monkeypatch):
-    monkeypatch.setenv("STIGSCAP_USERNAME", USER)
-    monkeypatch.setenv("STIGSCAP_PASSWORD", PASSWORD)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    return dict(os.environ)
 
 
 def crafted(ds_path: Path, tmp_path: Path, *, verb: str, noun: str, params=(), module=None) -> tuple[Path, str]:

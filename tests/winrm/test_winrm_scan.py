@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -35,22 +34,6 @@ BAD = ExchangeHost("EDGE02", connectors=[Connector("Default internal receive con
                                           Connector("Anonymous relay", 0)])
 
 
-@pytest.fixture(scope="module")
-def ds_path(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ds") / "ds.xml"
-    r = CliRunner().invoke(main, ["generate", "--content", str(REPO / "content"), "--rule", "EX13-EG-000340",
-                                  "-o", str(out), "--timestamp", "2026-01-01T00:00:00"])
-    assert r.exit_code == 0, r.output
-    return out
-
-
-@pytest.fixture
-def env(monkeypatch):
-    monkeypatch.setenv("STIGSCAP_USERNAME", USER)
-    monkeypatch.setenv("STIGSCAP_PASSWORD", PASSWORD)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    e = dict(os.environ)
-    return e
 
 
 def write_inventory(tmp_path, entries, name="hosts.yaml") -> Path:
