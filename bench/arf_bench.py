@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO / "tests" / "xccdf"))
 
 from xccdf_syschar import syschar_xml  # noqa: E402
 
-from stigscap.evaluator.arf import Evaluator  # noqa: E402
-from stigscap.evaluator.cli import main  # noqa: E402
+from stigscap.evaluator.results.arf import Evaluator  # noqa: E402
+from stigscap.evaluator.cli.main import main  # noqa: E402
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes, parse_xml_file  # noqa: E402
 
 

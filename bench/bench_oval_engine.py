@@ -23,7 +23,7 @@ from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,  #
                                collected, connector, criteria, criterion, definition,
                                definitions_doc, external_variable, syschar_doc)
 
-from stigscap.evaluator.oval_engine import compile_definitions  # noqa: E402
+from stigscap.evaluator.oval.engine import compile_definitions  # noqa: E402
 
 VAR = f"{P}:var:6993101"
 

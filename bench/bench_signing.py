@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from stigscap.evaluator.signing import sign_document
-from stigscap.evaluator.signing_defaults import fill_default_attributes
-from stigscap.evaluator.verify import verify_document
+from stigscap.evaluator.signing.signer import sign_document
+from stigscap.evaluator.signing.defaults import fill_default_attributes
+from stigscap.evaluator.signing.verifier import verify_document
 from stigscap.schemas.xmlio import parse_xml_file, serialize, parse_xml_bytes
 
 

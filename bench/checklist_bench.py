@@ -16,10 +16,10 @@ import time
 
 from lxml import etree
 
-from stigscap.evaluator.arf_reader import arf_from_tree, read_stig
-from stigscap.evaluator.checklist import build_checklists
-from stigscap.evaluator.ckl import render_ckl
-from stigscap.evaluator.cklb import render_cklb
+from stigscap.evaluator.results.arf_reader import arf_from_tree, read_stig
+from stigscap.evaluator.checklists.model import build_checklists
+from stigscap.evaluator.checklists.ckl import render_ckl
+from stigscap.evaluator.checklists.cklb import render_cklb
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.xmlio import parse_xml_file
 
@@ -81,7 +81,7 @@ def main() -> None:
     t3 = time.perf_counter()
     cklb = sum(len(render_cklb(c)) for c in lists)
     t4 = time.perf_counter()
-    from stigscap.evaluator.report_html import html_report
+    from stigscap.evaluator.checklists.report_html import html_report
     html = html_report([report], stig=stig)
     t5 = time.perf_counter()
     rules = sum(len(s.rules) for c in lists for s in c.stigs)

@@ -13,10 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from stigscap.evaluator.collect_offline import ExportMap, collect_offline
-from stigscap.evaluator.collected import SystemInfo
-from stigscap.evaluator.oval_objects import read_cmdlet_objects
-from stigscap.evaluator.syschar import syschar_bytes
+from stigscap.evaluator.collect.offline import ExportMap, collect_offline
+from stigscap.evaluator.collect.model import SystemInfo
+from stigscap.evaluator.oval.objects import read_cmdlet_objects
+from stigscap.evaluator.collect.syschar import syschar_bytes
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ A DISA rule description is escaped pseudo-XML (`<VulnDiscussion>…</VulnDiscuss
 N = 20,000 / 80,000 / 320,000 unclosed `<VulnDiscussion>` (and as many newlines before no
 "Automated check" marker) the table shows the seconds of
   encoded_part   generator.disa_xccdf.encoded_part (generate --stig, import-stig)
-  split_desc     evaluator.arf_reader._split_description (export/report --stig)
+  split_desc     evaluator.results.arf_reader._split_description (export/report --stig)
 The old lazy regular expressions took 42 s for N = 20,000; the scanners must stay linear:
 exit status 1 if quadrupling N multiplies the time by more than 8, or N = 20,000 takes more
 than 0.5 s.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import time
 
-from stigscap.evaluator.arf_reader import _split_description
+from stigscap.evaluator.results.arf_reader import _split_description
 from stigscap.generator.disa_xccdf import encoded_part
 
 SIZES = (20_000, 80_000, 320_000)

@@ -70,15 +70,15 @@ def main() -> int:
     if not (1 <= args.hosts <= 5000 and 1 <= args.concurrency <= 1024):
         ap.error("hosts 1..5000, concurrency 1..1024")
 
-    from stigscap.evaluator.collect_winrm import WinRMOptions  # noqa: PLC0415
-    from stigscap.evaluator.commands_scan import queries_from  # noqa: PLC0415
-    from stigscap.evaluator.credentials import Credentials, Secret  # noqa: PLC0415
-    from stigscap.evaluator.scan import InventoryHost, ScanJob, _evaluator, run_fleet  # noqa: PLC0415
+    from stigscap.evaluator.collect.winrm import WinRMOptions  # noqa: PLC0415
+    from stigscap.evaluator.cli.scan import queries_from  # noqa: PLC0415
+    from stigscap.evaluator.collect.credentials import Credentials, Secret  # noqa: PLC0415
+    from stigscap.evaluator.fleet.scan import InventoryHost, ScanJob, _evaluator, run_fleet  # noqa: PLC0415
 
     work = Path(tempfile.mkdtemp(prefix="stigscap-bench-"))
     atexit.register(shutil.rmtree, work, True)  # multiprocessing children end with os._exit
     ds = work / "ds.xml"
-    subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "generate", "--content", str(REPO / "content"),
+    subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "generate", "--content", str(REPO / "content"),
                     "--rule", "EX13-EG-000340", "-o", str(ds), "--timestamp", "2026-01-01T00:00:00"], check=True, capture_output=True)
 
     gen = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -24,7 +24,7 @@ OVAL_CMDLET_VERBS = (
 # here only with evidence that every cmdlet with it is free of side effects on Exchange.
 SAFE_VERBS = ("Get",)
 # The only snap-ins/modules a cmdlet_object may name (null = none): the Exchange management
-# snap-in under its 2013+ and its 2010 name (see collect_winrm.choose_snapin). Nothing else is
+# snap-in under its 2013+ and its 2010 name (see collect.winrm.choose_snapin). Nothing else is
 # ever loaded on a host (no Import-Module of content-supplied names or paths).
 ALLOWED_MODULES = (
     "Microsoft.Exchange.Management.PowerShell.SnapIn",

@@ -4,7 +4,7 @@
 forms, adds a draft machine check (cmdlet, select list, per-property expected value with
 operation and datatype) and XCCDF Values for site-defined values. Anything the drafter is not
 sure of is written to `review:` for a human; a rule it cannot parse stays manual (no `check`).
-Drafts are a starting point: authored YAML always wins (see commands_import).
+Drafts are a starting point: authored YAML always wins (see evaluator/cli/import_stig.py).
 """
 
 from __future__ import annotations

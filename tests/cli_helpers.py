@@ -15,7 +15,7 @@ class Run:
 
 
 def stigscap(*args: str, cwd=None, env=None, timeout: float = 300) -> Run:
-    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", *map(str, args)],
+    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", *map(str, args)],
                        capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
     return Run(p.returncode, p.stdout, p.stderr)
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.cli import main
-from stigscap.evaluator.ckl import ckl_from_arf
-from stigscap.evaluator.cklb import cklb_from_arf
+from stigscap.evaluator.cli.main import main
+from stigscap.evaluator.checklists.ckl import ckl_from_arf
+from stigscap.evaluator.checklists.cklb import cklb_from_arf
 from tests.conftest import shared_file as shared
 
 X12 = "http://checklists.nist.gov/xccdf/1.2"
@@ -274,7 +274,7 @@ def test_several_arfs_and_a_bad_one_write_nothing(arf_one, arf_two, tmp_path):
 
 
 def test_python_api_takes_a_parsed_arf_and_a_timestamp(arf_one):
-    from stigscap.evaluator.checklist import ChecklistOptions
+    from stigscap.evaluator.checklists.model import ChecklistOptions
     tree = etree.parse(str(arf_one))
     doc = json.loads(cklb_from_arf(tree, options=ChecklistOptions(
         timestamp="2026-12-01T10:00:00+01:00")))
@@ -318,7 +318,7 @@ def test_long_host_names_are_cut_to_stig_managers_limit_and_stay_apart(kit):
     """Host names over 255 UTF-16 units (STIG Manager's limit; a non-BMP character counts
     two) are cut and tagged with a hash of the whole name, so two long names that share their
     first 300 characters stay two assets with two files; short names are untouched."""
-    from stigscap.evaluator.checklist import clip_host_name
+    from stigscap.evaluator.checklists.model import clip_host_name
     a, b = "A" * 300 + "-one", "A" * 300 + "-two"
     wide = "\U0001F600" * 200                       # 400 UTF-16 units, 200 code points
     assert clip_host_name("EDGE01") == "EDGE01"
@@ -330,8 +330,8 @@ def test_long_host_names_are_cut_to_stig_managers_limit_and_stay_apart(kit):
     assert clip_host_name(a) != clip_host_name(b)
     hosts = [kit.Host(n, "192.0.2.1", "00:15:5D:00:00:01", {"SV-84553r1_rule": "pass"})
              for n in (a, b)]
-    from stigscap.evaluator.ckl import ckls_from_arfs
-    from stigscap.evaluator.cklb import cklbs_from_arfs
+    from stigscap.evaluator.checklists.ckl import ckls_from_arfs
+    from stigscap.evaluator.checklists.cklb import cklbs_from_arfs
     for render, host_of in ((ckls_from_arfs,
                              lambda d: etree.fromstring(d).findtext("ASSET/HOST_NAME")),
                             (cklbs_from_arfs,

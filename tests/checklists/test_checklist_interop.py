@@ -9,7 +9,7 @@ import subprocess
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.conftest import shared_file
 
 # what STIG Manager imports for each checklist status (importOptions.unreviewed 'always')

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.conftest import shared_file
 
 

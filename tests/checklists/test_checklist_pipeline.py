@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.conftest import shared_file
 
 X12 = "http://checklists.nist.gov/xccdf/1.2"

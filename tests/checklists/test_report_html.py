@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree, html
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.conftest import require_tool
 
 X12 = "http://checklists.nist.gov/xccdf/1.2"

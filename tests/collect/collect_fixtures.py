@@ -18,10 +18,10 @@ from lxml import etree
 
 from tests.conftest import require_tool
 
-from stigscap.evaluator.collect_offline import ExportMap, collect_offline
-from stigscap.evaluator.collected import SystemInfo
-from stigscap.evaluator.oval_objects import read_cmdlet_objects
-from stigscap.evaluator.syschar import syschar_bytes
+from stigscap.evaluator.collect.offline import ExportMap, collect_offline
+from stigscap.evaluator.collect.model import SystemInfo
+from stigscap.evaluator.oval.objects import read_cmdlet_objects
+from stigscap.evaluator.collect.syschar import syschar_bytes
 from stigscap.schemas.xmlio import parse_xml_file
 
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.collect.collect_fixtures import (CONNECTORS, DEFS, STAMP, assert_valid_syschar,
                                             clixml_text, write_clixml)
 from tests.conftest import require_tool

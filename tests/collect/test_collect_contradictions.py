@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from lxml import etree
 
 from stigscap.content.loader import load_content
-from stigscap.evaluator import exchange_enums as ee
-from stigscap.evaluator.cli import main
-from stigscap.evaluator.collect_offline import example_exports_dir, read_export
-from stigscap.evaluator.normalize import normalize_value, properties
+from stigscap.evaluator.collect import exchange_enums as ee
+from stigscap.evaluator.cli.main import main
+from stigscap.evaluator.collect.offline import example_exports_dir, read_export
+from stigscap.evaluator.collect.normalize import normalize_value, properties
 from tests.collect.collect_fixtures import clixml_text, write_clixml
 from tests.conftest import REPO
 

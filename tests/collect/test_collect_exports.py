@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stigscap.evaluator.collect_offline import ExportMap, collect_offline, example_exports_dir
-from stigscap.evaluator.oval_objects import read_cmdlet_objects
+from stigscap.evaluator.collect.offline import ExportMap, collect_offline, example_exports_dir
+from stigscap.evaluator.oval.objects import read_cmdlet_objects
 from stigscap.schemas.xmlio import parse_xml_bytes
 from tests.collect.collect_fixtures import (AUTH_VALUES, CONNECTORS, DEFS, assert_valid_syschar,
                                             clixml_text, definitions_root, json_export,
@@ -235,8 +235,8 @@ def test_parameters_are_echoed_and_noted(tmp_path):
     item = receive_item(collected)
     assert item.query.parameters == (("server", "EDGE01"),)
     assert any("-server EDGE01" in m for m in item.messages)
-    from stigscap.evaluator.collected import SystemInfo
-    from stigscap.evaluator.syschar import syschar_bytes
+    from stigscap.evaluator.collect.model import SystemInfo
+    from stigscap.evaluator.collect.syschar import syschar_bytes
     out = tmp_path / "sc.xml"
     out.write_bytes(syschar_bytes(collected, SystemInfo("EDGE01"), timestamp="2026-01-01T00:00:00Z"))
     assert b'<oval-sc:field name="server" datatype="string">EDGE01</oval-sc:field>' in \

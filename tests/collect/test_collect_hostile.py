@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from stigscap.evaluator.collected import SystemInfo
-from stigscap.evaluator.syschar import syschar_bytes, xml_safe_text
+from stigscap.evaluator.collect.model import SystemInfo
+from stigscap.evaluator.collect.syschar import syschar_bytes, xml_safe_text
 from tests.collect.collect_fixtures import (STAMP, assert_valid_syschar, clixml_text,
                                             receive_item, run_collect, write_clixml,
                                             write_json)

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from psrpcore.types import PSCryptoProvider, deserialize_clixml
 
-from stigscap.evaluator.normalize import (AUTH_MECHANISMS, flags_to_text, normalize_value,
+from stigscap.evaluator.collect.normalize import (AUTH_MECHANISMS, flags_to_text, normalize_value,
                                           record_from_object, timespan_from_xs_duration,
                                           to_fields)
 
@@ -165,9 +165,9 @@ def test_live_path_helper_matches_the_offline_path(tmp_path):
     """collected_from_values (live WinRM output) gives the records of the offline reader."""
     from pypsrp.serializer import Serializer
 
-    from stigscap.evaluator.collect_offline import ExportMap, collect_offline, \
+    from stigscap.evaluator.collect.offline import ExportMap, collect_offline, \
         collected_from_values
-    from stigscap.evaluator.oval_objects import read_cmdlet_objects
+    from stigscap.evaluator.oval.objects import read_cmdlet_objects
     from tests.collect.collect_fixtures import clixml_text, definitions_root, write_clixml
 
     text = clixml_text()

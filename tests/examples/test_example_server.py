@@ -14,7 +14,7 @@ import pytest
 from psrpcore.types import PSCryptoProvider, deserialize_clixml
 
 from stigscap.content.loader import load_content
-from stigscap.evaluator.collect_offline import example_exports_dir
+from stigscap.evaluator.collect.offline import example_exports_dir
 from stigscap.schemas.namespaces import ARF, XCCDF12
 from stigscap.schemas.xmlio import parse_xml_file
 from tests.conftest import require_tool
@@ -125,7 +125,7 @@ def test_seed_connectors_are_the_seed_examples():
 def example_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
-    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "run", "--example",
+    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "run", "--example",
                         "--out", str(out)], capture_output=True, text=True, env=env,
                        cwd=out, timeout=300)
     return p, out
@@ -172,14 +172,14 @@ def test_findings_carry_evidence(example_run):
 def test_run_example_outputs_validate_and_are_deterministic(example_run, tmp_path):
     _, out = example_run
     sc, arf = out / "edge01.perimeter.example.mil-sc.xml", out / "edge01.perimeter.example.mil-arf.xml"
-    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "validate", str(sc),
+    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "validate", str(sc),
                         str(arf)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "valid oval-system-characteristics@5.11.2" in p.stdout
     assert "valid arf@1.1" in p.stdout
     # the same epoch gives the same bytes
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
-    again = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "run", "--example",
+    again = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "run", "--example",
                             "--out", str(tmp_path)], capture_output=True, text=True, env=env,
                            timeout=300)
     assert again.returncode == 2
@@ -219,7 +219,7 @@ def test_site_values_make_the_organization_defined_rules_decidable(example_run, 
     """Setting the two organization-defined values turns their notchecked into verdicts."""
     _, out = example_run
     arf = tmp_path / "tailored-arf.xml"
-    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli", "eval",
+    p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "eval",
                         str(out / "ms-exchange-2013-edge-stig-ds.xml"),
                         "--system-characteristics", str(out / "edge01.perimeter.example.mil-sc.xml"),
                         "--results-arf", str(arf),

@@ -26,7 +26,7 @@ def bounded(*args, timeout: float = HANG_TIMEOUT, env: dict | None = None) -> Ru
     killed (the whole group, nothing is left behind) and the test fails as a hang."""
     run_env = {k: v for k, v in os.environ.items() if not k.startswith("STIGSCAP_")}
     run_env.update(env or {})
-    p = subprocess.Popen([sys.executable, "-m", "stigscap.evaluator.cli", *map(str, args)],
+    p = subprocess.Popen([sys.executable, "-m", "stigscap.evaluator.cli.main", *map(str, args)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, start_new_session=True,
                          env=run_env)

@@ -1,6 +1,6 @@
 """The OVAL 5.11.2 result algebra against the specification's tables, written here as rows of
 count ranges (the form the OVAL Language Specification uses), independently of the if-chains
-in evaluator/oval_logic.py. For every combination of counts exactly one row must match, and
+in evaluator/oval/logic.py. For every combination of counts exactly one row must match, and
 its result must be ours."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stigscap.evaluator.oval_logic import (Counts, check_counts, existence_result, negate,
+from stigscap.evaluator.oval.logic import (Counts, check_counts, existence_result, negate,
                                            operator_counts)
 
 # a row cell: "0", "1", "1+", "0+", "2+", "0|1", "odd", "even"

@@ -1,4 +1,4 @@
-"""OVAL datatypes and operations (evaluator/oval_compare.py), property-based where it helps."""
+"""OVAL datatypes and operations (evaluator/oval/compare.py), property-based where it helps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stigscap.evaluator.oval_compare import CompareError, compare, perl_to_python_regex
+from stigscap.evaluator.oval.compare import CompareError, compare, perl_to_python_regex
 
 ORDER = {"equals": lambda a, b: a == b, "not equal": lambda a, b: a != b,
          "greater than": lambda a, b: a > b, "greater than or equal": lambda a, b: a >= b,

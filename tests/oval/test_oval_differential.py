@@ -21,7 +21,7 @@ from lxml import etree
 
 import ovalcases_matrix as M
 from ovalcases_builder import variables_doc
-from stigscap.evaluator.oval_engine import compile_definitions
+from stigscap.evaluator.oval.engine import compile_definitions
 from tests.conftest import require_tool
 
 RES_NS = {"r": "http://oval.mitre.org/XMLSchema/oval-results-5"}

@@ -9,7 +9,7 @@ from lxml import etree
 from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, criteria, criterion, definition, definitions_doc,
                                extend, external_variable, syschar_doc)
-from stigscap.evaluator.oval_engine import compile_definitions, evaluate
+from stigscap.evaluator.oval.engine import compile_definitions, evaluate
 
 VAR = f"{P}:var:1"
 OBJ = f"{P}:obj:1"

@@ -15,7 +15,7 @@ engine's evidence names are compared with an expectation computed here from firs
 The same rule, one level down, gives the states to blame inside an item (state_operator),
 the records inside an item (entity_check over a cmdlet's records, as the STIG content uses)
 and the tests inside a criteria tree (operators and negate). The results the rule is applied
-to come from the OVAL result algebra (oval_logic, itself checked against the specification's
+to come from the OVAL result algebra (oval.logic, itself checked against the specification's
 tables in test_oval_algebra_tables); the engine's own results are checked against the same
 model first, so the expectation describes the documents the engine evaluated.
 """
@@ -29,8 +29,8 @@ from lxml import etree
 
 from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                criteria, criterion, definition, definitions_doc, syschar_doc)
-from stigscap.evaluator.oval_engine import evaluate
-from stigscap.evaluator.oval_logic import (CHECKS, EXISTENCES, OPERATORS, check_result,
+from stigscap.evaluator.oval.engine import evaluate
+from stigscap.evaluator.oval.logic import (CHECKS, EXISTENCES, OPERATORS, check_result,
                                            existence_result, negate, operator_result)
 
 SELECT = ("Name", "A", "B")

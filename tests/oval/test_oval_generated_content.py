@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from ovalcases_builder import variables_doc
-from stigscap.evaluator.oval_engine import evaluate
+from stigscap.evaluator.oval.engine import evaluate
 from tests.cli_helpers import stigscap
 from tests.conftest import require_tool
 

@@ -10,7 +10,7 @@ from lxml import etree
 from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, constant_variable, criteria, criterion, definition,
                                definitions_doc, syschar_doc)
-from stigscap.evaluator.oval_engine import evaluate
+from stigscap.evaluator.oval.engine import evaluate
 from tests.conftest import require_tool
 
 O, O2 = f"{P}:obj:1", f"{P}:obj:2"

@@ -11,7 +11,7 @@ from lxml import etree
 from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, criteria, criterion, definition, definitions_doc,
                                external_variable, syschar_doc, variables_doc)
-from stigscap.evaluator.oval_engine import compile_definitions, evaluate
+from stigscap.evaluator.oval.engine import compile_definitions, evaluate
 from tests.conftest import require_tool
 
 NS = {"r": "http://oval.mitre.org/XMLSchema/oval-results-5",

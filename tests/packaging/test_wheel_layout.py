@@ -55,7 +55,7 @@ def test_wheel_holds_only_the_stigscap_namespace(wheel):
     assert "stigscap/schemas/catalog.json" in names
     assert not any(n.startswith("stigscap/tests/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "stigscap = stigscap.evaluator.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "stigscap = stigscap.evaluator.cli.main:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_installed_wheel_runs_the_example(wheel, tmp_path):
@@ -64,7 +64,7 @@ def test_installed_wheel_runs_the_example(wheel, tmp_path):
                         str(target), str(wheel)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     env = dict(os.environ, PYTHONPATH=str(target), SOURCE_DATE_EPOCH="1764300000")
-    code = ("import stigscap.generator, stigscap.evaluator.cli as c, sys; "
+    code = ("import stigscap.generator, stigscap.evaluator.cli.main as c, sys; "
             f"assert stigscap.generator.__file__.startswith({str(target)!r}), stigscap.generator.__file__; "
             "sys.argv=['stigscap','run','--example','--out',sys.argv[1]]; c.main()")
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.pki import make_identity
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import shutil
 import pytest
 from lxml import etree, html
 
-from stigscap.evaluator.collect_offline import example_exports_dir
+from stigscap.evaluator.collect.offline import example_exports_dir
 from tests.cli_helpers import stigscap
 
 HOST = "edge01.perimeter.example.mil"

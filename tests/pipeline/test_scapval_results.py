@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.cli import main
-from stigscap.evaluator.scan import read_inventory
-from stigscap.evaluator.collect_winrm import WinRMOptions
+from stigscap.evaluator.cli.main import main
+from stigscap.evaluator.fleet.scan import read_inventory
+from stigscap.evaluator.collect.winrm import WinRMOptions
 from tests.cli_helpers import assert_one_line_error, stigscap
 from tests.scapval import scapval_errors
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from stigscap.schemas.catalog import DEFAULT_SCHEMA_DIR
 
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -14,7 +14,7 @@ from stigscap.schemas.validate import check_file
 def run_outputs(tmp_path_factory):
     from click.testing import CliRunner
 
-    from stigscap.evaluator.cli import main
+    from stigscap.evaluator.cli.main import main
 
     out = tmp_path_factory.mktemp("run") / "out"
     res = CliRunner().invoke(main, ["run", "--example", "--out", str(out)], catch_exceptions=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
-from stigscap.evaluator import signing_core as core
-from stigscap.evaluator.verify import verify_document
+from stigscap.evaluator.signing import core
+from stigscap.evaluator.signing.verifier import verify_document
 from stigscap.schemas.xmlio import parse_xml_file
 from tests.conftest import require_tool
 from tests.signing.sig_helpers import NS, parse, xmlsec_verify

@@ -13,10 +13,10 @@ from copy import deepcopy
 
 import pytest
 
-from stigscap.evaluator import signing as signing_mod
-from stigscap.evaluator import signing_core as core
-from stigscap.evaluator.signing import sign_document
-from stigscap.evaluator.verify import verify_document
+from stigscap.evaluator.signing import signer as signing_mod
+from stigscap.evaluator.signing import core
+from stigscap.evaluator.signing.signer import sign_document
+from stigscap.evaluator.signing.verifier import verify_document
 from stigscap.schemas.xmlio import parse_xml_file, serialize
 from tests.cli_helpers import assert_one_line_error, stigscap
 from tests.conftest import require_tool

@@ -9,8 +9,8 @@ from copy import deepcopy
 import pytest
 from lxml import etree
 
-from stigscap.evaluator.signing import sign_document
-from stigscap.evaluator.verify import verify_document
+from stigscap.evaluator.signing.signer import sign_document
+from stigscap.evaluator.signing.verifier import verify_document
 from stigscap.schemas.xmlio import parse_xml_file, serialize
 from tests.cli_helpers import stigscap
 from tests.conftest import require_tool

@@ -1,5 +1,5 @@
 """The case table through the real path: content → `generate` (OVAL) → collected objects →
-system characteristics (evaluator.syschar) → OVAL engine; each automated rule's definition is
+system characteristics (evaluator.collect.syschar) → OVAL engine; each automated rule's definition is
 true on its compliant data and false on its non-compliant data."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from stigscap.content.loader import load_content
-from stigscap.evaluator.collected import CmdletQuery, CollectedObject, FieldValue, SystemInfo
-from stigscap.evaluator.oval_engine import compile_definitions
-from stigscap.evaluator.syschar import syschar_document
+from stigscap.evaluator.collect.model import CmdletQuery, CollectedObject, FieldValue, SystemInfo
+from stigscap.evaluator.oval.engine import compile_definitions
+from stigscap.evaluator.collect.syschar import syschar_document
 from stigscap.generator.build import generate
 from stigscap.schemas.xmlio import parse_xml_bytes
 
@@ -33,7 +33,7 @@ def generated():
 
 
 def _datatype(text: str) -> str:
-    """The datatype the collectors give a value of this text (evaluator/normalize.py)."""
+    """The datatype the collectors give a value of this text (evaluator/collect/normalize.py)."""
     if text in ("true", "false"):
         return "boolean"
     if re.fullmatch(r"-?\d+", text):

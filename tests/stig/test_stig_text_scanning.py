@@ -1,6 +1,6 @@
 """DISA description pseudo-XML and the generator's text markers, scanned in linear time.
 
-`generator.disa_xccdf.encoded_part` and the checklist reader (`evaluator.arf_reader`) used lazy
+`generator.disa_xccdf.encoded_part` and the checklist reader (`evaluator.results.arf_reader`) used lazy
 regular expressions (`<tag>(.*?)</tag>`, `\\n\\s*Automated check …`) that retry from every
 opening tag or newline and scan to the end each time: a description with 20,000 unclosed
 `&lt;VulnDiscussion&gt;` took 42 s. The scanners now give the same answers as those
@@ -20,8 +20,8 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 from lxml import etree
 
-from stigscap.evaluator import arf_reader
-from stigscap.evaluator.arf_reader import ocil_questions, read_stig
+from stigscap.evaluator.results import arf_reader
+from stigscap.evaluator.results.arf_reader import ocil_questions, read_stig
 from stigscap.generator.disa_xccdf import encoded_part, read_disa_benchmark
 
 HERE = Path(__file__).parent
@@ -116,7 +116,7 @@ def test_hostile_descriptions_are_read_without_hanging(tmp_path):
 import json
 from lxml import etree
 from stigscap.generator.disa_xccdf import read_disa_benchmark
-from stigscap.evaluator.arf_reader import read_stig, ocil_questions
+from stigscap.evaluator.results.arf_reader import read_stig, ocil_questions
 b = read_disa_benchmark({str(path)!r})
 s = read_stig({str(path)!r})
 ocil = etree.fromstring(

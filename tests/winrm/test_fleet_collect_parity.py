@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from fleet_psobjects import ExampleHost, ps_value
 from lxml import etree
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.conftest import REPO
 from tests.examples import clixml_writer as cw
 from tests.examples import example_server as ex
@@ -160,7 +160,7 @@ def test_deviating_host_live_equals_offline_export_of_the_same_objects(make_serv
 
 
 def test_oval_parameter_fields_are_bound_with_their_datatype():
-    from stigscap.evaluator.collect_winrm import parameter_value
+    from stigscap.evaluator.collect.winrm import parameter_value
     assert parameter_value("true", "boolean") is True and parameter_value("0", "boolean") is False
     assert parameter_value("25", "int") == 25 and isinstance(parameter_value("25", "int"), int)
     assert parameter_value("true", "string") == "true"          # a string stays a string

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from fleet_psobjects import ExampleHost, named, set_property
 from lxml import etree
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.conftest import REPO
 from tests.examples import clixml_writer as cw
 from tests.examples import example_server as ex

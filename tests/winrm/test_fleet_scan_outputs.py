@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fleet_psobjects import ExampleHost
 from lxml import etree
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from tests.pki import make_identity
 from tests.winrm.conftest import PASSWORD, USER
 from tests.winrm.test_fleet_scan import PROFILE, TS, full_ds, rule_results  # noqa: F401 (fixture)

@@ -9,9 +9,9 @@ import pytest
 from tests.winrm.conftest import PASSWORD, USER
 from winrm_testserver import SNAPIN_2010, SNAPIN_2013, Connector, ExchangeHost
 
-from stigscap.evaluator.collect_winrm import WinRMOptions, choose_snapin, collect_host
-from stigscap.evaluator.collected import CmdletQuery
-from stigscap.evaluator.credentials import Credentials, Secret
+from stigscap.evaluator.collect.winrm import WinRMOptions, choose_snapin, collect_host
+from stigscap.evaluator.collect.model import CmdletQuery
+from stigscap.evaluator.collect.credentials import Credentials, Secret
 from stigscap.schemas.errors import StigscapError
 
 RC = CmdletQuery("oval:mil.disa.stig:obj:6993101", SNAPIN_2013, "Get", "ReceiveConnector", (),
@@ -300,8 +300,8 @@ def test_ntlm_gets_the_hash_pair_once_kept_secret(make_server):
     """For NTLM, pypsrp gets the LM:NT pair (pyspnego's own functions) instead of deriving it
     again per host; the pair authenticates like the password, never crosses the wire and is
     redacted like the password."""
-    from stigscap.evaluator.collect_winrm import _password_for
-    from stigscap.evaluator.credentials import redact
+    from stigscap.evaluator.collect.winrm import _password_for
+    from stigscap.evaluator.collect.credentials import redact
 
     pair = _password_for("ntlm", CREDS)
     assert pair != PASSWORD and len(pair) == 65 and pair == _password_for("ntlm", CREDS)

@@ -16,10 +16,10 @@ from lxml import etree
 from tests.winrm.conftest import PASSWORD, USER
 from winrm_testserver import SNAPIN_2013, Connector, ExchangeHost
 
-from stigscap.evaluator.cli import main
-from stigscap.evaluator.collect_winrm import WinRMOptions, check_query, choose_snapin, collect_host
-from stigscap.evaluator.collected import CmdletQuery
-from stigscap.evaluator.credentials import Credentials, Secret
+from stigscap.evaluator.cli.main import main
+from stigscap.evaluator.collect.winrm import WinRMOptions, check_query, choose_snapin, collect_host
+from stigscap.evaluator.collect.model import CmdletQuery
+from stigscap.evaluator.collect.credentials import Credentials, Secret
 from stigscap.schemas.errors import StigscapError
 
 TS = "2026-01-01T00:00:00Z"
@@ -185,7 +185,7 @@ def test_scan_keeps_the_previous_good_syschar_of_a_failed_host(make_server, ds_p
 def test_module_id_or_version_is_not_silently_ignored(ds_path, tmp_path):
     """The collector loads the snap-in by name only; an object that pins a module id or version
     cannot be honoured, so it is reported unsupported (error), never collected as if it were."""
-    from stigscap.evaluator.oval_objects import read_cmdlet_objects
+    from stigscap.evaluator.oval.objects import read_cmdlet_objects
     tree = etree.parse(str(ds_path))
     obj = next(o for o in tree.iter(f"{{{W}}}cmdlet_object") if o.findtext(f"{{{W}}}noun") == "ReceiveConnector")
     ver = obj.find(f"{{{W}}}module_version")

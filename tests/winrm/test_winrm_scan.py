@@ -18,10 +18,10 @@ from psrpcore.types import serialize_clixml
 from winrm_testserver import (RC_TYPES, SRV_TYPES, Connector, ExchangeHost, exchange_server_props, full_object,
                               receive_connector_props)
 
-from stigscap.evaluator.cli import main
-from stigscap.evaluator.collect_winrm import WinRMOptions
-from stigscap.evaluator.credentials import load_credentials_file
-from stigscap.evaluator.scan import read_inventory
+from stigscap.evaluator.cli.main import main
+from stigscap.evaluator.collect.winrm import WinRMOptions
+from stigscap.evaluator.collect.credentials import load_credentials_file
+from stigscap.evaluator.fleet.scan import read_inventory
 from stigscap.schemas.errors import StigscapError
 from tests.conftest import REPO
 
@@ -114,7 +114,7 @@ def test_ctrl_c_leaves_finished_hosts_complete(make_server, ds_path, tmp_path, e
     inv = write_inventory(tmp_path, [{"host": "127.0.0.1", "port": p, "name": f"h{i}"}
                                      for i, p in enumerate(srv.ports)])
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "stigscap.evaluator.cli", "scan", str(ds_path), "--profile", PROFILE,
+    cmd = [sys.executable, "-m", "stigscap.evaluator.cli.main", "scan", str(ds_path), "--profile", PROFILE,
            "--inventory", str(inv), "--out", str(out), "--timestamp", TS, "--no-prompt", "--concurrency", "1",
            "--processes", "1", "-q"]
     p = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, inherited, *cmd[1:]], env=env,

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.arf import Evaluator, TargetInfo
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.results.arf import Evaluator, TargetInfo
+from stigscap.evaluator.cli.main import main
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_DEF, XCCDF12
 from stigscap.schemas.xmlio import parse_xml_bytes, parse_xml_file

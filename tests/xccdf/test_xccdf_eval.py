@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.cli import main
+from stigscap.evaluator.cli.main import main
 from stigscap.schemas.namespaces import ARF, CORE, DS, OVAL_RES, XCCDF12
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from stigscap.evaluator.cli import main
-from stigscap.evaluator.collect_offline import example_exports_dir
+from stigscap.evaluator.cli.main import main
+from stigscap.evaluator.collect.offline import example_exports_dir
 from stigscap.schemas.namespaces import XCCDF12
 from tests.cli_helpers import stigscap
 

@@ -1,0 +1,1 @@
+"""The `stigscap` command line: the click root (main) and one module per command."""

@@ -1,0 +1,94 @@
+"""`stigscap collect`: offline PowerShell exports → OVAL system characteristics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import atomic_write, parse_xml_file
+
+from .scan import collect_host_options, collect_live
+from ..collect.offline import ExportMap, collect_offline, example_exports_dir, \
+    system_info_from_exports
+from ..oval.objects import cmdlet_name, read_cmdlet_objects
+from ..collect.syschar import resolve_timestamp, syschar_bytes
+
+
+def _parse_interface(text: str) -> tuple[str, str, str]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not parts[0]:
+        raise StigscapError(f"--interface {text!r}: expected NAME,IP,MAC "
+                            "(e.g. Ethernet0,192.0.2.10,00-15-5D-01-02-03)")
+    return parts[0], parts[1], parts[2]
+
+
+@click.command("collect")
+@click.option("--definitions", "-d", "definitions", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="SCAP source data stream or OVAL definitions whose cmdlet_objects to fill")
+@click.option("--from", "sources", multiple=True, metavar="DIR|CMDLET=FILE",
+              help="a directory of exports named after the cmdlet (Get-ReceiveConnector.xml, "
+                   "Get-ExchangeServer.json, ...), or CMDLET=FILE / OVAL-OBJECT-ID=FILE; "
+                   "repeatable")
+@click.option("--example", is_flag=True, help="use the built-in example exports")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="system characteristics file to write")
+@click.option("--host-name", help="primary host name (default: Fqdn/Name of Get-ExchangeServer)")
+@click.option("--os-name", help="operating system name")
+@click.option("--os-version", help="operating system version")
+@click.option("--architecture", help="hardware architecture (default x86_64)")
+@click.option("--interface", "interfaces", multiple=True, metavar="NAME,IP,MAC",
+              help="a network interface of the host; repeatable")
+@click.option("--asset-ref", default="asset0", show_default=True,
+              help="ARF asset id for con:asset-identification ('' to leave it out)")
+@click.option("--timestamp", help="generator timestamp (ISO 8601; default SOURCE_DATE_EPOCH "
+                                  "or now)")
+@collect_host_options  # live mode: --host H + WinRM options (branch winrm, cli/scan.py)
+def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, output: Path,
+                host_name: str | None, os_name: str | None, os_version: str | None,
+                architecture: str | None, interfaces: tuple[str, ...], asset_ref: str,
+                timestamp: str | None, **live) -> None:
+    """Read PowerShell exports of an (air-gapped) Exchange server into OVAL system
+    characteristics for the cmdlet_objects of DEFINITIONS.
+
+    Exit 0: written, every object collected. Exit 1: nothing written (bad arguments or
+    definitions), or written but some objects are flagged error / not collected (the file
+    says why).
+    """
+    if live.get("host"):  # live WinRM collection of one host (cli.scan.collect_live)
+        if sources or example:
+            raise StigscapError("--host collects live; it cannot be combined with --from/--example")
+        click.get_current_context().exit(collect_live(definitions, output, timestamp, live))
+    if not sources and not example:
+        raise StigscapError("give --from DIR (exports named after the cmdlet) or --example")
+    specs = list(sources)
+    if example:
+        specs.append(str(example_exports_dir()))
+    exports = ExportMap.from_specs(specs)
+    objects = read_cmdlet_objects(parse_xml_file(definitions, huge_tree=True).getroot())
+    if not objects.all():
+        raise StigscapError("no win-def:cmdlet_object in the definitions", file=str(definitions))
+    stamp = resolve_timestamp(timestamp)
+    system, notes = system_info_from_exports(
+        exports, host_name=host_name, os_name=os_name, os_version=os_version,
+        architecture=architecture, interfaces=[_parse_interface(i) for i in interfaces])
+    collected = collect_offline(objects, exports)
+    data = syschar_bytes(collected, system, timestamp=stamp, asset_ref=asset_ref or None)
+    atomic_write(output, data)
+    problems = [c for c in collected if c.flag in ("error", "not collected")]
+    for note in notes:
+        click.echo(f"stigscap: note: {note}", err=True)
+    for c in collected:
+        first = c.messages[-1] if c.flag in ("error", "not collected") and c.messages else ""
+        line = f"{c.query.object_id} ({cmdlet_name(c.query)}): {c.flag}, {len(c.records)} record(s)"
+        click.echo(line + (f": {first}" if first else ""), err=True)
+    if problems:
+        click.echo(f"stigscap: {len(problems)} of {len(collected)} object(s) not collected; "
+                   f"{output} written with the reasons", err=True)
+        click.get_current_context().exit(1)
+
+
+COMMANDS = [collect_cmd]
+

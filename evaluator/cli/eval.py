@@ -1,0 +1,172 @@
+"""`stigscap eval`: judge one host's system characteristics against a source data stream.
+
+    stigscap eval DS.xml --profile MAC-1_Classified --system-characteristics SC.xml \\
+        --results-arf ARF.xml [--results XCCDF-RESULTS.xml] [--oval-results OVAL-RESULTS.xml]
+
+Exit codes (like oscap xccdf eval): 0 every selected rule passed (or is notapplicable /
+notchecked), 2 at least one rule is fail or unknown, 1 an error (bad input, or a rule whose
+evaluation gave `error`; the result files are still written in that last case).
+"""
+
+from __future__ import annotations
+
+import click
+
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import atomic_write, parse_xml_file
+
+from ..results.arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
+
+
+def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values:
+        if "=" not in v:
+            raise StigscapError(f"{option} expects ID=VALUE, got {v!r}")
+        key, _, text = v.partition("=")
+        out[key.strip()] = text
+    return out
+
+
+@click.command("eval")
+@click.argument("datastream", type=click.Path(dir_okay=False))
+@click.option("--profile", metavar="ID",
+              help="XCCDF profile id (full id or the part after _profile_); default: the "
+                   "Benchmark's own selection")
+@click.option("--system-characteristics", "syschar", required=True,
+              type=click.Path(dir_okay=False), metavar="FILE",
+              help="OVAL system characteristics of the host (from `stigscap collect`)")
+@click.option("--results-arf", metavar="FILE", help="write the ARF 1.1 result data stream")
+@click.option("--results", "results_xccdf", metavar="FILE",
+              help="write the XCCDF Benchmark with the TestResult merged (like oscap --results)")
+@click.option("--oval-results", metavar="FILE",
+              help="write the OVAL results of the compliance checks")
+@click.option("--tailoring", "tailoring_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="XCCDF 1.2 Tailoring document; --profile may name one of its profiles")
+@click.option("--set-value", multiple=True, metavar="ID=VALUE",
+              help="set an XCCDF Value literally (repeatable)")
+@click.option("--refine-value", multiple=True, metavar="ID=SELECTOR",
+              help="choose a selector of an XCCDF Value, e.g. "
+                   "receive_connector_authmechanism=includes (repeatable)")
+@click.option("--datastream-id", metavar="ID", help="data stream to use (default: the first)")
+@click.option("--timestamp", metavar="ISO8601",
+              help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
+@click.option("--target", "target_name", metavar="NAME", help="target name (default: syschar host)")
+@click.option("--target-address", "target_address", multiple=True, metavar="IP",
+              help="an IP address of the target (repeatable; added to the syschar's "
+                   "interfaces): the TestResult's target-address (SCAP 1.3 RES-136)")
+@click.option("--identity", metavar="ACCOUNT", help="account the data was collected with")
+@click.option("--authenticated/--not-authenticated", default=None,
+              help="whether the collection account was authenticated")
+@click.option("--privileged/--not-privileged", default=None,
+              help="whether the collection account was privileged")
+@click.option("--oval-directives", type=click.Choice(["full", "thin"]), default="full",
+              show_default=True, help="OVAL results detail (full: with system characteristics)")
+@click.option("--quiet", "-q", is_flag=True, help="print only the summary line")
+@click.option("--ckl", "ckl_out", metavar="FILE", help="also write a STIG Viewer 2 checklist (CKL)")
+@click.option("--cklb", "cklb_out", metavar="FILE", help="also write a STIG Viewer 3 checklist (CKLB)")
+@click.option("--report", "report_out", metavar="FILE", help="also write the HTML report")
+@click.option("--stig", "stig_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="with --ckl/--cklb/--report: DISA manual STIG, so every rule of it is listed")
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="sign the ARF with this key (PEM or PKCS#12; password from "
+                   "STIGSCAP_KEY_PASSWORD or a prompt)")
+@click.option("--sign-cert", type=click.Path(dir_okay=False), metavar="CERT",
+              help="PEM certificate (chain) of --sign-key")
+@click.option("--trusted-cert", "trusted", multiple=True, type=click.Path(dir_okay=False),
+              metavar="CERT", help="verify a signed source data stream against this "
+                                   "certificate (repeatable); an invalid signature is refused, "
+                                   "an unsigned stream gets a note on stderr")
+@click.option("--ca-bundle", type=click.Path(dir_okay=False), metavar="BUNDLE",
+              help="verify a signed source data stream against this PEM CA bundle")
+@click.option("--enforce-signature", is_flag=True,
+              help="refuse a source data stream without a valid signature")
+@click.pass_context
+def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
+                 tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
+                 target_address, identity, authenticated, privileged, oval_directives, quiet, ckl_out, cklb_out,
+                 report_out, stig_file, sign_key, sign_cert, trusted, ca_bundle, enforce_signature):
+    """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream.
+
+    Without any output option the verdicts are only printed (like oscap xccdf eval).
+    """
+    if sign_key and not results_arf:
+        raise StigscapError("--sign-key signs the ARF: give --results-arf")
+    from .sign import check_datastream_signature, load_key_files, sign_arf_bytes
+    signing_key = load_key_files(sign_key, sign_cert) if sign_key else None
+    ds_tree = parse_xml_file(datastream, huge_tree=True)
+    note = check_datastream_signature(ds_tree.getroot(), datastream, trusted, ca_bundle,
+                                      enforce_signature)
+    if note:
+        click.echo(note, err=True)
+    tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
+    sc_tree = parse_xml_file(syschar, huge_tree=True)
+    evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
+                          tailoring_href=tailoring_file or "tailoring.xml",
+                          set_values=parse_pairs(set_value, "--set-value"),
+                          refine_values=parse_pairs(refine_value, "--refine-value"),
+                          datastream_id=datastream_id, source=datastream,
+                          oval_directives=oval_directives)
+    sc_root = sc_tree.getroot()
+    addresses = target_addresses(target_address)
+    try:
+        target = target_from_syschar(sc_root, name=target_name, identity=identity,
+                                     authenticated=authenticated, privileged=privileged,
+                                     addresses=addresses)
+    except StigscapError as exc:
+        raise StigscapError(exc.message, file=syschar) from None
+    if not target.addresses and (results_arf or results_xccdf):
+        click.echo(NO_ADDRESS_WARNING.format(name=target.name), err=True)
+    try:
+        result = evaluator.evaluate(sc_root, target=target, timestamp=timestamp)
+    except StigscapError as exc:
+        if exc.file:
+            raise
+        raise StigscapError(exc.message, file=syschar) from None
+
+    # everything is rendered before anything is written: no partial output on errors
+    outputs = []
+    if results_arf or ckl_out or cklb_out or report_out:
+        arf_bytes = result.to_bytes()
+        if signing_key is not None:
+            arf_bytes = sign_arf_bytes(arf_bytes, signing_key, timestamp)
+        if results_arf:
+            outputs.append((results_arf, arf_bytes))
+        for path, fmt in ((ckl_out, "ckl"), (cklb_out, "cklb")):
+            if path:
+                from .export import render_checklists
+                files = render_checklists([arf_bytes], fmt, stig=stig_file)
+                outputs.append((path, next(iter(files.values()))))
+        if report_out:
+            from ..checklists.report_html import html_report
+            outputs.append((report_out, html_report([arf_bytes], stig=stig_file).encode("utf-8")))
+    if results_xccdf:
+        outputs.append((results_xccdf, result.xccdf_results_bytes()))
+    if oval_results:
+        if not result.oval_reports:
+            raise StigscapError("no OVAL checks were evaluated, so there are no OVAL results")
+        outputs.append((oval_results, result.oval_results_bytes(0)))
+    for path, data in outputs:
+        atomic_write(path, data)
+
+    if not quiet:
+        for rr in result.rule_results:
+            if rr.result == "notselected":
+                continue
+            label = f" ({rr.version})" if rr.version else ""
+            click.echo(f"{rr.result:<13} {rr.idref}{label}")
+            for severity, text in rr.messages:
+                if rr.result != "pass":
+                    click.echo(f"    {text}")
+    counts = result.counts
+    summary = ", ".join(f"{k} {counts[k]}" for k in
+                        ("pass", "fail", "error", "unknown", "notapplicable", "notchecked",
+                         "notselected") if counts.get(k))
+    click.echo(f"{result.target.name}: {summary or 'no rules'}")
+    code = result.exit_code
+    if code == 1:
+        click.echo(f"stigscap: {counts.get('error', 0)} rule(s) evaluated to error", err=True)
+    ctx.exit(code)
+
+
+COMMANDS = [eval_command]

@@ -1,0 +1,69 @@
+"""CLI commands of the generator stage: `stigscap generate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from stigscap.content.loader import Content, load_content
+from stigscap.schemas.xmlio import atomic_write
+
+from stigscap.generator.build import generate, id_scheme
+from stigscap.generator.disa_xccdf import DisaBenchmark, benchmark_with_disa_facts, read_disa_benchmark, with_disa_facts
+from stigscap.generator.ids import DEFAULT_NAMESPACE
+
+
+def content_from_stig(content: Content, disa: DisaBenchmark, rule_ids: list[str], *,
+                      keep_changed_checks: bool = False) -> Content:
+    """The STIG's own facts (benchmark and rules), with the content's machine checks."""
+    chosen = [disa.rule(r) for r in rule_ids] if rule_ids else list(disa.rules)
+    merged = [with_disa_facts(r, content.rules, keep_changed_checks=keep_changed_checks).rule
+              for r in chosen]
+    return Content(benchmark_with_disa_facts(content.benchmark, disa), tuple(merged),
+                   content.source_dir)
+
+
+@click.command("generate")
+@click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="content directory (benchmark.yaml + rules/); default: the built-in content")
+@click.option("--stig", "stig_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="DISA manual XCCDF (U_..._Manual-xccdf.xml): take the benchmark's and rules' "
+                   "facts from it; machine checks come from the content (matched by STIG ID "
+                   "or legacy ids)")
+@click.option("--keep-changed-checks", is_flag=True,
+              help="with --stig: keep an authored check even where the STIG's check text "
+                   "changed (default: such a rule becomes manual, marked for review)")
+@click.option("--rule", "rules", multiple=True, metavar="ID",
+              help="only these rules (rule id, V- number or STIG id); repeatable")
+@click.option("--id-namespace", default=DEFAULT_NAMESPACE, show_default=True,
+              help="reverse-DNS namespace of XCCDF/OVAL/data stream ids")
+@click.option("--timestamp", metavar="ISO8601",
+              help="timestamp written into the content (default: SOURCE_DATE_EPOCH, else the "
+                   "benchmark status date)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="source data stream file (default: <benchmark>-ds.xml)")
+@click.option("--components", "components_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="also write the separate component files (XCCDF, OVAL, OCIL, CPE) here")
+def generate_command(content_dir, stig_file, keep_changed_checks, rules, id_namespace, timestamp,
+                     output, components_dir):
+    """Write the SCAP 1.3 source data stream for the content."""
+    content = load_content(content_dir)
+    if stig_file:
+        content = content_from_stig(content, read_disa_benchmark(stig_file), list(rules),
+                                    keep_changed_checks=keep_changed_checks)
+    else:
+        content = content.select(list(rules))
+    ids = id_scheme(content, id_namespace)
+    result = generate(content, ids, timestamp)
+    output = output or Path(ids.file("ds"))
+    # everything is built (and validated) before the first byte is written
+    if components_dir:
+        for name, data in result.components.items():
+            atomic_write(components_dir / name, data)
+    atomic_write(output, result.datastream)
+    click.echo(f"wrote {output} ({len(content.rules)} rules, "
+               f"{sum(1 for r in content.rules if r.automated)} automated)")
+
+
+COMMANDS = [generate_command]

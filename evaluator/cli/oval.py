@@ -1,0 +1,74 @@
+"""`stigscap oval-analyse`: OVAL definitions + system characteristics → OVAL results.
+
+The file-handling edge around the pure engine (evaluator/oval/engine.py), shaped like
+`oscap oval analyse --results OUT [--variables VARS] DEFS SYSCHAR`.
+"""
+
+from __future__ import annotations
+
+
+import click
+
+from stigscap.schemas.clock import naive_utc, resolve_time
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.namespaces import OVAL_DEF, OVAL_SC, OVAL_VAR
+from stigscap.schemas.xmlio import atomic_write, element_text, parse_xml_file, serialize
+
+
+def _timestamp(option: str | None) -> str:
+    return naive_utc(resolve_time(option))
+
+
+def _root(path: str, ns: str, local: str):
+    root = parse_xml_file(path).getroot()
+    if root.tag != f"{{{ns}}}{local}":
+        raise StigscapError(f"expected an OVAL {local} document, found <{root.tag}>", file=path)
+    return root
+
+
+def read_variables(path: str) -> dict[str, list[str]]:
+    """An oval_variables document → {variable id: [values]}."""
+    root = _root(path, OVAL_VAR, "oval_variables")
+    out: dict[str, list[str]] = {}
+    for var in root.iterfind(f"{{{OVAL_VAR}}}variables/{{{OVAL_VAR}}}variable"):
+        out[var.get("id")] = [element_text(v) or "" for v in var.iterfind(f"{{{OVAL_VAR}}}value")]
+    return out
+
+
+@click.command("oval-analyse")
+@click.argument("definitions", type=click.Path(dir_okay=False))
+@click.argument("syschar", type=click.Path(dir_okay=False))
+@click.option("--results", "results_path", required=True, type=click.Path(dir_okay=False),
+              help="write the OVAL results document here")
+@click.option("--variables", "variables_path", type=click.Path(dir_okay=False),
+              help="oval_variables document with external variable values")
+@click.option("--var", "var_values", multiple=True, metavar="ID=VALUE",
+              help="an external variable value (repeatable; adds to --variables)")
+@click.option("--directives", type=click.Choice(["full", "thin"]), default="full",
+              show_default=True, help="SCAP 1.3 results format (RES-181 full, RES-182 thin)")
+@click.option("--include-definitions", is_flag=True,
+              help="copy the source definitions into the results (not SCAP 1.3)")
+@click.option("--timestamp", help="generator timestamp (default: SOURCE_DATE_EPOCH or now, UTC)")
+def oval_analyse(definitions, syschar, results_path, variables_path, var_values, directives,
+                 include_definitions, timestamp):
+    """Analyse OVAL DEFINITIONS against the system characteristics SYSCHAR (OVAL 5.11.2)."""
+    from stigscap.evaluator.oval.engine import evaluate
+
+    defs = _root(definitions, OVAL_DEF, "oval_definitions")
+    sc = _root(syschar, OVAL_SC, "oval_system_characteristics")
+    variables = read_variables(variables_path) if variables_path else {}
+    for item in var_values:
+        vid, sep, value = item.partition("=")
+        if not sep or not vid:
+            raise StigscapError(f"--var expects ID=VALUE, got {item!r}")
+        variables.setdefault(vid, []).append(value)
+    ts = _timestamp(timestamp)
+    ev = evaluate(defs, sc, variables)
+    doc = ev.results_document(directives, timestamp=ts,
+                              include_source_definitions=include_definitions)
+    atomic_write(results_path, serialize(doc))
+    for def_id, result in ev.definition_results.items():
+        click.echo(f"{def_id}: {result}")
+
+
+COMMANDS = [oval_analyse]

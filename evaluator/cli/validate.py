@@ -1,0 +1,71 @@
+"""CLI commands of the schemas stage: `stigscap validate FILE...`.
+
+Exit codes follow oscap's validators: 0 every file valid, 2 at least one file invalid,
+1 at least one file could not be validated (unreadable, not XML, DTD, unknown root, schema
+missing or changed). Warnings never change the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.validate import check_file
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())  # a directory: error, per file
+@click.option("--schema-dir", type=click.Path(file_okay=False),
+              help="directory of the official XSDs (default: $STIGSCAP_SCHEMA_DIR, else "
+                   "/usr/share/openscap/schemas from Debian's openscap-common)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="output format (json: one object on stdout)")
+@click.option("--xsd-only", is_flag=True, help="only XSD validation, no semantic/SCAP checks")
+@click.option("--schematron", is_flag=True,
+              help="also run the official SDS 1.3 schematron (openscap-common's compiled XSLT)")
+@click.option("--no-warnings", is_flag=True, help="do not print warnings")
+@click.pass_context
+def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | None, fmt: str,
+                 xsd_only: bool, schematron: bool, no_warnings: bool) -> None:
+    """Validate SCAP documents against the official XSDs plus reference/SCAP 1.3 checks.
+
+    Detects XCCDF 1.1/1.2 (Benchmark, TestResult, Tailoring), OVAL definitions / system
+    characteristics / results / variables / directives, source data streams 1.2/1.3, ARF 1.1
+    (envelope and every embedded report), CPE dictionary / language and OCIL.
+    """
+    reports = []
+    code = EXIT_OK
+    for f in files:
+        try:
+            result = check_file(f, schema_dir=schema_dir, semantic_checks=not xsd_only,
+                                schematron=schematron)
+        except StigscapError as exc:
+            click.echo(f"stigscap: {exc}", err=True)
+            reports.append({"file": f, "kind": None, "valid": None, "error": str(exc),
+                            "problems": []})
+            code = EXIT_ERROR
+            continue
+        problems = [p for p in result.problems if not (no_warnings and p.severity == "warning")]
+        if not result.valid and code == EXIT_OK:
+            code = EXIT_INVALID
+        reports.append({"file": f, "kind": result.kind, "valid": result.valid, "error": None,
+                        "errors": len(result.errors),
+                        "warnings": len(result.problems) - len(result.errors),
+                        "problems": [p.to_dict() for p in problems]})
+        if fmt == "text":
+            for p in problems:
+                click.echo(str(p))
+            n_err, n_warn = len(result.errors), len(result.problems) - len(result.errors)
+            verdict = "valid" if result.valid else "INVALID"
+            extra = f" ({n_err} errors, {n_warn} warnings)" if (n_err or n_warn) else ""
+            click.echo(f"{f}: {verdict} {result.kind}{extra}")
+    if fmt == "json":
+        click.echo(json.dumps({"exit_code": code, "files": reports}, indent=1))
+    ctx.exit(code)
+
+
+COMMANDS = [validate_cmd]

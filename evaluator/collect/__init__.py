@@ -1,0 +1,1 @@
+"""Collection: offline exports and live WinRM/PSRP into collected objects and OVAL system characteristics."""

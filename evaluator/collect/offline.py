@@ -1,0 +1,898 @@
+"""Offline collection: PowerShell exports made on an air-gapped Exchange server → CollectedObjects.
+
+Inputs, per cmdlet, one file:
+- ``Export-Clixml`` (Windows PowerShell 5.1 writes UTF-16LE with BOM, PowerShell 7 UTF-8; any
+  ``-Depth``; a ``#< CLIXML`` prefix as ``pwsh -OutputFormat xml`` writes it is accepted);
+- ``ConvertTo-Json`` (enums as integers in 5.1, names with 7's ``-EnumsAsStrings``; a single
+  object arrives unwrapped; UTF-8, UTF-16 with BOM, or the ANSI code page of ``Set-Content``).
+
+Which export belongs to which OVAL object: files named after the cmdlet in a directory
+(``Get-ReceiveConnector.xml`` / ``.clixml`` / ``.json``, case-insensitive), or explicit
+``KEY=FILE`` pairs where KEY is the cmdlet name or an OVAL object id. See `ExportMap`.
+
+CLIXML is read as a stream with the safe-parser settings of `schemas.xmlio` (no DTD, no
+entities, no network; the shared `PrologCheck` refuses a DOCTYPE before the parser sees it;
+comments and processing instructions are dropped while parsing, so an element's `.text` is
+its whole text); each top-level object is made self-contained (TNRef/Ref expanded,
+properties nobody selected dropped) and handed to psrpcore's deserializer. Nothing here raises
+for bad data: every problem becomes an `error` / `not collected` flag with a message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import io
+import ipaddress
+import json
+import re
+import stat
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from lxml import etree
+from psrpcore.types import PSCryptoProvider, deserialize
+
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
+
+from .model import CmdletQuery, CollectedObject, SystemInfo
+from .normalize import base_type_name, lookup_property, normalize_value, object_label, \
+    properties, record_from_object
+from ..oval.objects import CmdletObjects, cmdlet_name
+
+CLIXML_NS = "http://schemas.microsoft.com/powershell/2004/04"
+_TN, _TNREF, _OBJ, _REF = (f"{{{CLIXML_NS}}}{t}" for t in ("TN", "TNRef", "Obj", "Ref"))
+EXPORT_SUFFIXES = (".xml", ".clixml", ".json")
+MAX_DISTINCT_MESSAGES = 40
+
+# .NET type (last segment, Deserialized./Selected. stripped) each known cmdlet noun returns
+KNOWN_TYPES: dict[str, tuple[str, ...]] = {
+    "receiveconnector": ("ReceiveConnector",),
+    "sendconnector": ("SmtpSendConnectorConfig",),
+    "exchangeserver": ("ExchangeServer",),
+    "transportconfig": ("TransportConfig", "TransportConfigContainer"),
+    "transportservice": ("TransportServer", "TransportService"),
+    "transportserver": ("TransportServer",),
+    "edgesubscription": ("EdgeSubscription",),
+    "senderfilterconfig": ("SenderFilterConfig",),
+    "recipientfilterconfig": ("RecipientFilterConfig",),
+    "contentfilterconfig": ("ContentFilterConfig",),
+    "senderidconfig": ("SenderIdConfig",),
+    "senderreputationconfig": ("SenderReputationConfig",),
+    "transportagent": ("TransportAgent",),
+}
+_GENERIC_TYPES = {"System.Management.Automation.PSCustomObject", "System.Object",
+                  "System.Collections.Hashtable", ""}
+
+
+class ExportError(Exception):
+    """A problem with one export file (becomes an `error` flag, never a crash)."""
+
+
+# --- which file belongs to which object ---------------------------------------------------
+
+_CMDLET_FILE = re.compile(r"^(?P<cmdlet>[A-Za-z]+-[A-Za-z0-9]+)\.(?:xml|clixml|json)$",
+                          re.IGNORECASE)
+
+
+@dataclass
+class ExportMap:
+    """Export files by lowercase key: a cmdlet name ("get-receiveconnector") or an object id."""
+
+    files: dict[str, list[Path]] = field(default_factory=dict)
+
+    def add(self, key: str, path: Path) -> None:
+        bucket = self.files.setdefault(key.strip().lower(), [])
+        if path not in bucket:
+            bucket.append(path)
+
+    def lookup(self, query: CmdletQuery) -> list[Path]:
+        by_id = self.files.get(query.object_id.lower())
+        if by_id:
+            return by_id
+        return self.files.get(cmdlet_name(query).lower(), [])
+
+    @classmethod
+    def from_specs(cls, specs: Iterable[str]) -> "ExportMap":
+        """``--from`` values: a directory, or ``KEY=FILE`` (cmdlet name or OVAL object id)."""
+        out = cls()
+        for spec in specs:
+            key, sep, value = spec.partition("=")
+            if sep and key and not Path(spec).exists():
+                path = Path(value)
+                if not path.is_file():
+                    if path.exists():
+                        raise StigscapError(f"export file is not a regular file: {value}")
+                    raise StigscapError(f"export file not found: {value}")
+                if not (re.fullmatch(r"[A-Za-z]+-[A-Za-z0-9]+", key)
+                        or re.fullmatch(r"oval:[A-Za-z0-9_.\-]+:obj:[1-9][0-9]*", key)):
+                    raise StigscapError(f"--from {spec!r}: the key must be a cmdlet name "
+                                        "(Get-ReceiveConnector) or an OVAL object id")
+                out.add(key, path)
+                continue
+            directory = Path(spec)
+            if directory.is_dir():
+                for child in sorted(directory.iterdir()):
+                    m = _CMDLET_FILE.match(child.name)
+                    if m and child.is_file():
+                        out.add(m["cmdlet"], child)
+            elif directory.is_file():
+                m = _CMDLET_FILE.match(directory.name)
+                if not m:
+                    raise StigscapError(f"--from {spec}: name the file after the cmdlet "
+                                        "(Get-ReceiveConnector.xml) or use "
+                                        "Get-ReceiveConnector=FILE")
+                out.add(m["cmdlet"], directory)
+            elif directory.exists():
+                raise StigscapError(f"--from {spec}: not a regular file or directory")
+            else:
+                raise StigscapError(f"--from {spec}: no such directory or file")
+        return out
+
+
+def example_exports_dir() -> Path:
+    """The built-in example exports (content/examples), for ``stigscap run --example``."""
+    import stigscap.content as content_pkg
+    return Path(content_pkg.__file__).resolve().parent / "examples"
+
+
+# --- reading bytes -----------------------------------------------------------------------
+
+def _sniff_encoding(head: bytes) -> tuple[str, int]:
+    """(codec, BOM length) from the first bytes."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8", 3
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", 2
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", 2
+    if len(head) >= 2 and head[0] == 0 and head[1] != 0:
+        return "utf-16-be", 0
+    if len(head) >= 2 and head[1] == 0 and head[0] != 0:
+        return "utf-16-le", 0
+    return "utf-8", 0
+
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
+
+
+class _Utf8Reader(io.RawIOBase):
+    """File → UTF-8 bytes: BOM removed, ``#< CLIXML`` prefix and XML declaration dropped."""
+
+    def __init__(self, fh, codec: str, skip: int):
+        super().__init__()
+        self._fh = fh
+        self._fh.seek(skip)
+        self._dec = codecs.getincrementaldecoder(codec)(errors="strict")
+        self._codec = codec
+        self._buf = b""
+        self._first = True
+        self._eof = False
+        self._prolog = PrologCheck("")   # sees the UTF-8 text the parser gets
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> None:
+        chunk = self._fh.read(1 << 20)
+        try:
+            text = self._dec.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise ExportError(f"not valid {self._codec} text (byte offset about "
+                              f"{self._fh.tell() - len(chunk) + exc.start})") from None
+        if not chunk:
+            self._eof = True
+        if self._first and (text or self._eof):
+            self._first = False
+            text = text.lstrip("\ufeff")
+            stripped = text.lstrip()
+            if stripped.startswith("#< CLIXML"):
+                text = stripped[len("#< CLIXML"):].lstrip("\r\n")
+            text = _XML_DECL.sub("", text, count=1)
+        if not self._prolog.done:   # the shared DOCTYPE refusal, before the parser sees it
+            try:
+                self._prolog.feed(text, final=self._eof)
+            except StigscapError as exc:
+                raise ExportError(exc.message) from None
+        self._buf += text.encode("utf-8")
+
+    def readinto(self, b) -> int:
+        while not self._buf and not self._eof:
+            self._fill()
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def _open_text_stream(path: Path):
+    fh = open(path, "rb")  # noqa: SIM115 - closed by the caller through the reader
+    head = fh.read(4)
+    codec, bom = _sniff_encoding(head)
+    return fh, io.BufferedReader(_Utf8Reader(fh, codec, bom), buffer_size=1 << 20)
+
+
+def _read_text(path: Path) -> tuple[str, list[str]]:
+    data = path.read_bytes()
+    codec, bom = _sniff_encoding(data[:4])
+    messages = []
+    try:
+        text = data[bom:].decode(codec)
+    except UnicodeDecodeError:
+        if codec != "utf-8":
+            raise ExportError(f"not valid {codec} text") from None
+        text = data.decode("cp1252", errors="replace")
+        messages.append("the file is not UTF-8; read as Windows-1252 (the ANSI code page "
+                        "Set-Content uses in Windows PowerShell 5.1)")
+    return text, messages
+
+
+# --- CLIXML -------------------------------------------------------------------------------
+
+@dataclass
+class ExportObject:
+    """One top-level pipeline object of an export."""
+
+    value: Any                 # psrpcore object / JSON value
+    type_names: list[str]      # as written in the export ([] for JSON)
+    index: int
+    # contradictions in the export itself: (property, problem), e.g. a property written twice
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ExportContent:
+    format: str                              # "clixml" | "json"
+    objects: Iterator[ExportObject]
+    messages: list[str] = field(default_factory=list)
+
+
+def _local(tag: Any) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _to_et(el: etree._Element, depth: int = 0) -> ET.Element:
+    if depth > 200:
+        raise ExportError("objects nested more than 200 levels deep")
+    out = ET.Element(_local(el.tag), {k: v for k, v in el.attrib.items() if "}" not in k})
+    out.text = el.text
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue  # comments / processing instructions
+        c = _to_et(child, depth + 1)
+        c.tail = child.tail
+        out.append(c)
+    return out
+
+
+class _ClixmlStream:
+    """Stream the top-level objects of an Export-Clixml file as psrpcore objects."""
+
+    def __init__(self, path: Path, wanted: set[str] | None):
+        self.path = path
+        self.wanted = wanted
+        self.tn_by_ref: dict[str, etree._Element] = {}
+        self.obj_by_ref: dict[str, etree._Element] = {}
+        self.referenced: set[str] = set()
+        self.messages: list[str] = []
+        self._cipher = PSCryptoProvider()
+        self._member_cache: dict[bytes, Any] = {}
+
+    def _iterparse(self, **kw):
+        fh, stream = _open_text_stream(self.path)
+        parser = etree.iterparse(stream, huge_tree=True, remove_comments=True, remove_pis=True,
+                                 **SAFE_PARSER_OPTIONS, **kw)
+        return fh, parser
+
+    def _prescan_refs(self) -> None:
+        """RefIds that <Ref> elements point at (rare: the same .NET instance twice)."""
+        fh, stream = _open_text_stream(self.path)
+        pattern = re.compile(rb"<Ref\b[^>]*?\bRefId\s*=\s*[\"']([^\"']*)[\"']")
+        tail = b""
+        try:
+            while True:
+                chunk = stream.read(1 << 20)
+                if not chunk:
+                    break
+                data = tail + chunk
+                for m in pattern.finditer(data):
+                    self.referenced.add(m.group(1).decode("utf-8", "replace"))
+                tail = data[-256:]
+        except ExportError:
+            pass  # reported by the main pass
+        finally:
+            fh.close()
+
+    def __iter__(self) -> Iterator[ExportObject]:
+        self._prescan_refs()
+        fh, parser = self._iterparse(events=("end",))
+        index = 0
+        root = None
+        try:
+            for _, el in parser:
+                if root is None:
+                    root = el.getroottree().getroot()
+                    self._check_root(root)
+                if el.getparent() is not root:
+                    continue
+                obj = self._object(el, index)
+                index += 1
+                el.clear(keep_tail=False)
+                while el.getprevious() is not None:
+                    del root[0]
+                if obj is not None:
+                    yield obj
+            if root is None:
+                root = parser.root
+                if root is None:
+                    raise ExportError("no XML content")
+                self._check_root(root)
+        except etree.XMLSyntaxError as exc:
+            line = getattr(exc, "lineno", None)
+            where = f" (line {line})" if line else ""
+            msg = getattr(exc, "msg", None) or str(exc)
+            raise ExportError(f"not well-formed XML{where}: {msg}; the file may be "
+                              "truncated") from None
+        finally:
+            fh.close()
+
+    @staticmethod
+    def _check_root(root: etree._Element) -> None:
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise ExportError("document type declarations (DTD) are not allowed")
+        if root.tag != f"{{{CLIXML_NS}}}Objs":
+            raise ExportError(f"not an Export-Clixml file: the root element is "
+                              f"<{_local(root.tag)}>, expected <Objs> in the PowerShell "
+                              "namespace")
+
+    def _object(self, el: etree._Element, index: int) -> ExportObject | None:
+        stream = (el.get("S") or "").lower()
+        problems = _duplicate_members(el)
+        # register / expand type-name and object references (document-wide in Export-Clixml)
+        for node in list(el.iter(_TN, _TNREF, _OBJ, _REF)):
+            tag = _local(node.tag)
+            if tag == "TN" and node.get("RefId") is not None:
+                self.tn_by_ref[node.get("RefId")] = copy.deepcopy(node)
+            elif tag == "TNRef":
+                tn = self.tn_by_ref.get(node.get("RefId", ""))
+                if tn is None:
+                    raise ExportError(f"object #{index + 1} refers to an undefined type list "
+                                      f"(TNRef {node.get('RefId')!r})")
+                node.getparent().replace(node, copy.deepcopy(tn))
+            elif tag == "Obj" and node.get("RefId") in self.referenced:
+                self.obj_by_ref[node.get("RefId")] = copy.deepcopy(node)
+            elif tag == "Ref":
+                target = self.obj_by_ref.get(node.get("RefId", ""))
+                if target is None:
+                    raise ExportError(f"object #{index + 1} refers to an undefined object "
+                                      f"(Ref {node.get('RefId')!r})")
+                repl = copy.deepcopy(target)
+                if node.get("N") is not None:
+                    repl.set("N", node.get("N"))
+                else:
+                    repl.attrib.pop("N", None)
+                node.getparent().replace(node, repl)
+        tn = el.find(f"{{{CLIXML_NS}}}TN")
+        type_names = [t.text or "" for t in tn.findall(f"{{{CLIXML_NS}}}T")] if tn is not None \
+            else []
+        base = base_type_name(type_names)
+        if stream in ("warning", "verbose", "debug", "information", "progress"):
+            self.messages.append(f"{stream} records in the export were ignored")
+            return None
+        if stream == "error" or base == "System.Management.Automation.ErrorRecord":
+            text = el.findtext(f"{{{CLIXML_NS}}}ToString") or el.text or ""
+            text = " ".join(text.split()) or "an error record"
+            raise ExportError(f"the export contains an error record instead of data: {text}")
+        if base in ("System.Management.Automation.InformationRecord",
+                    "System.Management.Automation.WarningRecord",
+                    "System.Management.Automation.VerboseRecord",
+                    "System.Management.Automation.DebugRecord",
+                    "System.Management.Automation.ProgressRecord"):
+            self.messages.append(f"{base.rsplit('.', 1)[-1]} entries in the export were "
+                                 "ignored")
+            return None
+        if self.wanted is not None and _local(el.tag) == "Obj":
+            self._prune(el)
+        try:
+            if self._is_property_bag(el):
+                value = self._bag_members(el)
+            else:
+                value = deserialize(_to_et(el), self._cipher)
+        except ExportError:
+            raise
+        except RecursionError:
+            raise ExportError(f"object #{index + 1} is nested too deeply") from None
+        except Exception as exc:  # noqa: BLE001 - psrpcore on hostile input
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
+        return ExportObject(value, type_names, index, problems)
+
+    _BAG_TAGS = {"TN", "TNRef", "MS", "Props", "ToString"}
+
+    def _is_property_bag(self, el: etree._Element) -> bool:
+        """A Select-Object / PSCustomObject-like object: only type names and property bags."""
+        if _local(el.tag) != "Obj" or el.find(f"{{{CLIXML_NS}}}ToString") is not None:
+            return False
+        children = [_local(c.tag) for c in el if isinstance(c.tag, str)]
+        return all(c in self._BAG_TAGS for c in children) and (
+            "MS" in children or "Props" in children)
+
+    def _bag_members(self, el: etree._Element) -> dict[str, Any]:
+        """The properties of a property-bag object, each deserialized by psrpcore.
+
+        The bag itself carries nothing but its members, so each member value is handed to
+        psrpcore on its own; identical member values (the same enum on 50,000 connectors)
+        are deserialized once (RefIds are irrelevant here: references were expanded).
+        """
+        out: dict[str, Any] = {}
+        for bag_tag in ("Props", "MS"):  # adapted first, then note properties (psrpcore order)
+            for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
+                for member in bag:
+                    if not isinstance(member.tag, str):
+                        continue
+                    name = member.get("N")
+                    if name is None or name in out:
+                        continue
+                    key = None
+                    if len(member):  # nested object: cache on its content with ids zeroed, no name
+                        for node in member.iter():
+                            if "RefId" in node.attrib:
+                                node.set("RefId", "0")
+                        member.attrib.pop("N", None)
+                        key = etree.tostring(member)
+                        if key in self._member_cache:
+                            out[name] = self._member_cache[key]
+                            continue
+                    value = deserialize(_to_et(member), self._cipher)
+                    if key is not None:
+                        if len(self._member_cache) > 4096:
+                            self._member_cache.clear()
+                        self._member_cache[key] = value
+                    out[name] = value
+        return out
+
+    def _prune(self, el: etree._Element) -> None:
+        """Drop properties nobody selected, and the detail of nested objects with a ToString."""
+        for bag_tag in ("MS", "Props"):
+            for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
+                for member in list(bag):
+                    name = (member.get("N") or "").lower()
+                    if name not in self.wanted:
+                        bag.remove(member)
+                        continue
+                    if _local(member.tag) == "Obj" and member.find(
+                            f"{{{CLIXML_NS}}}ToString") is not None:
+                        for detail in member.findall(f"{{{CLIXML_NS}}}Props") + member.findall(
+                                f"{{{CLIXML_NS}}}MS"):
+                            member.remove(detail)
+
+
+def _duplicate_members(el: etree._Element) -> list[tuple[str, str]]:
+    """Properties a CLIXML object carries more than once (in <Props> and/or <MS>), compared
+    case-insensitively as PowerShell does: (property, problem)."""
+    seen: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for bag_tag in ("Props", "MS"):
+        for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
+            for member in bag:
+                name = member.get("N") if isinstance(member.tag, str) else None
+                if name is None:
+                    continue
+                first = seen.get(name.lower())
+                if first is None:
+                    seen[name.lower()] = name
+                elif first == name:
+                    problems.append((name, f"the object carries the property {name} more than "
+                                           "once; contradictory data is not compared"))
+                else:
+                    problems.append((first, f"the object carries both {first} and {name} "
+                                            "(PowerShell property names are case-insensitive); "
+                                            "contradictory data is not compared"))
+    return problems
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+class _JsonObject(dict):
+    """A JSON object that remembers the keys it had more than once (exactly or by case)."""
+
+    __slots__ = ("duplicates",)
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    out = _JsonObject()
+    seen: dict[str, str] = {}
+    dups: list[tuple[str, str]] = []
+    for key, value in pairs:
+        low = key.lower()
+        if low in seen:
+            dups.append((seen[low], key))
+        else:
+            seen[low] = key
+        out[key] = value
+    out.duplicates = dups
+    return out
+
+
+def _dup_text(first: str, other: str) -> str:
+    if first == other:
+        return f"the JSON object has the key '{first}' more than once"
+    return (f"the JSON object has both '{first}' and '{other}' (PowerShell property names are "
+            "case-insensitive)")
+
+
+def _nested_duplicate(value: Any, depth: int = 0) -> str | None:
+    if depth > 64:
+        return None
+    if isinstance(value, _JsonObject):
+        if value.duplicates:
+            return _dup_text(*value.duplicates[0])
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _nested_duplicate(item, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _json_problems(item: dict, wanted: set[str] | None) -> list[tuple[str, str]]:
+    """Duplicated keys of one exported object (top level, or inside a wanted property)."""
+    problems = []
+    for first, other in getattr(item, "duplicates", ()):
+        problems.append((first, _dup_text(first, other) + "; contradictory data is not compared"))
+    for key, value in item.items():
+        if wanted is not None and key.lower() not in wanted:
+            continue
+        nested = _nested_duplicate(value)
+        if nested:
+            problems.append((key, f"inside its value: {nested}; contradictory data is not "
+                                  "compared"))
+    return problems
+
+
+def _json_objects(path: Path, wanted: set[str] | None = None) -> ExportContent:
+    text, messages = _read_text(path)
+    if not text.strip():
+        raise ExportError("empty file")
+    try:
+        data = json.loads(text, object_pairs_hook=_json_pairs)
+    except RecursionError:
+        raise ExportError("JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ExportError(f"not valid JSON: {exc}; the file may be truncated") from None
+    if isinstance(data, dict) and set(data) == {"value", "Count"} and isinstance(
+            data["value"], list):
+        data = data["value"]  # PS 5.1 wraps arrays passed with -InputObject
+    if isinstance(data, dict):
+        data = [data]  # ConvertTo-Json does not wrap a single object
+    if not isinstance(data, list):
+        raise ExportError(f"the JSON holds a bare {type(data).__name__}, not exported "
+                          "objects")
+    for i, item in enumerate(data):
+        if isinstance(item, dict) and "FullyQualifiedErrorId" in item and (
+                "CategoryInfo" in item or "Exception" in item):
+            found, exc = lookup_property(item, "Exception")
+            msg = ""
+            if isinstance(exc, dict):
+                msg = str(exc.get("Message", ""))
+            raise ExportError("the export contains an error record instead of data: "
+                              + (" ".join(msg.split()) or str(item["FullyQualifiedErrorId"])))
+        if not isinstance(item, dict):
+            raise ExportError(f"object #{i + 1} is a bare {type(item).__name__}, not an "
+                              "exported object")
+    return ExportContent("json", (ExportObject(v, [], i, _json_problems(v, wanted))
+                                  for i, v in enumerate(data)), messages)
+
+
+def read_export(path: Path, wanted: set[str] | None = None) -> ExportContent:
+    """Open one export file (format from the content, not the name). Raises ExportError."""
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):   # a FIFO or device would block or never end
+            raise ExportError("cannot read: not a regular file")
+        size = st.st_size
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise ExportError(f"cannot read: {exc.strerror}") from None
+    if size == 0:
+        raise ExportError("empty file")
+    codec, bom = _sniff_encoding(head[:4])
+    try:
+        start = head[bom:].decode(codec, errors="ignore").lstrip()
+    except LookupError:  # pragma: no cover
+        start = ""
+    if not start:
+        raise ExportError("empty file")
+    if start[0] in "[{" or (path.suffix.lower() == ".json" and not start.startswith("<")):
+        return _json_objects(path, wanted)
+    stream = _ClixmlStream(path, wanted)
+    return ExportContent("clixml", iter(stream), stream.messages)
+
+
+# --- matching exports to objects ------------------------------------------------------------
+
+def _type_problem(type_names: Sequence[str], query: CmdletQuery) -> str | None:
+    base = base_type_name(type_names)
+    if base in _GENERIC_TYPES or base.startswith("System.Collections."):
+        return None
+    last = base.rsplit(".", 1)[-1]
+    expected = KNOWN_TYPES.get(query.noun.lower())
+    if expected is not None:
+        if last in expected:
+            return None
+        if base.startswith("Microsoft.Exchange.") or any(last in v for v in
+                                                         KNOWN_TYPES.values()):
+            return (f"the export holds {base} objects, but {cmdlet_name(query)} returns "
+                    f"{' or '.join(expected)} objects: wrong export file?")
+        return None
+    for noun, types in KNOWN_TYPES.items():
+        if last in types and noun != query.noun.lower():
+            return (f"the export holds {base} objects (what Get-{types[0]} style cmdlets "
+                    f"return), not the output of {cmdlet_name(query)}: wrong export file?")
+    return None
+
+
+def _error(query: CmdletQuery, message: str) -> CollectedObject:
+    return CollectedObject(query, flag="error", status="error", messages=[message])
+
+
+class _Messages:
+    """Distinct messages, counted, capped."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, message: str) -> None:
+        if message in self.counts or len(self.counts) < MAX_DISTINCT_MESSAGES:
+            self.counts[message] = self.counts.get(message, 0) + 1
+
+    def render(self, total: int) -> list[str]:
+        out = []
+        for m, n in self.counts.items():
+            out.append(m if n == 1 or total <= 1 else f"{m} ({n} of {total} objects)")
+        return out
+
+
+def collect_offline(objects: CmdletObjects, exports: ExportMap) -> list[CollectedObject]:
+    """One CollectedObject per cmdlet_object, in document order. Never raises for bad data."""
+    results: dict[str, CollectedObject] = {}
+    pending: dict[tuple[Path, ...], list[CmdletQuery]] = {}
+    for query, problem in objects.all():
+        if problem is not None:
+            results[query.object_id] = _error(query, f"not collected: {problem}")
+            continue
+        files = exports.lookup(query)
+        if not files:
+            results[query.object_id] = CollectedObject(
+                query, flag="not collected", status="not collected",
+                messages=[f"no export for {cmdlet_name(query)} was given (expected a file "
+                          f"named {cmdlet_name(query)}.xml or .json)"])
+            continue
+        if len(files) > 1:
+            names = ", ".join(p.name for p in files)
+            results[query.object_id] = _error(
+                query, f"more than one export for {cmdlet_name(query)} ({names}); keep one")
+            continue
+        pending.setdefault((files[0],), []).append(query)
+
+    for (path,), queries in pending.items():
+        for query, collected in zip(queries, _collect_file(path, queries)):
+            results[query.object_id] = collected
+    return [results[q.object_id] for q, _ in objects.all()]
+
+
+class RecordCollector:
+    """Pipeline objects of one cmdlet → one CollectedObject (shared by offline and live paths).
+
+    ``add()`` raises `ExportError` when an object is of the wrong .NET type; ``result()``
+    applies the rules every path follows: no objects → ``does not exist``; none of the
+    selected properties anywhere → ``error``; a property missing from some objects → the
+    field is absent from those records and a message says how many.
+    """
+
+    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True):
+        self.query = query
+        self.source = source
+        self.offline = offline
+        self.records: list[list] = []
+        self.missing: dict[str, int] = {}
+        self.messages = _Messages()
+        self.errors = _Messages()
+        self.error_objects = 0
+        self.count = 0
+        self._selected = {s.lower() for s in query.select} if query.select else None
+
+    def add(self, value: Any, type_names: Sequence[str] = (),
+            problems: Sequence[tuple[str, str]] = ()) -> None:
+        """One pipeline object. `problems`: (property, problem) the reader found in the export
+        itself (a property written twice); with the values that must not be compared (an
+        unmapped enum number, a ToString that contradicts its number) they make the whole
+        object `error`, with messages naming the file, the object and the property."""
+        problem = _type_problem(type_names, self.query)
+        if problem:
+            raise ExportError(problem)
+        errors: list[tuple[str, str]] = [
+            (prop, msg) for prop, msg in problems
+            if self._selected is None or prop.lower() in self._selected]
+        fields, messages, lacks = record_from_object(value, self.query.select,
+                                                     noun=self.query.noun, errors=errors)
+        if errors:
+            label = object_label(value, self.count)
+            self.error_objects += 1
+            spelled = {s.lower(): s for s in self.query.select}
+            for prop, msg in errors:
+                self.errors.add(f"{self.source}: object {label}: property "
+                                f"{spelled.get(prop.lower(), prop)}: {msg}")
+        self.count += 1
+        self.records.append(fields)
+        for m in messages:
+            self.messages.add(m)
+        for name in lacks:
+            self.missing[name] = self.missing.get(name, 0) + 1
+
+    def result(self, extra_messages: Sequence[str] = ()) -> CollectedObject:
+        q = self.query
+        head = [f"read {self.count} object(s) from {self.source}"]
+        if q.parameters and self.offline:
+            params = " ".join(f"-{n} {v}" for n, v in q.parameters)
+            head.append(f"the export is taken as the output of {cmdlet_name(q)} {params}; "
+                        "parameters of an offline export cannot be checked")
+        if self.count == 0:
+            return CollectedObject(q, flag="does not exist", status="does not exist",
+                                   messages=head + list(extra_messages) +
+                                   [f"{self.source} holds no objects: {cmdlet_name(q)} "
+                                    "returned nothing"])
+        if self.errors.counts:
+            return CollectedObject(q, flag="error", status="error", messages=[
+                f"{self.source}: {self.error_objects} of {self.count} object(s) hold "
+                "contradictory or unmappable values; none of this output is compared",
+                *self.errors.render(1)])
+        if q.select and all(self.missing.get(s, 0) == self.count for s in q.select):
+            return _error(q, f"{self.source}: none of the selected properties "
+                             f"({', '.join(q.select)}) is in the output: wrong export file?")
+        notes = head + list(extra_messages) + self.messages.render(self.count)
+        for name, n in self.missing.items():
+            notes.append(f"property {name} is missing from {n} of {self.count} "
+                         f"object(s); the field is absent from those records")
+        return CollectedObject(q, flag="complete", status="exists", messages=notes,
+                               records=self.records)
+
+
+def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,
+                          source: str) -> CollectedObject:
+    """Live-path helper: deserialized pipeline output (psrpcore or pypsrp objects) → object.
+
+    Never raises for data: a wrong object type becomes an ``error`` flag with the message.
+    """
+    from .normalize import _type_names
+    acc = RecordCollector(query, source, offline=False)
+    try:
+        for value in values:
+            acc.add(value, _type_names(value))
+    except ExportError as exc:
+        return _error(query, f"{source}: {exc}")
+    return acc.result()
+
+
+def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
+    wanted: set[str] | None = set()
+    for q in queries:
+        if not q.select:
+            wanted = None
+            break
+        wanted.update(s.lower() for s in q.select)
+    collectors = [RecordCollector(q, path.name) for q in queries]
+    try:
+        content = read_export(path, wanted)
+        for obj in content.objects:
+            for acc in collectors:
+                acc.add(obj.value, obj.type_names, obj.problems)
+        file_messages = list(dict.fromkeys(content.messages))
+    except ExportError as exc:
+        return [_error(q, f"{path.name}: {exc}") for q in queries]
+    except MemoryError:
+        return [_error(q, f"{path.name}: too large to read in the available memory")
+                for q in queries]
+    return [acc.result(file_messages) for acc in collectors]
+
+
+# --- system information ---------------------------------------------------------------------
+
+def system_info_from_exports(exports: ExportMap, *, host_name: str | None = None,
+                             fqdn: str | None = None, os_name: str | None = None,
+                             os_version: str | None = None, architecture: str | None = None,
+                             interfaces: Sequence[tuple[str, str, str]] = ()
+                             ) -> tuple[SystemInfo, list[str]]:
+    """SystemInfo from options, else the Get-ExchangeServer export (Fqdn / Name)."""
+    notes: list[str] = []
+    files = exports.files.get("get-exchangeserver", [])
+    if (host_name is None or fqdn is None) and len(files) == 1:
+        try:
+            content = read_export(files[0], {"name", "fqdn"})
+            first = next(iter(content.objects), None)
+        except ExportError as exc:
+            first = None
+            notes.append(f"{files[0].name}: {exc}")
+        if first is not None:
+            props = properties(first.value) or {}
+            for key in ("Fqdn", "Name"):
+                found, value = lookup_property(props, key)
+                if found and value is not None:
+                    text = normalize_value(value)[0].text
+                    if key == "Fqdn" and fqdn is None and text:
+                        fqdn = text
+                    if key == "Name" and host_name is None and text:
+                        host_name = text
+    if host_name is None:
+        host_name = fqdn.split(".")[0] if fqdn else "unknown"
+        if not fqdn:
+            notes.append("host name unknown: give --host-name or a Get-ExchangeServer export")
+    if not interfaces:
+        interfaces = _binding_interfaces(exports, notes)
+    kwargs: dict[str, Any] = {}
+    if os_name:
+        kwargs["os_name"] = os_name
+    if os_version:
+        kwargs["os_version"] = os_version
+    if architecture:
+        kwargs["architecture"] = architecture
+    primary = fqdn or host_name
+    return SystemInfo(host_name=primary, fqdn=fqdn, interfaces=tuple(interfaces),
+                      **kwargs), notes
+
+
+def _binding_interfaces(exports: ExportMap, notes: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """The host's own IP addresses as its Receive connectors bind them (Bindings holds the
+    local IP:port each connector listens on; 0.0.0.0 and [::] mean any address and name
+    none). Exports carry no other network data; the addresses become system_info interfaces
+    (no MAC known) so the ARF names the target's addresses (SCAP 1.3 RES-136)."""
+    files = exports.files.get("get-receiveconnector", [])
+    if len(files) != 1:
+        return ()
+    try:
+        content = read_export(files[0], {"bindings"})
+        objects = list(content.objects)
+    except ExportError:
+        return ()   # the collection itself reports an unreadable export
+    found: list[str] = []
+    for obj in objects:
+        props = properties(obj.value) or {}
+        ok, value = lookup_property(props, "Bindings")
+        if not ok or value is None:
+            continue
+        for n in normalize_value(value):
+            host = (n.text or "").rpartition(":")[0].strip("[]")
+            try:
+                ip = ipaddress.ip_address(host)
+            except ValueError:
+                continue
+            if not ip.is_unspecified and str(ip) not in found:
+                found.append(str(ip))
+    if found:
+        notes.append(f"IP addresses from the Receive connectors' bindings ({files[0].name}): "
+                     + ", ".join(found))
+    return tuple(("Receive connector binding", ip, "") for ip in found)
+
+
+def collect(definitions_root: etree._Element, exports: ExportMap,
+            read_objects: Callable[[etree._Element], CmdletObjects] | None = None
+            ) -> list[CollectedObject]:
+    """Convenience: cmdlet_objects of a definitions document / data stream → collection."""
+    from ..oval.objects import read_cmdlet_objects
+    return collect_offline((read_objects or read_cmdlet_objects)(definitions_root), exports)
+
+
+__all__ = ["ExportMap", "ExportError", "RecordCollector", "collect", "collect_offline",
+           "collected_from_values", "example_exports_dir", "read_export",
+           "system_info_from_exports", "KNOWN_TYPES"]

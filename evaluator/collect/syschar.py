@@ -1,0 +1,201 @@
+"""CollectedObjects + SystemInfo → an OVAL 5.11 `oval_system_characteristics` document.
+
+Pure: no file or network I/O. The XML shape lives in
+templates/oval-system-characteristics.xml.j2; this module decides ids, flags, statuses and
+messages, and makes every text XML-1.0-safe.
+
+Item ids are 1..n in the order of the objects given (the definitions' document order), so the
+same collection gives the same document. One `win-sc:cmdlet_item` per collected object whose
+flag is `complete` (status exists) or `error` (status error, with the messages); objects that
+were `not collected` or `does not exist` get no item, only their flag and messages.
+
+Characters XML 1.0 cannot carry (C0 controls other than tab/newline/carriage return, U+FFFE,
+U+FFFF, unpaired surrogates) are written as the visible escape ``_xHHHH_`` — the same escape
+Export-Clixml uses, so an admin recognises it — and a literal ``_xHHHH_`` already in the text is
+written ``_x005F_xHHHH_`` (again as CLIXML does), so the escape is reversible. A carriage return
+is kept as the character reference ``&#13;`` so it survives parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+import jinja2
+from lxml import etree
+from markupsafe import Markup, escape
+
+from stigscap.schemas.clock import naive_utc, resolve_time
+from stigscap.schemas.clock import product_version as tool_version
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.xmlio import parse_xml_bytes
+
+from .model import CollectedObject, SystemInfo
+
+OVAL_SCHEMA_VERSION = "5.11.2"
+MAX_MESSAGES = 50
+
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+_NEEDS_WORK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
+
+
+def xml_safe_text(text: str) -> tuple[str, bool]:
+    """Text → (text every XML 1.0 parser accepts, whether anything was escaped)."""
+    if not _NEEDS_WORK.search(text):
+        return text, False
+    out = _LITERAL_ESCAPE.sub("_x005F_", text)
+    out = _FORBIDDEN.sub(lambda m: f"_x{ord(m.group()):04X}_", out)
+    return out, _FORBIDDEN.search(text) is not None
+
+
+def _xml(text: object) -> Markup:
+    """Jinja filter: XML-1.0-safe, markup-escaped text (CR as a character reference).
+
+    Used for our own texts (messages, names): forbidden characters become ``_xHHHH_``; a
+    literal ``_xHHHH_`` is left alone (only collected values get the reversible escape).
+    """
+    if text is None:
+        return Markup("")
+    raw = str(text)
+    safe = _FORBIDDEN.sub(lambda m: f"_x{ord(m.group()):04X}_", raw) if _FORBIDDEN.search(
+        raw) else raw
+    out = escape(safe)
+    if "\r" in out:
+        out = Markup(str(out).replace("\r", "&#13;"))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["x"] = _xml
+    return env.get_template("oval-system-characteristics.xml.j2")
+
+
+def resolve_timestamp(option: str | None = None) -> str:
+    """xsd:dateTime in UTC ("2026-11-28T03:31:34Z"): the option, SOURCE_DATE_EPOCH, or now."""
+    return naive_utc(resolve_time(option, what="timestamp")) + "Z"
+
+
+@dataclass
+class _Iface:
+    name: str
+    ip: str
+    mac: str
+
+
+def _cap(messages: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for m in messages:
+        seen.setdefault(m, None)
+    unique = list(seen)
+    if len(unique) > MAX_MESSAGES:
+        extra = len(unique) - (MAX_MESSAGES - 1)
+        unique = unique[:MAX_MESSAGES - 1] + [("info", f"... and {extra} more messages")]
+    return unique
+
+
+def _level_for(obj: CollectedObject) -> str:
+    if obj.flag == "error" or obj.status == "error":
+        return "error"
+    if obj.flag in ("not collected", "incomplete"):
+        return "warning"
+    return "info"
+
+
+def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
+                   timestamp: str, asset_ref: str | None = "asset0",
+                   product_name: str = "stigscap",
+                   product_version: str | None = None) -> str:
+    """The system-characteristics document as text (UTF-8 declared)."""
+    if asset_ref is not None and not re.fullmatch(r"[A-Za-z_][\w.\-]*", asset_ref):
+        raise StigscapError(f"asset reference id {asset_ref!r} is not an XML NCName")
+    seen_ids: set[str] = set()
+    view_objects, view_items = [], []
+    next_id = 1
+    for obj in objects:
+        q = obj.query
+        if q.object_id in seen_ids:
+            continue  # one entry per OVAL object id
+        seen_ids.add(q.object_id)
+        level = _level_for(obj)
+        extra: list[tuple[str, str]] = []
+        item_id = None
+        if obj.flag in ("complete", "incomplete", "error"):
+            item_id = next_id
+            next_id += 1
+            records = []
+            escaped_here = False
+            for rec in obj.records:
+                fields = []
+                for f in rec:
+                    safe, changed = xml_safe_text(f.value or "")
+                    escaped_here |= changed
+                    text = escape(safe)
+                    if "\r" in text:
+                        text = Markup(str(text).replace("\r", "&#13;"))
+                    fields.append((_xml(f.name), f.datatype, text))
+                records.append(fields)
+            if escaped_here:
+                extra.append(("warning", "some values hold characters XML 1.0 cannot carry; "
+                              "each is written as _xHHHH_ (HHHH = its hex code point), and "
+                              "a literal _xHHHH_ in a value as _x005F_xHHHH_"))
+            status = "error" if obj.flag == "error" else (
+                obj.status if obj.status in ("exists", "error") else "exists")
+            msgs = _cap([(level, m) for m in obj.messages] + extra)
+            view_items.append({
+                "id": item_id, "status": status, "messages": msgs,
+                "module_name": q.module_name, "verb": q.verb, "noun": q.noun,
+                "parameters": [(n.lower(), v) for n, v in q.parameters],
+                "select": [(s.lower(), s) for s in q.select],
+                "records": records if obj.flag != "error" else [],
+            })
+        view_objects.append({
+            "id": q.object_id, "version": int(q.version), "comment": q.comment,
+            "flag": obj.flag, "item_id": item_id,
+            "messages": _cap([(level, m) for m in obj.messages] + extra),
+        })
+    ifaces = [_Iface(*i) for i in system.interfaces]
+    return _template().render(
+        generator={"product_name": product_name,
+                   "product_version": product_version or tool_version(),
+                   "schema_version": OVAL_SCHEMA_VERSION, "timestamp": timestamp},
+        system={"os_name": system.os_name, "os_version": system.os_version,
+                "architecture": system.architecture, "host_name": system.host_name,
+                "interfaces": ifaces},
+        asset_ref=asset_ref, objects=view_objects, items=view_items)
+
+
+def syschar_document(objects: Sequence[CollectedObject], system: SystemInfo, *,
+                     timestamp: str, asset_ref: str | None = "asset0",
+                     product_version: str | None = None) -> etree._Element:
+    """The document as a parsed lxml root (what the OVAL engine takes)."""
+    data = render_syschar(objects, system, timestamp=timestamp, asset_ref=asset_ref,
+                          product_version=product_version).encode("utf-8")
+    return parse_xml_bytes(data, "<system characteristics>", huge_tree=True).getroot()
+
+
+def syschar_bytes(objects: Sequence[CollectedObject], system: SystemInfo, *,
+                  timestamp: str, asset_ref: str | None = "asset0",
+                  product_version: str | None = None) -> bytes:
+    """The document as UTF-8 bytes, checked well-formed (safe to hand to atomic_write)."""
+    data = render_syschar(objects, system, timestamp=timestamp, asset_ref=asset_ref,
+                          product_version=product_version).encode("utf-8")
+    _check_well_formed(data)  # never write bad XML
+    return data
+
+
+def _check_well_formed(data: bytes) -> None:
+    """expat pass (C speed, constant memory): fail loudly on anything not well-formed."""
+    from xml.parsers import expat
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:  # a bug in this module, not bad input
+        raise StigscapError(f"internal error: system characteristics not well-formed: "
+                            f"{exc}") from None

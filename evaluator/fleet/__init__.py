@@ -1,0 +1,1 @@
+"""Fleet scans: many hosts collected and evaluated concurrently over WinRM."""

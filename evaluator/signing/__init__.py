@@ -1,0 +1,1 @@
+"""XML-DSig signing and verification of source data streams and ARF documents."""
