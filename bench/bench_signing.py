@@ -51,7 +51,8 @@ def main() -> None:
         t1 = time.perf_counter()
         added = fill_default_attributes(tree.getroot())
         t2 = time.perf_counter()
-        sign_document(tree.getroot(), key, [cert], fill_defaults=False)
+        sign_document(tree.getroot(), key, [cert], fill_defaults=False,
+                      timestamp="2026-01-01T00:00:00Z")
         data = serialize(tree, pretty=False)
         t3 = time.perf_counter()
         report = verify_document(parse_xml_bytes(data, huge_tree=True).getroot(), [cert])

@@ -82,7 +82,7 @@ def main() -> None:
     cklb = sum(len(render_cklb(c)) for c in lists)
     t4 = time.perf_counter()
     from stigscap.evaluator.checklists.report_html import html_report
-    html = html_report([report], stig=stig)
+    html = html_report([report], stig=stig, timestamp="2026-01-01T00:00:00Z")
     t5 = time.perf_counter()
     rules = sum(len(s.rules) for c in lists for s in c.stigs)
     print(f"hosts={len(lists)} rule rows={rules}")

@@ -71,9 +71,11 @@ def main() -> int:
         ap.error("hosts 1..5000, concurrency 1..1024")
 
     from stigscap.evaluator.collect.winrm import WinRMOptions  # noqa: PLC0415
-    from stigscap.evaluator.cli.scan import queries_from  # noqa: PLC0415
+    from stigscap.evaluator.collect.winrm import live_queries  # noqa: PLC0415
+    from stigscap.schemas.clock import as_utc  # noqa: PLC0415
+    from stigscap.schemas.xmlio import parse_xml_file  # noqa: PLC0415
     from stigscap.evaluator.collect.credentials import Credentials, Secret  # noqa: PLC0415
-    from stigscap.evaluator.fleet.scan import InventoryHost, ScanJob, _evaluator, run_fleet  # noqa: PLC0415
+    from stigscap.evaluator.fleet.scan import InventoryHost, ScanJob, compile_job, run_fleet  # noqa: PLC0415
 
     work = Path(tempfile.mkdtemp(prefix="stigscap-bench-"))
     atexit.register(shutil.rmtree, work, True)  # multiprocessing children end with os._exit
@@ -109,13 +111,13 @@ def main() -> int:
     hosts = [InventoryHost(f"edge{i:03d}", "127.0.0.1", WinRMOptions(**{**opts.__dict__, "port": port,
                                                                                     "ca_bundle": cas[port]}))
              for i, port in enumerate(ports)]
-    queries, unsupported = queries_from(str(ds))
+    queries, unsupported = live_queries(parse_xml_file(ds, huge_tree=True).getroot(), str(ds))
     out = work / "out"
     out.mkdir()
-    job = ScanJob(out_dir=str(out), queries=queries, unsupported=unsupported, timestamp="2026-01-01T00:00:00Z",
+    job = ScanJob(out_dir=str(out), queries=queries, unsupported=unsupported, clock=lambda: as_utc("2026-01-01T00:00:00Z"),
                   datastream=None if args.collect_only else str(ds), profile="MAC-1_Classified")
     if not args.collect_only:
-        _evaluator(job)  # compiled before the clock starts, as `stigscap scan` does before contacting hosts
+        compile_job(job)  # compiled before the clock starts, as `stigscap scan` does before contacting hosts
     creds = Credentials(USER, Secret(PASSWORD))
 
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)

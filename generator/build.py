@@ -6,17 +6,19 @@ only after the whole set has been built and validated.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from stigscap.content.loader import Content
-from stigscap.schemas.clock import product_version
+from stigscap.schemas.clock import as_utc, product_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.validate import validate_document
 from stigscap.schemas.xmlio import parse_xml_bytes, serialize
 
 from . import cpe, datastream, ocil, oval, xccdf
+from .disa_xccdf import DisaBenchmark, benchmark_with_disa_facts, with_disa_facts
 from .ids import IdScheme
-from .render import resolve_timestamp, xml_datetime
+from .render import xml_datetime
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,22 @@ def id_scheme(content: Content, namespace: str | None = None) -> IdScheme:
     return IdScheme(stem=stem) if namespace is None else IdScheme(namespace=namespace, stem=stem)
 
 
-def generate(content: Content, ids: IdScheme | None = None, timestamp: str | None = None) -> Generated:
+def content_time(content: Content) -> dt.datetime:
+    """The time generated content carries when none is given: the benchmark's status date
+    (midnight UTC), so the same content gives the same bytes without any clock."""
+    d = content.benchmark.status_date
+    if isinstance(d, dt.datetime):
+        return as_utc(d)
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc)
+
+
+def generate(content: Content, ids: IdScheme | None = None,
+             timestamp: str | dt.datetime | None = None) -> Generated:
+    """The SCAP 1.3 source data stream and its components for `content`. `timestamp`: the
+    time written into the content (default: content_time); the generator never reads the
+    clock or the environment."""
     ids = ids or id_scheme(content)
-    ts = xml_datetime(resolve_timestamp(timestamp, content.benchmark.status_date))
+    ts = xml_datetime(as_utc(timestamp) if timestamp is not None else content_time(content))
     ver = product_version()
     files = datastream.component_files(ids)
     rules = list(content.rules)
@@ -66,3 +81,13 @@ def generate(content: Content, ids: IdScheme | None = None, timestamp: str | Non
     return Generated(datastream=ds,
                      components={files[k]: _pretty(v) for k, v in docs.items()},
                      files=files, oval_ids=oval_ids)
+
+
+def content_from_stig(content: Content, disa: DisaBenchmark, rule_ids: list[str], *,
+                      keep_changed_checks: bool = False) -> Content:
+    """The STIG's own facts (benchmark and rules), with the content's machine checks."""
+    chosen = [disa.rule(r) for r in rule_ids] if rule_ids else list(disa.rules)
+    merged = [with_disa_facts(r, content.rules, keep_changed_checks=keep_changed_checks).rule
+              for r in chosen]
+    return Content(benchmark_with_disa_facts(content.benchmark, disa), tuple(merged),
+                   content.source_dir)

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import jinja2
 
-from stigscap.schemas.clock import resolve_time
+from stigscap.schemas.clock import as_utc
 
 
 @lru_cache(maxsize=1)
@@ -26,15 +26,6 @@ def render(template: str, **context) -> bytes:
     return environment().get_template(template).render(**context).encode("utf-8")
 
 
-def resolve_timestamp(option: str | None, fallback: dt.date | dt.datetime) -> dt.datetime:
-    """--timestamp wins, then SOURCE_DATE_EPOCH, then a content-derived fallback (naive UTC).
-
-    Generated content never uses the wall clock, so the same input gives the same bytes.
-    """
-    if not isinstance(fallback, dt.datetime):
-        fallback = dt.datetime(fallback.year, fallback.month, fallback.day)
-    return resolve_time(option, fallback=fallback).replace(tzinfo=None)
-
-
 def xml_datetime(ts: dt.datetime) -> str:
-    return ts.replace(microsecond=0).isoformat()
+    """Naive-UTC xsd:dateTime, whole seconds (the form generated content carries)."""
+    return as_utc(ts).replace(tzinfo=None).isoformat()

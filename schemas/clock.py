@@ -30,14 +30,23 @@ def parse_time(text: str, what: str = "timestamp") -> dt.datetime:
     return t.astimezone(UTC).replace(microsecond=0)
 
 
+def as_utc(value: str | dt.datetime, what: str = "timestamp") -> dt.datetime:
+    """A given time (ISO 8601 text or datetime; no zone: UTC) as aware UTC, whole seconds.
+    Pure: this is what engines and writers use; they never read the clock themselves."""
+    if isinstance(value, dt.datetime):
+        t = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return t.astimezone(UTC).replace(microsecond=0)
+    return parse_time(value, what)
+
+
 def resolve_time(option: str | dt.datetime | None = None, *,
                  fallback: dt.datetime | None = None, what: str = "--timestamp") -> dt.datetime:
-    """Option, else SOURCE_DATE_EPOCH, else `fallback`, else now: aware UTC, whole seconds."""
-    if isinstance(option, dt.datetime):
-        t = option if option.tzinfo else option.replace(tzinfo=UTC)
-        return t.astimezone(UTC).replace(microsecond=0)
+    """Option, else SOURCE_DATE_EPOCH, else `fallback`, else now: aware UTC, whole seconds.
+
+    The only reader of the environment and the wall clock: called where a run starts (the
+    CLI commands, the public API's entry points), and the result passed down."""
     if option:
-        return parse_time(option, what)
+        return as_utc(option, what)
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
         try:
@@ -50,9 +59,20 @@ def resolve_time(option: str | dt.datetime | None = None, *,
     return dt.datetime.now(UTC).replace(microsecond=0)
 
 
+def wall_clock() -> dt.datetime:
+    """The wall clock (aware UTC, whole seconds), for records of when work ran (a scan's
+    start and end in its summary), never for the time a document states."""
+    return dt.datetime.now(UTC).replace(microsecond=0)
+
+
 def naive_utc(t: dt.datetime) -> str:
     """xsd:dateTime without zone, the form OVAL and XCCDF documents carry: 2026-11-28T03:31:34."""
     return t.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def zulu(t: dt.datetime) -> str:
+    """xsd:dateTime in UTC with its zone: 2026-11-28T03:31:34Z (OVAL generator timestamps)."""
+    return naive_utc(t) + "Z"
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,7 +2,7 @@
 
 `render_ckl(checklist)` writes one checklist (XML shape in templates/ckl.xml.j2);
 `read_ckl(path)` reads a CKL back into the neutral model (for --merge);
-`ckl_from_arf(...)` is the one-call API for other commands (eval/scan --ckl).
+ARF → CKL in one call: checklists/export.py.
 """
 
 from __future__ import annotations
@@ -14,19 +14,17 @@ from pathlib import Path
 import jinja2
 from lxml import etree
 
-from stigscap.evaluator.results.arf_reader import (
-    CKL_STATUSES, ArfReport, Benchmark, StigRule, read_arf,
-)
+from stigscap.evaluator.results.arf_reader import CKL_STATUSES, StigRule
 from stigscap.evaluator.checklists.model import (
-    Checklist, ChecklistOptions, ChecklistRule, ChecklistStig, StigInfo, TargetData, apply_merge, build_checklists,
+    Checklist, ChecklistRule, ChecklistStig, StigInfo, TargetData,
 )
 from stigscap.schemas.clock import product_version
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.xmlio import element_text, parse_xml_bytes, parse_xml_file, read_input_bytes
+from stigscap.schemas.xmlio import element_text, parse_xml_file
 
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-# STIG Viewer 2.17 order (formats.md §5)
+# STIG Viewer 2.17 order (the order its saved CKL files have)
 SI_ORDER = ("version", "classification", "customname", "stigid", "description", "filename",
             "releaseinfo", "title", "uuid", "notice", "source")
 
@@ -157,57 +155,3 @@ def checklist_from_ckl(root: etree._Element, source: str = "<ckl>") -> Checklist
 def read_ckl(path: str | Path) -> Checklist:
     p = Path(path)
     return checklist_from_ckl(parse_xml_file(p).getroot(), str(p))
-
-
-def read_checklist(path: str | Path) -> Checklist:
-    """A CKL or CKLB file (by content), for --merge; every problem is one StigscapError."""
-    p = Path(path)
-    data = read_input_bytes(p, "checklist")
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if head == b"{":
-        from stigscap.evaluator.checklists.cklb import checklist_from_cklb_bytes
-        return checklist_from_cklb_bytes(data, str(p))
-    if head == b"<":
-        return checklist_from_ckl(parse_xml_bytes(data, str(p)).getroot(), str(p))
-    raise StigscapError("not a checklist (neither CKL XML nor CKLB JSON)", file=str(p))
-
-
-# ---------------------------------------------------------------------------------------------
-# one-call APIs
-
-
-def checklists_from_arfs(arfs, *, stig: Benchmark | str | Path | None = None,
-                         merge: Checklist | str | Path | None = None,
-                         options: ChecklistOptions | None = None) -> list[Checklist]:
-    """ARFs (paths, bytes, parsed trees or ArfReport) → one neutral checklist per asset."""
-    from stigscap.evaluator.results.arf_reader import read_stig
-    reports: list[ArfReport] = [read_arf(a) for a in arfs]
-    bench = read_stig(stig) if isinstance(stig, (str, Path)) else stig
-    old, old_source = merge, "previous checklist"
-    if isinstance(merge, (str, Path)):
-        old, old_source = read_checklist(merge), str(merge)
-    return apply_merge(build_checklists(reports, stig=bench, options=options), old, old_source)
-
-
-def ckl_from_arf(arf, *, stig=None, merge=None, options: ChecklistOptions | None = None
-                 ) -> bytes:
-    """CKL bytes for a single-asset ARF (path, bytes, tree or ArfReport)."""
-    lists = checklists_from_arfs([arf], stig=stig, merge=merge, options=options)
-    if len(lists) != 1:
-        raise StigscapError(f"the ARF holds {len(lists)} assets; use ckls_from_arfs")
-    return render_ckl(lists[0])
-
-
-def ckls_from_arfs(arfs, *, stig=None, merge=None, options=None) -> dict[str, bytes]:
-    """{file name: CKL bytes}, one per asset."""
-    out: dict[str, bytes] = {}
-    for c in checklists_from_arfs(arfs, stig=stig, merge=merge, options=options):
-        out[_unique(out, c.file_stem(), ".ckl")] = render_ckl(c)
-    return out
-
-
-def _unique(taken: dict, stem: str, ext: str) -> str:
-    name, n = stem + ext, 2
-    while name in taken:
-        name, n = f"{stem}_{n}{ext}", n + 1
-    return name

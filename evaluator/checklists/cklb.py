@@ -1,7 +1,7 @@
 """STIG Viewer 3 checklist (CKLB, JSON), with only the fields STIG Viewer 3 writes.
 
 DISA's CKLB schema sets `additionalProperties: false` everywhere, so no tool extension block
-is added. Key order follows STIG Viewer 3 / Evaluate-STIG output (formats.md §6).
+is added. Key order follows STIG Viewer 3 / Evaluate-STIG output.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from pathlib import Path
 
 from stigscap.evaluator.results.arf_reader import CKL_TO_CKLB, CKLB_TO_CKL, StigRule
 from stigscap.evaluator.checklists.model import (
-    Checklist, ChecklistOptions, ChecklistRule, ChecklistStig, StigInfo, TargetData,
+    Checklist, ChecklistRule, ChecklistStig, StigInfo, TargetData,
 )
-from stigscap.evaluator.checklists.ckl import _unique, checklists_from_arfs
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import read_input_bytes
 
@@ -141,23 +140,3 @@ def read_cklb(path: str | Path) -> Checklist:
     p = Path(path)
     data = read_input_bytes(p, "checklist")
     return checklist_from_cklb_bytes(data, str(p))
-
-
-# ---------------------------------------------------------------------------------------------
-# one-call APIs
-
-
-def cklb_from_arf(arf, *, stig=None, merge=None, options: ChecklistOptions | None = None
-                  ) -> bytes:
-    """CKLB bytes for a single-asset ARF (path, bytes, tree or ArfReport)."""
-    lists = checklists_from_arfs([arf], stig=stig, merge=merge, options=options)
-    if len(lists) != 1:
-        raise StigscapError(f"the ARF holds {len(lists)} assets; use cklbs_from_arfs")
-    return render_cklb(lists[0])
-
-
-def cklbs_from_arfs(arfs, *, stig=None, merge=None, options=None) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    for c in checklists_from_arfs(arfs, stig=stig, merge=merge, options=options):
-        out[_unique(out, c.file_stem(), ".cklb")] = render_cklb(c)
-    return out

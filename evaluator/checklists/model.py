@@ -20,7 +20,6 @@ from stigscap.evaluator.results.arf_reader import (
     rule_base,
 )
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.clock import resolve_time
 
 # uuid5 namespace for every id stigscap puts in a checklist (stable across runs)
 _NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://stigscap/checklist")
@@ -200,10 +199,14 @@ def iso_utc(text: str) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def now_iso(timestamp: str | None = None) -> str:
-    if timestamp:
-        return iso_utc(timestamp)
-    return iso_utc(resolve_time(None).isoformat())
+def created_time(*candidates: str | None) -> str:
+    """The first time given, in STIG Viewer 3's form; none at all is a one-line error (the
+    writers never read the clock: the caller gives --timestamp or the ARF its end-time)."""
+    for text in candidates:
+        if text:
+            return iso_utc(text)
+    raise StigscapError("no time to stamp the checklist with: the ARF's TestResult has no "
+                        "end-time; give --timestamp")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,7 +325,7 @@ def build_checklists(arfs: list[ArfReport], *, stig: Benchmark | None = None,
             target_type=opts.target_type, tech_area=opts.tech_area, marking=opts.marking,
             target_key=next((r.rule.target_key for s in stigs for r in s.rules
                              if r.rule.target_key), ""))
-        created = now_iso(opts.timestamp or first_tr.end_time or None)
+        created = created_time(opts.timestamp, first_tr.end_time)
         checklists.append(Checklist(target=target, stigs=stigs, created=created))
     return checklists
 

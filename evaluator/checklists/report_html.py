@@ -7,6 +7,7 @@ their values and the fix command. Layout in templates/report.html.j2.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ import jinja2
 
 from stigscap.evaluator.results.arf_reader import CKL_STATUSES, read_arf, read_stig
 from stigscap.evaluator.checklists.model import (
-    Checklist, ChecklistOptions, ChecklistRule, build_checklists, now_iso,
+    Checklist, ChecklistOptions, ChecklistRule, build_checklists, iso_utc,
     record_mark,
 )
-from stigscap.schemas.clock import product_version
+from stigscap.schemas.clock import as_utc, product_version
 
 STATUS_LABEL = {"NotAFinding": "Not a Finding", "Open": "Open",
                 "Not_Applicable": "Not Applicable", "Not_Reviewed": "Not Reviewed"}
@@ -146,9 +147,10 @@ def _env() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True)
 
 
-def html_report(arfs, *, stig=None, title: str | None = None, timestamp: str | None = None,
+def html_report(arfs, *, timestamp: str | dt.datetime, stig=None, title: str | None = None,
                 options: ChecklistOptions | None = None) -> str:
-    """The report for ARFs (paths, bytes, trees or ArfReport); `stig` a DISA manual XCCDF."""
+    """The report for ARFs (paths, bytes, trees or ArfReport); `stig` a DISA manual XCCDF;
+    `timestamp` the report's "generated" time (the caller resolves it)."""
     reports = [read_arf(a) for a in arfs]
     bench = read_stig(stig) if isinstance(stig, (str,)) or hasattr(stig, "__fspath__") else stig
     checklists = build_checklists(reports, stig=bench, options=options)
@@ -157,6 +159,7 @@ def html_report(arfs, *, stig=None, title: str | None = None, timestamp: str | N
                           for c in checklists for s in c.stigs})
     return _env().get_template("report.html.j2").render(
         m=model, title=title or ("STIG compliance report: " + ", ".join(model["host_names"])),
-        stig_titles=stig_titles, generated=now_iso(timestamp), tool_version=product_version(),
+        stig_titles=stig_titles, generated=iso_utc(as_utc(timestamp).isoformat()),
+        tool_version=product_version(),
         labels=STATUS_LABEL, classes=STATUS_CLASS, colors=STATUS_COLOR, cat=CAT,
         statuses=CKL_STATUSES)

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import click
 
+from stigscap.schemas.clock import resolve_time, zulu
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
-from .scan import collect_host_options, collect_live
+from ..collect.model import CollectedObject
 from ..collect.offline import ExportMap, collect_offline, example_exports_dir, \
     system_info_from_exports
+from ..collect.syschar import syschar_bytes
 from ..oval.objects import cmdlet_name, read_cmdlet_objects
-from ..collect.syschar import resolve_timestamp, syschar_bytes
+from .options import collect_host_options, winrm_options_from
 
 
 def _parse_interface(text: str) -> tuple[str, str, str]:
@@ -45,7 +47,7 @@ def _parse_interface(text: str) -> tuple[str, str, str]:
               help="ARF asset id for con:asset-identification ('' to leave it out)")
 @click.option("--timestamp", help="generator timestamp (ISO 8601; default SOURCE_DATE_EPOCH "
                                   "or now)")
-@collect_host_options  # live mode: --host H + WinRM options (branch winrm, cli/scan.py)
+@collect_host_options  # live mode: --host H + the WinRM options of `scan`
 def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, output: Path,
                 host_name: str | None, os_name: str | None, os_version: str | None,
                 architecture: str | None, interfaces: tuple[str, ...], asset_ref: str,
@@ -57,10 +59,10 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
     definitions), or written but some objects are flagged error / not collected (the file
     says why).
     """
-    if live.get("host"):  # live WinRM collection of one host (cli.scan.collect_live)
+    if live.get("host"):  # live WinRM collection of one host
         if sources or example:
             raise StigscapError("--host collects live; it cannot be combined with --from/--example")
-        click.get_current_context().exit(collect_live(definitions, output, timestamp, live))
+        click.get_current_context().exit(_collect_live(definitions, output, timestamp, live))
     if not sources and not example:
         raise StigscapError("give --from DIR (exports named after the cmdlet) or --example")
     specs = list(sources)
@@ -70,7 +72,7 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
     objects = read_cmdlet_objects(parse_xml_file(definitions, huge_tree=True).getroot())
     if not objects.all():
         raise StigscapError("no win-def:cmdlet_object in the definitions", file=str(definitions))
-    stamp = resolve_timestamp(timestamp)
+    stamp = zulu(resolve_time(timestamp))
     system, notes = system_info_from_exports(
         exports, host_name=host_name, os_name=os_name, os_version=os_version,
         architecture=architecture, interfaces=[_parse_interface(i) for i in interfaces])
@@ -88,6 +90,36 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
         click.echo(f"stigscap: {len(problems)} of {len(collected)} object(s) not collected; "
                    f"{output} written with the reasons", err=True)
         click.get_current_context().exit(1)
+
+
+def _collect_live(definitions: Path, output: Path, timestamp: str | None, live: dict) -> int:
+    """`collect -d DS --host H -o SC.xml`: one host's system characteristics, no evaluation.
+
+    Returns the exit code: 0 collected; 1 some object could not be collected (the file is
+    written, with those objects flagged error); 1 the collection failed as a whole (the host
+    could not be reached, refused the credentials, ...): then nothing is written and an existing
+    OUTPUT is left as it was."""
+    from stigscap.evaluator.collect.winrm import collect_host, live_queries
+
+    live = dict(live)
+    host = live.pop("host")
+    # unsafe content is refused before credentials are asked for or the host is contacted
+    queries, unsupported = live_queries(parse_xml_file(definitions, huge_tree=True).getroot(),
+                                        str(definitions))
+    options, credentials = winrm_options_from(live)
+    c = collect_host(host, queries, options, credentials)
+    if c.failed:
+        first = c.errors[0] if c.errors else "the collection failed"
+        click.echo(f"stigscap: {host}: {first}; nothing written to {output}", err=True)
+        return 1
+    objects = list(c.objects) + [
+        CollectedObject(q, flag="error", status="error", messages=[f"not collected: {w}"])
+        for q, w in unsupported]
+    atomic_write(output, syschar_bytes(objects, c.system_info,
+                                       timestamp=zulu(resolve_time(timestamp))))
+    for e in c.errors:
+        click.echo(f"stigscap: {host}: {e}", err=True)
+    return 1 if c.errors else 0
 
 
 COMMANDS = [collect_cmd]

@@ -12,20 +12,12 @@ from __future__ import annotations
 
 import click
 
+from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
 from ..results.arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
-
-
-def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for v in values:
-        if "=" not in v:
-            raise StigscapError(f"{option} expects ID=VALUE, got {v!r}")
-        key, _, text = v.partition("=")
-        out[key.strip()] = text
-    return out
+from .options import key_password_prompter, parse_pairs
 
 
 @click.command("eval")
@@ -92,8 +84,12 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     """
     if sign_key and not results_arf:
         raise StigscapError("--sign-key signs the ARF: give --results-arf")
-    from .sign import check_datastream_signature, load_key_files, sign_arf_bytes
-    signing_key = load_key_files(sign_key, sign_cert) if sign_key else None
+    from ..signing.keys import load_key_files
+    from ..signing.policy import check_datastream_signature
+    from ..signing.signer import sign_bytes
+    now = resolve_time(timestamp)
+    signing_key = load_key_files(sign_key, sign_cert, prompter=key_password_prompter()) \
+        if sign_key else None
     ds_tree = parse_xml_file(datastream, huge_tree=True)
     note = check_datastream_signature(ds_tree.getroot(), datastream, trusted, ca_bundle,
                                       enforce_signature)
@@ -118,7 +114,7 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if not target.addresses and (results_arf or results_xccdf):
         click.echo(NO_ADDRESS_WARNING.format(name=target.name), err=True)
     try:
-        result = evaluator.evaluate(sc_root, target=target, timestamp=timestamp)
+        result = evaluator.evaluate(sc_root, target=target, timestamp=now)
     except StigscapError as exc:
         if exc.file:
             raise
@@ -129,17 +125,17 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if results_arf or ckl_out or cklb_out or report_out:
         arf_bytes = result.to_bytes()
         if signing_key is not None:
-            arf_bytes = sign_arf_bytes(arf_bytes, signing_key, timestamp)
+            arf_bytes = sign_bytes(arf_bytes, signing_key, now, source="ARF")
         if results_arf:
             outputs.append((results_arf, arf_bytes))
         for path, fmt in ((ckl_out, "ckl"), (cklb_out, "cklb")):
             if path:
-                from .export import render_checklists
-                files = render_checklists([arf_bytes], fmt, stig=stig_file)
-                outputs.append((path, next(iter(files.values()))))
+                from ..checklists.export import checklist_from_arf
+                outputs.append((path, checklist_from_arf(arf_bytes, fmt, stig=stig_file)))
         if report_out:
             from ..checklists.report_html import html_report
-            outputs.append((report_out, html_report([arf_bytes], stig=stig_file).encode("utf-8")))
+            outputs.append((report_out, html_report([arf_bytes], stig=stig_file,
+                                                       timestamp=now).encode("utf-8")))
     if results_xccdf:
         outputs.append((results_xccdf, result.xccdf_results_bytes()))
     if oval_results:

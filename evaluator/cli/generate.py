@@ -6,22 +6,13 @@ from pathlib import Path
 
 import click
 
-from stigscap.content.loader import Content, load_content
+from stigscap.content.loader import load_content
+from stigscap.generator.build import content_from_stig, content_time, generate, id_scheme
+from stigscap.generator.disa_xccdf import read_disa_benchmark
+from stigscap.generator.ids import DEFAULT_NAMESPACE
+from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.xmlio import atomic_write
 
-from stigscap.generator.build import generate, id_scheme
-from stigscap.generator.disa_xccdf import DisaBenchmark, benchmark_with_disa_facts, read_disa_benchmark, with_disa_facts
-from stigscap.generator.ids import DEFAULT_NAMESPACE
-
-
-def content_from_stig(content: Content, disa: DisaBenchmark, rule_ids: list[str], *,
-                      keep_changed_checks: bool = False) -> Content:
-    """The STIG's own facts (benchmark and rules), with the content's machine checks."""
-    chosen = [disa.rule(r) for r in rule_ids] if rule_ids else list(disa.rules)
-    merged = [with_disa_facts(r, content.rules, keep_changed_checks=keep_changed_checks).rule
-              for r in chosen]
-    return Content(benchmark_with_disa_facts(content.benchmark, disa), tuple(merged),
-                   content.source_dir)
 
 
 @click.command("generate")
@@ -55,7 +46,7 @@ def generate_command(content_dir, stig_file, keep_changed_checks, rules, id_name
     else:
         content = content.select(list(rules))
     ids = id_scheme(content, id_namespace)
-    result = generate(content, ids, timestamp)
+    result = generate(content, ids, resolve_time(timestamp, fallback=content_time(content)))
     output = output or Path(ids.file("ds"))
     # everything is built (and validated) before the first byte is written
     if components_dir:

@@ -15,43 +15,54 @@ from stigscap.schemas.errors import StigscapError
 
 EXIT_OK, EXIT_ERROR, EXIT_FINDINGS = 0, 1, 2
 
-# Modules that define click commands in a `COMMANDS` list. Each stage owns its module.
-# They are imported lazily, in this order, until one defines the command asked for (so
-# `stigscap validate` does not pay for importing the generator); `--help` imports all.
-COMMAND_MODULES = [
-    "stigscap.evaluator.cli.validate",
-    "stigscap.evaluator.cli.generate",
-    "stigscap.evaluator.cli.import_stig",
-    "stigscap.evaluator.cli.oval",
-    "stigscap.evaluator.cli.collect",
-    "stigscap.evaluator.cli.eval",
-    "stigscap.evaluator.cli.run",
-    "stigscap.evaluator.cli.sign",
-    "stigscap.evaluator.cli.export",
-    "stigscap.evaluator.cli.scan",
-]
+# Every command: the module under stigscap.evaluator.cli that defines it (in its `COMMANDS`
+# list) and its one-line help for `stigscap --help`. A module is imported only when its
+# command runs, so `stigscap --help` imports no stage at all
+# (tests/cli/test_cli_startup.py checks this table against the commands themselves).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "collect": ("collect", "Read PowerShell exports of an (air-gapped) Exchange server into OVAL "
+                           "system characteristics for the cmdlet_objects of DEFINITIONS."),
+    "eval": ("eval", "Evaluate a host (its system characteristics) against a SCAP 1.3 source "
+                     "data stream."),
+    "export": ("export", "Write STIG Viewer checklists (CKL or CKLB), one per asset, from ARF "
+                         "results."),
+    "generate": ("generate", "Write the SCAP 1.3 source data stream for the content."),
+    "import-stig": ("import_stig", "Draft one YAML rule file per rule of a DISA manual STIG "
+                                   "(XCCDF 1.1)."),
+    "oval-analyse": ("oval", "Analyse OVAL DEFINITIONS against the system characteristics "
+                             "SYSCHAR (OVAL 5.11.2)."),
+    "report": ("export", "Write one self-contained HTML compliance report for a host or a "
+                         "fleet."),
+    "run": ("run", "Generate the data stream, import the exports, evaluate, and write the ARF."),
+    "scan": ("scan", "Collect and evaluate many hosts over WinRM: one ARF per host and a "
+                     "summary."),
+    "sign": ("sign", "Sign a SCAP 1.3 source data stream or an ARF report (XML-DSig, SP "
+                     "800-126r3 / TMSAD)."),
+    "validate": ("validate", "Validate SCAP documents against the official XSDs plus "
+                             "reference/SCAP 1.3 checks."),
+    "verify": ("sign", "Verify the signatures of a SCAP 1.3 source data stream or ARF report."),
+}
 
 
 class _Root(click.Group):
-    def _import_next(self) -> bool:
-        loaded = self.__dict__.setdefault("_loaded_modules", set())
-        for name in COMMAND_MODULES:
-            if name not in loaded:
-                loaded.add(name)
-                for cmd in importlib.import_module(name).COMMANDS:
-                    self.add_command(cmd)
-                return True
-        return False
-
-    def get_command(self, ctx, cmd_name):
-        while cmd_name not in self.commands and self._import_next():
-            pass
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module = importlib.import_module(f"stigscap.evaluator.cli.{COMMANDS[cmd_name][0]}")
+            for cmd in module.COMMANDS:
+                self.add_command(cmd)
         return self.commands.get(cmd_name)
 
-    def list_commands(self, ctx):
-        while self._import_next():
-            pass
-        return super().list_commands(ctx)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the table above, laid out as click lays it out."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = [(n, click.Command(n, help=COMMANDS[n][1]).get_short_help_str(limit))
+                for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -88,10 +99,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     """stigscap: DISA STIG items as SCAP 1.3 content, and Exchange servers judged against it."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-
-
 
 
 if __name__ == "__main__":  # `python -m stigscap.evaluator.cli.main` (used by the tests)

@@ -6,17 +6,14 @@ The file-handling edge around the pure engine (evaluator/oval/engine.py), shaped
 
 from __future__ import annotations
 
-
 import click
 
 from stigscap.schemas.clock import naive_utc, resolve_time
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.namespaces import OVAL_DEF, OVAL_SC, OVAL_VAR
-from stigscap.schemas.xmlio import atomic_write, element_text, parse_xml_file, serialize
+from stigscap.schemas.namespaces import OVAL_DEF, OVAL_SC
+from stigscap.schemas.xmlio import atomic_write, parse_xml_file, serialize
 
-
-def _timestamp(option: str | None) -> str:
-    return naive_utc(resolve_time(option))
+from ..oval.variables import variables_from_document
 
 
 def _root(path: str, ns: str, local: str):
@@ -24,15 +21,6 @@ def _root(path: str, ns: str, local: str):
     if root.tag != f"{{{ns}}}{local}":
         raise StigscapError(f"expected an OVAL {local} document, found <{root.tag}>", file=path)
     return root
-
-
-def read_variables(path: str) -> dict[str, list[str]]:
-    """An oval_variables document → {variable id: [values]}."""
-    root = _root(path, OVAL_VAR, "oval_variables")
-    out: dict[str, list[str]] = {}
-    for var in root.iterfind(f"{{{OVAL_VAR}}}variables/{{{OVAL_VAR}}}variable"):
-        out[var.get("id")] = [element_text(v) or "" for v in var.iterfind(f"{{{OVAL_VAR}}}value")]
-    return out
 
 
 @click.command("oval-analyse")
@@ -56,13 +44,14 @@ def oval_analyse(definitions, syschar, results_path, variables_path, var_values,
 
     defs = _root(definitions, OVAL_DEF, "oval_definitions")
     sc = _root(syschar, OVAL_SC, "oval_system_characteristics")
-    variables = read_variables(variables_path) if variables_path else {}
+    variables = (variables_from_document(parse_xml_file(variables_path).getroot(),
+                                         variables_path) if variables_path else {})
     for item in var_values:
         vid, sep, value = item.partition("=")
         if not sep or not vid:
             raise StigscapError(f"--var expects ID=VALUE, got {item!r}")
         variables.setdefault(vid, []).append(value)
-    ts = _timestamp(timestamp)
+    ts = naive_utc(resolve_time(timestamp))
     ev = evaluate(defs, sc, variables)
     doc = ev.results_document(directives, timestamp=ts,
                               include_source_definitions=include_definitions)

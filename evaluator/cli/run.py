@@ -24,15 +24,19 @@ from stigscap.generator.build import generate, id_scheme
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes
 
-from ..results.arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
-from .eval import parse_pairs
-from ..collect.offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
-from ..collect.model import CollectedObject
-from .export import render_checklists
-from .sign import load_key_files, sign_arf_bytes
+from stigscap.generator.build import content_time
+from stigscap.schemas.clock import resolve_time, zulu
+
+from ..checklists.export import checklist_from_arf
 from ..checklists.report_html import html_report
+from ..collect.model import CollectedObject
+from ..collect.offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
+from ..collect.syschar import syschar_bytes
 from ..oval.objects import read_cmdlet_objects
-from ..collect.syschar import resolve_timestamp, syschar_bytes
+from ..results.arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
+from ..signing.keys import load_key_files
+from ..signing.signer import sign_bytes
+from .options import key_password_prompter, parse_pairs
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "error": "magenta", "unknown": "yellow",
                   "notapplicable": "dim", "notchecked": "cyan"}
@@ -117,21 +121,25 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
 
     if sign_cert and not sign_key:
         raise StigscapError("--sign-cert goes with --sign-key")
-    signing_key = load_key_files(sign_key, sign_cert) if sign_key else None
+    signing_key = load_key_files(sign_key, sign_cert, prompter=key_password_prompter()) \
+        if sign_key else None
 
     content = load_content(content_dir)
     ids = id_scheme(content)
-    generated = generate(content, ids)
+    # the content keeps its own date (as `generate`); the evaluation is stamped with the
+    # run's time: --timestamp, else SOURCE_DATE_EPOCH, else now
+    generated = generate(content, ids, resolve_time(None, fallback=content_time(content)))
+    now = resolve_time(timestamp)
     ds_bytes = generated.datastream
     if signing_key is not None:
-        ds_bytes = sign_arf_bytes(ds_bytes, signing_key, timestamp)  # detects the kind
+        ds_bytes = sign_bytes(ds_bytes, signing_key, now, source="<generated data stream>")
     ds_tree = parse_xml_bytes(ds_bytes, "<generated data stream>", huge_tree=True)
 
     exports = ExportMap.from_specs(specs)
     objects = read_cmdlet_objects(ds_tree.getroot())
     system, _notes = system_info_from_exports(exports)
     collected = collect_offline(objects, exports)
-    sc_bytes = syschar_bytes(collected, system, timestamp=resolve_timestamp(timestamp))
+    sc_bytes = syschar_bytes(collected, system, timestamp=zulu(now))
     sc_root = parse_xml_bytes(sc_bytes, "<system characteristics>").getroot()
 
     evaluator = Evaluator(ds_tree, profile, refine_values=refine, set_values=values,
@@ -139,14 +147,14 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
     target = target_from_syschar(sc_root, addresses=addresses)
     if not target.addresses:
         Console(stderr=True, highlight=False).print(NO_ADDRESS_WARNING.format(name=target.name))
-    result = evaluator.evaluate(sc_root, target=target, timestamp=timestamp)
+    result = evaluator.evaluate(sc_root, target=target, timestamp=now)
     arf_bytes = result.to_bytes()
     if signing_key is not None:
-        arf_bytes = sign_arf_bytes(arf_bytes, signing_key, timestamp)
+        arf_bytes = sign_bytes(arf_bytes, signing_key, now, source="ARF")
     # every output is rendered before the first one is written
-    ckl = next(iter(render_checklists([arf_bytes], "ckl").values()))
-    cklb = next(iter(render_checklists([arf_bytes], "cklb").values()))
-    html = html_report([arf_bytes]).encode("utf-8")
+    ckl = checklist_from_arf(arf_bytes, "ckl")
+    cklb = checklist_from_arf(arf_bytes, "cklb")
+    html = html_report([arf_bytes], timestamp=now).encode("utf-8")
 
     host = _safe_name(result.target.name)
     outputs = {

@@ -2,66 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import click
-from cryptography import x509
 
+from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file, serialize
 
-from ..signing import core
+from ..signing.keys import PASSWORD_ENV, load_certificates, load_key_files
 from ..signing.signer import document_kind, sign_document
 from ..signing.verifier import verify_document
-
-PASSWORD_ENV = "STIGSCAP_KEY_PASSWORD"
-
-
-def _read(path: str, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise StigscapError(f"cannot read {what}: {exc.strerror}", file=path) from None
-
-
-def load_key_files(key_path: str, cert_path: str | None, *, password_env: str = PASSWORD_ENV,
-                   prompt: bool = True) -> core.SigningKey:
-    """Key material for signing. The password comes from the environment variable, else an
-    interactive prompt; it is never taken from the command line and never stored."""
-    key_data = _read(key_path, "private key")
-    cert_data = _read(cert_path, "certificate") if cert_path else None
-    encrypted = b"ENCRYPTED" in key_data or b"-----BEGIN" not in key_data
-    password = None
-    if encrypted:
-        env = os.environ.get(password_env)
-        if env:
-            password = env.encode()
-        elif b"-----BEGIN" not in key_data:
-            try:  # PKCS#12 without a password
-                return core.load_signing_key(key_data, cert_data, password=None, source=key_path)
-            except StigscapError:
-                pass
-        if password is None:
-            if not (prompt and sys.stdin.isatty()):
-                raise StigscapError(f"the key needs a password: set {password_env}",
-                                    file=key_path)
-            password = click.prompt("Key password", hide_input=True, err=True).encode()
-    return core.load_signing_key(key_data, cert_data, password=password, source=key_path)
-
-
-def load_certificates(path: str) -> list[x509.Certificate]:
-    data = _read(path, "certificate")
-    try:
-        certs = x509.load_pem_x509_certificates(data)
-    except ValueError:
-        try:
-            certs = [x509.load_der_x509_certificate(data)]
-        except ValueError:
-            raise StigscapError("not a PEM or DER certificate", file=path) from None
-    return certs
-
+from .options import key_password_prompter
 
 @click.command("sign")
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -86,11 +36,12 @@ def sign_cmd(file, key_path, cert_path, output, timestamp, creators, replace, pa
     components), canonicalized with Exclusive C14N so it still verifies once the stream is
     embedded in an ARF report; an ARF report gets one signature over the whole report in
     arf:extended-info (Canonical XML 1.1). RSA-SHA256 or ECDSA-SHA256, SHA-256 digests."""
-    sk = load_key_files(key_path, cert_path, password_env=password_env)
+    sk = load_key_files(key_path, cert_path, password_env=password_env,
+                        prompter=key_password_prompter())
     tree = parse_xml_file(file, huge_tree=True)
     root = tree.getroot()
     kind = document_kind(root)
-    sign_document(root, sk.key, sk.chain, timestamp=timestamp,
+    sign_document(root, sk.key, sk.chain, timestamp=resolve_time(timestamp),
                   creators=creators or ("stigscap",), nonce=nonce, replace_existing=replace)
     atomic_write(output, serialize(tree, pretty=False))
     what = "source data stream" if kind == "sds" else "ARF report"
@@ -117,7 +68,7 @@ def verify_cmd(file, trusted, ca_bundle, at_time, quiet):
     certs = [c for path in trusted for c in load_certificates(path)]
     if ca_bundle:
         load_certificates(ca_bundle)  # readable, one line error otherwise
-    when = core.signing_time(at_time) if at_time else None
+    when = resolve_time(at_time, what="--at") if at_time else None
     tree = parse_xml_file(file, huge_tree=True)
     report = verify_document(tree.getroot(), certs, ca_file=ca_bundle, at_time=when)
     if not quiet:
@@ -131,46 +82,3 @@ def verify_cmd(file, trusted, ca_bundle, at_time, quiet):
 
 COMMANDS = [sign_cmd, verify_cmd]
 
-
-# ---------------------------------------------------------------- used by `stigscap eval`
-
-def check_datastream_signature(ds_root, source: str, trusted: tuple[str, ...],
-                               ca_bundle: str | None, enforce: bool) -> str | None:
-    """Signature policy for a source data stream about to be evaluated (TOOL-291).
-
-    Signed and trust given: the signature must verify, else StigscapError (the stream is not
-    evaluated). `enforce`: an unsigned stream, or a signed one without trust, is refused too.
-    Otherwise returns a note for stderr (signed but not checked; unsigned although trust was
-    given) or None."""
-    from ..signing.core import dsig
-    signed = any(True for _ in ds_root.iterchildren(dsig("Signature")))
-    if not signed:
-        if enforce:
-            raise StigscapError("the source data stream is not signed (--enforce-signature)",
-                                file=source)
-        if trusted or ca_bundle:
-            given = " and ".join(o for o, v in (("--trusted-cert", trusted),
-                                                ("--ca-bundle", ca_bundle)) if v)
-            return (f"stigscap: {source}: the source data stream is not signed; {given} had "
-                    "nothing to check (evaluated anyway; --enforce-signature refuses it)")
-        return None
-    if not trusted and not ca_bundle:
-        if enforce:
-            raise StigscapError("--enforce-signature needs --trusted-cert or --ca-bundle",
-                                file=source)
-        return (f"stigscap: {source}: the source data stream is signed, but its signature was "
-                "not checked (give --trusted-cert or --ca-bundle)")
-    certs = [c for path in trusted for c in load_certificates(path)]
-    report = verify_document(ds_root, certs, ca_file=ca_bundle)
-    if not report.valid:
-        raise StigscapError(f"source data stream signature INVALID, not evaluated: "
-                            f"{report.reason}", file=source)
-    return None
-
-
-def sign_arf_bytes(data: bytes, sk: core.SigningKey, timestamp: str | None) -> bytes:
-    """Sign a rendered ARF document (bytes in, signed bytes out)."""
-    from stigscap.schemas.xmlio import parse_xml_bytes
-    tree = parse_xml_bytes(data, "ARF", huge_tree=True)
-    sign_document(tree.getroot(), sk.key, sk.chain, timestamp=timestamp)
-    return serialize(tree, pretty=False)

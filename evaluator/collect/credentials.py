@@ -111,10 +111,15 @@ def load_credentials_file(path: str | os.PathLike) -> Credentials:
     return Credentials(data["username"], Secret(data["password"]))
 
 
+Prompter = Callable[[str, bool], str]
+"""Asks the user for one value: prompter(text, secret) -> answer (secret: do not echo it)."""
+
+
 def resolve_credentials(*, username: str | None = None, credentials_file: str | os.PathLike | None = None,
                         prompt: bool = False, env: Mapping[str, str] | None = None,
-                        prompter: Callable[[str], str] | None = None) -> Credentials:
-    """Credentials from file, else environment, else (when allowed) a hidden prompt."""
+                        prompter: Prompter | None = None) -> Credentials:
+    """Credentials from file, else environment, else (when `prompt` is allowed) from `prompter`,
+    which the caller supplies (the CLI passes a terminal prompt; a library caller its own)."""
     env = os.environ if env is None else env
     if credentials_file:
         creds = load_credentials_file(credentials_file)
@@ -128,12 +133,8 @@ def resolve_credentials(*, username: str | None = None, credentials_file: str | 
         return Credentials(user, Secret(pw))
     if prompt:
         if prompter is None:
-            import click  # noqa: PLC0415
-
-            def prompter(msg: str) -> str:
-                return click.prompt(msg, hide_input=True, err=True)
+            raise StigscapError(f"no password: set {ENV_PASSWORD} or give a credentials file")
         if not user:
-            import click  # noqa: PLC0415
-            user = click.prompt("WinRM username", err=True)
-        return Credentials(user, Secret(prompter(f"Password for {user}")))
+            user = prompter("WinRM username", False)
+        return Credentials(user, Secret(prompter(f"Password for {user}", True)))
     return Credentials(user, None)

@@ -27,7 +27,6 @@ import jinja2
 from lxml import etree
 from markupsafe import Markup, escape
 
-from stigscap.schemas.clock import naive_utc, resolve_time
 from stigscap.schemas.clock import product_version as tool_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import parse_xml_bytes
@@ -75,11 +74,6 @@ def _template() -> jinja2.Template:
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["x"] = _xml
     return env.get_template("oval-system-characteristics.xml.j2")
-
-
-def resolve_timestamp(option: str | None = None) -> str:
-    """xsd:dateTime in UTC ("2026-11-28T03:31:34Z"): the option, SOURCE_DATE_EPOCH, or now."""
-    return naive_utc(resolve_time(option, what="timestamp")) + "Z"
 
 
 @dataclass

@@ -29,7 +29,7 @@ from typing import Any, Literal, Sequence
 from stigscap.content.model import ALLOWED_MODULES, SAFE_VERBS, unsafe_cmdlet_reason
 from stigscap.evaluator.collect.model import CmdletQuery, CollectedObject, SystemInfo
 from stigscap.evaluator.collect.credentials import Credentials, Secret, redact
-from stigscap.evaluator.collect.offline import collected_from_values
+from stigscap.evaluator.collect.records import collected_from_values
 from stigscap.schemas.errors import StigscapError
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,20 @@ def refuse_unsafe(queries: Sequence[CmdletQuery], source: str | None = None) -> 
                 shown += f" (module {q.module_name})"
             raise StigscapError(f"{q.object_id}: refused to run '{shown}': {why}; "
                                 "no host was contacted", file=source)
+
+
+def live_queries(definitions_root: Any, source: str | None = None
+                 ) -> tuple[list[CmdletQuery], list[tuple[CmdletQuery, str]]]:
+    """The cmdlet_objects of a data stream or OVAL definitions document to collect live:
+    (queries, unsupported with the reason). Refuses (StigscapError, nothing contacted) content
+    without any, or naming a verb other than Get or a module other than the Exchange snap-in."""
+    from stigscap.evaluator.oval.objects import read_cmdlet_objects
+
+    objs = read_cmdlet_objects(definitions_root)
+    if not objs.queries and not objs.unsupported:
+        raise StigscapError("the content has no win-def:cmdlet_object to collect", file=source)
+    refuse_unsafe([*objs.queries, *(q for q, _ in objs.unsupported)], source=source)
+    return objs.queries, objs.unsupported
 
 
 def parameter_value(text: str, datatype: str) -> Any:
@@ -437,7 +451,8 @@ def _use_typed_serializer(pool) -> None:
 
     serializer = _TypedSerializer()
     if hasattr(pool, "_serializer") and hasattr(getattr(pool, "_fragmenter", None), "serializer"):
-        pool._serializer = serializer  # pypsrp keeps one Serializer per pool (pinned 0.9)
+        # pypsrp 0.9 keeps one Serializer per pool (private; pyproject bounds pypsrp <0.10)
+        pool._serializer = serializer
         pool._fragmenter.serializer = serializer
 
 
@@ -796,7 +811,7 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
         obj = CollectedObject(q, flag="error", status="error",
                               messages=[redact(f"{name}: {REASONS[kind]}: {msg}")])
         return obj, HostError(kind, redact(f"{name}: {msg}"))
-    # the same record rules as the offline import (collect.offline.RecordCollector)
+    # the same record rules as the offline import (collect.records.RecordCollector)
     obj = collected_from_values(q, ps.output, source=name)
     obj.messages[:] = [redact(m) for m in obj.messages]
     return obj, None

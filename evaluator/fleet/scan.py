@@ -30,6 +30,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -38,6 +39,7 @@ import yaml
 from stigscap.evaluator.collect.winrm import HostCollection, WinRMOptions, collect_host, refuse_unsafe
 from stigscap.evaluator.collect.model import CmdletQuery, CollectedObject
 from stigscap.evaluator.collect.credentials import Credentials, load_credentials_file, redact
+from stigscap.schemas.clock import zulu
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write
 
@@ -192,7 +194,7 @@ class ScanJob:
     out_dir: str
     queries: list[CmdletQuery]
     unsupported: list[tuple[CmdletQuery, str]]
-    timestamp: str | None = None
+    clock: Callable[[], datetime]     # the time each host's results carry, asked when it is done
     datastream: str | None = None     # None: collect only (system characteristics)
     profile: str | None = None
     evaluator_kwargs: dict = field(default_factory=dict)
@@ -205,8 +207,9 @@ _EVALUATORS: dict[int, Any] = {}
 _EVAL_LOCK = threading.Lock()
 
 
-def _evaluator(job: ScanJob):
-    """One compiled Evaluator per process and job (data stream parsed once)."""
+def compile_job(job: ScanJob):
+    """The job's Evaluator, compiled once per process (the data stream parsed once); a bad
+    data stream or profile raises StigscapError before any host is contacted."""
     key = id(job)
     with _EVAL_LOCK:
         ev = _EVALUATORS.get(key)
@@ -230,7 +233,7 @@ def host_files(out_dir: str | os.PathLike, host: InventoryHost) -> dict[str, Pat
 def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
              collector: Callable[..., HostCollection] = collect_host) -> HostOutcome:
     """Collect, write syschar, evaluate, write ARF, then result.json (the 'done' marker)."""
-    from stigscap.evaluator.collect.syschar import resolve_timestamp, syschar_bytes  # noqa: PLC0415
+    from stigscap.evaluator.collect.syschar import syschar_bytes  # noqa: PLC0415
     from stigscap.schemas.xmlio import parse_xml_bytes  # noqa: PLC0415
 
     started = time.monotonic()
@@ -250,8 +253,8 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         for q, why in job.unsupported]
     sysinfo = replace(collection.system_info, host_name=host.name) \
         if collection.system_info.host_name == host.address else collection.system_info
-    timestamp = resolve_timestamp(job.timestamp)
-    sc = syschar_bytes(objects, sysinfo, timestamp=timestamp)
+    when = job.clock()
+    sc = syschar_bytes(objects, sysinfo, timestamp=zulu(when))
     errors = [redact(str(e)) for e in collection.errors]
     written: dict[str, str] = {}
     if job.write_syschar:
@@ -264,20 +267,19 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
     counts: dict[str, int] = {}
     if job.datastream:
         from stigscap.evaluator.results.arf import target_from_syschar  # noqa: PLC0415
-        ev = _evaluator(job)
+        ev = compile_job(job)
         sc_root = parse_xml_bytes(sc, "<system characteristics>", huge_tree=True).getroot()
         target = target_from_syschar(sc_root, name=host.name, identity=creds.username,
                                      authenticated=True, addresses=host.target_addresses)
-        result = ev.evaluate(sc_root, target=target, timestamp=job.timestamp)
+        result = ev.evaluate(sc_root, target=target, timestamp=when)
         arf_bytes = result.to_bytes()
         if job.signer is not None:
-            from stigscap.evaluator.cli.sign import sign_arf_bytes  # noqa: PLC0415
-            arf_bytes = sign_arf_bytes(arf_bytes, job.signer, job.timestamp)
+            from stigscap.evaluator.signing.signer import sign_bytes  # noqa: PLC0415
+            arf_bytes = sign_bytes(arf_bytes, job.signer, when, source=f"{host.name} ARF")
         checklists = {}
         if job.checklists:
-            from stigscap.evaluator.cli.export import render_checklists  # noqa: PLC0415
-            checklists = {fmt: next(iter(render_checklists([arf_bytes], fmt).values()))
-                          for fmt in job.checklists}
+            from stigscap.evaluator.checklists.export import checklist_from_arf  # noqa: PLC0415
+            checklists = {fmt: checklist_from_arf(arf_bytes, fmt) for fmt in job.checklists}
         atomic_write(files["arf"], arf_bytes)
         written["arf"] = files["arf"].name
         for fmt, data in checklists.items():

@@ -19,6 +19,7 @@ and timestamp.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import ipaddress
 import re
@@ -29,7 +30,7 @@ import jinja2
 from lxml import etree
 from markupsafe import Markup, escape
 
-from stigscap.schemas.clock import naive_utc, parse_time, product_version, resolve_time
+from stigscap.schemas.clock import as_utc, naive_utc, product_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
 from stigscap.schemas.xmlio import element_text, find_text
@@ -62,13 +63,9 @@ def test_system_cpe() -> str:
     return f"cpe:2.3:a:stigscap:stigscap:{stigscap_version()}:*:*:*:*:*:*:*"
 
 
-def timestamp_now() -> str:
-    """The evaluation time: SOURCE_DATE_EPOCH when set (reproducible builds), else now (UTC)."""
-    return naive_utc(resolve_time(None))
-
-
-def normalize_timestamp(text: str) -> str:
-    return naive_utc(parse_time(text, "time"))
+def normalize_timestamp(value: str | dt.datetime) -> str:
+    """An evaluation time as the naive-UTC xsd:dateTime XCCDF and OVAL carry."""
+    return naive_utc(as_utc(value, "time"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,14 +436,16 @@ class Evaluator:
         return text
 
     def evaluate(self, syschar_root: etree._Element | etree._ElementTree, *,
-                 target: TargetInfo | None = None, timestamp: str | None = None,
-                 start_time: str | None = None) -> ArfResult:
+                 target: TargetInfo | None = None, timestamp: str | dt.datetime,
+                 start_time: str | dt.datetime | None = None) -> ArfResult:
+        """Judge one host. `timestamp` is the evaluation's end time (the caller resolves
+        it; the engine never reads the clock); `start_time` defaults to it."""
         if isinstance(syschar_root, etree._ElementTree):
             syschar_root = syschar_root.getroot()
         if syschar_root.tag != f"{{{OVAL_SC}}}oval_system_characteristics":
             raise StigscapError("not an OVAL system characteristics document (root element is "
                                 f"{etree.QName(syschar_root).localname})")
-        end = normalize_timestamp(timestamp) if timestamp else timestamp_now()
+        end = normalize_timestamp(timestamp)
         start = normalize_timestamp(start_time) if start_time else end
         if target is None:
             target = target_from_syschar(syschar_root)

@@ -37,7 +37,7 @@ _RULE_BASE = re.compile(r"^(SV-\d+)(?:r\d+)?(?:_rule)?$")
 XCCDF_RESULTS = ("pass", "fail", "error", "unknown", "notapplicable", "notchecked",
                  "notselected", "informational", "fixed")
 
-# formats.md §7 (STIG Manager's mapping)
+# STIG Manager's mapping
 CKL_STATUSES = ("NotAFinding", "Open", "Not_Applicable", "Not_Reviewed")
 CKL_TO_CKLB = {"NotAFinding": "not_a_finding", "Open": "open",
                "Not_Applicable": "not_applicable", "Not_Reviewed": "not_reviewed"}

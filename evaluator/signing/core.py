@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 
 from stigscap.schemas import namespaces as ns
-from stigscap.schemas.clock import resolve_time
+from stigscap.schemas.clock import as_utc
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import element_text
 
@@ -94,7 +94,7 @@ ARF_FILTER_XPATHS = (
 )
 
 # Digest of empty input, per algorithm: a reference whose transforms select nothing (an
-# XPath-Filter2 intersect with "/" in xmlsec1 1.2.37) signs nothing at all (tool-quirks §7).
+# XPath-Filter2 intersect with "/" in xmlsec1 1.2.37) signs nothing at all (../shared/reference/tool-quirks.md §7).
 EMPTY_DIGESTS = {
     base64.b64encode(hashlib.new(name).digest()).decode()
     for name in ("sha1", "sha224", "sha256", "sha384", "sha512")
@@ -347,6 +347,6 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def signing_time(timestamp: datetime | str | None = None) -> datetime:
-    """The dc:date of a signature: explicit value, else SOURCE_DATE_EPOCH, else now (UTC)."""
-    return resolve_time(timestamp or None, what="timestamp")
+def signing_time(timestamp: datetime | str) -> datetime:
+    """The dc:date of a signature (UTC, whole seconds), from the time the caller gives."""
+    return as_utc(timestamp, what="timestamp")

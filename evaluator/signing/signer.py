@@ -67,15 +67,16 @@ def document_kind(root: etree._Element) -> str:
 
 def sign_document(root: etree._Element, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
                   cert_chain: Sequence[x509.Certificate], *,
-                  timestamp: datetime | str | None = None,
+                  timestamp: datetime | str,
                   creators: Sequence[str] = (DEFAULT_CREATOR,),
                   nonce: str | None = None,
                   fill_defaults: bool = True,
                   replace_existing: bool = False) -> etree._Element:
     """Sign an SDS or ARF document in place and return its root.
 
-    `cert_chain` starts with the signing certificate. `timestamp` (or SOURCE_DATE_EPOCH) fixes
-    dc:date. Default attributes are written out first (A-26) unless `fill_defaults` is False.
+    `cert_chain` starts with the signing certificate. `timestamp` is dc:date (the caller
+    resolves it: an option, SOURCE_DATE_EPOCH or the clock). Default attributes are written
+    out first (A-26) unless `fill_defaults` is False.
     A document that is already signed is refused unless `replace_existing`.
     """
     kind = document_kind(root)
@@ -313,3 +314,13 @@ def _sign_arf(root, sk, when, creators, nonce):
     first = arf_first_reference(root)
     _run_signxml(root, placeholder, sk, sig_id, [f"#{props_id}"], [placeholder[0][0]],
                  {f"#{props_id}": core.TYPE_SIGPROPS}, ARF_C14N, first_reference=first)
+
+
+def sign_bytes(data: bytes, sk: core.SigningKey, timestamp: datetime | str, *,
+               source: str = "<document>") -> bytes:
+    """Sign a rendered source data stream or ARF report (the kind is read from the root):
+    bytes in, signed bytes out."""
+    from stigscap.schemas.xmlio import parse_xml_bytes, serialize
+    tree = parse_xml_bytes(data, source, huge_tree=True)
+    sign_document(tree.getroot(), sk.key, sk.chain, timestamp=timestamp)
+    return serialize(tree, pretty=False)

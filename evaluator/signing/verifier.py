@@ -4,7 +4,7 @@ Pure: a parsed document and trust anchors in, a `VerifyReport` out. For each sig
   * profile (SP 800-126r3 §3.11 / §4.8, TMSAD): placement, reference order and targets, @Type,
     SignatureProperties with tmsad:signature-info, the Manifest covering every local component
     of the signed data stream (SDS), the exact RES-313 XPath Filter 2.0 transforms (ARF);
-    allowed algorithms only (no SHA-1), no digest of empty input (tool-quirks §7 trap 2);
+    allowed algorithms only (no SHA-1), no digest of empty input (../shared/reference/tool-quirks.md §7 trap 2);
   * no signature wrapping: every `#id` must name exactly one element across every id-like
     attribute of the document, and must land where a consumer reads it (the data stream and
     components as children of the collection; properties and manifest inside this signature);

@@ -13,8 +13,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from stigscap.evaluator.cli.main import main
-from stigscap.evaluator.checklists.ckl import ckl_from_arf
-from stigscap.evaluator.checklists.cklb import cklb_from_arf
+from stigscap.evaluator.checklists.export import checklist_from_arf, render_checklists
 from tests.conftest import shared_file as shared
 
 X12 = "http://checklists.nist.gov/xccdf/1.2"
@@ -83,7 +82,7 @@ def test_one_arf_gives_one_ckl_file_with_asset_and_stig_info(arf_one, tmp_path):
 
 
 def test_seed_rule_fields_and_finding_details(arf_one, kit):
-    root = etree.fromstring(ckl_from_arf(arf_one))
+    root = etree.fromstring(checklist_from_arf(arf_one, "ckl"))
     vuln = next(v for v in root.iter("VULN") if "SV-84553r1_rule" in etree.tostring(v).decode())
     data = {}
     for sd in vuln.iter("STIG_DATA"):
@@ -110,7 +109,7 @@ def test_seed_rule_fields_and_finding_details(arf_one, kit):
 def test_stig_data_and_si_data_follow_stig_viewer_2_17_order(arf_one):
     sample = etree.parse(str(shared("samples",
                                     "ckl_stigviewer2.17_rhel9_11vulns_allstatuses_heimdall2.ckl")))
-    ours = etree.fromstring(ckl_from_arf(arf_one))
+    ours = etree.fromstring(checklist_from_arf(arf_one, "ckl"))
 
     def order(root):
         v = root.find(".//VULN")
@@ -164,7 +163,7 @@ def test_status_is_the_same_in_arf_ckl_and_cklb(arf_one, arf_two, arf_fleet, tmp
 def test_cklb_carries_only_stig_viewer_3_fields(arf_one):
     sample = json.loads(shared("samples", "cklb_evaluate-stig_chrome_trimmed_"
                                           "stigmanager-client-modules.cklb").read_text())
-    doc = json.loads(cklb_from_arf(arf_one))
+    doc = json.loads(checklist_from_arf(arf_one, "cklb"))
     ext = {"evaluate-stig"}
     assert set(doc) <= set(sample) - ext
     assert set(doc["target_data"]) <= set(sample["target_data"])
@@ -186,10 +185,10 @@ def test_cklb_carries_only_stig_viewer_3_fields(arf_one):
 
 
 def test_output_is_deterministic_and_stig_uuid_stable(arf_one, arf_two):
-    assert ckl_from_arf(arf_one) == ckl_from_arf(arf_one)
-    assert cklb_from_arf(arf_one) == cklb_from_arf(arf_one)
-    u1 = json.loads(cklb_from_arf(arf_one))["stigs"][0]["uuid"]
-    u2 = json.loads(cklb_from_arf(arf_two))["stigs"][0]["uuid"]
+    assert checklist_from_arf(arf_one, "ckl") == checklist_from_arf(arf_one, "ckl")
+    assert checklist_from_arf(arf_one, "cklb") == checklist_from_arf(arf_one, "cklb")
+    u1 = json.loads(checklist_from_arf(arf_one, "cklb"))["stigs"][0]["uuid"]
+    u2 = json.loads(checklist_from_arf(arf_two, "cklb"))["stigs"][0]["uuid"]
     assert u1 == u2          # same STIG revision on another host: same STIG uuid
 
 
@@ -276,18 +275,19 @@ def test_several_arfs_and_a_bad_one_write_nothing(arf_one, arf_two, tmp_path):
 def test_python_api_takes_a_parsed_arf_and_a_timestamp(arf_one):
     from stigscap.evaluator.checklists.model import ChecklistOptions
     tree = etree.parse(str(arf_one))
-    doc = json.loads(cklb_from_arf(tree, options=ChecklistOptions(
+    doc = json.loads(checklist_from_arf(tree, "cklb", options=ChecklistOptions(
         timestamp="2026-12-01T10:00:00+01:00")))
     assert {r["createdAt"] for r in doc["stigs"][0]["rules"]} == {"2026-12-01T09:00:00.000Z"}
-    default = json.loads(cklb_from_arf(tree))
+    default = json.loads(checklist_from_arf(tree, "cklb"))
     assert default["stigs"][0]["rules"][0]["updatedAt"] == "2026-11-28T03:00:00.000Z"
-    assert ckl_statuses(ckl_from_arf(tree.getroot())) == ckl_statuses(ckl_from_arf(arf_one))
+    assert ckl_statuses(checklist_from_arf(tree.getroot(), "ckl")) == \
+        ckl_statuses(checklist_from_arf(arf_one, "ckl"))
 
 
 def test_fleet_arf_through_single_checklist_api_is_an_error(arf_fleet):
     from stigscap.schemas.errors import StigscapError
     with pytest.raises(StigscapError, match="2 assets"):
-        ckl_from_arf(arf_fleet)
+        checklist_from_arf(arf_fleet, "ckl")
 
 
 def test_bad_timestamp_is_a_one_line_error(arf_one, tmp_path):
@@ -307,10 +307,10 @@ def test_any_connector_name_survives_ckl_and_cklb(kit, name):
     host = kit.Host("EDGE09", "192.0.2.9", "00:15:5D:00:00:09", {"SV-84553r1_rule": "fail"},
                     [(name, f"EDGE09\\{name}", "None")])
     arf = kit.make_arf([host])
-    root = etree.fromstring(ckl_from_arf(arf))
+    root = etree.fromstring(checklist_from_arf(arf, "ckl"))
     details = [v.findtext("FINDING_DETAILS") for v in root.iter("VULN")]
     assert any(f"name={name}; identity=EDGE09\\{name}; authmechanism=None" in d for d in details)
-    doc = json.loads(cklb_from_arf(arf))
+    doc = json.loads(checklist_from_arf(arf, "cklb"))
     assert any(f"EDGE09\\{name}" in r["finding_details"] for r in doc["stigs"][0]["rules"])
 
 
@@ -330,13 +330,9 @@ def test_long_host_names_are_cut_to_stig_managers_limit_and_stay_apart(kit):
     assert clip_host_name(a) != clip_host_name(b)
     hosts = [kit.Host(n, "192.0.2.1", "00:15:5D:00:00:01", {"SV-84553r1_rule": "pass"})
              for n in (a, b)]
-    from stigscap.evaluator.checklists.ckl import ckls_from_arfs
-    from stigscap.evaluator.checklists.cklb import cklbs_from_arfs
-    for render, host_of in ((ckls_from_arfs,
-                             lambda d: etree.fromstring(d).findtext("ASSET/HOST_NAME")),
-                            (cklbs_from_arfs,
-                             lambda d: json.loads(d)["target_data"]["host_name"])):
-        files = render([kit.make_arf([h]) for h in hosts])
+    for fmt, host_of in (("ckl", lambda d: etree.fromstring(d).findtext("ASSET/HOST_NAME")),
+                         ("cklb", lambda d: json.loads(d)["target_data"]["host_name"])):
+        files = render_checklists([kit.make_arf([h]) for h in hosts], fmt)
         assert len(files) == 2
         assert all(len(n) <= 130 and "_2." not in n for n in files)
         assert sorted(host_of(d) for d in files.values()) == sorted(

@@ -2,7 +2,7 @@
 
 CLIXML follows Export-Clixml's layout (Objs 1.1.0.1, document-wide TN/TNRef RefIds, NoteProperties
 of Select-Object output in <MS>); the AuthMechanism value can be written in each of the three
-shapes psrp-exchange.md §6 lists: enum object (ToString + I32), string, integer.
+shapes ../shared/reference/psrp-exchange.md §6 lists: enum object (ToString + I32), string, integer.
 """
 
 from __future__ import annotations

@@ -165,8 +165,8 @@ def test_live_path_helper_matches_the_offline_path(tmp_path):
     """collected_from_values (live WinRM output) gives the records of the offline reader."""
     from pypsrp.serializer import Serializer
 
-    from stigscap.evaluator.collect.offline import ExportMap, collect_offline, \
-        collected_from_values
+    from stigscap.evaluator.collect.offline import ExportMap, collect_offline
+    from stigscap.evaluator.collect.records import collected_from_values
     from stigscap.evaluator.oval.objects import read_cmdlet_objects
     from tests.collect.collect_fixtures import clixml_text, definitions_root, write_clixml
 

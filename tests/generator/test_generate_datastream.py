@@ -168,9 +168,15 @@ def test_output_is_deterministic(tmp_path, monkeypatch):
     content = load_content()
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     assert generate(content).datastream == generate(content).datastream
+    plain = generate(content).datastream
+    # the library is given its time; SOURCE_DATE_EPOCH is read where a run starts (the CLI)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764300000")
-    stamped = generate(content).datastream
+    assert generate(content).datastream == plain
+    out = tmp_path / "ds.xml"
+    assert stigscap("generate", "-o", out).rc == 0
+    stamped = out.read_bytes()
     assert b'timestamp="2025-11-28T03:20:00"' in stamped
+    assert generate(content, timestamp="2025-11-28T03:20:00Z").datastream == stamped
     assert generate(content, timestamp="2026-01-02T03:04:05Z").datastream != stamped
 
 

@@ -6,7 +6,7 @@ criteria trees with AND/OR/ONE/XOR, negate and extend_definition) is analysed ov
 generated system-characteristics document, once per tailored value of the seed rule's
 external variable (`^Tls$` and `(^|, )Tls(, |$)`). Every definition result must equal
 oscap's, except the documented cases in KNOWN_DIFFERENCES where oscap departs from the OVAL
-5.11.2 specification (tool-quirks.md §10 and the results-schema TestType rules): there the
+5.11.2 specification (../shared/reference/tool-quirks.md §10 and the results-schema TestType rules): there the
 test asserts both our specification answer and oscap's known different answer, so a change
 on either side is noticed.
 """
@@ -31,7 +31,7 @@ VALUES = {"exact": [M.EXACT], "includes": [M.INCLUDES], "both": [M.EXACT, M.INCL
 
 # label "scenario|check|check_existence|state" → (specification answer, oscap 1.3.7 answer)
 KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
-    # tool-quirks §10: the state entity's existence check counts every item entity, so an item with no value record gives unknown (spec: false; none_exist on the entity: true).
+    # ../shared/reference/tool-quirks.md §10: the state entity's existence check counts every item entity, so an item with no value record gives unknown (spec: false; none_exist on the entity: true).
     'no_value_record': {
         'no_connectors|all|all_exist|ste:1': ('false', 'unknown'),
         'no_connectors|all|any_exist|ste:1': ('false', 'unknown'),
@@ -126,7 +126,7 @@ KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
         'flag_error|all|at_least_one_exists|multi-XOR': ('error', 'unknown'),
         'flag_error|none exist|-|none-exist': ('error', 'unknown'),
     },
-    # tool-quirks §10: flag 'not collected' with check_existence any_exist and no state; spec (TestType) says unknown, oscap true.
+    # ../shared/reference/tool-quirks.md §10: flag 'not collected' with check_existence any_exist and no state; spec (TestType) says unknown, oscap true.
     'flag_not_collected_any_exist': {
         'flag_not_collected|all|any_exist|': ('unknown', 'true'),
         'flag_not_collected|at least one|any_exist|': ('unknown', 'true'),
@@ -207,7 +207,7 @@ KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
         'error_and_bad|none satisfy|all_exist|': ('true', 'error'),
         'error_and_bad|only one|all_exist|': ('true', 'error'),
     },
-    # tool-quirks §10: none_exist with ≥1 existing item is false whatever else; oscap error.
+    # ../shared/reference/tool-quirks.md §10: none_exist with ≥1 existing item is false whatever else; oscap error.
     'none_exist_with_error_item': {
         'item_error_and_good|all|none_exist|ste:1': ('false', 'error'),
         'item_error_and_good|all|none_exist|': ('false', 'error'),
@@ -228,7 +228,7 @@ KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
         'error_and_bad|only one|none_exist|': ('false', 'error'),
         'error_and_bad|none exist|-|none-exist': ('false', 'error'),
     },
-    # tool-quirks §10: oscap's existence check ignores 'not collected' items (spec: unknown), and 'at least one' / 'none satisfy' / 'only one' over false+unknown gives error (tables: unknown).
+    # ../shared/reference/tool-quirks.md §10: oscap's existence check ignores 'not collected' items (spec: unknown), and 'at least one' / 'none satisfy' / 'only one' over false+unknown gives error (tables: unknown).
     'not_collected_items': {
         'item_not_collected|all|all_exist|ste:1': ('unknown', 'false'),
         'item_not_collected|all|all_exist|': ('unknown', 'false'),
@@ -303,7 +303,7 @@ KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
         'nc_and_bad|all|at_least_one_exists|ste:10': ('unknown', 'error'),
         'nc_and_bad|all|at_least_one_exists|ste:11': ('unknown', 'error'),
     },
-    # tool-quirks §10 / TestType: items with status 'does not exist' are ignored by check; oscap counts them as false.
+    # ../shared/reference/tool-quirks.md §10 / TestType: items with status 'does not exist' are ignored by check; oscap counts them as false.
     'dne_items_in_check': {
         'item_dne_and_good|all|all_exist|ste:1': ('true', 'false'),
         'item_dne_and_good|all|any_exist|ste:1': ('true', 'false'),
@@ -413,11 +413,11 @@ KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
         'field_nc_and_bad|all|at_least_one_exists|ste:10': ('unknown', 'false'),
         'field_nc_and_bad|all|at_least_one_exists|ste:11': ('unknown', 'true'),
     },
-    # tool-quirks §10: version datatype against a non-version value ('Unlimited') is an error; oscap compares numerically.
+    # ../shared/reference/tool-quirks.md §10: version datatype against a non-version value ('Unlimited') is an error; oscap compares numerically.
     'version_non_version': {
         'dt_a|all|at_least_one_exists|limit version less than 15': ('error', 'true'),
     },
-    # tool-quirks §10 / SimpleDatatypeEnumeration: boolean literals are true/false/1/0 only ('True' is an error); oscap reads it as false.
+    # ../shared/reference/tool-quirks.md §10 / SimpleDatatypeEnumeration: boolean literals are true/false/1/0 only ('True' is an error); oscap reads it as false.
     'boolean_lexical': {
         'dt_c|all|at_least_one_exists|enabled boolean equals true': ('error', 'false'),
         'dt_c|all|at_least_one_exists|enabled boolean equals 0': ('error', 'true'),

@@ -30,7 +30,7 @@ class XmlsecResult:
     @property
     def really_ok(self) -> bool:
         """OK *and* every SignedInfo and Manifest reference ok (xmlsec1 says OK on failed
-        Manifest references, tool-quirks §7 trap 1)."""
+        Manifest references, ../shared/reference/tool-quirks.md §7 trap 1)."""
         return (self.rc == 0 and self.ok and self.signed_info is not None
                 and self.signed_info[0] == self.signed_info[1]
                 and (self.manifests is None or self.manifests[0] == self.manifests[1]))

@@ -8,6 +8,7 @@ import subprocess
 
 from lxml import etree
 
+from stigscap.schemas.clock import resolve_time
 from stigscap.evaluator.signing import core
 from stigscap.evaluator.signing.signer import sign_document
 from stigscap.evaluator.signing.verifier import verify_document
@@ -137,7 +138,7 @@ def test_deterministic_with_rsa_fixed_time_and_nonce(our_sds, pki, monkeypatch):
     for _ in range(2):
         root = parse_xml_file(our_sds).getroot()
         sign_document(root, pki["rsa"].key, [pki["rsa"].cert], nonce="fixed-nonce",
-                      fill_defaults=False)
+                      fill_defaults=False, timestamp=resolve_time())
         outs.append(etree.tostring(root))
     assert outs[0] == outs[1]
     assert b"<dc:date>2026-09-21T14:13:20Z</dc:date>" in outs[0]
@@ -170,7 +171,8 @@ def test_two_data_streams_get_one_signature_each(work, our_sds, pki):
     for uri in twin.iter("{urn:oasis:names:tc:entity:xmlns:xml:catalog}uri"):
         uri.set("uri", uri.get("uri") + "_copy")
     stream.addnext(twin)
-    sign_document(root, pki["rsa"].key, [pki["rsa"].cert], fill_defaults=False)
+    sign_document(root, pki["rsa"].key, [pki["rsa"].cert], fill_defaults=False,
+                  timestamp="2026-01-01T00:00:00Z")
     out = work / "two-streams.xml"
     out.write_bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
     sigs = root.findall("dsig:Signature", NS)

@@ -23,7 +23,7 @@ X = NS["xccdf"]
 def _api_sign(src, key, chain, out):
     """In-process signing (the CLI path is covered elsewhere; this reuses the cached schemas)."""
     tree = parse_xml_file(src)
-    sign_document(tree.getroot(), key, chain)
+    sign_document(tree.getroot(), key, chain, timestamp="2026-01-01T00:00:00Z")
     out.write_bytes(serialize(tree, pretty=False))
     return out
 

@@ -1,0 +1,142 @@
+"""Options and argument parsing shared by several commands: ID=VALUE pairs, the WinRM
+connection and credential options (scan, collect --host), the checklist options (export,
+eval/run/scan --ckl/--cklb), and the prompts the library asks the CLI to answer."""
+
+from __future__ import annotations
+
+import click
+
+from stigscap.evaluator.checklists.model import ROLES, ChecklistOptions
+from stigscap.evaluator.collect.credentials import ENV_PASSWORD, ENV_USERNAME, Credentials, resolve_credentials
+from stigscap.evaluator.collect.winrm import WinRMOptions
+from stigscap.schemas.errors import StigscapError
+
+
+def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """`--set-value ID=VALUE` (repeatable) as a dict."""
+    out: dict[str, str] = {}
+    for v in values:
+        if "=" not in v:
+            raise StigscapError(f"{option} expects ID=VALUE, got {v!r}")
+        key, _, text = v.partition("=")
+        out[key.strip()] = text
+    return out
+
+
+def terminal_prompt(text: str, secret: bool = True) -> str:
+    """Ask on the terminal (stderr), hiding a secret answer: the library's prompter."""
+    return click.prompt(text, hide_input=secret, err=True)
+
+
+def key_password_prompter(interactive: bool = True):
+    """The prompter for a signing key's password: a hidden prompt on a terminal, else none
+    (the library then names the environment variable to set)."""
+    if interactive and click.get_text_stream("stdin").isatty():
+        return lambda text: terminal_prompt(text, True)
+    return None
+
+
+# ---------------------------------------------------------------- WinRM (scan, collect --host)
+
+def winrm_options(fn):
+    """The connection options shared by `scan` and `collect --host`."""
+    opts = [
+        click.option("--transport", type=click.Choice(["https", "http"]), default="https", show_default=True,
+                     help="HTTPS (TLS), or HTTP with NTLM/Kerberos message encryption"),
+        click.option("--port", type=int, help="WinRM port (default 5986 https / 5985 http; 443/80 for "
+                                              "--endpoint exchange)"),
+        click.option("--auth", type=click.Choice(["negotiate", "ntlm", "kerberos", "basic", "credssp",
+                                                  "certificate"]), default="negotiate", show_default=True,
+                     help="authentication (basic only over HTTPS)"),
+        click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
+                     help="CA certificates (PEM) that issued the hosts' WinRM certificates"),
+        click.option("--insecure-skip-tls-verify", is_flag=True,
+                     help="DANGEROUS: do not verify the hosts' TLS certificates"),
+        click.option("--endpoint", type=click.Choice(["wsman", "exchange"]), default="wsman", show_default=True,
+                     help="wsman: host WinRM + Exchange snap-in (Edge); exchange: /PowerShell "
+                          "Microsoft.Exchange endpoint (Mailbox)"),
+        click.option("--snapin", metavar="NAME", help="snap-in to add instead of probing Get-PSSnapin -Registered"),
+        click.option("--connection-timeout", type=float, default=30, show_default=True, metavar="S"),
+        click.option("--operation-timeout", type=int, default=20, show_default=True, metavar="S",
+                     help="WSMan OperationTimeout"),
+        click.option("--command-timeout", type=float, default=300, show_default=True, metavar="S",
+                     help="deadline for each command"),
+        click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
+                     help="retries (with backoff) on transient faults"),
+        click.option("--client-cert", type=click.Path(dir_okay=False, exists=True),
+                     help="client certificate (PEM) for --auth certificate"),
+        click.option("--client-key", type=click.Path(dir_okay=False, exists=True),
+                     help="client key (PEM) for --auth certificate"),
+        click.option("--username", metavar="USER", help=f"account (default: ${ENV_USERNAME})"),
+        click.option("--credentials-file", type=click.Path(dir_okay=False),
+                     help="YAML with username/password, readable by you only (chmod 600)"),
+        click.option("--prompt/--no-prompt", "prompt", default=None,
+                     help=f"prompt for the password when ${ENV_PASSWORD} is not set (default: on a terminal)"),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def winrm_options_from(kw: dict) -> tuple[WinRMOptions, Credentials]:
+    if kw.pop("insecure_skip_tls_verify"):
+        click.secho("stigscap: WARNING: TLS certificate verification is OFF (--insecure-skip-tls-verify): "
+                    "a machine in the middle can read the credentials and forge results", fg="red",
+                    bold=True, err=True)
+        insecure = True
+    else:
+        insecure = False
+    prompt = kw.pop("prompt")
+    if prompt is None:
+        prompt = click.get_text_stream("stdin").isatty()
+    auth = kw["auth"]
+    creds = resolve_credentials(username=kw.pop("username"), credentials_file=kw.pop("credentials_file"),
+                                prompt=prompt and auth != "certificate",
+                                prompter=terminal_prompt)
+    if auth not in ("certificate", "kerberos", "negotiate") and not creds.complete:
+        raise StigscapError(f"{auth} authentication needs a username and password: set {ENV_USERNAME} and "
+                            f"{ENV_PASSWORD}, or use --credentials-file")
+    opts = WinRMOptions(
+        transport=kw.pop("transport"), port=kw.pop("port"), auth=kw.pop("auth"), ca_bundle=kw.pop("ca_bundle"),
+        insecure_skip_verify=insecure, endpoint=kw.pop("endpoint"), snapin=kw.pop("snapin"),
+        connection_timeout=kw.pop("connection_timeout"), operation_timeout=kw.pop("operation_timeout"),
+        command_timeout=kw.pop("command_timeout"), retries=kw.pop("retries"),
+        certificate_pem=kw.pop("client_cert"), certificate_key_pem=kw.pop("client_key"),
+    ).validated()
+    return opts, creds
+
+
+def collect_host_options(fn):
+    """Options `stigscap collect` adds for its live mode: --host plus connection + credentials."""
+    fn = winrm_options(fn)
+    return click.option("--host", metavar="HOST",
+                        help="collect live from HOST over WinRM/PSRP (instead of --from exports)")(fn)
+
+
+
+# ---------------------------------------------------------------- checklists
+
+def checklist_options(f):
+    """The checklist options shared by `export` and `eval/scan --ckl/--cklb`."""
+    opts = [
+        click.option("--stig", "stig", type=click.Path(dir_okay=False),
+                     help="DISA manual STIG (U_…_Manual-xccdf.xml): list every rule of it, "
+                          "not-automated ones as Not_Reviewed"),
+        click.option("--merge", "merge", type=click.Path(dir_okay=False),
+                     help="existing .ckl/.cklb whose manual reviews are carried over"),
+        click.option("--role", type=click.Choice(ROLES), default="None", show_default=True,
+                     help="ASSET role"),
+        click.option("--marking", default="CUI", show_default=True, help="CKL MARKING"),
+        click.option("--tech-area", default="Exchange Server", show_default=True,
+                     help="technology area (CKL TECH_AREA)"),
+        click.option("--timestamp", default=None,
+                     help="ISO-8601 time for CKLB createdAt/updatedAt (default: the scan end)"),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def checklist_options_from(role: str, marking: str, tech_area: str, timestamp: str | None
+                 ) -> ChecklistOptions:
+    return ChecklistOptions(role=role, marking=marking, tech_area=tech_area, timestamp=timestamp)

@@ -1,0 +1,179 @@
+"""Pipeline objects of one cmdlet → one CollectedObject: the record rules both collectors
+follow (offline exports in offline.py, live PSRP output in winrm.py).
+
+The .NET type of each object is checked against the cmdlet asked for (a wrong export file is
+an `error`, never compared), properties are normalised (normalize.py), contradictory or
+unmappable values make the object `error` with file, object and property named, and the
+outcome is `does not exist` / `error` / `complete` by the same rules on both paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from .model import CmdletQuery, CollectedObject
+from .normalize import _type_names, base_type_name, object_label, record_from_object
+from ..oval.objects import cmdlet_name
+
+MAX_DISTINCT_MESSAGES = 40
+
+# .NET type (last segment, Deserialized./Selected. stripped) each known cmdlet noun returns
+KNOWN_TYPES: dict[str, tuple[str, ...]] = {
+    "receiveconnector": ("ReceiveConnector",),
+    "sendconnector": ("SmtpSendConnectorConfig",),
+    "exchangeserver": ("ExchangeServer",),
+    "transportconfig": ("TransportConfig", "TransportConfigContainer"),
+    "transportservice": ("TransportServer", "TransportService"),
+    "transportserver": ("TransportServer",),
+    "edgesubscription": ("EdgeSubscription",),
+    "senderfilterconfig": ("SenderFilterConfig",),
+    "recipientfilterconfig": ("RecipientFilterConfig",),
+    "contentfilterconfig": ("ContentFilterConfig",),
+    "senderidconfig": ("SenderIdConfig",),
+    "senderreputationconfig": ("SenderReputationConfig",),
+    "transportagent": ("TransportAgent",),
+}
+_GENERIC_TYPES = {"System.Management.Automation.PSCustomObject", "System.Object",
+                  "System.Collections.Hashtable", ""}
+
+
+class ExportError(Exception):
+    """A problem with one export file (becomes an `error` flag, never a crash)."""
+
+
+def _type_problem(type_names: Sequence[str], query: CmdletQuery) -> str | None:
+    base = base_type_name(type_names)
+    if base in _GENERIC_TYPES or base.startswith("System.Collections."):
+        return None
+    last = base.rsplit(".", 1)[-1]
+    expected = KNOWN_TYPES.get(query.noun.lower())
+    if expected is not None:
+        if last in expected:
+            return None
+        if base.startswith("Microsoft.Exchange.") or any(last in v for v in
+                                                         KNOWN_TYPES.values()):
+            return (f"the export holds {base} objects, but {cmdlet_name(query)} returns "
+                    f"{' or '.join(expected)} objects: wrong export file?")
+        return None
+    for noun, types in KNOWN_TYPES.items():
+        if last in types and noun != query.noun.lower():
+            return (f"the export holds {base} objects (what Get-{types[0]} style cmdlets "
+                    f"return), not the output of {cmdlet_name(query)}: wrong export file?")
+    return None
+
+
+def collected_error(query: CmdletQuery, message: str) -> CollectedObject:
+    return CollectedObject(query, flag="error", status="error", messages=[message])
+
+
+class _Messages:
+    """Distinct messages, counted, capped."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, message: str) -> None:
+        if message in self.counts or len(self.counts) < MAX_DISTINCT_MESSAGES:
+            self.counts[message] = self.counts.get(message, 0) + 1
+
+    def render(self, total: int) -> list[str]:
+        out = []
+        for m, n in self.counts.items():
+            out.append(m if n == 1 or total <= 1 else f"{m} ({n} of {total} objects)")
+        return out
+
+
+class RecordCollector:
+    """Pipeline objects of one cmdlet → one CollectedObject (shared by offline and live paths).
+
+    ``add()`` raises `ExportError` when an object is of the wrong .NET type; ``result()``
+    applies the rules every path follows: no objects → ``does not exist``; none of the
+    selected properties anywhere → ``error``; a property missing from some objects → the
+    field is absent from those records and a message says how many.
+    """
+
+    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True):
+        self.query = query
+        self.source = source
+        self.offline = offline
+        self.records: list[list] = []
+        self.missing: dict[str, int] = {}
+        self.messages = _Messages()
+        self.errors = _Messages()
+        self.error_objects = 0
+        self.count = 0
+        self._selected = {s.lower() for s in query.select} if query.select else None
+
+    def add(self, value: Any, type_names: Sequence[str] = (),
+            problems: Sequence[tuple[str, str]] = ()) -> None:
+        """One pipeline object. `problems`: (property, problem) the reader found in the export
+        itself (a property written twice); with the values that must not be compared (an
+        unmapped enum number, a ToString that contradicts its number) they make the whole
+        object `error`, with messages naming the file, the object and the property."""
+        problem = _type_problem(type_names, self.query)
+        if problem:
+            raise ExportError(problem)
+        errors: list[tuple[str, str]] = [
+            (prop, msg) for prop, msg in problems
+            if self._selected is None or prop.lower() in self._selected]
+        fields, messages, lacks = record_from_object(value, self.query.select,
+                                                     noun=self.query.noun, errors=errors)
+        if errors:
+            label = object_label(value, self.count)
+            self.error_objects += 1
+            spelled = {s.lower(): s for s in self.query.select}
+            for prop, msg in errors:
+                self.errors.add(f"{self.source}: object {label}: property "
+                                f"{spelled.get(prop.lower(), prop)}: {msg}")
+        self.count += 1
+        self.records.append(fields)
+        for m in messages:
+            self.messages.add(m)
+        for name in lacks:
+            self.missing[name] = self.missing.get(name, 0) + 1
+
+    def result(self, extra_messages: Sequence[str] = ()) -> CollectedObject:
+        q = self.query
+        head = [f"read {self.count} object(s) from {self.source}"]
+        if q.parameters and self.offline:
+            params = " ".join(f"-{n} {v}" for n, v in q.parameters)
+            head.append(f"the export is taken as the output of {cmdlet_name(q)} {params}; "
+                        "parameters of an offline export cannot be checked")
+        if self.count == 0:
+            return CollectedObject(q, flag="does not exist", status="does not exist",
+                                   messages=head + list(extra_messages) +
+                                   [f"{self.source} holds no objects: {cmdlet_name(q)} "
+                                    "returned nothing"])
+        if self.errors.counts:
+            return CollectedObject(q, flag="error", status="error", messages=[
+                f"{self.source}: {self.error_objects} of {self.count} object(s) hold "
+                "contradictory or unmappable values; none of this output is compared",
+                *self.errors.render(1)])
+        if q.select and all(self.missing.get(s, 0) == self.count for s in q.select):
+            return collected_error(q, f"{self.source}: none of the selected properties "
+                             f"({', '.join(q.select)}) is in the output: wrong export file?")
+        notes = head + list(extra_messages) + self.messages.render(self.count)
+        for name, n in self.missing.items():
+            notes.append(f"property {name} is missing from {n} of {self.count} "
+                         f"object(s); the field is absent from those records")
+        return CollectedObject(q, flag="complete", status="exists", messages=notes,
+                               records=self.records)
+
+
+def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,
+                          source: str) -> CollectedObject:
+    """Live-path helper: deserialized pipeline output (psrpcore or pypsrp objects) → object.
+
+    Never raises for data: a wrong object type becomes an ``error`` flag with the message.
+    """
+    acc = RecordCollector(query, source, offline=False)
+    try:
+        for value in values:
+            acc.add(value, _type_names(value))
+    except ExportError as exc:
+        return collected_error(query, f"{source}: {exc}")
+    return acc.result()
+
+
+__all__ = ["KNOWN_TYPES", "ExportError", "RecordCollector", "collected_error",
+           "collected_from_values"]
