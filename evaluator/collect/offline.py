@@ -38,10 +38,10 @@ from psrpcore.types import PSCryptoProvider, deserialize
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
 
-from .model import CmdletQuery, CollectedObject, SystemInfo
+from .model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from .normalize import base_type_name, lookup_property, normalize_value, object_label, \
     properties, record_from_object
-from ..oval.objects import CmdletObjects, cmdlet_name
+from ..oval.objects import CmdletObjects
 
 CLIXML_NS = "http://schemas.microsoft.com/powershell/2004/04"
 _TN, _TNREF, _OBJ, _REF = (f"{{{CLIXML_NS}}}{t}" for t in ("TN", "TNRef", "Obj", "Ref"))
