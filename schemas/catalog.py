@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
+from . import namespaces as ns
 from .errors import StigscapError
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
@@ -45,7 +46,7 @@ INSTALL_HINT = "install the official schemas with `apt-get install openscap-comm
 REINSTALL_HINT = ("restore the official file with `apt-get install --reinstall openscap-common`"
                   " or point --schema-dir / STIGSCAP_SCHEMA_DIR at an unmodified copy")
 
-XS = "http://www.w3.org/2001/XMLSchema"
+XS = ns.XS
 EXTRA_FILES = ("sds/1.3/source-data-stream-1.3.xsl",)
 
 
@@ -182,7 +183,7 @@ class _LocalOnlyResolver(etree.Resolver):
 
     _KNOWN = {
         "http://www.w3.org/2001/xml.xsd": "common/xml.xsd",
-        "http://www.w3.org/XML/1998/namespace": "common/xml.xsd",
+        ns.XML: "common/xml.xsd",
         "http://www.w3.org/1999/xlink.xsd": "common/xlink.xsd",
         "http://www.w3.org/TR/2002/REC-xmldsig-core-20020212/xmldsig-core-schema.xsd":
             "common/xmldsig-core-schema.xsd",

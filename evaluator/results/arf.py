@@ -38,7 +38,6 @@ from stigscap.schemas.xmlio import element_text, find_text
 from ..xccdf.datastream import SourceDataStream, open_datastream
 from ..xccdf.engine import Plan, Profile, XccdfResult, compile_plan
 
-AI_SYSTEM = "http://scap.nist.gov/schema/asset-identification/1.1"
 REQUEST_ID, TAILORING_REQUEST_ID, ASSET_ID, XCCDF_REPORT_ID = (
     "collection1", "tailoring1", "asset0", "xccdf1")
 

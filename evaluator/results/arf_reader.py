@@ -193,7 +193,7 @@ _DESC_TAGS = {
     "IAControls": "ia_controls",
 }
 _AUTOMATED = "Automated check (stigscap):"
-OCIL2 = ("http://scap.nist.gov/schema/ocil/2", "http://scap.nist.gov/schema/ocil/2.0")
+OCIL2 = (ns.OCIL_2, ns.OCIL)
 _OCIL_QUESTION = "Is it the case that"
 
 # The scanners below (and `description_parts`) are linear in the text. The regular expressions

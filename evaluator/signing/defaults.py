@@ -102,7 +102,7 @@ def _build_schema(namespaces: frozenset[str]):
     imports = "".join(
         f'<xs:import namespace="{n}" schemaLocation="{Path(locations[n]).as_uri()}"/>'
         for n in sorted(namespaces))
-    wrapper = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+    wrapper = (f'<xs:schema xmlns:xs="{ns.XS}" '
                'targetNamespace="urn:stigscap:defaults-wrapper">' + imports + "</xs:schema>")
     missing = [locations[n] for n in namespaces if not Path(locations[n]).exists()]
     if missing:
