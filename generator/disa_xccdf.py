@@ -1,14 +1,11 @@
-"""Reader for DISA's manual STIG benchmarks (XCCDF 1.1, `U_*_Manual-xccdf.xml`).
+"""DISA's manual STIG benchmarks (XCCDF 1.1, `U_*_Manual-xccdf.xml`) as content-model facts.
 
-DISA ships each STIG as an XCCDF 1.1 document with a UTF-8 byte-order mark, an
-`xml-stylesheet` processing instruction, the release and date in `plain-text id="release-info"`
-("Release: 5 Benchmark Date: 26 Apr 2019"), one Group per vulnerability (V-number) holding one
-Rule (SV-number), and each rule's discussion as *escaped* pseudo-XML inside `description`
-(`&lt;VulnDiscussion&gt;...&lt;/VulnDiscussion&gt;&lt;FalsePositives&gt;...`).
-
-`read_disa_benchmark(path)` turns that into benchmark facts plus one content-model `Rule`
-(without a machine check) per DISA rule. Texts are kept as DISA wrote them except that line
-endings become `\\n`, trailing blanks at line ends are dropped and the whole text is stripped.
+`read_disa_benchmark(path)` reads the STIG with the one XCCDF reader
+(`schemas.disa_xccdf.read_benchmark`) and turns its facts into benchmark facts plus one
+content-model `Rule` (without a machine check) per DISA rule. Texts are kept as DISA wrote them
+except that line endings become `\\n`, trailing blanks at line ends are dropped and the whole
+text is stripped (`normalize_text`). `with_disa_facts` / `benchmark_with_disa_facts` merge
+those facts with the authored checks (`generate --stig`).
 """
 
 from __future__ import annotations
@@ -20,45 +17,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
 from pydantic import ValidationError
 
 from stigscap.content.model import Rule
+from stigscap.schemas import namespaces as ns
+from stigscap.schemas.disa_xccdf import XccdfRule, encoded_part, normalize_text, read_benchmark
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.xmlio import all_text, element_text, parse_xml_file
+from stigscap.schemas.xmlio import parse_xml_file
 
-XCCDF11_NS = "http://checklists.nist.gov/xccdf/1.1"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-CCI_SYSTEMS = ("http://iase.disa.mil/cci", "http://cyber.mil/cci")
-
-_NS = {"x": XCCDF11_NS, "dc": DC_NS}
 _RELEASE = re.compile(r"Release:\s*(\d+)\s+Benchmark Date:\s*(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})")
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-
-
-def normalize_text(text: str | None) -> str:
-    """DISA text as authored: `\\n` line ends, no trailing blanks, stripped."""
-    if not text:
-        return ""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
-
-
-def encoded_part(description: str | None, tag: str) -> str:
-    """Text of `<tag>...</tag>` inside DISA's escaped description pseudo-XML ('' if absent)."""
-    if not description:
-        return ""
-    # Two str.find calls, not a lazy regex: `<tag>(.*?)</tag>` retries from every opening tag
-    # and scans to the end each time (quadratic; 20,000 unclosed tags took 42 s). The first
-    # opening tag is the leftmost one a regex would match; if no closing tag follows it, none
-    # follows any later opening tag either.
-    start = description.find(f"<{tag}>")
-    if start < 0:
-        return ""
-    start += len(tag) + 2
-    end = description.find(f"</{tag}>", start)
-    return normalize_text(description[start:end]) if end >= 0 else ""
 
 
 @dataclass(frozen=True)
@@ -125,20 +94,6 @@ def _date(text: str | None) -> dt.date | None:
         return None
 
 
-def _text(el: etree._Element | None, path: str) -> str:
-    """Text of a child that holds only text (ids, versions, names)."""
-    if el is None:
-        return ""
-    found = el.find(path, _NS)
-    return normalize_text(element_text(found)) if found is not None else ""
-
-
-def _prose(el: etree._Element | None, path: str) -> str | None:
-    """Text of a child that may hold markup (titles, descriptions, fix and check text)."""
-    found = el.find(path, _NS) if el is not None else None
-    return all_text(found) if found is not None else None
-
-
 def _parse_release(info: str) -> tuple[int | None, dt.date | None]:
     m = _RELEASE.search(info or "")
     if not m:
@@ -152,35 +107,22 @@ def _parse_release(info: str) -> tuple[int | None, dt.date | None]:
     return int(release), date
 
 
-def _read_rule(group: etree._Element, source: str) -> Rule:
-    rule = group.find("x:Rule", _NS)
-    if rule is None:
-        raise StigscapError(f"Group {group.get('id')!r} has no Rule", file=source,
-                            line=group.sourceline)
-    idents = rule.findall("x:ident", _NS)
-    ccis = [normalize_text(element_text(i)) for i in idents if i.get("system") in CCI_SYSTEMS]
-    legacy = [normalize_text(element_text(i)) for i in idents
-              if i.get("system") not in CCI_SYSTEMS]
-    fixtext = rule.find("x:fixtext", _NS)
-    fix = rule.find("x:fix", _NS)
-    check = rule.find("x:check", _NS)
-    check_content = normalize_text(_prose(check, "x:check-content"))
+def _content_rule(rule: XccdfRule, source: str) -> Rule:
     data = {
-        "group_id": group.get("id"),
-        "group_title": normalize_text(_prose(group, "x:title")),
-        "rule_id": rule.get("id"),
-        "version": _text(rule, "x:version"),
-        "severity": rule.get("severity") or "medium",
-        "weight": float(rule.get("weight") or 10.0),
-        "title": normalize_text(_prose(rule, "x:title")),
-        "discussion": encoded_part(_prose(rule, "x:description"), "VulnDiscussion"),
-        "check_content": check_content,
-        "check_id": check.get("system") if check is not None else None,
-        "fix_text": normalize_text(all_text(fixtext)) if fixtext is not None else "",
-        "fix_id": (fixtext.get("fixref") if fixtext is not None else None)
-        or (fix.get("id") if fix is not None else None),
-        "ccis": ccis,
-        "legacy_ids": legacy,
+        "group_id": rule.group.id if rule.group is not None else None,
+        "group_title": normalize_text(rule.group.title) if rule.group is not None else "",
+        "rule_id": rule.id,
+        "version": normalize_text(rule.version),
+        "severity": rule.severity,
+        "weight": rule.weight,            # validated as a number by the model
+        "title": normalize_text(rule.title),
+        "discussion": encoded_part(rule.description, "VulnDiscussion"),
+        "check_content": normalize_text(rule.check_content),
+        "check_id": rule.check_system,
+        "fix_text": normalize_text(rule.fixtext),
+        "fix_id": rule.fix_id,
+        "ccis": [normalize_text(c) for c in rule.ccis],
+        "legacy_ids": [normalize_text(i) for i in rule.legacy_ids],
     }
     try:
         return Rule.model_validate(data)
@@ -188,54 +130,44 @@ def _read_rule(group: etree._Element, source: str) -> Rule:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise StigscapError(f"rule {data['rule_id']!r}: {where}: {err['msg']}", file=source,
-                            line=rule.sourceline) from None
+                            line=rule.line) from None
 
 
 def read_disa_benchmark(path: str | os.PathLike) -> DisaBenchmark:
     """Read a DISA manual XCCDF 1.1 STIG (safe parser; BOM and stylesheet PI are fine)."""
     source = str(path)
-    tree = parse_xml_file(Path(path), huge_tree=True)
-    root = tree.getroot()
-    if root.tag != f"{{{XCCDF11_NS}}}Benchmark":
+    root = parse_xml_file(Path(path), huge_tree=True).getroot()
+    if root.tag != f"{{{ns.XCCDF11}}}Benchmark":
         raise StigscapError(f"not a DISA XCCDF 1.1 benchmark (root element is {root.tag})",
                             file=source, line=root.sourceline)
-    status = root.find("x:status", _NS)
-    info = ""
-    for pt in root.findall("x:plain-text", _NS):
-        if pt.get("id") == "release-info":
-            info = normalize_text(element_text(pt))
-    release, bdate = _parse_release(info)
-    profiles = tuple(
-        DisaProfile(
-            id=p.get("id"),
-            title=normalize_text(_prose(p, "x:title")),
-            description=encoded_part(_prose(p, "x:description"), "ProfileDescription"),
-            selected=tuple(s.get("idref") for s in p.findall("x:select", _NS)
-                           if s.get("selected", "true") in ("true", "1")),
-        )
-        for p in root.findall("x:Profile", _NS)
-    )
-    groups = root.findall("x:Group", _NS)
-    if not groups:
-        raise StigscapError("benchmark has no Group/Rule", file=source, line=root.sourceline)
-    rules = tuple(_read_rule(g, source) for g in groups)
-    first_ref = groups[0].find("x:Rule/x:reference", _NS)
+    b = read_benchmark(root, source)
+    if not b.groups:
+        raise StigscapError("benchmark has no Group/Rule", file=source, line=b.line)
+    for g in b.groups:
+        if not g.has_rule:
+            raise StigscapError(f"Group {g.id!r} has no Rule", file=source, line=g.line)
+    release, bdate = _parse_release(normalize_text(b.release_info))
+    first = b.rules[0]
     return DisaBenchmark(
-        id=root.get("id") or "",
-        title=normalize_text(_prose(root, "x:title")),
-        description=normalize_text(_prose(root, "x:description")),
-        version=_text(root, "x:version"),
+        id=b.id,
+        title=normalize_text(b.title),
+        description=normalize_text(b.description),
+        version=normalize_text(b.version),
         release=release,
         benchmark_date=bdate,
-        release_info=info,
-        status=normalize_text(element_text(status)) if status is not None else "",
-        status_date=_date(status.get("date")) if status is not None else None,
-        publisher=_text(root, "x:reference/dc:publisher"),
-        source=_text(root, "x:reference/dc:source"),
-        dpms_target=_text(first_ref, "dc:subject"),
-        dpms_identifier=_text(first_ref, "dc:identifier"),
-        profiles=profiles,
-        rules=rules,
+        release_info=normalize_text(b.release_info),
+        status=normalize_text(b.status),
+        status_date=_date(b.status_date),
+        publisher=normalize_text(b.publisher),
+        source=normalize_text(b.source),
+        dpms_target=normalize_text(first.reference_subject),
+        dpms_identifier=normalize_text(first.reference_identifier),
+        profiles=tuple(
+            DisaProfile(id=p.id, title=normalize_text(p.title),
+                        description=encoded_part(p.description, "ProfileDescription"),
+                        selected=p.selected)
+            for p in b.profiles),
+        rules=tuple(_content_rule(r, source) for r in b.rules),
         source_file=source,
     )
 

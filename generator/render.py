@@ -1,25 +1,18 @@
-"""The jinja2 environment shared by the generator's format modules (templates hold XML shape)."""
+"""The generator's templates (XML shape) rendered through the one Environment factory."""
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 import jinja2
 
 from stigscap.schemas.clock import as_utc
+from stigscap.schemas.templating import environment as _environment
 
 
-@lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("stigscap.generator", "templates"),
-        autoescape=True,  # every interpolated text is XML-escaped
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=False,
-        lstrip_blocks=False,
-    )
+    # every interpolated text is XML-escaped; whitespace exactly as the templates write it
+    return _environment("stigscap.generator", autoescape=True, keep_trailing_newline=True)
 
 
 def render(template: str, **context) -> bytes:

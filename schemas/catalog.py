@@ -8,7 +8,9 @@ closure), and the SHA-256 of every one of those files as shipped by Debian's
 
 The schema directory is, in this order: the `--schema-dir` option (`schema_dir` argument), the
 `STIGSCAP_SCHEMA_DIR` environment variable, the system's OpenSCAP schema directory
-(`/usr/share/openscap/schemas`). Before an XSD is compiled, every file of its closure is checked
+(`/usr/share/openscap/schemas`). `configured_schema_dir` is the one place that reads the setting
+(the signer's default-attribute filling uses it too); the older name `STIGSCAP_OPENSCAP_SCHEMAS`
+is still read for one release, with a one-line deprecation warning on stderr. Before an XSD is compiled, every file of its closure is checked
 against its pinned digest; a missing or changed file is a `StigscapError` naming the file and
 saying how to install the official copy. Checks and compiled schemas are cached per process.
 
@@ -25,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,16 +35,18 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
+from . import namespaces as ns
 from .errors import StigscapError
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
 ENV_VAR = "STIGSCAP_SCHEMA_DIR"
+DEPRECATED_ENV_VAR = "STIGSCAP_OPENSCAP_SCHEMAS"   # read until the next release, with a warning
 DEFAULT_SCHEMA_DIR = "/usr/share/openscap/schemas"
 INSTALL_HINT = "install the official schemas with `apt-get install openscap-common`"
 REINSTALL_HINT = ("restore the official file with `apt-get install --reinstall openscap-common`"
                   " or point --schema-dir / STIGSCAP_SCHEMA_DIR at an unmodified copy")
 
-XS = "http://www.w3.org/2001/XMLSchema"
+XS = ns.XS
 EXTRA_FILES = ("sds/1.3/source-data-stream-1.3.xsl",)
 
 
@@ -91,16 +96,38 @@ def load_catalog() -> Catalog:
     return Catalog(package=data["package"], entries=entries, digests=dict(data["files"]))
 
 
-def schema_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The schema directory in force: option, then environment variable, then the system's."""
+_deprecation_warned = False
+
+
+def _warn_deprecated(ignored: bool) -> None:
+    """One line on stderr, once per process, when the old variable name is set."""
+    global _deprecation_warned
+    if _deprecation_warned:
+        return
+    _deprecation_warned = True
+    state = f"ignored, {ENV_VAR} is set" if ignored else "still read for this release"
+    print(f"stigscap: warning: {DEPRECATED_ENV_VAR} is deprecated ({state}); "
+          f"use {ENV_VAR}", file=sys.stderr)
+
+
+def configured_schema_dir(explicit: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """The schema directory setting and where it came from, not checked: the option, then
+    `STIGSCAP_SCHEMA_DIR`, then the deprecated `STIGSCAP_OPENSCAP_SCHEMAS`, then the system's."""
+    if os.environ.get(DEPRECATED_ENV_VAR):
+        _warn_deprecated(ignored=bool(explicit or os.environ.get(ENV_VAR)))
     if explicit:
-        where, origin = Path(explicit), "--schema-dir"
-    elif os.environ.get(ENV_VAR):
-        where, origin = Path(os.environ[ENV_VAR]), ENV_VAR
-    else:
-        where, origin = Path(DEFAULT_SCHEMA_DIR), "the system schema directory"
+        return Path(explicit), "--schema-dir"
+    for var in (ENV_VAR, DEPRECATED_ENV_VAR):
+        if os.environ.get(var):
+            return Path(os.environ[var]), var
+    return Path(DEFAULT_SCHEMA_DIR), "the system schema directory"
+
+
+def schema_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The schema directory in force (`configured_schema_dir`), which must exist."""
+    where, origin = configured_schema_dir(explicit)
     if not where.is_dir():
-        hint = INSTALL_HINT if origin != "--schema-dir" and origin != ENV_VAR else (
+        hint = INSTALL_HINT if origin == "the system schema directory" else (
             f"give an existing directory, or unset it and {INSTALL_HINT}")
         raise StigscapError(f"schema directory {where} ({origin}) does not exist; {hint}")
     return where.resolve()
@@ -156,7 +183,7 @@ class _LocalOnlyResolver(etree.Resolver):
 
     _KNOWN = {
         "http://www.w3.org/2001/xml.xsd": "common/xml.xsd",
-        "http://www.w3.org/XML/1998/namespace": "common/xml.xsd",
+        ns.XML: "common/xml.xsd",
         "http://www.w3.org/1999/xlink.xsd": "common/xlink.xsd",
         "http://www.w3.org/TR/2002/REC-xmldsig-core-20020212/xmldsig-core-schema.xsd":
             "common/xmldsig-core-schema.xsd",

@@ -7,8 +7,13 @@ CAT = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
 XLINK = "http://www.w3.org/1999/xlink"
 DC = "http://purl.org/dc/elements/1.1/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XS = "http://www.w3.org/2001/XMLSchema"
+XML = "http://www.w3.org/XML/1998/namespace"
 XHTML = "http://www.w3.org/1999/xhtml"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
+DSIG11 = "http://www.w3.org/2009/xmldsig11#"
+DSIG_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"  # also that transform's Algorithm
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"         # ec:InclusiveNamespaces; the algorithm
 TMSAD = "http://scap.nist.gov/schema/xml-dsig/1.0"
 
 OVAL_COMMON = "http://oval.mitre.org/XMLSchema/oval-common-5"
@@ -25,11 +30,18 @@ CPE_DICT = "http://cpe.mitre.org/dictionary/2.0"
 CPE_LANG = "http://cpe.mitre.org/language/2.0"
 CPE23_DICT_EXT = "http://scap.nist.gov/schema/cpe-extension/2.3"
 
+OCIL = "http://scap.nist.gov/schema/ocil/2.0"
+OCIL_2 = "http://scap.nist.gov/schema/ocil/2"        # read as OCIL 2.0 too, never written
+OCIL_ANY = "http://scap.nist.gov/schema/ocil/"       # what every OCIL version's namespace starts with
+
 ARF = "http://scap.nist.gov/schema/asset-reporting-format/1.1"
 CORE = "http://scap.nist.gov/schema/reporting-core/1.1"
 AI = "http://scap.nist.gov/schema/asset-identification/1.1"
 CON = "http://scap.nist.gov/schema/scap/constructs/1.2"
 ARF_REL = "http://scap.nist.gov/specifications/arf/vocabulary/relationships/1.0#"
+ARF_REL_OSCAP = "http://scap.nist.gov/vocabulary/arf/relationships/1.0#"  # what OpenSCAP writes
+
+CLIXML = "http://schemas.microsoft.com/powershell/2004/04"   # PowerShell Export-Clixml
 
 CCI_SYSTEM = "http://cyber.mil/cci"
 CCI_SYSTEM_LEGACY = "http://iase.disa.mil/cci"

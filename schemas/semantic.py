@@ -37,8 +37,8 @@ from . import namespaces as ns
 from .xmlio import element_text
 
 XCCDF_OVAL = ns.OVAL_DEF
-OCIL_PREFIX = "http://scap.nist.gov/schema/ocil/"
-ISABOUT = {f"{ns.ARF_REL}isAbout", "http://scap.nist.gov/vocabulary/arf/relationships/1.0#isAbout"}
+OCIL_PREFIX = ns.OCIL_ANY
+ISABOUT = {f"{ns.ARF_REL}isAbout", f"{ns.ARF_REL_OSCAP}isAbout"}
 SCAP13_OVAL_VERSIONS = {"5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "5.10.1",
                         "5.11", "5.11.1", "5.11.2"}
 SRC8_TERMS = ("creator", "publisher", "contributor", "source")
@@ -395,7 +395,7 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                 continue
             troot = _content(target)
             want = (_q(ns.OVAL_DEF, "oval_definitions") if is_oval
-                    else _q("http://scap.nist.gov/schema/ocil/2.0", "ocil"))
+                    else _q(ns.OCIL, "ocil"))
             if troot is None or troot.tag != want:
                 ck.add(ccr, "SRC-345-1", f"check-content-ref/@href {href!r} resolves to "
                        f"component {target.get('id')!r}, which is not an "
@@ -416,7 +416,7 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                 tid = target.get("id")
                 if tid not in ocil_cache:
                     ocil_cache[tid] = {q.get("id") for q in troot.iter(
-                        "{http://scap.nist.gov/schema/ocil/2.0}questionnaire")}
+                        _q(ns.OCIL, "questionnaire"))}
                 if name not in ocil_cache[tid]:
                     ck.add(ccr, "ref:ocil-questionnaire", f"check-content-ref/@name {name!r} "
                            f"is not an OCIL questionnaire in component {tid!r}")

@@ -7,7 +7,6 @@ ARF → CKL in one call: checklists/export.py.
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from stigscap.evaluator.checklists.model import (
 )
 from stigscap.schemas.clock import product_version
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.templating import environment
 from stigscap.schemas.xmlio import element_text, parse_xml_file
 
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -35,13 +35,11 @@ def xml_text(value) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
-        autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters["x"] = xml_text
-    return env
+    # no autoescaping: every text goes through the `x` filter (escapes and drops what XML
+    # 1.0 cannot carry)
+    return environment("stigscap.evaluator", autoescape=False, keep_trailing_newline=True,
+                       filters={"x": xml_text})
 
 
 def stig_data(rule: StigRule, info: StigInfo, target_key: str) -> list[tuple[str, str]]:

@@ -8,7 +8,6 @@ their values and the fix command. Layout in templates/report.html.j2.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from stigscap.evaluator.checklists.model import (
     record_mark,
 )
 from stigscap.schemas.clock import as_utc, product_version
+from stigscap.schemas.templating import environment
 
 STATUS_LABEL = {"NotAFinding": "Not a Finding", "Open": "Open",
                 "Not_Applicable": "Not Applicable", "Not_Reviewed": "Not Reviewed"}
@@ -140,11 +140,9 @@ def report_model(checklists: list[Checklist]) -> dict:
             "matrix": len(hosts) <= MATRIX_MAX_HOSTS}
 
 
-@functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
-                              autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    return environment("stigscap.evaluator", autoescape=True, trim_blocks=True,
+                       lstrip_blocks=True)
 
 
 def html_report(arfs, *, timestamp: str | dt.datetime, stig=None, title: str | None = None,

@@ -8,6 +8,7 @@ text OVAL compares (see `normalize.py`), so both paths give the same items for t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 # OVAL FlagEnumeration for collected_objects/object/@flag
@@ -39,6 +40,23 @@ class CmdletQuery:
     # OVAL datatype of each parameter field (same order as `parameters`; empty = all string):
     # a live collector must send a boolean as a .NET Boolean (a switch rejects the text "true")
     parameter_datatypes: tuple[str, ...] = ()
+
+
+def cmdlet_name(query: CmdletQuery) -> str:
+    """"Get-ReceiveConnector": the command a live collector runs, the name an offline export
+    file is matched by (case-insensitively) and the name messages show.
+
+    The verb is spelled as OVAL's (case-sensitive) verb enumeration spells it ("get" → "Get"),
+    so a host is only ever sent a verb exactly as the safety check allowed it; a verb OVAL does
+    not know is kept as written (the safety check refuses it before any host is contacted)."""
+    return f"{_oval_verb(query.verb)}-{query.noun}"
+
+
+@lru_cache(maxsize=64)
+def _oval_verb(verb: str) -> str:
+    # imported here: the content model (pydantic) is not needed by what only reads this module
+    from stigscap.content.model import OVAL_CMDLET_VERBS
+    return next((v for v in OVAL_CMDLET_VERBS if v.lower() == verb.lower()), verb)
 
 
 @dataclass

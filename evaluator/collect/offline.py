@@ -36,14 +36,15 @@ from lxml import etree
 from psrpcore.types import PSCryptoProvider, deserialize
 
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.namespaces import CLIXML
 from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
 
-from .model import CmdletQuery, CollectedObject, SystemInfo
+from .model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from .records import ExportError, RecordCollector, collected_error as _error
 from .normalize import base_type_name, lookup_property, normalize_value, properties
-from ..oval.objects import CmdletObjects, cmdlet_name
+from ..oval.objects import CmdletObjects
 
-CLIXML_NS = "http://schemas.microsoft.com/powershell/2004/04"
+CLIXML_NS = CLIXML
 _TN, _TNREF, _OBJ, _REF = (f"{{{CLIXML_NS}}}{t}" for t in ("TN", "TNRef", "Obj", "Ref"))
 EXPORT_SUFFIXES = (".xml", ".clixml", ".json")
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .model import CmdletQuery, CollectedObject
+from .model import CmdletQuery, CollectedObject, cmdlet_name
 from .normalize import _type_names, base_type_name, object_label, record_from_object
-from ..oval.objects import cmdlet_name
 
 MAX_DISTINCT_MESSAGES = 40
 

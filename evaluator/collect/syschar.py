@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 
 from stigscap.schemas.clock import product_version as tool_version
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.templating import environment
 from stigscap.schemas.xmlio import parse_xml_bytes
 
 from .model import CollectedObject, SystemInfo
@@ -69,10 +70,8 @@ def _xml(text: object) -> Markup:
 
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    env.filters["x"] = _xml
+    env = environment("stigscap.evaluator", autoescape=True, keep_trailing_newline=True,
+                      filters={"x": _xml})
     return env.get_template("oval-system-characteristics.xml.j2")
 
 

@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence
 
-from stigscap.content.model import ALLOWED_MODULES, SAFE_VERBS, unsafe_cmdlet_reason
-from stigscap.evaluator.collect.model import CmdletQuery, CollectedObject, SystemInfo
+from stigscap.content.model import ALLOWED_MODULES, unsafe_cmdlet_reason
+from stigscap.evaluator.collect.model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from stigscap.evaluator.collect.credentials import Credentials, Secret, redact
 from stigscap.evaluator.collect.records import collected_from_values
 from stigscap.schemas.errors import StigscapError
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 # The only names ever sent to Add-PSSnapin (content.model.ALLOWED_MODULES).
 EXCHANGE_SNAPINS = ALLOWED_MODULES
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_VERB_CANON = {v.lower(): v for v in SAFE_VERBS}
 
 ErrorKind = Literal["auth_failed", "access_denied", "snapin_missing", "module_missing", "cmdlet_not_found",
                     "command_failed", "timeout", "tls_verify_failed", "tls_error", "connection_refused",
@@ -211,10 +210,6 @@ def parameter_value(text: str, datatype: str) -> Any:
     if datatype == "int" and re.fullmatch(r"[+-]?\d+", t):
         return int(t)
     return text
-
-
-def cmdlet_name(q: CmdletQuery) -> str:
-    return f"{_VERB_CANON[q.verb.lower()]}-{q.noun}"
 
 
 # --------------------------------------------------------------------------- value → OVAL text

@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
+from stigscap.schemas.namespaces import XSI
 from stigscap.schemas.xmlio import element_text as _text
 
 from .compare import CompareError, compile_comparison, compile_regex, to_boolean, \
@@ -47,7 +48,7 @@ from .logic import (DOES_NOT_EXIST, ERROR, EXISTS, FALSE, NOT_APPLICABLE, NOT_CO
 __all__ = ["evaluate", "compile_definitions", "CompiledDefinitions", "OvalEvaluation",
            "TestEvidence", "ItemEvidence", "RecordEvidence", "EntityFailure"]
 
-_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_XSI_NIL = f"{{{XSI}}}nil"
 
 
 def _local(tag) -> str:

@@ -19,7 +19,7 @@ from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import element_text
 
-from ..collect.model import CmdletQuery
+from ..collect.model import CmdletQuery, cmdlet_name  # noqa: F401 (re-exported)
 
 _D = f"{{{ns.OVAL_DEF}}}"
 _W = f"{{{ns.WIN_DEF}}}"
@@ -140,8 +140,3 @@ def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
             else:
                 result.queries.append(query)
     return result
-
-
-def cmdlet_name(query: CmdletQuery) -> str:
-    """"Get-ReceiveConnector" — the name an export file is matched by."""
-    return f"{query.verb}-{query.noun}"

@@ -18,7 +18,7 @@ import weakref
 
 from lxml import etree
 
-from stigscap.schemas.namespaces import OVAL_COMMON, OVAL_DEF, OVAL_RES, OVAL_SC
+from stigscap.schemas.namespaces import OVAL_COMMON, OVAL_DEF, OVAL_RES, OVAL_SC, XSI
 
 _RES = "{%s}" % OVAL_RES
 _OVAL = "{%s}" % OVAL_COMMON
@@ -30,7 +30,7 @@ DIRECTIVE_NAMES = ("definition_true", "definition_false", "definition_unknown",
                    "definition_error", "definition_not_evaluated", "definition_not_applicable")
 
 NSMAP = {None: OVAL_RES, "oval": OVAL_COMMON, "oval-def": OVAL_DEF, "oval-sc": OVAL_SC,
-         "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+         "xsi": XSI}
 
 
 def _sub(parent, tag: str, attrib: dict | None = None, text: str | None = None):

@@ -33,21 +33,22 @@ from markupsafe import Markup, escape
 from stigscap.schemas.clock import as_utc, naive_utc, product_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
+from stigscap.schemas.templating import environment
 from stigscap.schemas.xmlio import element_text, find_text
 
 from ..xccdf.datastream import SourceDataStream, open_datastream
 from ..xccdf.engine import Plan, Profile, XccdfResult, compile_plan
 
-AI_SYSTEM = "http://scap.nist.gov/schema/asset-identification/1.1"
 REQUEST_ID, TAILORING_REQUEST_ID, ASSET_ID, XCCDF_REPORT_ID = (
     "collection1", "tailoring1", "asset0", "xccdf1")
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("stigscap.evaluator", "templates"),
-    autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-    undefined=jinja2.StrictUndefined,
-)
-_ENV.filters["xbool"] = lambda v: "true" if v else "false"
+
+def _xbool(value) -> str:
+    return "true" if value else "false"
+
+
+_ENV = environment("stigscap.evaluator", autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                   filters={"xbool": _xbool})
 _TESTRESULT = _ENV.get_template("testresult.xml.j2")
 _RULE_RESULT = _ENV.get_template("rule-result.xml.j2")
 _TIME_MARK = "\x00time\x00"   # cannot occur in XML text: replaced by the rule-result time

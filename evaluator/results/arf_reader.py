@@ -23,6 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from stigscap.schemas import namespaces as ns
+from stigscap.schemas.disa_xccdf import XccdfRule, description_parts, read_benchmark
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import all_text, element_text, parse_xml_bytes, parse_xml_file
 
@@ -191,43 +192,14 @@ _DESC_TAGS = {
     "MitigationControl": "mitigation_control", "Responsibility": "responsibility",
     "IAControls": "ia_controls",
 }
-# Tags of the pseudo-XML, opening and closing; \w+ then ">" never backtracks past one "<".
-_DESC_TAG_RE = re.compile(r"<(/?)(\w+)>")
-
 _AUTOMATED = "Automated check (stigscap):"
-OCIL2 = ("http://scap.nist.gov/schema/ocil/2", "http://scap.nist.gov/schema/ocil/2.0")
+OCIL2 = (ns.OCIL_2, ns.OCIL)
 _OCIL_QUESTION = "Is it the case that"
 
-# The scanners below are linear in the text. The regular expressions they replace
-# (`<(\w+)>(.*?)</\1>`, `\n\s*Automated check …`) retried from every opening tag or newline
-# and scanned to the end each time: 20,000 unclosed `<VulnDiscussion>` took tens of seconds.
-
-
-def _desc_parts(text: str) -> list[tuple[str, str]]:
-    r"""(tag, body) pairs exactly as `re.findall(r"<(\w+)>(.*?)</\1>", text, re.S)` gives them:
-    left to right, each opening tag with the nearest closing tag of the same name after it;
-    an opening tag with no closing tag is skipped; scanning resumes after a closing tag."""
-    opens: list[tuple[int, int, str]] = []
-    closes: dict[str, list[int]] = {}
-    for m in _DESC_TAG_RE.finditer(text):
-        if m.group(1):
-            closes.setdefault(m.group(2), []).append(m.start())
-        else:
-            opens.append((m.start(), m.end(), m.group(2)))
-    out: list[tuple[str, str]] = []
-    nxt: dict[str, int] = {}  # per tag, index of the first closing tag not yet passed
-    cursor = 0
-    for start, end, tag in opens:
-        if start < cursor:
-            continue
-        pos, i = closes.get(tag, []), nxt.get(tag, 0)
-        while i < len(pos) and pos[i] < end:
-            i += 1
-        nxt[tag] = i
-        if i < len(pos):
-            out.append((tag, text[end:pos[i]]))
-            cursor = pos[i] + len(tag) + 3
-    return out
+# The scanners below (and `description_parts`) are linear in the text. The regular expressions
+# they replace (`<(\w+)>(.*?)</\1>`, `\n\s*Automated check …`) retried from every opening tag
+# or newline and scanned to the end each time: 20,000 unclosed `<VulnDiscussion>` took tens of
+# seconds.
 
 
 def _ws_run_start(text: str, pos: int) -> int:
@@ -275,7 +247,7 @@ def _split_description(text: str) -> dict[str, str]:
     if "<VulnDiscussion>" not in text:
         return {"discussion": text.strip(), **out0}
     out: dict[str, str] = dict(out0)
-    for tag, body in _desc_parts(text):
+    for tag, body in description_parts(text):
         if tag in _DESC_TAGS:
             out[_DESC_TAGS[tag]] = body.strip()
     return out
@@ -303,98 +275,63 @@ def ocil_questions(el: etree._Element) -> dict[str, str]:
 
 def benchmark_from_element(root: etree._Element, filename: str = "",
                            ocil: dict[str, str] | None = None) -> Benchmark:
-    """An XCCDF 1.1 or 1.2 `Benchmark` element → `Benchmark` (pure); `ocil` maps OCIL
-    questionnaire ids to manual check text for rules whose check text lives there."""
-    xns = etree.QName(root).namespace
-    if etree.QName(root).localname != "Benchmark" or xns not in (ns.XCCDF12, ns.XCCDF11):
-        raise StigscapError(f"not an XCCDF Benchmark (root element {root.tag})", file=filename)
-    q = lambda name: f"{{{xns}}}{name}"  # noqa: E731
-    bid = root.get("id", "")
-    release = ""
-    for pt in root.findall(q("plain-text")):
-        if pt.get("id") == "release-info":
-            release = _text(pt)
-    notice = root.find(q("notice"))
+    """An XCCDF 1.1 or 1.2 `Benchmark` element → `Benchmark` (pure; read by the one XCCDF
+    reader, `schemas.disa_xccdf`); `ocil` maps OCIL questionnaire ids to manual check text for
+    rules whose check text lives there."""
+    facts = read_benchmark(root, filename)
     bench = Benchmark(
-        id=bid, stig_id=unmangle(bid), title=_prose(root.find(q("title"))),
-        description=_prose(root.find(q("description"))),
-        version=_text(root.find(q("version"))), release_info=release, filename=filename,
-        notice=(notice.get("id") if notice is not None and notice.get("id") else "terms-of-use"),
-        xccdf_version="1.2" if xns == ns.XCCDF12 else "1.1",
+        id=facts.id, stig_id=unmangle(facts.id), title=facts.title,
+        description=facts.description, version=facts.version, release_info=facts.release_info,
+        filename=filename, notice=facts.notice or "terms-of-use",
+        xccdf_version=facts.xccdf_version,
     )
-    ref = root.find(q("reference"))
-    if ref is not None:
-        src = ref.find(f"{{{ns.DC}}}source")
-        if src is not None and _text(src):
-            bench.source = _text(src)
-    for val in root.iter(q("Value")):
-        vid = unmangle(val.get("id", ""))
-        default = None
-        for v in val.findall(q("value")):
-            if not v.get("selector"):
-                default = _text(v)
-        if default is None and val.find(q("value")) is not None:
-            default = _text(val.find(q("value")))
-        bench.values[vid] = default or ""
-        bench.value_titles[vid] = _prose(val.find(q("title")))
-    for rule_el in root.iter(q("Rule")):
-        bench.rules.append(_rule_from_element(rule_el, q, xns, ocil or {}))
+    if facts.source:
+        bench.source = facts.source
+    for val in facts.values:
+        vid = unmangle(val.id)
+        bench.values[vid] = val.default
+        bench.value_titles[vid] = val.title
+    for rule in facts.rules:
+        bench.rules.append(_stig_rule(rule, ocil or {}))
     return bench
 
 
-def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str]
-                       ) -> StigRule:
-    group = rule_el.getparent()
-    is_group = group is not None and etree.QName(group).localname == "Group"
-    desc_fields = _split_description(_prose(rule_el.find(q("description"))))
+def _stig_rule(facts: XccdfRule, ocil: dict[str, str]) -> StigRule:
+    group = facts.group
     rule = StigRule(
-        group_id=unmangle(group.get("id", "")) if is_group else "",
-        group_title=_prose(group.find(q("title"))) if is_group else "",
-        rule_id=unmangle(rule_el.get("id", "")),
-        version=_text(rule_el.find(q("version"))),
-        title=_prose(rule_el.find(q("title"))),
-        severity=rule_el.get("severity", "medium"),
-        weight=rule_el.get("weight", "10.0"),
-        **desc_fields,
+        group_id=unmangle(group.id) if group else "",
+        group_title=group.title if group else "",
+        rule_id=unmangle(facts.id),
+        version=facts.version,
+        title=facts.title,
+        severity=facts.severity,
+        weight=facts.weight,
+        ccis=list(facts.ccis),
+        legacy_ids=list(facts.legacy_ids),
+        target_key=facts.reference_identifier,
+        fix_text=facts.fixtext,
+        fix_commands=[text for _, text in facts.fixes if text],
+        **_split_description(facts.description),
     )
-    if is_group:
-        gdesc = _prose(group.find(q("description")))
-        if gdesc:
-            rule.group_description = gdesc
+    if group and group.description:
+        rule.group_description = group.description
     if not rule.documentable:
         rule.documentable = "false"
-    for ident in rule_el.findall(q("ident")):
-        system, value = ident.get("system", ""), _text(ident)
-        if system in (ns.CCI_SYSTEM, ns.CCI_SYSTEM_LEGACY) or value.startswith("CCI-"):
-            rule.ccis.append(value)
-        elif "legacy" in system:
-            rule.legacy_ids.append(value)
-    ref = rule_el.find(q("reference"))
-    if ref is not None:
-        ident = ref.find(f"{{{ns.DC}}}identifier")
-        rule.target_key = _text(ident)
-    fixtext = rule_el.find(q("fixtext"))
-    rule.fix_text = _prose(fixtext)
-    for fix in rule_el.findall(q("fix")):
-        body = _prose(fix)
-        if body:
-            rule.fix_commands.append(body)
-    for check in rule_el.findall(q("check")):
-        content = check.find(q("check-content"))
-        if content is not None and _prose(content) and not rule.check_content:
-            rule.check_content = _prose(content)
-        for ccr in check.findall(q("check-content-ref")):
-            if check.get("system") in OCIL2:
-                if not rule.check_content and ocil.get(ccr.get("name", "")):
-                    rule.check_content = ocil[ccr.get("name", "")]
-            elif check.get("system") == ns.OVAL_CHECK_SYSTEM:
-                if ccr.get("name"):
-                    rule.oval_refs.append(ccr.get("name"))
+    for check in facts.checks:
+        if check.content and not rule.check_content:
+            rule.check_content = check.content
+        for name, href in check.refs:
+            if check.system in OCIL2:
+                if not rule.check_content and ocil.get(name):
+                    rule.check_content = ocil[name]
+            elif check.system == ns.OVAL_CHECK_SYSTEM:
+                if name:
+                    rule.oval_refs.append(name)
             else:
-                rule.check_content_ref_name = ccr.get("name") or "M"
-                rule.check_content_ref_href = ccr.get("href", "")
-        for exp in check.findall(q("check-export")):
-            vid = unmangle(exp.get("value-id", ""))
+                rule.check_content_ref_name = name or "M"
+                rule.check_content_ref_href = href
+        for value_id in check.exports:
+            vid = unmangle(value_id)
             if vid and vid not in rule.exported_values:
                 rule.exported_values.append(vid)
     return rule

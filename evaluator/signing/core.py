@@ -53,18 +53,18 @@ from stigscap.schemas.clock import as_utc
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import element_text
 
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-DSIG11 = "http://www.w3.org/2009/xmldsig11#"
+XML_NS = ns.XML
+DSIG11 = ns.DSIG11
 
 C14N11 = "http://www.w3.org/2006/12/xml-c14n11"
 C14N10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+EXC_C14N = ns.EXC_C14N
 C14N_ALGORITHMS = {C14N11, C14N10, EXC_C14N}
 INCLUSIVE_C14N = {C14N11, C14N10}
 EXC_C14N_NS = EXC_C14N   # namespace of ec:InclusiveNamespaces
 
-FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
-ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+FILTER2 = ns.DSIG_FILTER2
+ENVELOPED = ns.DSIG + "enveloped-signature"
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"

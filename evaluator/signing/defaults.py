@@ -26,6 +26,7 @@ from pathlib import Path
 from lxml import etree
 
 from stigscap.schemas import namespaces as ns
+from stigscap.schemas.catalog import configured_schema_dir
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write
 
@@ -34,7 +35,7 @@ OVAL_PLATFORMS = ("independent", "unix", "linux", "windows")
 
 
 def schema_root() -> Path:
-    return Path(os.environ.get("STIGSCAP_OPENSCAP_SCHEMAS", "/usr/share/openscap/schemas"))
+    return configured_schema_dir()[0]
 
 
 def _locations() -> dict[str, str]:
@@ -101,12 +102,12 @@ def _build_schema(namespaces: frozenset[str]):
     imports = "".join(
         f'<xs:import namespace="{n}" schemaLocation="{Path(locations[n]).as_uri()}"/>'
         for n in sorted(namespaces))
-    wrapper = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+    wrapper = (f'<xs:schema xmlns:xs="{ns.XS}" '
                'targetNamespace="urn:stigscap:defaults-wrapper">' + imports + "</xs:schema>")
     missing = [locations[n] for n in namespaces if not Path(locations[n]).exists()]
     if missing:
         raise StigscapError(f"schema not found: {missing[0]} (needed to write default "
-                            "attributes before signing; set STIGSCAP_OPENSCAP_SCHEMAS)")
+                            "attributes before signing; set STIGSCAP_SCHEMA_DIR)")
     return xmlschema.XMLSchema(wrapper, base_url=str(schema_root()), validation="lax",
                                build=True)
 

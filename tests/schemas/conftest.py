@@ -33,6 +33,7 @@ def schema_dir() -> Path:
 def cli(monkeypatch):
     """Run `stigscap ARGS...` in-process; returns the click Result (stdout/stderr apart)."""
     monkeypatch.delenv("STIGSCAP_SCHEMA_DIR", raising=False)
+    monkeypatch.delenv("STIGSCAP_OPENSCAP_SCHEMAS", raising=False)
 
     def run(*args: str):
         return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)

@@ -1,6 +1,6 @@
 """DISA description pseudo-XML and the generator's text markers, scanned in linear time.
 
-`generator.disa_xccdf.encoded_part` and the checklist reader (`evaluator.results.arf_reader`) used lazy
+`encoded_part` and `description_parts` (schemas.disa_xccdf) and the checklist reader used lazy
 regular expressions (`<tag>(.*?)</tag>`, `\\n\\s*Automated check …`) that retry from every
 opening tag or newline and scan to the end each time: a description with 20,000 unclosed
 `&lt;VulnDiscussion&gt;` took 42 s. The scanners now give the same answers as those
@@ -23,6 +23,7 @@ from lxml import etree
 from stigscap.evaluator.results import arf_reader
 from stigscap.evaluator.results.arf_reader import ocil_questions, read_stig
 from stigscap.generator.disa_xccdf import encoded_part, read_disa_benchmark
+from stigscap.schemas.disa_xccdf import description_parts
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "disa_mini_v2r3.xml"
@@ -57,7 +58,7 @@ def test_encoded_part_means_what_the_regex_meant(text):
 @settings(max_examples=600, deadline=None)
 @given(texts)
 def test_description_parts_mean_what_the_regex_meant(text):
-    assert arf_reader._desc_parts(text) == SPEC_DESC.findall(text)
+    assert description_parts(text) == SPEC_DESC.findall(text)
 
 
 @settings(max_examples=600, deadline=None)
