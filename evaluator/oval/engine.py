@@ -1,9 +1,11 @@
 """Pure OVAL 5.11.2 analysis engine: definitions + system characteristics → results.
 
     evaluation = evaluate(definitions_root, syschar_root, {"oval:x:var:1": ["^Tls$"]})
-    evaluation.definition_results            # {def_id: "true" | "false" | "unknown" | ...}
-    evaluation.results_document("full", timestamp="2026-01-01T00:00:00")   # oval_results root
+    evaluation.definition_results            # {def_id: OvalResult.TRUE | FALSE | UNKNOWN | ...}
     evaluation.evidence(def_id)              # exactly the items that cause its result, and why
+
+The OVAL results document is written by `oval.results` from the evaluation (the engine knows
+nothing of it): `build_results_document(evaluation, directives="full", timestamp=...)`.
 
 For many hosts against the same content, compile once and evaluate per syschar:
 
@@ -986,24 +988,6 @@ class OvalEvaluation:
         return self.criteria_results[id(node)][0]
 
     # ------------------------------------------------------------------ public
-    def results_document(self, directives: str = "full", *, timestamp: str,
-                         include_source_definitions: bool = False,
-                         product_name: str = "stigscap", product_version: str | None = None):
-        from .results import build_results_document
-        return build_results_document(self, directives=directives, timestamp=timestamp,
-                                      include_source_definitions=include_source_definitions,
-                                      product_name=product_name,
-                                      product_version=product_version)
-
-    def results_text(self, directives: str = "full", *, timestamp: str,
-                     include_source_definitions: bool = False,
-                     product_name: str = "stigscap", product_version: str | None = None) -> str:
-        """results_document serialized (no XML declaration), without copying the syschar."""
-        from .results import results_text
-        return results_text(self, directives=directives, timestamp=timestamp,
-                            include_source_definitions=include_source_definitions,
-                            product_name=product_name, product_version=product_version)
-
     def tests_of(self, def_id: str) -> list[str]:
         """Test ids reachable from a definition (through extend_definition too), in order."""
         out: list[str] = []

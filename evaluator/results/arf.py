@@ -34,6 +34,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
 from stigscap.schemas.xmlio import element_text, find_text
 
+from ..oval.results import build_results_document, results_text
 from ..xccdf.datastream import SourceDataStream, open_datastream
 from ..xccdf.engine import Plan, Profile, XccdfResult, compile_plan
 
@@ -270,14 +271,15 @@ class ArfResult:
     @functools.cached_property
     def oval_documents(self) -> list[etree._Element]:
         """The OVAL results documents as trees (built on first use)."""
-        return [evaluation.results_document(directives, timestamp=self.end_time)
+        return [build_results_document(evaluation, directives=directives,
+                                       timestamp=self.end_time)
                 for evaluation, directives in self.oval_reports]
 
     def oval_texts(self) -> list[str]:
         """The OVAL results documents serialized (what the ARF embeds)."""
         if "oval_documents" in self.__dict__:
             return [_fragment(doc) for doc in self.oval_documents]
-        return [evaluation.results_text(directives, timestamp=self.end_time)
+        return [results_text(evaluation, directives=directives, timestamp=self.end_time)
                 for evaluation, directives in self.oval_reports]
 
     @property
