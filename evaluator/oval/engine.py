@@ -683,8 +683,8 @@ class OvalEvaluation:
                     c.add(ERROR)
                 elif st == NOT_COLLECTED:
                     c.add(UNKNOWN)
-            result = check_counts(spec.entity_check, c) if (c.t + c.f + c.e + c.u) else ERROR
-            if msgs is not None and result == ERROR and not (c.t + c.f + c.e + c.u):
+            result = check_counts(spec.entity_check, c) if c.decided else ERROR
+            if msgs is not None and result == ERROR and not c.decided:
                 msgs.append(f"field '{spec.name}' has no collected value")
         if failures is not None:
             failures.append(EntityFailure(
@@ -792,7 +792,7 @@ class OvalEvaluation:
             r = self._value_result(state_id, ent, ie)
             if r is not None:
                 c.add(r)
-        if not (c.t + c.f + c.e + c.u + c.ne + c.na):
+        if not c.total:
             return TRUE
         return check_counts(ent.entity_check, c)
 
@@ -926,7 +926,7 @@ class OvalEvaluation:
         # items have no impact upon evaluation")
         ce = "at_least_one_exists" if check_existence == "all_exist" else check_existence
         existence = existence_result(ce, ex, dne, er, nc)
-        n_checked = item_counts.t + item_counts.f + item_counts.e + item_counts.u
+        n_checked = item_counts.decided
         if flag == "complete":
             if existence != TRUE or not has_states or n_checked == 0:
                 return TestResult(existence, tested, messages, vinst)

@@ -31,26 +31,36 @@ STATUS_ERROR = "error"
 
 
 class Counts:
-    """How many of each result were seen (T, F, E, U, NE, NA)."""
+    """How many of each result were seen (the columns of the specification's tables)."""
 
-    __slots__ = ("t", "f", "e", "u", "ne", "na")
+    __slots__ = ("true", "false", "error", "unknown", "not_evaluated", "not_applicable")
 
     def __init__(self) -> None:
-        self.t = self.f = self.e = self.u = self.ne = self.na = 0
+        self.true = self.false = self.error = self.unknown = 0
+        self.not_evaluated = self.not_applicable = 0
+
+    @property
+    def decided(self) -> int:
+        """Arguments with a result of their own: true, false, error or unknown."""
+        return self.true + self.false + self.error + self.unknown
+
+    @property
+    def total(self) -> int:
+        return self.decided + self.not_evaluated + self.not_applicable
 
     def add(self, result: str) -> None:
         if result == TRUE:
-            self.t += 1
+            self.true += 1
         elif result == FALSE:
-            self.f += 1
+            self.false += 1
         elif result == ERROR:
-            self.e += 1
+            self.error += 1
         elif result == UNKNOWN:
-            self.u += 1
+            self.unknown += 1
         elif result == NOT_EVALUATED:
-            self.ne += 1
+            self.not_evaluated += 1
         elif result == NOT_APPLICABLE:
-            self.na += 1
+            self.not_applicable += 1
         else:  # pragma: no cover - programming error
             raise ValueError(f"not an OVAL result: {result!r}")
 
@@ -72,7 +82,7 @@ def negate(result: str) -> str:
 
 
 def _all_na(c: Counts) -> bool:
-    return c.t == 0 and c.f == 0 and c.e == 0 and c.u == 0 and c.ne == 0
+    return c.decided == 0 and c.not_evaluated == 0
 
 
 def operator_counts(operator: str, c: Counts) -> str:
@@ -81,43 +91,43 @@ def operator_counts(operator: str, c: Counts) -> str:
     if _all_na(c):
         return NOT_APPLICABLE
     if operator == "AND":
-        if c.f:
+        if c.false:
             return FALSE
-        if c.e:
+        if c.error:
             return ERROR
-        if c.u:
+        if c.unknown:
             return UNKNOWN
-        if c.ne:
+        if c.not_evaluated:
             return NOT_EVALUATED
         return TRUE
     if operator == "OR":
-        if c.t:
+        if c.true:
             return TRUE
-        if c.e:
+        if c.error:
             return ERROR
-        if c.u:
+        if c.unknown:
             return UNKNOWN
-        if c.ne:
+        if c.not_evaluated:
             return NOT_EVALUATED
         return FALSE
     if operator == "ONE":
-        if c.t >= 2:
+        if c.true >= 2:
             return FALSE
-        if c.e:
+        if c.error:
             return ERROR
-        if c.u:
+        if c.unknown:
             return UNKNOWN
-        if c.ne:
+        if c.not_evaluated:
             return NOT_EVALUATED
-        return TRUE if c.t == 1 else FALSE
+        return TRUE if c.true == 1 else FALSE
     if operator == "XOR":
-        if c.e:
+        if c.error:
             return ERROR
-        if c.u:
+        if c.unknown:
             return UNKNOWN
-        if c.ne:
+        if c.not_evaluated:
             return NOT_EVALUATED
-        return TRUE if c.t % 2 == 1 else FALSE
+        return TRUE if c.true % 2 == 1 else FALSE
     raise ValueError(f"unknown operator {operator!r}")
 
 
