@@ -64,8 +64,8 @@ def main() -> None:
     results = {}
     for sc in scs:
         ev = compiled.evaluate(sc, variables)
-        results[ev.definition_results[f"{P}:def:69931"]] = \
-            results.get(ev.definition_results[f"{P}:def:69931"], 0) + 1
+        verdict = str(ev.definition_results[f"{P}:def:69931"])
+        results[verdict] = results.get(verdict, 0) + 1
     t1 = time.process_time()
     for sc in scs:
         ev = compiled.evaluate(sc, variables)
