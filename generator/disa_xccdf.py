@@ -197,7 +197,7 @@ def read_disa_benchmark(path: str | os.PathLike) -> DisaBenchmark:
     tree = parse_xml_file(Path(path), huge_tree=True)
     root = tree.getroot()
     if root.tag != f"{{{XCCDF11_NS}}}Benchmark":
-        raise StigscapError(f"not a DISA XCCDF 1.1 benchmark (root element is {root.tag})",
+        raise StigscapError(f"not a DISA XCCDF 1.1 benchmark (root element is {root.tag!s})",
                             file=source, line=root.sourceline)
     status = root.find("x:status", _NS)
     info = ""
@@ -207,10 +207,10 @@ def read_disa_benchmark(path: str | os.PathLike) -> DisaBenchmark:
     release, bdate = _parse_release(info)
     profiles = tuple(
         DisaProfile(
-            id=p.get("id"),
+            id=p.get("id", ""),
             title=normalize_text(_prose(p, "x:title")),
             description=encoded_part(_prose(p, "x:description"), "ProfileDescription"),
-            selected=tuple(s.get("idref") for s in p.findall("x:select", _NS)
+            selected=tuple(s.get("idref", "") for s in p.findall("x:select", _NS)
                            if s.get("selected", "true") in ("true", "1")),
         )
         for p in root.findall("x:Profile", _NS)

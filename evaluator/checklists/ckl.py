@@ -109,7 +109,7 @@ def _t(el, path: str) -> str:
 
 def checklist_from_ckl(root: etree._Element, source: str = "<ckl>") -> Checklist:
     if root.tag != "CHECKLIST":
-        raise StigscapError(f"not a CKL checklist (root element {root.tag}, expected CHECKLIST)",
+        raise StigscapError(f"not a CKL checklist (root element {root.tag!s}, expected CHECKLIST)",
                             file=source)
     asset = root.find("ASSET")
     stigs_el = root.find("STIGS")
@@ -183,9 +183,11 @@ def checklists_from_arfs(arfs, *, stig: Benchmark | str | Path | None = None,
     from stigscap.evaluator.results.arf_reader import read_stig
     reports: list[ArfReport] = [read_arf(a) for a in arfs]
     bench = read_stig(stig) if isinstance(stig, (str, Path)) else stig
-    old, old_source = merge, "previous checklist"
+    old: Checklist | None
     if isinstance(merge, (str, Path)):
         old, old_source = read_checklist(merge), str(merge)
+    else:
+        old, old_source = merge, "previous checklist"
     return apply_merge(build_checklists(reports, stig=bench, options=options), old, old_source)
 
 

@@ -22,7 +22,7 @@ def _timestamp(option: str | None) -> str:
 def _root(path: str, ns: str, local: str):
     root = parse_xml_file(path).getroot()
     if root.tag != f"{{{ns}}}{local}":
-        raise StigscapError(f"expected an OVAL {local} document, found <{root.tag}>", file=path)
+        raise StigscapError(f"expected an OVAL {local} document, found <{root.tag!s}>", file=path)
     return root
 
 

@@ -75,7 +75,7 @@ def options_from(kw: dict) -> tuple[WinRMOptions, Credentials]:
         insecure = False
     prompt = kw.pop("prompt")
     if prompt is None:
-        prompt = click.get_text_stream("stdin").isatty()
+        prompt = click.get_text_stream("stdin").isatty()  # type: ignore[operator]  # click 8.5 stubs
     auth = kw["auth"]
     creds = resolve_credentials(username=kw.pop("username"), credentials_file=kw.pop("credentials_file"),
                                 prompt=prompt and auth != "certificate")

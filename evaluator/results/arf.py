@@ -93,7 +93,7 @@ class TargetInfo:
 
     @property
     def connections(self) -> list[tuple[str | None, int, str | None]]:
-        out = []
+        out: list[tuple[str | None, int, str | None]] = []
         for ip, mac in self.interfaces:
             version = ipaddress.ip_address(ip).version if ip else 4
             out.append((_clean_ip(ip) or ip if ip else None, version, mac))
@@ -216,7 +216,7 @@ class _Marks:
         self.values.append(str(escape(value)))
         return _marker(len(self.values) - 1)
 
-    def markup(self, value: Markup) -> Markup:
+    def markup(self, value: str) -> Markup:
         """Already serialized XML (filled in as is)."""
         self.values.append(str(value))
         return _marker(len(self.values) - 1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -27,6 +28,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import all_text, element_text, parse_xml_bytes, parse_xml_file
 
 from ..oval.logic import culprits, negate
+from ..xccdf.values import XccdfResultType
 
 # ---------------------------------------------------------------------------------------------
 # ids and status vocabulary
@@ -34,8 +36,7 @@ from ..oval.logic import culprits, negate
 _MANGLED = re.compile(r"^xccdf_[^_]+_(?:rule|group|benchmark|profile|value|testresult)_(.+)$")
 _RULE_BASE = re.compile(r"^(SV-\d+)(?:r\d+)?(?:_rule)?$")
 
-XCCDF_RESULTS = ("pass", "fail", "error", "unknown", "notapplicable", "notchecked",
-                 "notselected", "informational", "fixed")
+XCCDF_RESULTS = tuple(XccdfResultType)   # pass, fail, error, ... as in the XCCDF engine
 
 # formats.md §7 (STIG Manager's mapping)
 CKL_STATUSES = ("NotAFinding", "Open", "Not_Applicable", "Not_Reviewed")
@@ -307,7 +308,7 @@ def benchmark_from_element(root: etree._Element, filename: str = "",
     questionnaire ids to manual check text for rules whose check text lives there."""
     xns = etree.QName(root).namespace
     if etree.QName(root).localname != "Benchmark" or xns not in (ns.XCCDF12, ns.XCCDF11):
-        raise StigscapError(f"not an XCCDF Benchmark (root element {root.tag})", file=filename)
+        raise StigscapError(f"not an XCCDF Benchmark (root element {root.tag!s})", file=filename)
     q = lambda name: f"{{{xns}}}{name}"  # noqa: E731
     bid = root.get("id", "")
     release = ""
@@ -319,7 +320,7 @@ def benchmark_from_element(root: etree._Element, filename: str = "",
         id=bid, stig_id=unmangle(bid), title=_prose(root.find(q("title"))),
         description=_prose(root.find(q("description"))),
         version=_text(root.find(q("version"))), release_info=release, filename=filename,
-        notice=(notice.get("id") if notice is not None and notice.get("id") else "terms-of-use"),
+        notice=((notice.get("id") or "terms-of-use") if notice is not None else "terms-of-use"),
         xccdf_version="1.2" if xns == ns.XCCDF12 else "1.1",
     )
     ref = root.find(q("reference"))
@@ -344,12 +345,12 @@ def benchmark_from_element(root: etree._Element, filename: str = "",
 
 def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str]
                        ) -> StigRule:
-    group = rule_el.getparent()
-    is_group = group is not None and etree.QName(group).localname == "Group"
-    desc_fields = _split_description(_prose(rule_el.find(q("description"))))
+    parent = rule_el.getparent()
+    group = parent if parent is not None and etree.QName(parent).localname == "Group" else None
+    desc_fields: dict[str, Any] = _split_description(_prose(rule_el.find(q("description"))))
     rule = StigRule(
-        group_id=unmangle(group.get("id", "")) if is_group else "",
-        group_title=_prose(group.find(q("title"))) if is_group else "",
+        group_id=unmangle(group.get("id", "")) if group is not None else "",
+        group_title=_prose(group.find(q("title"))) if group is not None else "",
         rule_id=unmangle(rule_el.get("id", "")),
         version=_text(rule_el.find(q("version"))),
         title=_prose(rule_el.find(q("title"))),
@@ -357,7 +358,7 @@ def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str
         weight=rule_el.get("weight", "10.0"),
         **desc_fields,
     )
-    if is_group:
+    if group is not None:
         gdesc = _prose(group.find(q("description")))
         if gdesc:
             rule.group_description = gdesc
@@ -371,8 +372,7 @@ def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str
             rule.legacy_ids.append(value)
     ref = rule_el.find(q("reference"))
     if ref is not None:
-        ident = ref.find(f"{{{ns.DC}}}identifier")
-        rule.target_key = _text(ident)
+        rule.target_key = _text(ref.find(f"{{{ns.DC}}}identifier"))
     fixtext = rule_el.find(q("fixtext"))
     rule.fix_text = _prose(fixtext)
     for fix in rule_el.findall(q("fix")):
@@ -388,8 +388,8 @@ def _rule_from_element(rule_el: etree._Element, q, xns: str, ocil: dict[str, str
                 if not rule.check_content and ocil.get(ccr.get("name", "")):
                     rule.check_content = ocil[ccr.get("name", "")]
             elif check.get("system") == ns.OVAL_CHECK_SYSTEM:
-                if ccr.get("name"):
-                    rule.oval_refs.append(ccr.get("name"))
+                if name := ccr.get("name"):
+                    rule.oval_refs.append(name)
             else:
                 rule.check_content_ref_name = ccr.get("name") or "M"
                 rule.check_content_ref_href = ccr.get("href", "")
@@ -571,7 +571,7 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
         for d in system.iterfind(f"{{{R}}}definitions/{{{R}}}definition"):
             did = d.get("definition_id", "")
             res.definitions[did] = d.get("result", "")
-            res._def_tests[did] = [c.get("test_ref") for c in d.iter(f"{{{R}}}criterion")
+            res._def_tests[did] = [c.get("test_ref", "") for c in d.iter(f"{{{R}}}criterion")
                                    if c.get("test_ref")]
             crit = d.find(f"{{{R}}}criteria")
             if crit is not None:
@@ -594,8 +594,8 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
                     fields = child.findall(f"{{{SC}}}field")
                     if fields:
                         records.append({f.get("name", ""): (element_text(f) or "") for f in fields})
-                    elif (element_text(child) or "").strip():
-                        simple[_local(child)] = element_text(child).strip()
+                    elif text := (element_text(child) or "").strip():
+                        simple[_local(child)] = text
                 res._items[item.get("id", "")] = records or ([simple] if simple else [])
     return res
 
@@ -622,7 +622,7 @@ def _test_result_from_element(tr: etree._Element, assets: dict[str, Asset],
     profile = tr.find(q("profile"))
     identity = tr.find(q("identity"))
     result = TestResult(
-        id=tr.get("id", ""), benchmark_ref=(bench_el.get("id") or bench_el.get("href", ""))
+        id=tr.get("id", ""), benchmark_ref=(bench_el.get("id") or bench_el.get("href") or "")
         if bench_el is not None else "",
         start_time=tr.get("start-time", ""), end_time=tr.get("end-time", ""),
         test_system=tr.get("test-system", ""), identity=_text(identity), targets=targets,
@@ -643,8 +643,8 @@ def _test_result_from_element(tr: etree._Element, assets: dict[str, Asset],
         r.instances = [_text(i) for i in rr.findall(q("instance")) if _text(i)]
         r.fixes = [_prose(f) for f in rr.findall(q("fix")) if _prose(f)]
         for ccr in rr.iterfind(f"{q('check')}/{q('check-content-ref')}"):
-            if ccr.get("name"):
-                r.oval_refs.append((ccr.get("href", ""), ccr.get("name")))
+            if name := ccr.get("name"):
+                r.oval_refs.append((ccr.get("href", ""), name))
         result.rule_results[r.rule_id] = r
     return result
 
