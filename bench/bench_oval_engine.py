@@ -24,6 +24,7 @@ from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,  #
                                definitions_doc, external_variable, syschar_doc)
 
 from stigscap.evaluator.oval.engine import compile_definitions  # noqa: E402
+from stigscap.evaluator.oval.results import build_results_document  # noqa: E402
 
 VAR = f"{P}:var:6993101"
 
@@ -63,12 +64,12 @@ def main() -> None:
     results = {}
     for sc in scs:
         ev = compiled.evaluate(sc, variables)
-        results[ev.definition_results[f"{P}:def:69931"]] = \
-            results.get(ev.definition_results[f"{P}:def:69931"], 0) + 1
+        verdict = str(ev.definition_results[f"{P}:def:69931"])
+        results[verdict] = results.get(verdict, 0) + 1
     t1 = time.process_time()
     for sc in scs:
         ev = compiled.evaluate(sc, variables)
-        ev.results_document("full", timestamp="2026-01-01T00:00:00")
+        build_results_document(ev, directives="full", timestamp="2026-01-01T00:00:00")
     t2 = time.process_time()
     for sc in scs[: max(1, args.hosts // 10)]:
         ev = compiled.evaluate(sc, variables)

@@ -68,7 +68,7 @@ def generate_datastream(content_dir: str | os.PathLike[str] | None = None, *,
     from stigscap.generator.build import content_from_stig, content_time, generate, id_scheme
     from stigscap.generator.disa_xccdf import read_disa_benchmark
 
-    content = load_content(content_dir)
+    content = load_content(Path(content_dir) if content_dir is not None else None)
     if stig is not None:
         content = content_from_stig(content, read_disa_benchmark(stig), list(rules))
     else:

@@ -138,7 +138,7 @@ def read_disa_benchmark(path: str | os.PathLike) -> DisaBenchmark:
     source = str(path)
     root = parse_xml_file(Path(path), huge_tree=True).getroot()
     if root.tag != f"{{{ns.XCCDF11}}}Benchmark":
-        raise StigscapError(f"not a DISA XCCDF 1.1 benchmark (root element is {root.tag})",
+        raise StigscapError(f"not a DISA XCCDF 1.1 benchmark (root element is {root.tag!s})",
                             file=source, line=root.sourceline)
     b = read_benchmark(root, source)
     if not b.groups:

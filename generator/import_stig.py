@@ -212,13 +212,17 @@ def draft_rule(rule: Rule) -> Rule:
                                  + ("Organization-defined: the site must set it."
                                     if site else "STIG value; another value needs signoff and "
                                     "risk acceptance in the EDSP (tailor it here).")),
-                    type=typ, operator=exp.operation, default="stig",
+                    # str → the model's Literal fields: pydantic checks them on construction
+                    type=typ, operator=exp.operation,  # type: ignore[arg-type]
+                    default="stig",
                     options=[ValueOption(selector="stig", value=exp.value, title="STIG value")],
                     site_must_set=site))
-                fields.append(FieldCheck(property=exp.prop, datatype=exp.datatype,
+                fields.append(FieldCheck(property=exp.prop,
+                                         datatype=exp.datatype,  # type: ignore[arg-type]
                                          operation=exp.operation, value_ref=vid))
             else:
-                fields.append(FieldCheck(property=exp.prop, datatype=exp.datatype,
+                fields.append(FieldCheck(property=exp.prop,
+                                         datatype=exp.datatype,  # type: ignore[arg-type]
                                          operation=exp.operation, value=exp.value))
         for m in forbids:
             prop = m.group("prop")

@@ -200,7 +200,7 @@ def read_benchmark(root: etree._Element, source: str = "") -> XccdfBenchmark:
     """An XCCDF 1.1 or 1.2 `Benchmark` element → its facts (pure)."""
     xns = etree.QName(root).namespace
     if _local(root) != "Benchmark" or xns not in (ns.XCCDF11, ns.XCCDF12):
-        raise StigscapError(f"not an XCCDF Benchmark (root element {root.tag})",
+        raise StigscapError(f"not an XCCDF Benchmark (root element {root.tag!s})",
                             file=source or None)
     q = lambda name: f"{{{xns}}}{name}"  # noqa: E731
     dc = lambda name: f"{{{ns.DC}}}{name}"  # noqa: E731

@@ -70,10 +70,10 @@ def run(root: etree._Element, kind: str, source: str,
         severity, rule, what, ident = m.groups()
         if by_id is None:
             by_id = {}
-            for el in root.iter():
-                i = el.get("id") if isinstance(el.tag, str) else None
+            for node in root.iter():
+                i = node.get("id") if isinstance(node.tag, str) else None
                 if i is not None:
-                    by_id.setdefault(i, el)
+                    by_id.setdefault(i, node)
         el = by_id.get(ident or "")
         message = f"official SDS 1.3 schematron: {what} {ident or ''}".strip()
         problems.append(Problem(source, el.sourceline if el is not None else None,

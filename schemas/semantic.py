@@ -28,8 +28,9 @@ What is checked, by document kind:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from lxml import etree
 
@@ -68,16 +69,17 @@ class Problem:
 def element_path(el: etree._Element) -> str:
     """/prefix:name[n]/... with 1-based positions among same-named siblings (like libxml2)."""
     parts = []
-    while el is not None:
-        parent = el.getparent()
-        q = etree.QName(el)
-        name = f"{el.prefix}:{q.localname}" if el.prefix else q.localname
+    node: etree._Element | None = el
+    while node is not None:
+        parent = node.getparent()
+        q = etree.QName(node)
+        name = f"{node.prefix}:{q.localname}" if node.prefix else q.localname
         if parent is not None:
-            same = [s for s in parent.iterchildren(el.tag)]
+            same = [s for s in parent.iterchildren(cast(str, node.tag))]
             if len(same) > 1:
-                name += f"[{same.index(el) + 1}]"
+                name += f"[{same.index(node) + 1}]"
         parts.append(name)
-        el = parent
+        node = parent
     return "/" + "/".join(reversed(parts))
 
 
@@ -116,7 +118,7 @@ def check_xccdf_benchmark(bench: etree._Element, ck: Checker) -> None:
         if el.tag == cpe_platform:
             by["cpe-platform"].append(el)
         else:
-            by[el.tag[len(x) + 2:]].append(el)
+            by[cast(str, el.tag)[len(x) + 2:]].append(el)
     ids_of = {k: {el.get("id") for el in by[k] if el.get("id")}
               for k in ("Rule", "Group", "Value", "Profile")}
     clusters = {el.get("cluster-id") for k in ("Rule", "Group", "Value")
@@ -138,7 +140,8 @@ def check_xccdf_benchmark(bench: etree._Element, ck: Checker) -> None:
     for rv in by["refine-value"]:
         need(rv, "idref", values | clusters, "Value or cluster", "ref:xccdf-idref")
     for sv in by["set-value"] + by["set-complex-value"]:
-        if sv.getparent().tag == _q(x, "Profile"):
+        parent = sv.getparent()
+        if parent is not None and parent.tag == _q(x, "Profile"):
             need(sv, "idref", values, "Value", "ref:xccdf-idref")
     for kind in ("Rule", "Group", "Value"):
         for item in by[kind]:
@@ -161,8 +164,9 @@ def check_xccdf_benchmark(bench: etree._Element, ck: Checker) -> None:
         check_xccdf_testresult_refs(tr, ck, ids_of["Rule"], values, ids_of["Profile"])
 
 
-def check_xccdf_testresult_refs(tr: etree._Element, ck: Checker, rules: set[str],
-                                values: set[str], profiles: set[str]) -> None:
+def check_xccdf_testresult_refs(tr: etree._Element, ck: Checker,
+                                rules: Collection[str | None], values: Collection[str | None],
+                                profiles: Collection[str | None]) -> None:
     x = _xccdf_ns(tr)
     for rr in tr.iter(_q(x, "rule-result")):
         if rr.get("idref") not in rules:
@@ -313,7 +317,7 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                    "checklist SHALL use CONFIGURATION", "warning")
 
     oval_cache: dict[str, dict[str, set[str]]] = {}
-    ocil_cache: dict[str, set[str]] = {}
+    ocil_cache: dict[str | None, set[str | None]] = {}
 
     def oval_of(comp):
         cid = comp.get("id")
@@ -344,13 +348,14 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
             if chk.get("system") != XCCDF_OVAL:
                 continue
             href = chk.get("href") or ""
-            uri = href if href.startswith("#") else catalog.get(href)
-            tref = crefs.get(uri[1:]) if uri and uri.startswith("#") else None
+            ref_uri = href if href.startswith("#") else catalog.get(href)
+            tref = crefs.get(ref_uri[1:]) if ref_uri and ref_uri.startswith("#") else None
             if tref is not None and not (tref.get(href_attr) or "").startswith("#"):
                 continue
             target = target_of(tref) if tref is not None else None
             troot = _content(target) if target is not None else None
-            if troot is None or troot.tag != _q(ns.OVAL_DEF, "oval_definitions"):
+            if target is None or troot is None or \
+                    troot.tag != _q(ns.OVAL_DEF, "oval_definitions"):
                 ck.add(chk, "ref:cpe-check", f"cpe-item check/@href {href!r} does not resolve "
                        f"through the catalog of component-ref {cref.get('id')!r} to an OVAL "
                        "component")
@@ -360,7 +365,7 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                 ck.add(chk, "ref:cpe-check", f"cpe-item check {name!r} is not an OVAL "
                        f"definition in component {target.get('id')!r}")
 
-    checked_benchmarks: set[tuple[str, str]] = set()
+    checked_benchmarks: set[tuple[str | None, str | None]] = set()
     for cref in crefs.values():
         comp = target_of(cref)
         root = _content(comp) if comp is not None else None
@@ -378,14 +383,15 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
         catalog = {u.get("name"): u.get("uri") for u in cref.iter(_q(ns.CAT, "uri"))}
         for ccr in root.iter(_q(ns.XCCDF12, "check-content-ref")):
             check = ccr.getparent()
+            assert check is not None   # a check-content-ref inside the Benchmark
             system = check.get("system") or ""
             is_oval = system == XCCDF_OVAL
             is_ocil = system.startswith(OCIL_PREFIX)
             if not (is_oval or is_ocil):
                 continue
             href = ccr.get("href") or ""
-            uri = href if href.startswith("#") else catalog.get(href)
-            target_cref = crefs.get(uri[1:]) if uri and uri.startswith("#") else None
+            ref_uri = href if href.startswith("#") else catalog.get(href)
+            target_cref = crefs.get(ref_uri[1:]) if ref_uri and ref_uri.startswith("#") else None
             if target_cref is not None and not (target_cref.get(href_attr) or "").startswith("#"):
                 continue  # a remote component (e.g. a vendor OVAL feed): not ours to check
             target = target_of(target_cref) if target_cref is not None else None
@@ -401,24 +407,24 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                        f"component {target.get('id')!r}, which is not an "
                        f"{'OVAL definitions' if is_oval else 'OCIL'} document")
                 continue
-            name = ccr.get("name")
+            ref_name = ccr.get("name")
             if is_oval:
                 ids = oval_of(target)
-                if name is not None and name not in ids.get("definition", ()):
-                    ck.add(ccr, "SRC-346-1", f"check-content-ref/@name {name!r} is not an OVAL "
+                if ref_name is not None and ref_name not in ids.get("definition", ()):
+                    ck.add(ccr, "SRC-346-1", f"check-content-ref/@name {ref_name!r} is not an OVAL "
                            f"definition in component {target.get('id')!r}")
                 for ex in check.iter(_q(ns.XCCDF12, "check-export")):
                     if ex.get("export-name") not in ids.get("variable", ()):
                         ck.add(ex, "ref:xccdf-check-export",
                                f"check-export/@export-name {ex.get('export-name')!r} is not an "
                                f"OVAL variable in component {target.get('id')!r}")
-            elif name is not None:
+            elif ref_name is not None:
                 tid = target.get("id")
                 if tid not in ocil_cache:
                     ocil_cache[tid] = {q.get("id") for q in troot.iter(
                         _q(ns.OCIL, "questionnaire"))}
-                if name not in ocil_cache[tid]:
-                    ck.add(ccr, "ref:ocil-questionnaire", f"check-content-ref/@name {name!r} "
+                if ref_name not in ocil_cache[tid]:
+                    ck.add(ccr, "ref:ocil-questionnaire", f"check-content-ref/@name {ref_name!r} "
                            f"is not an OCIL questionnaire in component {tid!r}")
 
 
@@ -448,12 +454,12 @@ def _check_benchmark_scap13(bench: etree._Element, ck: Checker) -> None:
 
 def check_arf(arf: etree._Element, ck: Checker) -> None:
     a, c = ns.ARF, ns.CORE
-    ids: dict[str, etree._Element] = {}
+    ids: dict[str | None, etree._Element] = {}
     for tag in ("report-request", "asset", "report", "extended-info"):
         for el in arf.iter(_q(a, tag)):
             ids[el.get("id")] = el
     reports = {el.get("id"): el for el in arf.iter(_q(a, "report"))}
-    isabout: dict[str, list[str]] = {}
+    isabout: dict[str | None, list[str]] = {}
     for rel in arf.iter(_q(c, "relationship")):
         subj = rel.get("subject")
         if subj not in ids:
@@ -471,8 +477,8 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
             isabout.setdefault(subj, []).extend(refs)
 
     # Components of the report-request source data streams, for benchmark/@href.
-    sds_components: dict[str, etree._Element] = {}
-    tailored_profiles: set[str] = set()  # a tailoring report-request (RES-300) may define them
+    sds_components: dict[str | None, etree._Element] = {}
+    tailored_profiles: set[str | None] = set()  # a tailoring report-request (RES-300) may define them
     for rr in arf.iter(_q(a, "report-request")):
         for coll in rr.iter(_q(ns.DS, "data-stream-collection")):
             for comp in coll.iter(_q(ns.DS, "component")):
@@ -506,7 +512,8 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
                 ck.add(ccr, "RES-370-1", f"check-content-ref/@href {href!r} is not '#' + the id "
                        "of another arf:report")
                 continue
-            system = ccr.getparent().get("system") or ""
+            check_el = ccr.getparent()
+            system = (check_el.get("system") if check_el is not None else None) or ""
             tcontent = target.find(_q(a, "content"))
             troot = _content(tcontent) if tcontent is not None else None
             want = "oval_results" if "oval" in system else "ocil" if "ocil" in system else None
@@ -514,9 +521,10 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
                 ck.add(ccr, "RES-370-2", f"check-content-ref/@href {href!r} names report "
                        f"{target.get('id')!r}, which holds no {want}")
         bm = tr.find(_q(x, "benchmark"))
-        if bm is not None and (bm.get("href") or "").startswith("#") and sds_components:
-            comp = sds_components.get(bm.get("href")[1:])
-            broot = _content(comp) if comp is not None else None
+        bm_href = (bm.get("href") or "") if bm is not None else ""
+        if bm is not None and bm_href.startswith("#") and sds_components:
+            bcomp = sds_components.get(bm_href[1:])
+            broot = _content(bcomp) if bcomp is not None else None
             if broot is None or broot.tag != _q(x, "Benchmark"):
                 ck.add(bm, "RES-253-1", f"benchmark/@href {bm.get('href')!r} names no ds:component "
                        "with a Benchmark in the report-request")
@@ -533,10 +541,9 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
 def run(root: etree._Element, kind: str, source: str) -> list[Problem]:
     """Semantic checks for a document root of the given catalog kind (`sds`, `xccdf`, ...)."""
     ck = Checker(source)
-    tag = root.tag
     if kind == "sds":
         check_sds(root, ck, scap13=root.get("schematron-version", "1.3") != "1.2")
-    elif kind == "xccdf" and etree.QName(tag).localname == "Benchmark":
+    elif kind == "xccdf" and etree.QName(root).localname == "Benchmark":
         check_xccdf_benchmark(root, ck)
     elif kind == "oval-definitions":
         check_oval_definitions(root, ck)

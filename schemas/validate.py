@@ -448,7 +448,7 @@ class _SplitWorker:
                 continue  # inside a stand-in: cannot happen with a valid stub; never reported
             problems.append(p)
         # skeleton ids, with the lines of the real file (the copies keep no line of their own)
-        skel_ids = [(el.get("id"), el.sourceline, element_path(el))
+        skel_ids = [(el.get("id", ""), el.sourceline, element_path(el))
                     for el in [root, *root.iterchildren(*_COMPONENTS)] if el.get("id")]
         for child in root.iterchildren(etree.Element):
             if child.tag not in _COMPONENTS:

@@ -32,6 +32,7 @@ import stat
 import tempfile
 import threading
 from pathlib import Path
+from typing import NoReturn, TypedDict
 
 from lxml import etree
 
@@ -39,9 +40,18 @@ from .errors import StigscapError
 
 DTD_REFUSED = "document type declarations (DTD) are not allowed"
 
+class _SafeParserOptions(TypedDict):
+    resolve_entities: bool
+    no_network: bool
+    load_dtd: bool
+    dtd_validation: bool
+    collect_ids: bool
+
+
 # lxml parser settings every reader of untrusted XML uses (iterparse takes the same keywords)
-SAFE_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, collect_ids=False)
+SAFE_PARSER_OPTIONS = _SafeParserOptions(resolve_entities=False, no_network=True,
+                                         load_dtd=False, dtd_validation=False,
+                                         collect_ids=False)
 
 
 def safe_parser(*, remove_blank_text: bool = False, huge_tree: bool = False) -> etree.XMLParser:
@@ -83,7 +93,7 @@ class PrologCheck:
         self._search = 0    # where to go on looking for the end of a comment / PI
         self._line = 1
 
-    def _refuse(self, message: str) -> None:
+    def _refuse(self, message: str) -> NoReturn:
         self._line += self._buf.count("\n", 0, self._pos)
         raise StigscapError(message, file=self.source, line=self._line)
 
@@ -310,7 +320,7 @@ _swept_lock = threading.Lock()
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -323,11 +333,11 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temp_files(directory: str | os.PathLike) -> list[str]:
+def remove_stale_temp_files(directory: str | os.PathLike[str]) -> list[str]:
     """Remove atomic_write's temporary files in `directory` left by writers that are gone: the
     pid in the name is not running, and no process holds the file's lock (a live writer holds
     it from creation to rename, whatever its host or pid namespace). Returns the names removed."""
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(directory))
     except OSError:

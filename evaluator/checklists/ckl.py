@@ -105,7 +105,7 @@ def _t(el, path: str) -> str:
 
 def checklist_from_ckl(root: etree._Element, source: str = "<ckl>") -> Checklist:
     if root.tag != "CHECKLIST":
-        raise StigscapError(f"not a CKL checklist (root element {root.tag}, expected CHECKLIST)",
+        raise StigscapError(f"not a CKL checklist (root element {root.tag!s}, expected CHECKLIST)",
                             file=source)
     asset = root.find("ASSET")
     stigs_el = root.find("STIGS")

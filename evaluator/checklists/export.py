@@ -40,9 +40,11 @@ def checklists_from_arfs(arfs: Iterable[Any], *, stig: Benchmark | str | Path | 
     """ARFs (paths, bytes, parsed trees or ArfReport) → one neutral checklist per asset."""
     reports: list[ArfReport] = [read_arf(a) for a in arfs]
     bench = read_stig(stig) if isinstance(stig, (str, Path)) else stig
-    old, old_source = merge, "previous checklist"
+    old: Checklist | None
     if isinstance(merge, (str, Path)):
         old, old_source = read_checklist(merge), str(merge)
+    else:
+        old, old_source = merge, "previous checklist"
     return apply_merge(build_checklists(reports, stig=bench, options=options), old, old_source)
 
 

@@ -307,16 +307,18 @@ def build_checklists(arfs: list[ArfReport], *, stig: Benchmark | None = None,
                 per_asset[key] = {}
                 order.append(key)
             bench = stig or arf.benchmark
+            assert bench is not None   # refused above
             prev = per_asset[key].get(bench.stig_id)
             if prev is None or prev[1].end_time <= tr.end_time:
                 per_asset[key][bench.stig_id] = (arf, tr)
     checklists = []
     for key in order:
         stigs = []
-        first_tr = None
+        first_tr: TestResult | None = None
         for _sid, (arf, tr) in per_asset[key].items():
             first_tr = first_tr or tr
             stigs.append(_build_stig(arf, tr, stig, opts))
+        assert first_tr is not None   # every asset key has a test result
         a = first_tr.asset
         target = TargetData(
             host_name=clip_host_name(
@@ -334,6 +336,7 @@ def _build_stig(arf: ArfReport, tr: TestResult, stig: Benchmark | None,
                 opts: ChecklistOptions) -> ChecklistStig:
     ours = arf.benchmark
     meta = stig or ours
+    assert meta is not None   # an ARF without a Benchmark needs --stig (checked by the caller)
     info = stig_info(meta, opts.classification)
     rows: list[ChecklistRule] = []
     used: set[str] = set()

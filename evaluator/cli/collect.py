@@ -14,7 +14,8 @@ from ..collect.model import CollectedObject
 from ..collect.offline import ExportMap, collect_offline, example_exports_dir, \
     system_info_from_exports
 from ..collect.syschar import syschar_bytes
-from ..oval.objects import cmdlet_name, read_cmdlet_objects
+from ..collect.model import cmdlet_name
+from ..oval.objects import read_cmdlet_objects
 from .options import collect_host_options, winrm_options_from
 
 

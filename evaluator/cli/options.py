@@ -4,6 +4,8 @@ eval/run/scan --ckl/--cklb), and the prompts the library asks the CLI to answer.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from stigscap.evaluator.checklists.model import ROLES, ChecklistOptions
@@ -31,7 +33,7 @@ def terminal_prompt(text: str, secret: bool = True) -> str:
 def key_password_prompter(interactive: bool = True):
     """The prompter for a signing key's password: a hidden prompt on a terminal, else none
     (the library then names the environment variable to set)."""
-    if interactive and click.get_text_stream("stdin").isatty():
+    if interactive and sys.stdin is not None and sys.stdin.isatty():
         return lambda text: terminal_prompt(text, True)
     return None
 
@@ -88,7 +90,7 @@ def winrm_options_from(kw: dict) -> tuple[WinRMOptions, Credentials]:
         insecure = False
     prompt = kw.pop("prompt")
     if prompt is None:
-        prompt = click.get_text_stream("stdin").isatty()
+        prompt = click.get_text_stream("stdin").isatty()  # type: ignore[operator]  # click 8.5 stubs
     auth = kw["auth"]
     creds = resolve_credentials(username=kw.pop("username"), credentials_file=kw.pop("credentials_file"),
                                 prompt=prompt and auth != "certificate",

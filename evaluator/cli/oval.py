@@ -19,7 +19,7 @@ from ..oval.variables import variables_from_document
 def _root(path: str, ns: str, local: str):
     root = parse_xml_file(path).getroot()
     if root.tag != f"{{{ns}}}{local}":
-        raise StigscapError(f"expected an OVAL {local} document, found <{root.tag}>", file=path)
+        raise StigscapError(f"expected an OVAL {local} document, found <{root.tag!s}>", file=path)
     return root
 
 
@@ -41,6 +41,7 @@ def oval_analyse(definitions, syschar, results_path, variables_path, var_values,
                  include_definitions, timestamp):
     """Analyse OVAL DEFINITIONS against the system characteristics SYSCHAR (OVAL 5.11.2)."""
     from stigscap.evaluator.oval.engine import evaluate
+    from stigscap.evaluator.oval.results import build_results_document
 
     defs = _root(definitions, OVAL_DEF, "oval_definitions")
     sc = _root(syschar, OVAL_SC, "oval_system_characteristics")
@@ -53,8 +54,8 @@ def oval_analyse(definitions, syschar, results_path, variables_path, var_values,
         variables.setdefault(vid, []).append(value)
     ts = naive_utc(resolve_time(timestamp))
     ev = evaluate(defs, sc, variables)
-    doc = ev.results_document(directives, timestamp=ts,
-                              include_source_definitions=include_definitions)
+    doc = build_results_document(ev, directives=directives, timestamp=ts,
+                                 include_source_definitions=include_definitions)
     atomic_write(results_path, serialize(doc))
     for def_id, result in ev.definition_results.items():
         click.echo(f"{def_id}: {result}")

@@ -37,7 +37,7 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
     characteristics / results / variables / directives, source data streams 1.2/1.3, ARF 1.1
     (envelope and every embedded report), CPE dictionary / language and OCIL.
     """
-    reports = []
+    reports: list[dict[str, object]] = []
     code = EXIT_OK
     for f in files:
         try:

@@ -229,6 +229,12 @@ class ExportContent:
     messages: list[str] = field(default_factory=list)
 
 
+def _parent(node: etree._Element) -> etree._Element:
+    parent = node.getparent()
+    assert parent is not None   # a reference inside an exported object
+    return parent
+
+
 def _local(tag: Any) -> str:
     if not isinstance(tag, str):
         return ""
@@ -336,27 +342,27 @@ class _ClixmlStream:
         # register / expand type-name and object references (document-wide in Export-Clixml)
         for node in list(el.iter(_TN, _TNREF, _OBJ, _REF)):
             tag = _local(node.tag)
-            if tag == "TN" and node.get("RefId") is not None:
-                self.tn_by_ref[node.get("RefId")] = copy.deepcopy(node)
+            if tag == "TN" and (ref_id := node.get("RefId")) is not None:
+                self.tn_by_ref[ref_id] = copy.deepcopy(node)
             elif tag == "TNRef":
                 tn = self.tn_by_ref.get(node.get("RefId", ""))
                 if tn is None:
                     raise ExportError(f"object #{index + 1} refers to an undefined type list "
                                       f"(TNRef {node.get('RefId')!r})")
-                node.getparent().replace(node, copy.deepcopy(tn))
-            elif tag == "Obj" and node.get("RefId") in self.referenced:
-                self.obj_by_ref[node.get("RefId")] = copy.deepcopy(node)
+                _parent(node).replace(node, copy.deepcopy(tn))
+            elif tag == "Obj" and (ref_id := node.get("RefId")) in self.referenced:
+                self.obj_by_ref[ref_id or ""] = copy.deepcopy(node)
             elif tag == "Ref":
                 target = self.obj_by_ref.get(node.get("RefId", ""))
                 if target is None:
                     raise ExportError(f"object #{index + 1} refers to an undefined object "
                                       f"(Ref {node.get('RefId')!r})")
                 repl = copy.deepcopy(target)
-                if node.get("N") is not None:
-                    repl.set("N", node.get("N"))
+                if (n := node.get("N")) is not None:
+                    repl.set("N", n)
                 else:
                     repl.attrib.pop("N", None)
-                node.getparent().replace(node, repl)
+                _parent(node).replace(node, repl)
         tn = el.find(f"{{{CLIXML_NS}}}TN")
         type_names = [t.text or "" for t in tn.findall(f"{{{CLIXML_NS}}}T")] if tn is not None \
             else []
@@ -378,6 +384,7 @@ class _ClixmlStream:
             return None
         if self.wanted is not None and _local(el.tag) == "Obj":
             self._prune(el)
+        value: Any
         try:
             if self._is_property_bag(el):
                 value = self._bag_members(el)
@@ -438,6 +445,7 @@ class _ClixmlStream:
 
     def _prune(self, el: etree._Element) -> None:
         """Drop properties nobody selected, and the detail of nested objects with a ToString."""
+        assert self.wanted is not None   # called only when properties were selected
         for bag_tag in ("MS", "Props"):
             for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
                 for member in list(bag):
@@ -478,10 +486,11 @@ def _duplicate_members(el: etree._Element) -> list[tuple[str, str]]:
 
 # --- JSON ---------------------------------------------------------------------------------
 
-class _JsonObject(dict):
+class _JsonObject(dict[str, Any]):
     """A JSON object that remembers the keys it had more than once (exactly or by case)."""
 
     __slots__ = ("duplicates",)
+    duplicates: list[tuple[str, str]]
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> _JsonObject:
@@ -509,6 +518,7 @@ def _dup_text(first: str, other: str) -> str:
 def _nested_duplicate(value: Any, depth: int = 0) -> str | None:
     if depth > 64:
         return None
+    items: Iterable[Any]
     if isinstance(value, _JsonObject):
         if value.duplicates:
             return _dup_text(*value.duplicates[0])
@@ -560,10 +570,10 @@ def _json_objects(path: Path, wanted: set[str] | None = None) -> ExportContent:
     for i, item in enumerate(data):
         if isinstance(item, dict) and "FullyQualifiedErrorId" in item and (
                 "CategoryInfo" in item or "Exception" in item):
-            found, exc = lookup_property(item, "Exception")
+            found, exc_value = lookup_property(item, "Exception")
             msg = ""
-            if isinstance(exc, dict):
-                msg = str(exc.get("Message", ""))
+            if isinstance(exc_value, dict):
+                msg = str(exc_value.get("Message", ""))
             raise ExportError("the export contains an error record instead of data: "
                               + (" ".join(msg.split()) or str(item["FullyQualifiedErrorId"])))
         if not isinstance(item, dict):
@@ -630,12 +640,9 @@ def collect_offline(objects: CmdletObjects, exports: ExportMap) -> list[Collecte
 
 
 def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
-    wanted: set[str] | None = set()
-    for q in queries:
-        if not q.select:
-            wanted = None
-            break
-        wanted.update(s.lower() for s in q.select)
+    # None: some query selects every property
+    wanted = None if any(not q.select for q in queries) else \
+        {s.lower() for q in queries for s in q.select}
     collectors = [RecordCollector(q, path.name) for q in queries]
     try:
         content = read_export(path, wanted)

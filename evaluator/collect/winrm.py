@@ -476,9 +476,10 @@ def _wsman(host: str, options: WinRMOptions, credentials: Credentials):
             encryption="auto",       # HTTP: message encryption (wrap); HTTPS: TLS
             username=credentials.username,
             password=_password_for(options.auth, credentials),
-            cert_validation=verify,
-            connection_timeout=options.connection_timeout,
-            read_timeout=read_timeout,
+            # pypsrp declares bool and int; it takes a CA bundle path and float seconds too
+            cert_validation=verify,  # type: ignore[arg-type]
+            connection_timeout=options.connection_timeout,  # type: ignore[arg-type]
+            read_timeout=read_timeout,  # type: ignore[arg-type]
             operation_timeout=options.operation_timeout,
             no_proxy=True,
             **kwargs,
@@ -616,7 +617,7 @@ def _credssp_failure(exc: BaseException) -> _Fail | None:
 
 def _chain(exc: BaseException) -> list[BaseException]:
     out, seen = [], set()
-    stack = [exc]
+    stack: list[BaseException | None] = [exc]
     while stack:
         e = stack.pop()
         if e is None or id(e) in seen:

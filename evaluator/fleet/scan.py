@@ -216,6 +216,7 @@ def compile_job(job: ScanJob):
         if ev is None:
             from stigscap.evaluator.results.arf import Evaluator  # noqa: PLC0415
             from stigscap.schemas.xmlio import parse_xml_file  # noqa: PLC0415
+            assert job.datastream is not None   # evaluated only for a job with a data stream
             ev = Evaluator(parse_xml_file(job.datastream, huge_tree=True), job.profile,
                            source=job.datastream, **job.evaluator_kwargs)
             _EVALUATORS[key] = ev
@@ -269,9 +270,9 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         from stigscap.evaluator.results.arf import target_from_syschar  # noqa: PLC0415
         ev = compile_job(job)
         sc_root = parse_xml_bytes(sc, "<system characteristics>", huge_tree=True).getroot()
-        target = target_from_syschar(sc_root, name=host.name, identity=creds.username,
-                                     authenticated=True, addresses=host.target_addresses)
-        result = ev.evaluate(sc_root, target=target, timestamp=when)
+        target_info = target_from_syschar(sc_root, name=host.name, identity=creds.username,
+                                          authenticated=True, addresses=host.target_addresses)
+        result = ev.evaluate(sc_root, target=target_info, timestamp=when)
         arf_bytes = result.to_bytes()
         if job.signer is not None:
             from stigscap.evaluator.signing.signer import sign_bytes  # noqa: PLC0415

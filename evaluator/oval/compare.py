@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import string
 from collections.abc import Callable
+from typing import TypeVar
 
 Comparison = Callable[[str], bool]
 
@@ -80,7 +82,8 @@ def to_ip(text: str, version: int) -> tuple[int, int]:
             addr = ".".join(str(int(p)) for p in parts)
             if pfx and "." in pfx:
                 pfx = ".".join(str(int(p)) for p in pfx.split("."))
-            net = ipaddress.IPv4Network(f"{addr}/{pfx}" if pfx else addr, strict=False)
+            net: ipaddress.IPv4Network | ipaddress.IPv6Network = ipaddress.IPv4Network(
+                f"{addr}/{pfx}" if pfx else addr, strict=False)
         else:
             net = ipaddress.IPv6Network(t, strict=False)
     except (ValueError, ipaddress.AddressValueError, ipaddress.NetmaskValueError):
@@ -91,6 +94,8 @@ def to_ip(text: str, version: int) -> tuple[int, int]:
 # ------------------------------------------------------- evr (rpmvercmp)
 
 _EVR_SEG = re.compile(r"([0-9]+)|([A-Za-z]+)|(~)|(\^)")
+# rpmvercmp's segments: ASCII letters and digits (rpm's risalnum); anything else separates
+_EVR_KEEP = frozenset(string.ascii_letters + string.digits + "~^")
 
 
 def _rpmvercmp(a: str, b: str) -> int:
@@ -98,10 +103,10 @@ def _rpmvercmp(a: str, b: str) -> int:
         return 0
     i = j = 0
     while True:
-        # skip separators (anything but alnum, ~ and ^)
-        while i < len(a) and not (a[i].isalnum() or a[i] in "~^"):
+        # skip separators (anything but ASCII letters and digits, ~ and ^)
+        while i < len(a) and a[i] not in _EVR_KEEP:
             i += 1
-        while j < len(b) and not (b[j].isalnum() or b[j] in "~^"):
+        while j < len(b) and b[j] not in _EVR_KEEP:
             j += 1
         ca = a[i] if i < len(a) else ""
         cb = b[j] if j < len(b) else ""
@@ -129,6 +134,7 @@ def _rpmvercmp(a: str, b: str) -> int:
             break
         ma = _EVR_SEG.match(a, i)
         mb = _EVR_SEG.match(b, j)
+        assert ma is not None and mb is not None   # both start with an ASCII letter or digit
         sa, sb = ma.group(0), mb.group(0)
         isnum = ma.group(1) is not None
         if isnum != (mb.group(1) is not None):
@@ -247,7 +253,10 @@ ORDER_OPS = ("equals", "not equal", "greater than", "greater than or equal", "le
              "less than or equal")
 
 
-def _ordered(op: str, cmp: Callable[[object, object], int], stated) -> Callable[[object], bool]:
+_T = TypeVar("_T")
+
+
+def _ordered(op: str, cmp: Callable[[_T, _T], int], stated: _T) -> Callable[[_T], bool]:
     if op == "equals":
         return lambda v: cmp(v, stated) == 0
     if op == "not equal":
@@ -263,11 +272,11 @@ def _ordered(op: str, cmp: Callable[[object, object], int], stated) -> Callable[
     raise KeyError(op)
 
 
-def _num_cmp(a, b) -> int:
+def _num_cmp(a: float, b: float) -> int:
     return (a > b) - (a < b)
 
 
-def _version_cmp(a, b) -> int:
+def _version_cmp(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     a, b = _pad(a, b)
     return (a > b) - (a < b)
 
@@ -314,40 +323,39 @@ def _compile(datatype: str, op: str, stated: str | None) -> Comparison:
             return lambda v: search(v) is not None
         raise KeyError(op)
     if datatype == "int":
-        sv = to_int(s)
+        si = to_int(s)
         if op == "bitwise and":
-            return lambda v: (to_int(v) & sv) == sv
+            return lambda v: (to_int(v) & si) == si
         if op == "bitwise or":
-            return lambda v: (to_int(v) | sv) == sv
-        f = _ordered(op, _num_cmp, sv)
-        return lambda v: f(to_int(v))
+            return lambda v: (to_int(v) | si) == si
+        fi = _ordered(op, _num_cmp, si)
+        return lambda v: fi(to_int(v))
     if datatype == "float":
-        sv = to_float(s)
-        f = _ordered(op, _num_cmp, sv)
-        return lambda v: f(to_float(v))
+        sf = to_float(s)
+        ff = _ordered(op, _num_cmp, sf)
+        return lambda v: ff(to_float(v))
     if datatype == "boolean":
-        sv = to_boolean(s)
+        sb = to_boolean(s)
         if op == "equals":
-            return lambda v: to_boolean(v) == sv
+            return lambda v: to_boolean(v) == sb
         if op == "not equal":
-            return lambda v: to_boolean(v) != sv
+            return lambda v: to_boolean(v) != sb
         raise KeyError(op)
     if datatype == "version":
-        sv = to_version(s)
-        f = _ordered(op, _version_cmp, sv)
-        return lambda v: f(to_version(v))
+        sver = to_version(s)
+        fver = _ordered(op, _version_cmp, sver)
+        return lambda v: fver(to_version(v))
     if datatype == "binary":
-        sv = to_binary(s)
+        sbin = to_binary(s)
         if op == "equals":
-            return lambda v: to_binary(v) == sv
+            return lambda v: to_binary(v) == sbin
         if op == "not equal":
-            return lambda v: to_binary(v) != sv
+            return lambda v: to_binary(v) != sbin
         raise KeyError(op)
     if datatype in ("evr_string", "debian_evr_string"):
         if datatype == "debian_evr_string":
             raise CompareError("datatype 'debian_evr_string' is not supported")
-        f = _ordered(op, lambda a, b: evr_cmp(a, b), s)
-        return f
+        return _ordered(op, evr_cmp, s)
     if datatype in ("ipv4_address", "ipv6_address"):
         ver = 4 if datatype == "ipv4_address" else 6
         sa, sp = to_ip(s, ver)

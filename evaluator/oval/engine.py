@@ -1,9 +1,11 @@
 """Pure OVAL 5.11.2 analysis engine: definitions + system characteristics → results.
 
     evaluation = evaluate(definitions_root, syschar_root, {"oval:x:var:1": ["^Tls$"]})
-    evaluation.definition_results            # {def_id: "true" | "false" | "unknown" | ...}
-    evaluation.results_document("full", timestamp="2026-01-01T00:00:00")   # oval_results root
+    evaluation.definition_results            # {def_id: OvalResult.TRUE, FALSE, UNKNOWN, ...}
     evaluation.evidence(def_id)              # exactly the items that cause its result, and why
+
+The OVAL results document is written by `oval.results` from the evaluation (the engine knows
+nothing of it): `build_results_document(evaluation, directives="full", timestamp=...)`.
 
 For many hosts against the same content, compile once and evaluate per syschar:
 
@@ -32,26 +34,39 @@ Readings where the specification leaves room (each covered by tests/oval):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple, TypeAlias
 
+from lxml.etree import _Element, _ElementTree
 
 from stigscap.schemas.namespaces import XSI
 from stigscap.schemas.xmlio import element_text as _text
 
-from .compare import CompareError, compile_comparison, compile_regex, to_boolean, \
+from .compare import Comparison, CompareError, compile_comparison, compile_regex, to_boolean, \
     to_float, to_int, to_version
-from .logic import (DOES_NOT_EXIST, ERROR, EXISTS, FALSE, NOT_APPLICABLE, NOT_COLLECTED,
-                         NOT_EVALUATED, STATUS_ERROR, TRUE, UNKNOWN, Counts, check_counts,
-                         culprits, existence_result, negate, operator_counts)
+from .logic import Counts, check_counts, culprits, existence_result, negate, operator_counts
+from .values import Check, Existence, Flag, ItemStatus, Operator, OvalResult
 
 __all__ = ["evaluate", "compile_definitions", "CompiledDefinitions", "OvalEvaluation",
            "TestEvidence", "ItemEvidence", "RecordEvidence", "EntityFailure"]
 
 _XSI_NIL = f"{{{XSI}}}nil"
+_KNOWN_STATUSES = (ItemStatus.EXISTS, ItemStatus.DOES_NOT_EXIST, ItemStatus.ERROR)
+# Members read once for the per-record and per-entity paths below: on Python 3.11 each read of
+# a member off its Enum class goes through EnumType.__getattr__ (~70 ns, several per record).
+_TRUE, _FALSE, _ERROR, _UNKNOWN = (OvalResult.TRUE, OvalResult.FALSE, OvalResult.ERROR,
+                                   OvalResult.UNKNOWN)
+_EXISTS, _DOES_NOT_EXIST, _STATUS_ERROR, _NOT_COLLECTED = (
+    ItemStatus.EXISTS, ItemStatus.DOES_NOT_EXIST, ItemStatus.ERROR, ItemStatus.NOT_COLLECTED)
+_NONE_SATISFY = Check.NONE_SATISFY
+
+# a parsed oval_system_characteristics document (None: nothing was collected)
+Syschar: TypeAlias = "_Element | _ElementTree[_Element] | None"
 
 
-def _local(tag) -> str:
+def _local(tag: object) -> str:
     if not isinstance(tag, str):
         return ""
     return tag.rpartition("}")[2]
@@ -73,7 +88,7 @@ class FieldSpec:
     var_check: str
     entity_check: str
     mask: bool
-    comparison: object = None  # compiled comparison when no var_ref
+    comparison: Comparison | None = None  # compiled comparison when no var_ref
 
 
 @dataclass
@@ -89,7 +104,7 @@ class EntitySpec:
     mask: bool
     nil: bool
     fields: list[FieldSpec] | None  # record entity
-    comparison: object = None
+    comparison: Comparison | None = None
 
 
 @dataclass
@@ -107,7 +122,7 @@ class ObjectSpec:
     var_refs: list[str]
     masked: set[tuple[str, str | None]]
     item_name: str = ""                       # e.g. cmdlet_item for a cmdlet_object
-    entities: list = field(default_factory=list)   # EntitySpec list, for item search
+    entities: list[EntitySpec] = field(default_factory=list)   # for item search
     unsupported: str | None = None            # set / filter: cannot search system_data
 
 
@@ -129,9 +144,9 @@ class CriteriaNode:
     kind: str  # criteria | criterion | extend_definition
     negate: bool
     applicability_check: str | None
-    operator: str = "AND"
+    operator: str = Operator.AND
     ref: str = ""
-    children: list["CriteriaNode"] = field(default_factory=list)
+    children: list[CriteriaNode] = field(default_factory=list)
 
 
 @dataclass
@@ -143,43 +158,43 @@ class DefinitionSpec:
     criteria: CriteriaNode | None
 
 
-def _entity_attrs(el) -> tuple[str, str, str | None, str, str]:
+def _entity_attrs(el: _Element) -> tuple[str, str, str | None, str, str]:
     g = el.get
     return (g("datatype") or "string", g("operation") or "equals", g("var_ref"),
-            g("var_check") or "all", g("entity_check") or "all")
+            g("var_check") or Check.ALL, g("entity_check") or Check.ALL)
 
 
-def _compile_state(el) -> StateSpec:
+def _compile_state(el: _Element) -> StateSpec:
     entities: list[EntitySpec] = []
     for child in el:
         name = _local(child.tag)
         if not name or name in ("notes", "Signature"):
             continue
         datatype, op, var_ref, var_check, entity_check = _entity_attrs(child)
-        fields = None
+        fields: list[FieldSpec] | None = None
         if datatype == "record":
             fields = []
             for f in child:
                 if _local(f.tag) != "field":
                     continue
                 fdt, fop, fvar, fvc, fec = _entity_attrs(f)
-                spec = FieldSpec(f.get("name") or "", fdt, fop, _text(f), fvar, fvc, fec,
-                                 _truthy(f.get("mask")) or _truthy(child.get("mask")))
+                fspec = FieldSpec(f.get("name") or "", fdt, fop, _text(f), fvar, fvc, fec,
+                                  _truthy(f.get("mask")) or _truthy(child.get("mask")))
                 if not fvar:
-                    spec.comparison = compile_comparison(fdt, fop, spec.value or "")
-                fields.append(spec)
+                    fspec.comparison = compile_comparison(fdt, fop, fspec.value or "")
+                fields.append(fspec)
         value = None if fields is not None else _text(child)   # a record's value is its fields
         spec = EntitySpec(name, datatype, op, value, var_ref, var_check, entity_check,
-                          child.get("check_existence") or "at_least_one_exists",
+                          child.get("check_existence") or Existence.AT_LEAST_ONE_EXISTS,
                           _truthy(child.get("mask")), _truthy(child.get(_XSI_NIL)), fields)
         if fields is None and not var_ref:
             spec.comparison = compile_comparison(datatype, op, spec.value or "")
         entities.append(spec)
-    return StateSpec(el.get("id"), el.get("version") or "1", el.get("operator") or "AND",
-                     entities)
+    return StateSpec(el.get("id", ""), el.get("version") or "1",
+                     el.get("operator") or Operator.AND, entities)
 
 
-def _compile_object(el) -> ObjectSpec:
+def _compile_object(el: _Element) -> ObjectSpec:
     var_refs: list[str] = []
     masked: set[tuple[str, str | None]] = set()
     for d in el.iter():
@@ -193,7 +208,7 @@ def _compile_object(el) -> ObjectSpec:
         for f in child:
             if _local(f.tag) == "field" and _truthy(f.get("mask")):
                 masked.add((name, f.get("name")))
-    spec = ObjectSpec(el.get("id"), el.get("version") or "1", var_refs, masked)
+    spec = ObjectSpec(el.get("id", ""), el.get("version") or "1", var_refs, masked)
     local = _local(el.tag)
     spec.item_name = local[:-len("_object")] + "_item" if local.endswith("_object") else ""
     for child in el:
@@ -207,7 +222,7 @@ def _compile_object(el) -> ObjectSpec:
     return spec
 
 
-def _compile_test(el) -> TestSpec:
+def _compile_test(el: _Element) -> TestSpec:
     object_ref = None
     state_refs: list[str] = []
     for child in el:
@@ -215,37 +230,37 @@ def _compile_test(el) -> TestSpec:
         if name == "object":
             object_ref = child.get("object_ref")
         elif name == "state":
-            state_refs.append(child.get("state_ref"))
-    check = el.get("check") or "all"
-    check_existence = el.get("check_existence") or "at_least_one_exists"
+            state_refs.append(child.get("state_ref", ""))
+    check = el.get("check") or Check.ALL
+    check_existence = el.get("check_existence") or Existence.AT_LEAST_ONE_EXISTS
     problem = None
     if object_ref is None:
         problem = "test has no object reference"
-    return TestSpec(el.get("id"), el.get("version") or "1", el.get("comment") or "",
-                    check_existence, check, el.get("state_operator") or "AND", object_ref,
+    return TestSpec(el.get("id", ""), el.get("version") or "1", el.get("comment") or "",
+                    check_existence, check, el.get("state_operator") or Operator.AND, object_ref,
                     state_refs, problem)
 
 
-def _compile_criteria(el) -> CriteriaNode:
+def _compile_criteria(el: _Element) -> CriteriaNode:
     kind = _local(el.tag)
     node = CriteriaNode(kind, _truthy(el.get("negate")), el.get("applicability_check"))
     if kind == "criteria":
-        node.operator = el.get("operator") or "AND"
+        node.operator = el.get("operator") or Operator.AND
         for child in el:
             if _local(child.tag) in ("criteria", "criterion", "extend_definition"):
                 node.children.append(_compile_criteria(child))
     elif kind == "criterion":
-        node.ref = el.get("test_ref")
+        node.ref = el.get("test_ref", "")
     else:
-        node.ref = el.get("definition_ref")
+        node.ref = el.get("definition_ref", "")
     return node
 
 
 class CompiledDefinitions:
     """An indexed `oval_definitions` document, reusable across many system characteristics."""
 
-    def __init__(self, definitions_root):
-        root = definitions_root.getroot() if hasattr(definitions_root, "getroot") \
+    def __init__(self, definitions_root: _Element | _ElementTree[_Element]) -> None:
+        root = definitions_root.getroot() if isinstance(definitions_root, _ElementTree) \
             else definitions_root
         if _local(root.tag) != "oval_definitions":
             raise ValueError("not an oval_definitions document")
@@ -254,14 +269,13 @@ class CompiledDefinitions:
         self.tests: dict[str, TestSpec] = {}
         self.objects: dict[str, ObjectSpec] = {}
         self.states: dict[str, StateSpec] = {}
-        self.variables: dict[str, object] = {}
-        self.variable_elements: dict[str, object] = {}
+        self.variable_elements: dict[str, _Element] = {}
         for section in root:
             sname = _local(section.tag)
             for el in section:
                 if not isinstance(el.tag, str):
                     continue
-                eid = el.get("id")
+                eid = el.get("id", "")
                 if sname == "definitions":
                     crit = None
                     title = ""
@@ -309,19 +323,23 @@ class CompiledDefinitions:
         self._test_vars[test_id] = out
         return out
 
-    def evaluate(self, syschar_root, external_variables: Mapping[str, Sequence[str]] | None
-                 = None, *, not_evaluated: Mapping[str, str] | None = None) -> "OvalEvaluation":
+    def evaluate(self, syschar_root: Syschar,
+                 external_variables: Mapping[str, Sequence[str] | str] | None = None, *,
+                 not_evaluated: Mapping[str, str] | None = None) -> OvalEvaluation:
         """`not_evaluated`: definition id → why; those definitions are not analysed and get
         the result 'not evaluated' with that message (e.g. an XCCDF rule that is notchecked)."""
         return OvalEvaluation(self, syschar_root, external_variables or {}, not_evaluated)
 
 
-def compile_definitions(definitions_root) -> CompiledDefinitions:
+def compile_definitions(definitions_root: _Element | _ElementTree[_Element]
+                        ) -> CompiledDefinitions:
     return CompiledDefinitions(definitions_root)
 
 
-def evaluate(definitions_root, syschar_root,
-             external_variables: Mapping[str, Sequence[str]] | None = None) -> "OvalEvaluation":
+def evaluate(definitions_root: _Element | _ElementTree[_Element] | CompiledDefinitions,
+             syschar_root: Syschar,
+             external_variables: Mapping[str, Sequence[str] | str] | None = None
+             ) -> OvalEvaluation:
     """Analyse every definition of `definitions_root` against `syschar_root`."""
     if isinstance(definitions_root, CompiledDefinitions):
         return definitions_root.evaluate(syschar_root, external_variables)
@@ -342,22 +360,22 @@ class EntityFailure:
     expected: list[str]         # stated value, or the variable's values
     var_ref: str | None
     actual: list[str]           # collected value(s)
-    result: str                 # false / error / unknown
+    result: OvalResult          # false / error / unknown
     message: str | None = None
 
 
 @dataclass
 class RecordEvidence:
     fields: dict[str, str]      # every field of the collected record (first value per name)
-    result: str                 # the record's result against the state entity
+    result: OvalResult | ItemStatus  # against the state entity ('exists' when blamed for it)
     failures: list[EntityFailure]   # the field comparisons that decide it
 
 
 @dataclass
 class ItemEvidence:
     item_id: str
-    status: str
-    result: str
+    status: str                        # the item's status, as collected
+    result: OvalResult | ItemStatus    # ('exists' when blamed for existing)
     records: list[RecordEvidence]      # records that decide it (e.g. connectors)
     failures: list[EntityFailure]      # simple entities that decide it
     messages: list[str]
@@ -368,7 +386,7 @@ class ItemEvidence:
 class TestEvidence:
     test_id: str
     comment: str
-    result: str
+    result: OvalResult
     check: str
     check_existence: str
     object_id: str | None
@@ -381,31 +399,42 @@ class TestEvidence:
 
 @dataclass
 class TestResult:
-    result: str
-    tested_items: list[tuple[str, str]]
+    result: OvalResult
+    tested_items: list[tuple[str, OvalResult]]     # (item id, result)
     messages: list[str]
     variable_instance: str | None = None
 
 
+class _Collected(NamedTuple):
+    """A collected_objects/object of the system characteristics (or one found by searching
+    system_data for the object's items)."""
+    flag: str
+    variable_instance: str | None
+    refs: list[str]                                # item ids
+    messages: list[str]
+    variable_values: dict[str, list[str]]
+
+
 class OvalEvaluation:
-    def __init__(self, compiled: CompiledDefinitions, syschar_root,
-                 external_variables: Mapping[str, Sequence[str]],
-                 not_evaluated: Mapping[str, str] | None = None):
-        sc = syschar_root.getroot() if hasattr(syschar_root, "getroot") else syschar_root
+    def __init__(self, compiled: CompiledDefinitions, syschar_root: Syschar,
+                 external_variables: Mapping[str, Sequence[str] | str],
+                 not_evaluated: Mapping[str, str] | None = None) -> None:
+        sc = syschar_root.getroot() if isinstance(syschar_root, _ElementTree) else syschar_root
         self.compiled = compiled
-        self.syschar = sc
+        self.syschar: _Element | None = sc
         self.external_variables = external_variables
-        self._objects: dict[str, list[tuple[str, str | None, list[str], list[str], dict]]] = {}
-        self._items: dict[str, object] = {}
-        self._item_entities: dict[str, dict[str, list]] = {}
+        self._objects: dict[str, list[_Collected]] = {}
+        self._items: dict[str, _Element] = {}
+        self._item_entities: dict[str, dict[str, list[_Element]]] = {}
         self.has_collected_objects = False
         self._index_syschar(sc)
         self._var_cache: dict[str, tuple[list[str], str | None]] = {}
-        self._comp_cache: dict[tuple, object] = {}
-        self._field_comps: dict[int, tuple] = {}
+        self._comp_cache: dict[tuple[str, str, str], Comparison] = {}
+        self._field_comps: dict[int, tuple[list[Comparison] | None, str | None]] = {}
         self.test_results: dict[str, TestResult] = {}
-        self.criteria_results: dict[str, tuple[str, object]] = {}
-        self.definition_results: dict[str, str] = {}
+        # id(criteria node) → (result, node)
+        self.criteria_results: dict[int, tuple[OvalResult, CriteriaNode]] = {}
+        self.definition_results: dict[str, OvalResult] = {}
         self.definition_messages: dict[str, list[str]] = {}
         self._in_progress: set[str] = set()
         # definitions the caller asked not to analyse (reported 'not evaluated', with why)
@@ -416,11 +445,11 @@ class OvalEvaluation:
                 self._definition(def_id)
         for def_id, why in self.skipped.items():
             # (one that another definition extends was analysed for it; still reported so)
-            self.definition_results[def_id] = NOT_EVALUATED
+            self.definition_results[def_id] = OvalResult.NOT_EVALUATED
             self.definition_messages.setdefault(def_id, []).append(why)
 
     # ------------------------------------------------------------------ syschar
-    def _index_syschar(self, sc) -> None:
+    def _index_syschar(self, sc: _Element | None) -> None:
         if sc is None:
             return
         for section in sc:
@@ -436,20 +465,21 @@ class OvalEvaluation:
                     for c in obj:
                         ln = _local(c.tag)
                         if ln == "reference":
-                            refs.append(c.get("item_ref"))
+                            refs.append(c.get("item_ref", ""))
                         elif ln == "message":
                             msgs.append(_text(c) or "")
                         elif ln == "variable_value":
-                            varvals.setdefault(c.get("variable_id"), []).append(_text(c) or "")
-                    self._objects.setdefault(obj.get("id"), []).append(
-                        (obj.get("flag") or "complete", obj.get("variable_instance"), refs, msgs,
-                         varvals))
+                            varvals.setdefault(c.get("variable_id", ""), []).append(
+                                _text(c) or "")
+                    self._objects.setdefault(obj.get("id", ""), []).append(_Collected(
+                        obj.get("flag") or Flag.COMPLETE, obj.get("variable_instance"), refs,
+                        msgs, varvals))
             elif sname == "system_data":
                 for item in section:
                     if isinstance(item.tag, str):
-                        self._items[item.get("id")] = item
+                        self._items[item.get("id", "")] = item
 
-    def _entities_of(self, item_id: str, item) -> dict[str, list]:
+    def _entities_of(self, item_id: str, item: _Element) -> dict[str, list[_Element]]:
         got = self._item_entities.get(item_id)
         if got is None:
             got = {}
@@ -483,10 +513,8 @@ class OvalEvaluation:
         if kind == "external_variable":
             if var_id not in self.external_variables:
                 return [], f"no value supplied for external variable {var_id}"
-            vals = self.external_variables[var_id]
-            if isinstance(vals, str):
-                vals = [vals]
-            vals = [str(v) for v in vals]
+            given = self.external_variables[var_id]
+            vals = [str(v) for v in ([given] if isinstance(given, str) else given)]
             for v in vals:
                 _check_datatype(datatype, v)
                 msg = self._check_possible(el, datatype, v)
@@ -511,7 +539,7 @@ class OvalEvaluation:
             return vals, None
         return [], f"variable type {kind} is not supported"
 
-    def _check_possible(self, el, datatype: str, value: str) -> str | None:
+    def _check_possible(self, el: _Element, datatype: str, value: str) -> str | None:
         pv = [c for c in el if _local(c.tag) == "possible_value"]
         pr = [c for c in el if _local(c.tag) == "possible_restriction"]
         if not pv and not pr:
@@ -520,32 +548,33 @@ class OvalEvaluation:
             if compile_comparison(datatype, "equals", _text(c) or "")(value):
                 return None
         for r in pr:
-            results = []
+            results: list[OvalResult] = []
             for rest in r:
                 if _local(rest.tag) != "restriction":
                     continue
                 try:
                     ok = compile_comparison(datatype, rest.get("operation") or "equals",
                                             _text(rest) or "")(value)
-                    results.append(TRUE if ok else FALSE)
+                    results.append(OvalResult.TRUE if ok else OvalResult.FALSE)
                 except CompareError:
-                    results.append(ERROR)
-            if operator_counts(r.get("operator") or "AND", Counts.of(results)) == TRUE:
+                    results.append(OvalResult.ERROR)
+            if operator_counts(r.get("operator") or Operator.AND,
+                               Counts.of(results)) == OvalResult.TRUE:
                 return None
         return f"value {value!r} is not allowed for external variable {el.get('id')}"
 
-    def _component(self, c) -> tuple[list[str], str | None]:
+    def _component(self, c: _Element) -> tuple[list[str], str | None]:
         kind = _local(c.tag)
         if kind == "literal_component":
             return [_text(c) or ""], None
         if kind == "variable_component":
-            return self.variable_values(c.get("var_ref"))
+            return self.variable_values(c.get("var_ref", ""))
         if kind == "object_component":
             return self._object_component(c)
         subs = [s for s in c if isinstance(s.tag, str)]
         if kind in ("concat", "count", "unique", "escape_regex", "begin", "end", "substring",
                     "split", "regex_capture"):
-            parts = []
+            parts: list[list[str]] = []
             for s in subs:
                 vals, msg = self._component(s)
                 if msg:
@@ -562,8 +591,7 @@ class OvalEvaluation:
             if kind == "unique":
                 return list(dict.fromkeys(flat)), None
             if kind == "escape_regex":
-                import re as _re
-                return [_re.sub(r"([\^$.|?*+()\[\]{}\\])", r"\\\1", v) for v in flat], None
+                return [re.sub(r"([\^$.|?*+()\[\]{}\\])", r"\\\1", v) for v in flat], None
             if kind == "begin":
                 ch = c.get("character") or ""
                 return [v if v.startswith(ch) else ch + v for v in flat], None
@@ -592,9 +620,9 @@ class OvalEvaluation:
                 return out, None
         return [], f"variable component {kind} is not supported"
 
-    def _object_component(self, c) -> tuple[list[str], str | None]:
-        obj_id = c.get("object_ref")
-        item_field = c.get("item_field")
+    def _object_component(self, c: _Element) -> tuple[list[str], str | None]:
+        obj_id = c.get("object_ref", "")
+        item_field = c.get("item_field", "")
         record_field = c.get("record_field")
         if not self.has_collected_objects and obj_id not in self._objects:
             found = self._search_object(obj_id)
@@ -603,21 +631,21 @@ class OvalEvaluation:
         if not entries:
             return [], f"object {obj_id} was not collected"
         flag, _vi, refs, _m, _vv = entries[0]
-        if flag == "error":
+        if flag == Flag.ERROR:
             return [], f"object {obj_id} has flag error"
         out: list[str] = []
         for ref in refs:
             item = self._items.get(ref)
-            if item is None or (item.get("status") or EXISTS) != EXISTS:
+            if item is None or (item.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                 continue
             for ent in self._entities_of(ref, item).get(item_field, ()):
-                if (ent.get("status") or EXISTS) != EXISTS:
+                if (ent.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                     continue
                 if record_field:
                     out.extend(_text(f) or "" for f in ent
                                if _local(f.tag) == "field" and f.get("name") == record_field
-                               and (f.get("status") or EXISTS) == EXISTS)
-                elif any(isinstance(c.tag, str) for c in ent):
+                               and (f.get("status") or ItemStatus.EXISTS) == ItemStatus.EXISTS)
+                elif any(isinstance(f.tag, str) for f in ent):
                     return [], (f"object_component: {item_field} of object {obj_id} is a "
                                 "record; it needs a record_field")
                 else:
@@ -626,21 +654,22 @@ class OvalEvaluation:
 
     # ------------------------------------------------------------------ comparisons
     def _values_result(self, datatype: str, operation: str, var_ref: str | None,
-                       var_check: str, comparison, text: str, stated: str | None,
-                       trace_msg: list | None) -> str:
+                       var_check: str, comparison: Comparison | None, text: str,
+                       stated: str | None, trace_msg: list[str] | None) -> OvalResult:
         """Compare one collected value with the stated value or the variable's values."""
         if not var_ref:
+            assert comparison is not None   # compiled with the spec when it has no var_ref
             try:
-                return TRUE if comparison(text) else FALSE
+                return _TRUE if comparison(text) else _FALSE
             except CompareError as exc:
                 if trace_msg is not None:
                     trace_msg.append(str(exc))
-                return ERROR
+                return _ERROR
         vals, msg = self.variable_values(var_ref)
         if msg or not vals:
             if trace_msg is not None:
                 trace_msg.append(msg or f"variable {var_ref} has no value")
-            return ERROR
+            return _ERROR
         c = Counts()
         for v in vals:
             key = (datatype, operation, v)
@@ -648,11 +677,11 @@ class OvalEvaluation:
             if comp is None:
                 comp = self._comp_cache[key] = compile_comparison(datatype, operation, v)
             try:
-                c.add(TRUE if comp(text) else FALSE)
+                c.add(_TRUE if comp(text) else _FALSE)
             except CompareError as exc:
                 if trace_msg is not None:
                     trace_msg.append(str(exc))
-                c.add(ERROR)
+                c.add(_ERROR)
         return check_counts(var_check, c)
 
     def _expected(self, var_ref: str | None, stated: str | None) -> list[str]:
@@ -660,30 +689,30 @@ class OvalEvaluation:
             return list(self.variable_values(var_ref)[0])
         return [stated or ""]
 
-    def _field_result(self, state_id: str, ent: EntitySpec, spec: FieldSpec, rec,
-                      failures: list | None = None) -> str:
+    def _field_result(self, state_id: str, ent: EntitySpec, spec: FieldSpec, rec: _Element,
+                      failures: list[EntityFailure] | None = None) -> OvalResult:
         """One state record field against a collected record; with `failures`, the comparison
         (values, expectation, result, messages) is appended to it for evidence."""
         matches = [f for f in rec if f.get("name") == spec.name and _local(f.tag) == "field"]
         msgs: list[str] | None = [] if failures is not None else None
         if not matches:
-            result = ERROR
+            result = _ERROR
             if msgs is not None:
                 msgs.append(f"field '{spec.name}' is not in the collected record")
         else:
             c = Counts()
             for f in matches:
-                st = f.get("status") or EXISTS
-                if st == EXISTS:
+                st = f.get("status") or _EXISTS
+                if st == _EXISTS:
                     c.add(self._values_result(spec.datatype, spec.operation, spec.var_ref,
                                               spec.var_check, spec.comparison, _text(f) or "",
                                               None, msgs))
-                elif st == STATUS_ERROR:
-                    c.add(ERROR)
-                elif st == NOT_COLLECTED:
-                    c.add(UNKNOWN)
-            result = check_counts(spec.entity_check, c) if (c.t + c.f + c.e + c.u) else ERROR
-            if msgs is not None and result == ERROR and not (c.t + c.f + c.e + c.u):
+                elif st == _STATUS_ERROR:
+                    c.add(_ERROR)
+                elif st == _NOT_COLLECTED:
+                    c.add(_UNKNOWN)
+            result = check_counts(spec.entity_check, c) if c.decided else _ERROR
+            if msgs is not None and result == _ERROR and not c.decided:
                 msgs.append(f"field '{spec.name}' has no collected value")
         if failures is not None:
             failures.append(EntityFailure(
@@ -692,12 +721,14 @@ class OvalEvaluation:
                 [_text(f) or "" for f in matches], result, "; ".join(msgs) if msgs else None))
         return result
 
-    def _field_comparisons(self, spec: FieldSpec):
+    def _field_comparisons(self, spec: FieldSpec
+                           ) -> tuple[list[Comparison] | None, str | None]:
         """(comparisons, error message) for a field in this evaluation (variables resolved)."""
         key = id(spec)
         got = self._field_comps.get(key)
         if got is None:
             if not spec.var_ref:
+                assert spec.comparison is not None  # compiled with the spec (no var_ref)
                 got = ([spec.comparison], None)
             else:
                 vals, msg = self.variable_values(spec.var_ref)
@@ -709,12 +740,12 @@ class OvalEvaluation:
             self._field_comps[key] = got
         return got
 
-    def _record_fast(self, state_id: str, ent: EntitySpec, rec) -> str:
+    def _record_fast(self, state_id: str, ent: EntitySpec, rec: _Element) -> OvalResult:
         """One record against the state's fields, no tracing (the per-connector hot path)."""
         c = None
-        for spec in ent.fields:
+        for spec in ent.fields or ():
             name = spec.name
-            found = None
+            found: _Element | None = None
             multi = False
             for f in rec:
                 if f.get("name") == name:
@@ -723,96 +754,100 @@ class OvalEvaluation:
                         break
                     found = f
             comps, err = self._field_comparisons(spec)
-            if (found is None or multi or err or len(comps) != 1
-                    or spec.var_check == "none satisfy" or spec.entity_check == "none satisfy"
-                    or found.get("status") not in (None, EXISTS)):
+            r: OvalResult
+            if (found is None or multi or comps is None or err or len(comps) != 1
+                    or spec.var_check == _NONE_SATISFY
+                    or spec.entity_check == _NONE_SATISFY
+                    or found.get("status") not in (None, _EXISTS)):
                 r = self._field_result(state_id, ent, spec, rec)
             else:
                 try:
                     # inline fast path of element_text: a field without children
                     text = found.text if not len(found) else _text(found)
-                    r = TRUE if comps[0](text or "") else FALSE
+                    r = _TRUE if comps[0](text or "") else _FALSE
                 except CompareError:
-                    r = ERROR
-            if r == FALSE:
-                return FALSE
-            if r != TRUE:
+                    r = _ERROR
+            if r == _FALSE:
+                return _FALSE
+            if r != _TRUE:
                 if c is None:
                     c = Counts()
                 c.add(r)
-        return TRUE if c is None else operator_counts("AND", c)
+        return _TRUE if c is None else operator_counts(Operator.AND, c)
 
-    def _record_result(self, state_id: str, ent: EntitySpec, rec) -> str:
+    def _record_result(self, state_id: str, ent: EntitySpec, rec: _Element) -> OvalResult:
         if ent.fields:
             return self._record_fast(state_id, ent, rec)
-        return TRUE
+        return _TRUE
 
-    def _entity_existence(self, ent: EntitySpec, item_ents: list) -> tuple[str, tuple]:
+    def _entity_existence(self, ent: EntitySpec, item_ents: list[_Element]
+                          ) -> tuple[OvalResult, tuple[int, int, int, int]]:
         ex = dne = er = nc = 0
         for ie in item_ents:
             st = ie.get("status")
-            if st is None or st == EXISTS:
+            if st is None or st == _EXISTS:
                 ex += 1
-            elif st == DOES_NOT_EXIST:
+            elif st == _DOES_NOT_EXIST:
                 dne += 1
-            elif st == STATUS_ERROR:
+            elif st == _STATUS_ERROR:
                 er += 1
             else:
                 nc += 1
         return existence_result(ent.check_existence, ex, dne, er, nc), (ex, dne, er, nc)
 
-    def _value_result(self, state_id: str, ent: EntitySpec, ie,
-                      msgs: list | None = None) -> str | None:
+    def _value_result(self, state_id: str, ent: EntitySpec, ie: _Element,
+                      msgs: list[str] | None = None) -> OvalResult | None:
         """One collected entity value (or record) against the state entity; None when it
         does not count (status 'does not exist')."""
-        st = ie.get("status") or EXISTS
-        if st == EXISTS:
+        st = ie.get("status") or _EXISTS
+        if st == _EXISTS:
             if ent.fields is not None:
                 return self._record_result(state_id, ent, ie)
             if ie.get(_XSI_NIL) in ("true", "1") and not ent.nil:
                 if msgs is not None:
                     msgs.append("collected entity is nil")
-                return ERROR
+                return _ERROR
             return self._values_result(ent.datatype, ent.operation, ent.var_ref,
                                        ent.var_check, ent.comparison, _text(ie) or "",
                                        ent.value, msgs)
-        if st == STATUS_ERROR:
-            return ERROR
-        if st == NOT_COLLECTED:
-            return UNKNOWN
+        if st == _STATUS_ERROR:
+            return _ERROR
+        if st == _NOT_COLLECTED:
+            return _UNKNOWN
         return None
 
-    def _entity_result(self, state_id: str, ent: EntitySpec, item_ents: list) -> str:
+    def _entity_result(self, state_id: str, ent: EntitySpec, item_ents: list[_Element]
+                       ) -> OvalResult:
         existence, _counts = self._entity_existence(ent, item_ents)
-        if existence != TRUE:
+        if existence != _TRUE:
             return existence
         c = Counts()
         for ie in item_ents:
             r = self._value_result(state_id, ent, ie)
             if r is not None:
                 c.add(r)
-        if not (c.t + c.f + c.e + c.u + c.ne + c.na):
-            return TRUE
+        if not c.total:
+            return _TRUE
         return check_counts(ent.entity_check, c)
 
-    def _state_result(self, state: StateSpec, item_id: str, item) -> str:
+    def _state_result(self, state: StateSpec, item_id: str, item: _Element) -> OvalResult:
         if not state.entities:
-            return TRUE
+            return _TRUE
         ents = self._entities_of(item_id, item)
         c = Counts()
         for ent in state.entities:
             c.add(self._entity_result(state.id, ent, ents.get(ent.name, [])))
         return operator_counts(state.operator, c)
 
-    def _item_result(self, test: TestSpec, item_id: str, item) -> str:
+    def _item_result(self, test: TestSpec, item_id: str, item: _Element) -> OvalResult:
         c = Counts()
         for sid in test.state_refs:
             st = self.compiled.states.get(sid)
-            c.add(ERROR if st is None else self._state_result(st, item_id, item))
+            c.add(OvalResult.ERROR if st is None else self._state_result(st, item_id, item))
         return operator_counts(test.state_operator, c)
 
     # ------------------------------------------------------------------ tests
-    def _search_object(self, obj_id: str):
+    def _search_object(self, obj_id: str) -> _Collected | None:
         """No collected_objects section: find the object's items in system_data (spec:
         "the evaluation engine must search the system characteristics for all Items that
         match the OVAL Object")."""
@@ -820,8 +855,9 @@ class OvalEvaluation:
         if obj is None:
             return None
         if obj.unsupported:
-            return ("error", None, [], [f"{obj.unsupported}; it cannot be analysed without "
-                                        "collected_objects in the system characteristics"], {})
+            return _Collected(Flag.ERROR, None, [], [
+                f"{obj.unsupported}; it cannot be analysed without collected_objects in the "
+                "system characteristics"], {})
         refs: list[str] = []
         for item_id, item in self._items.items():
             if _local(item.tag) != obj.item_name:
@@ -835,26 +871,27 @@ class OvalEvaluation:
                 if not got:
                     ok = False
                     break
-                if self._entity_result(obj_id, ent, got) != TRUE:
+                if self._entity_result(obj_id, ent, got) != OvalResult.TRUE:
                     ok = False
                     break
             if ok:
                 refs.append(item_id)
-        return ("complete" if refs else "does not exist", None, refs, [], {})
+        return _Collected(Flag.COMPLETE if refs else Flag.DOES_NOT_EXIST, None, refs, [], {})
 
-    def _select_object(self, test: TestSpec):
+    def _select_object(self, test: TestSpec) -> _Collected | None:
+        ref = test.object_ref or ""
         if not self.has_collected_objects:
-            if test.object_ref not in self._objects:
-                found = self._search_object(test.object_ref)
-                self._objects[test.object_ref] = [found] if found else []
-        entries = self._objects.get(test.object_ref)
+            if ref not in self._objects:
+                found = self._search_object(ref)
+                self._objects[ref] = [found] if found else []
+        entries = self._objects.get(ref)
         if not entries:
             return None
         if len(entries) == 1:
             return entries[0]
-        obj = self.compiled.objects.get(test.object_ref)
+        obj = self.compiled.objects.get(ref)
         for e in entries:
-            varvals = e[4]
+            varvals = e.variable_values
             if obj and all(self.variable_values(v)[0] == varvals.get(v, [])
                            for v in obj.var_refs if v in varvals):
                 return e
@@ -869,32 +906,35 @@ class OvalEvaluation:
     def _evaluate_test(self, test_id: str) -> TestResult:
         test = self.compiled.tests.get(test_id)
         if test is None:
-            return TestResult(ERROR, [], [f"test {test_id} is not defined"])
+            return TestResult(OvalResult.ERROR, [], [f"test {test_id} is not defined"])
         if test.problem:
-            return TestResult(ERROR, [], [test.problem])
+            return TestResult(OvalResult.ERROR, [], [test.problem])
         entry = self._select_object(test)
         if entry is None:
-            return TestResult(UNKNOWN, [], [f"object {test.object_ref} was not collected"])
+            return TestResult(OvalResult.UNKNOWN, [],
+                              [f"object {test.object_ref} was not collected"])
         flag, vinst, refs, obj_msgs, _vv = entry
         check_existence = test.check_existence
         check = test.check
-        if check == "none exist":  # deprecated: same as check_existence="none_exist"
-            check_existence = "none_exist"
-            check = "none satisfy"
-        if flag == "error":
-            return TestResult(ERROR, [], list(obj_msgs) + [
+        if check == Check.NONE_EXIST:  # deprecated: same as check_existence="none_exist"
+            check_existence = Existence.NONE_EXIST
+            check = Check.NONE_SATISFY
+        if flag == Flag.ERROR:
+            return TestResult(OvalResult.ERROR, [], list(obj_msgs) + [
                 f"object {test.object_ref} has flag error"], vinst)
-        if flag == "not collected":
-            return TestResult(UNKNOWN, [], [], vinst)
-        if flag == "not applicable":
-            return TestResult(NOT_APPLICABLE, [], [], vinst)
-        if flag == "does not exist":
-            res = TRUE if check_existence in ("none_exist", "any_exist") else FALSE
+        if flag == Flag.NOT_COLLECTED:
+            return TestResult(OvalResult.UNKNOWN, [], [], vinst)
+        if flag == Flag.NOT_APPLICABLE:
+            return TestResult(OvalResult.NOT_APPLICABLE, [], [], vinst)
+        if flag == Flag.DOES_NOT_EXIST:
+            res = OvalResult.TRUE if check_existence in (Existence.NONE_EXIST,
+                                                         Existence.ANY_EXIST) else OvalResult.FALSE
             return TestResult(res, [], [], vinst)
-        if flag not in ("complete", "incomplete"):
-            return TestResult(ERROR, [], [f"unknown collected object flag {flag!r}"], vinst)
+        if flag not in (Flag.COMPLETE, Flag.INCOMPLETE):
+            return TestResult(OvalResult.ERROR, [], [f"unknown collected object flag {flag!r}"],
+                              vinst)
         ex = dne = er = nc = 0
-        tested: list[tuple[str, str]] = []
+        tested: list[tuple[str, OvalResult]] = []
         messages: list[str] = []
         item_counts = Counts()
         has_states = bool(test.state_refs)
@@ -904,62 +944,64 @@ class OvalEvaluation:
                 er += 1
                 messages.append(f"item {ref} is referenced but not in system_data")
                 continue
-            st = item.get("status") or EXISTS
-            if st == EXISTS:
+            st = item.get("status") or ItemStatus.EXISTS
+            if st == ItemStatus.EXISTS:
                 ex += 1
-                r = self._item_result(test, ref, item) if has_states else NOT_EVALUATED
-            elif st == DOES_NOT_EXIST:
+                r = (self._item_result(test, ref, item) if has_states
+                     else OvalResult.NOT_EVALUATED)
+            elif st == ItemStatus.DOES_NOT_EXIST:
                 dne += 1
-                tested.append((ref, NOT_EVALUATED))
+                tested.append((ref, OvalResult.NOT_EVALUATED))
                 continue
-            elif st == STATUS_ERROR:
+            elif st == ItemStatus.ERROR:
                 er += 1
-                r = ERROR if has_states else NOT_EVALUATED
+                r = OvalResult.ERROR if has_states else OvalResult.NOT_EVALUATED
             else:
                 nc += 1
-                r = UNKNOWN if has_states else NOT_EVALUATED
+                r = OvalResult.UNKNOWN if has_states else OvalResult.NOT_EVALUATED
             tested.append((ref, r))
             if has_states:
                 item_counts.add(r)
         # ExistenceEnumeration: for a test, all_exist is at_least_one_exists ("non-existent
         # items have no impact upon evaluation")
-        ce = "at_least_one_exists" if check_existence == "all_exist" else check_existence
+        ce = (Existence.AT_LEAST_ONE_EXISTS if check_existence == Existence.ALL_EXIST
+              else check_existence)
         existence = existence_result(ce, ex, dne, er, nc)
-        n_checked = item_counts.t + item_counts.f + item_counts.e + item_counts.u
-        if flag == "complete":
-            if existence != TRUE or not has_states or n_checked == 0:
+        n_checked = item_counts.decided
+        if flag == Flag.COMPLETE:
+            if existence != OvalResult.TRUE or not has_states or n_checked == 0:
                 return TestResult(existence, tested, messages, vinst)
             return TestResult(check_counts(check, item_counts), tested, messages, vinst)
         # incomplete: unknown, with the exceptions of the results-schema TestType documentation
-        if check_existence == "none_exist" and ex >= 1:
-            return TestResult(FALSE, tested, messages, vinst)
-        if check_existence == "only_one_exists" and ex > 1:
-            return TestResult(FALSE, tested, messages, vinst)
-        if existence == TRUE and has_states and n_checked:
+        if check_existence == Existence.NONE_EXIST and ex >= 1:
+            return TestResult(OvalResult.FALSE, tested, messages, vinst)
+        if check_existence == Existence.ONLY_ONE_EXISTS and ex > 1:
+            return TestResult(OvalResult.FALSE, tested, messages, vinst)
+        if existence == OvalResult.TRUE and has_states and n_checked:
             cr = check_counts(check, item_counts)
-            if cr == FALSE:
-                return TestResult(FALSE, tested, messages, vinst)
-            if check == "at least one" and cr == TRUE:
-                return TestResult(TRUE, tested, messages, vinst)
-        return TestResult(UNKNOWN, tested, messages + [
+            if cr == OvalResult.FALSE:
+                return TestResult(OvalResult.FALSE, tested, messages, vinst)
+            if check == Check.AT_LEAST_ONE and cr == OvalResult.TRUE:
+                return TestResult(OvalResult.TRUE, tested, messages, vinst)
+        return TestResult(OvalResult.UNKNOWN, tested, messages + [
             f"object {test.object_ref} was collected incompletely"], vinst)
 
     # ------------------------------------------------------------------ definitions
-    def _definition(self, def_id: str) -> str:
+    def _definition(self, def_id: str) -> OvalResult:
         got = self.definition_results.get(def_id)
         if got is not None:
             return got
         spec = self.compiled.definitions.get(def_id)
         if spec is None:
-            return ERROR
+            return OvalResult.ERROR
         if def_id in self._in_progress:
             self.definition_messages.setdefault(def_id, []).append(
                 "extend_definition cycle")
-            return ERROR
+            return OvalResult.ERROR
         self._in_progress.add(def_id)
         try:
             if spec.criteria is None:
-                result = NOT_EVALUATED
+                result = OvalResult.NOT_EVALUATED
             else:
                 result = self._criteria(spec.criteria)
         finally:
@@ -967,7 +1009,7 @@ class OvalEvaluation:
         self.definition_results[def_id] = result
         return result
 
-    def _criteria(self, node: CriteriaNode) -> str:
+    def _criteria(self, node: CriteriaNode) -> OvalResult:
         if node.kind == "criterion":
             r = self.test_result(node.ref).result
         elif node.kind == "extend_definition":
@@ -978,33 +1020,15 @@ class OvalEvaluation:
             c = Counts()
             for child in node.children:
                 c.add(self._criteria(child))
-            r = operator_counts(node.operator, c) if node.children else ERROR
+            r = operator_counts(node.operator, c) if node.children else OvalResult.ERROR
         r = negate(r) if node.negate else r
         self.criteria_results[id(node)] = (r, node)
         return r
 
-    def node_result(self, node: CriteriaNode) -> str:
+    def node_result(self, node: CriteriaNode) -> OvalResult:
         return self.criteria_results[id(node)][0]
 
     # ------------------------------------------------------------------ public
-    def results_document(self, directives: str = "full", *, timestamp: str,
-                         include_source_definitions: bool = False,
-                         product_name: str = "stigscap", product_version: str | None = None):
-        from .results import build_results_document
-        return build_results_document(self, directives=directives, timestamp=timestamp,
-                                      include_source_definitions=include_source_definitions,
-                                      product_name=product_name,
-                                      product_version=product_version)
-
-    def results_text(self, directives: str = "full", *, timestamp: str,
-                     include_source_definitions: bool = False,
-                     product_name: str = "stigscap", product_version: str | None = None) -> str:
-        """results_document serialized (no XML declaration), without copying the syschar."""
-        from .results import results_text
-        return results_text(self, directives=directives, timestamp=timestamp,
-                            include_source_definitions=include_source_definitions,
-                            product_name=product_name, product_version=product_version)
-
     def tests_of(self, def_id: str) -> list[str]:
         """Test ids reachable from a definition (through extend_definition too), in order."""
         out: list[str] = []
@@ -1030,7 +1054,7 @@ class OvalEvaluation:
             walk(spec.criteria)
         return out
 
-    def evidence(self, def_id: str, outcome: str | None = None) -> list[TestEvidence]:
+    def evidence(self, def_id: str, outcome: OvalResult | None = None) -> list[TestEvidence]:
         """What caused the definition's result (or `outcome`, for a negated XCCDF check the
         same result read the other way): the tests whose results decide it, and in each the
         items, records and state entities that decide the test (`oval.logic.culprits`) —
@@ -1039,7 +1063,7 @@ class OvalEvaluation:
         criteria, state_operator, state operator, entity_check and record fields."""
         if outcome is None:
             outcome = self._definition(def_id)
-        blamed: dict[str, str] = {}
+        blamed: dict[str, OvalResult] = {}
         self._blame_definition(def_id, outcome, blamed, set())
         out: list[TestEvidence] = []
         for tid, test_outcome in blamed.items():
@@ -1050,21 +1074,21 @@ class OvalEvaluation:
             out.append(TestEvidence(
                 tid, test.comment if test else "", tr.result,
                 test.check if test else "", test.check_existence if test else "",
-                test.object_ref if test else None, entry[0] if entry else None, items,
-                list(tr.messages) + [m for m in (entry[3] if entry else ())
+                test.object_ref if test else None, entry.flag if entry else None, items,
+                list(tr.messages) + [m for m in (entry.messages if entry else ())
                                      if m not in tr.messages]))
         return out
 
-    def _blame_definition(self, def_id: str, outcome: str, blamed: dict[str, str],
-                          seen: set[str]) -> None:
+    def _blame_definition(self, def_id: str, outcome: OvalResult,
+                          blamed: dict[str, OvalResult], seen: set[str]) -> None:
         spec = self.compiled.definitions.get(def_id)
         if spec is None or spec.criteria is None or def_id in seen:
             return
         seen.add(def_id)
         self._blame_criteria(spec.criteria, outcome, blamed, seen)
 
-    def _blame_criteria(self, node: CriteriaNode, outcome: str, blamed: dict[str, str],
-                        seen: set[str]) -> None:
+    def _blame_criteria(self, node: CriteriaNode, outcome: OvalResult,
+                        blamed: dict[str, OvalResult], seen: set[str]) -> None:
         if node.negate:
             outcome = negate(outcome)
         if node.kind == "criterion":
@@ -1077,42 +1101,45 @@ class OvalEvaluation:
             for i in culprits(node.operator, results, outcome):
                 self._blame_criteria(node.children[i], results[i], blamed, seen)
 
-    def _explain_test(self, test: TestSpec, tr: TestResult, entry, outcome: str
-                      ) -> list[ItemEvidence]:
+    def _explain_test(self, test: TestSpec, tr: TestResult, entry: _Collected | None,
+                      outcome: OvalResult) -> list[ItemEvidence]:
         """The items that decide `outcome` of the test (existence stage, then check)."""
-        if entry is None or entry[0] not in ("complete", "incomplete"):
+        if entry is None or entry.flag not in (Flag.COMPLETE, Flag.INCOMPLETE):
             return []   # decided by the collected object's flag: the test says why
-        flag = entry[0]
+        flag = entry.flag
         check_existence, check = test.check_existence, test.check
-        if check == "none exist":
-            check_existence, check = "none_exist", "none satisfy"
+        if check == Check.NONE_EXIST:
+            check_existence, check = Existence.NONE_EXIST, Check.NONE_SATISFY
         statuses: dict[str, str] = {}
         for item_id, _r in tr.tested_items:
             item = self._items.get(item_id)
-            statuses[item_id] = (item.get("status") or EXISTS) if item is not None else ERROR
-        existing = [i for i, s in statuses.items() if s == EXISTS]
+            statuses[item_id] = ((item.get("status") or ItemStatus.EXISTS) if item is not None
+                                 else ItemStatus.ERROR)
+        existing = [i for i, s in statuses.items() if s == ItemStatus.EXISTS]
         ex = len(existing)
-        er = sum(1 for s in statuses.values() if s == STATUS_ERROR)
-        nc = sum(1 for s in statuses.values() if s not in (EXISTS, DOES_NOT_EXIST, STATUS_ERROR))
-        dne = sum(1 for s in statuses.values() if s == DOES_NOT_EXIST)
-        ce = "at_least_one_exists" if check_existence == "all_exist" else check_existence
+        er = sum(1 for s in statuses.values() if s == ItemStatus.ERROR)
+        nc = sum(1 for s in statuses.values() if s not in _KNOWN_STATUSES)
+        dne = sum(1 for s in statuses.values() if s == ItemStatus.DOES_NOT_EXIST)
+        ce = (Existence.AT_LEAST_ONE_EXISTS if check_existence == Existence.ALL_EXIST
+              else check_existence)
         existence = existence_result(ce, ex, dne, er, nc)
-        checked = [(i, r) for i, r in tr.tested_items if r != NOT_EVALUATED]
+        checked = [(i, r) for i, r in tr.tested_items if r != OvalResult.NOT_EVALUATED]
         has_states = bool(test.state_refs)
 
         def by_existence() -> list[ItemEvidence]:
-            if outcome == FALSE and (ce == "none_exist" or (ce == "only_one_exists" and ex >= 2)):
+            if outcome == OvalResult.FALSE and (
+                    ce == Existence.NONE_EXIST or (ce == Existence.ONLY_ONE_EXISTS and ex >= 2)):
                 return [self._existing_item(test, i, f"it exists, and check_existence is "
                                                      f"'{check_existence}'") for i in existing]
-            if outcome == TRUE and not has_states:
+            if outcome == OvalResult.TRUE and not has_states:
                 return [self._existing_item(test, i, f"it exists (check_existence "
                                                      f"'{check_existence}')") for i in existing]
-            if outcome == ERROR:
-                return [self._status_item(i, ERROR) for i, s in statuses.items()
-                        if s == STATUS_ERROR]
-            if outcome == UNKNOWN:
-                return [self._status_item(i, UNKNOWN) for i, s in statuses.items()
-                        if s not in (EXISTS, DOES_NOT_EXIST, STATUS_ERROR)]
+            if outcome == OvalResult.ERROR:
+                return [self._status_item(i, OvalResult.ERROR) for i, s in statuses.items()
+                        if s == ItemStatus.ERROR]
+            if outcome == OvalResult.UNKNOWN:
+                return [self._status_item(i, OvalResult.UNKNOWN) for i, s in statuses.items()
+                        if s not in _KNOWN_STATUSES]
             return []
 
         def by_check() -> list[ItemEvidence]:
@@ -1120,13 +1147,15 @@ class OvalEvaluation:
             return [self._explain_item(test, checked[k][0], results[k])
                     for k in culprits(check, results, outcome)]
 
-        if flag == "incomplete":
-            if (ce == "none_exist" and ex >= 1) or (ce == "only_one_exists" and ex > 1):
+        if flag == Flag.INCOMPLETE:
+            if ((ce == Existence.NONE_EXIST and ex >= 1)
+                    or (ce == Existence.ONLY_ONE_EXISTS and ex > 1)):
                 return by_existence()
-            if existence == TRUE and has_states and checked and outcome in (TRUE, FALSE):
+            if (existence == OvalResult.TRUE and has_states and checked
+                    and outcome in (OvalResult.TRUE, OvalResult.FALSE)):
                 return by_check()
             return []
-        if existence != TRUE or not has_states or not checked:
+        if existence != OvalResult.TRUE or not has_states or not checked:
             return by_existence()
         return by_check()
 
@@ -1136,39 +1165,46 @@ class OvalEvaluation:
         item = self._items.get(item_id)
         obj = self.compiled.objects.get(test.object_ref or "")
         echoed = {e.name for e in obj.entities} if obj is not None else set()
-        records = []
-        for name, ents in (self._entities_of(item_id, item).items() if item is not None else ()):
+        records: list[RecordEvidence] = []
+        if item is None:
+            return ItemEvidence(item_id, ItemStatus.EXISTS, ItemStatus.EXISTS, records, [], [],
+                                reason)
+        for name, ents in self._entities_of(item_id, item).items():
             if name in echoed:
                 continue
             for ie in ents:
                 if ie.get("datatype") == "record":
-                    records.append(RecordEvidence(_record_fields(ie), EXISTS, []))
-        return ItemEvidence(item_id, EXISTS, EXISTS, records, [], [], reason)
+                    records.append(RecordEvidence(_record_fields(ie), ItemStatus.EXISTS, []))
+        return ItemEvidence(item_id, ItemStatus.EXISTS, ItemStatus.EXISTS, records, [], [],
+                            reason)
 
-    def _status_item(self, item_id: str, result: str) -> ItemEvidence:
+    def _status_item(self, item_id: str, result: OvalResult) -> ItemEvidence:
         item = self._items.get(item_id)
-        status = (item.get("status") or EXISTS) if item is not None else ERROR
-        msgs = [_text(m) or "" for m in item if _local(m.tag) == "message"] \
-            if item is not None else [f"item {item_id} is referenced but not in system_data"]
-        return ItemEvidence(item_id, status, result, [], [], msgs)
+        if item is None:
+            return ItemEvidence(item_id, ItemStatus.ERROR, result, [], [],
+                                [f"item {item_id} is referenced but not in system_data"])
+        msgs = [_text(m) or "" for m in item if _local(m.tag) == "message"]
+        return ItemEvidence(item_id, item.get("status") or ItemStatus.EXISTS, result, [], [],
+                            msgs)
 
-    def _explain_item(self, test: TestSpec, item_id: str, outcome: str) -> ItemEvidence:
+    def _explain_item(self, test: TestSpec, item_id: str, outcome: OvalResult) -> ItemEvidence:
         item = self._items.get(item_id)
-        status = (item.get("status") or EXISTS) if item is not None else ERROR
-        if status != EXISTS:
+        status = (item.get("status") or ItemStatus.EXISTS) if item is not None else \
+            ItemStatus.ERROR
+        if item is None or status != ItemStatus.EXISTS:
             return self._status_item(item_id, outcome)
         ev = ItemEvidence(item_id, status, outcome, [], [],
                           [_text(m) or "" for m in item if _local(m.tag) == "message"])
         states = [self.compiled.states.get(sid) for sid in test.state_refs]
-        results = [ERROR if st is None else self._state_result(st, item_id, item)
+        results = [OvalResult.ERROR if st is None else self._state_result(st, item_id, item)
                    for st in states]
         records: dict[int, RecordEvidence] = {}
         for k in culprits(test.state_operator, results, outcome):
             st = states[k]
             if st is None:
                 sid = test.state_refs[k]
-                ev.failures.append(EntityFailure(sid, "", None, "", "", [], None, [], ERROR,
-                                                 f"state {sid} is not defined"))
+                ev.failures.append(EntityFailure(sid, "", None, "", "", [], None, [],
+                                                 OvalResult.ERROR, f"state {sid} is not defined"))
                 continue
             ents = self._entities_of(item_id, item)
             e_results = [self._entity_result(st.id, ent, ents.get(ent.name, []))
@@ -1179,11 +1215,12 @@ class OvalEvaluation:
                                      records)
         return ev
 
-    def _explain_entity(self, state_id: str, ent: EntitySpec, item_ents: list, outcome: str,
-                        ev: ItemEvidence, records: dict[int, RecordEvidence]) -> None:
+    def _explain_entity(self, state_id: str, ent: EntitySpec, item_ents: list[_Element],
+                        outcome: OvalResult, ev: ItemEvidence,
+                        records: dict[int, RecordEvidence]) -> None:
         existence, (ex, dne, er, nc) = self._entity_existence(ent, item_ents)
         expected = self._expected(ent.var_ref, ent.value)
-        if existence != TRUE:
+        if existence != OvalResult.TRUE:
             ev.failures.append(EntityFailure(
                 state_id, ent.name, None, ent.operation, ent.datatype, expected, ent.var_ref,
                 [_text(ie) or "" for ie in item_ents], existence,
@@ -1194,10 +1231,11 @@ class OvalEvaluation:
                    if (r := self._value_result(state_id, ent, ie)) is not None]
         for k in culprits(ent.entity_check, [r for _ie, r in counted], outcome):
             ie, r = counted[k]
-            if ent.fields is not None and (ie.get("status") or EXISTS) == EXISTS:
+            if ent.fields is not None and \
+                    (ie.get("status") or ItemStatus.EXISTS) == ItemStatus.EXISTS:
                 reasons: list[EntityFailure] = []
                 f_results = [self._field_result(state_id, ent, spec, ie) for spec in ent.fields]
-                for j in culprits("AND", f_results, r):
+                for j in culprits(Operator.AND, f_results, r):
                     self._field_result(state_id, ent, ent.fields[j], ie, reasons)
                 rec = records.get(id(ie))
                 if rec is None:
@@ -1206,7 +1244,7 @@ class OvalEvaluation:
                 rec.failures.extend(reasons)
             else:
                 msgs: list[str] = []
-                if (ie.get("status") or EXISTS) == EXISTS:
+                if (ie.get("status") or ItemStatus.EXISTS) == ItemStatus.EXISTS:
                     self._value_result(state_id, ent, ie, msgs)
                 else:
                     msgs.append(f"collected entity status {ie.get('status')}")
@@ -1215,11 +1253,11 @@ class OvalEvaluation:
                     ent.var_ref, [_text(ie) or ""], r, "; ".join(msgs) or None))
 
 
-def _record_fields(rec) -> dict[str, str]:
+def _record_fields(rec: _Element) -> dict[str, str]:
     fields: dict[str, str] = {}
     for f in rec:
         if _local(f.tag) == "field":
-            fields.setdefault(f.get("name"), _text(f) or "")
+            fields.setdefault(f.get("name", ""), _text(f) or "")
     return fields
 
 

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import copy
 import weakref
+from collections.abc import Hashable
 
 from lxml import etree
+from lxml.etree import _Element
 
 from stigscap.schemas.namespaces import OVAL_COMMON, OVAL_DEF, OVAL_RES, OVAL_SC, XSI
+
+from .engine import CompiledDefinitions, CriteriaNode, OvalEvaluation
+from .values import OvalResult
 
 _RES = "{%s}" % OVAL_RES
 _OVAL = "{%s}" % OVAL_COMMON
@@ -33,14 +38,15 @@ NSMAP = {None: OVAL_RES, "oval": OVAL_COMMON, "oval-def": OVAL_DEF, "oval-sc": O
          "xsi": XSI}
 
 
-def _sub(parent, tag: str, attrib: dict | None = None, text: str | None = None):
+def _sub(parent: _Element, tag: str, attrib: dict[str, str] | None = None,
+         text: str | None = None) -> _Element:
     el = etree.SubElement(parent, tag, attrib or {})
     if text is not None:
         el.text = text
     return el
 
 
-def _criteria_element(parent, evaluation, node) -> None:
+def _criteria_element(parent: _Element, evaluation: OvalEvaluation, node: CriteriaNode) -> None:
     compiled = evaluation.compiled
     result = evaluation.node_result(node)
     attrs: dict[str, str] = {}
@@ -69,7 +75,7 @@ def _criteria_element(parent, evaluation, node) -> None:
     _sub(parent, _RES + node.kind, attrs)
 
 
-def _masked_entities(evaluation) -> dict[str, set[tuple[str, str | None]]]:
+def _masked_entities(evaluation: OvalEvaluation) -> dict[str, set[tuple[str, str | None]]]:
     """item id → {(entity name, field name or None)} to mask in the copied system data."""
     compiled = evaluation.compiled
     out: dict[str, set[tuple[str, str | None]]] = {}
@@ -95,12 +101,12 @@ def _masked_entities(evaluation) -> dict[str, set[tuple[str, str | None]]]:
     return out
 
 
-def _apply_masks(sc_copy, masks: dict[str, set[tuple[str, str | None]]]) -> None:
+def _apply_masks(sc_copy: _Element, masks: dict[str, set[tuple[str, str | None]]]) -> None:
     for section in sc_copy:
         if etree.QName(section).localname != "system_data":
             continue
         for item in section:
-            m = masks.get(item.get("id"))
+            m = masks.get(item.get("id", ""))
             if not m:
                 continue
             for ent in item:
@@ -122,7 +128,7 @@ def _apply_masks(sc_copy, masks: dict[str, set[tuple[str, str | None]]]) -> None
                             _blank(f)
 
 
-def _blank(el) -> None:
+def _blank(el: _Element) -> None:
     """A masked value leaves nothing behind: its text, and comments (with the text after
     them) or processing instructions inside it."""
     el.text = None
@@ -131,11 +137,11 @@ def _blank(el) -> None:
             el.remove(c)
 
 
-_HEADERS: dict[tuple, object] = {}
+_HEADERS: dict[tuple[str, bool, str, str | None], _Element] = {}
 
 
 def _header(directives: str, include_source: bool, product_name: str,
-            product_version: str | None):
+            product_version: str | None) -> _Element:
     """oval_results root with generator and directives (built once per distinct value)."""
     key = (directives, include_source, product_name, product_version)
     root = _HEADERS.get(key)
@@ -157,10 +163,10 @@ def _header(directives: str, include_source: bool, product_name: str,
     return root
 
 
-def build_results_document(evaluation, *, directives: str = "full", timestamp: str,
-                           include_source_definitions: bool = False,
+def build_results_document(evaluation: OvalEvaluation, *, directives: str = "full",
+                           timestamp: str, include_source_definitions: bool = False,
                            product_name: str = "stigscap", product_version: str | None = None,
-                           _splice: list | None = None):
+                           _splice: list[_Element] | None = None) -> _Element:
     """The oval_results root element.
 
     With `_splice` (a list, used by `results_text`), the system characteristics are not copied
@@ -207,7 +213,7 @@ def build_results_document(evaluation, *, directives: str = "full", timestamp: s
                 "test_id": tid, "version": t.version, "check_existence": t.check_existence,
                 "check": t.check, "state_operator": t.state_operator, "result": tr.result})
             for msg in tr.messages:
-                _sub(tel, _RES + "message", {"level": "info" if tr.result != "error"
+                _sub(tel, _RES + "message", {"level": "info" if tr.result != OvalResult.ERROR
                                              else "error"}, msg)
             for item_id, r in tr.tested_items:
                 _sub(tel, _RES + "tested_item", {"item_id": item_id, "result": r})
@@ -251,7 +257,7 @@ SPLICE_MARK = "stigscap:splice"
 _SPLICE_TEXT = f"<!--{SPLICE_MARK}-->"
 
 
-def results_text(evaluation, *, directives: str = "full", timestamp: str,
+def results_text(evaluation: OvalEvaluation, *, directives: str = "full", timestamp: str,
                  include_source_definitions: bool = False, product_name: str = "stigscap",
                  product_version: str | None = None) -> str:
     """The same document as build_results_document, serialized (no XML declaration).
@@ -266,7 +272,7 @@ def results_text(evaluation, *, directives: str = "full", timestamp: str,
     cache = _text_cache(evaluation.compiled)
     got = cache.get(key) if key is not None else None
     if got is None:
-        spliced: list = []
+        spliced: list[_Element] = []
         root = build_results_document(evaluation, directives=directives, timestamp=timestamp,
                                       include_source_definitions=include_source_definitions,
                                       product_name=product_name,
@@ -285,6 +291,7 @@ def results_text(evaluation, *, directives: str = "full", timestamp: str,
     if not names:
         return parts[0]
     sc = evaluation.syschar
+    assert sc is not None   # only the system characteristics' elements are ever spliced
     elements = [sc] if names == ("oval_system_characteristics",) else \
         [c for c in sc if c.tag in _THIN_TAGS]
     out = [parts[0]]
@@ -298,18 +305,21 @@ def results_text(evaluation, *, directives: str = "full", timestamp: str,
 # characteristics (same item ids, same outcomes), so the serialized results part is cached per
 # compiled definitions, keyed by everything build_results_document reads from the evaluation.
 _TEXT_CACHE_SIZE = 256
-_TEXT_CACHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TextCache = dict[Hashable, tuple[list[str], tuple[str, ...]]]
+_TEXT_CACHES: weakref.WeakKeyDictionary[CompiledDefinitions, _TextCache] = \
+    weakref.WeakKeyDictionary()
 
 
-def _text_cache(compiled) -> dict:
+def _text_cache(compiled: CompiledDefinitions) -> _TextCache:
     cache = _TEXT_CACHES.get(compiled)
     if cache is None:
         cache = _TEXT_CACHES[compiled] = {}
     return cache
 
 
-def _signature(evaluation, directives, timestamp, include_source, product_name,
-               product_version) -> tuple | None:
+def _signature(evaluation: OvalEvaluation, directives: str, timestamp: str,
+               include_source: bool, product_name: str, product_version: str | None
+               ) -> Hashable | None:
     """A key equal for two evaluations exactly when their results documents differ only in
     the spliced system-characteristics elements; None when not cacheable (masked entities,
     whose copies are changed in the tree)."""
@@ -318,16 +328,16 @@ def _signature(evaluation, directives, timestamp, include_source, product_name,
     if full and sc is not None and _masked_entities(evaluation):
         return None
     compiled = evaluation.compiled
-    thin_children: tuple = ()
+    thin_children: tuple[str, ...] = ()
     if not full and sc is not None:
         thin_children = tuple(c.tag for c in sc if c.tag in _THIN_TAGS)
-    key: list = [directives, timestamp, include_source, product_name, product_version,
+    key: list[Hashable] = [directives, timestamp, include_source, product_name, product_version,
                  sc is None, thin_children,
                  tuple(evaluation.definition_results.items()), tuple(evaluation.skipped),
                  tuple((k, tuple(v)) for k, v in evaluation.definition_messages.items())]
     if full:
         key.append(tuple((k, r) for k, (r, _node) in evaluation.criteria_results.items()))
-        tests = []
+        tests: list[Hashable] = []
         for tid, tr in evaluation.test_results.items():
             tests.append((tid, tr.result, tuple(tr.messages), tuple(tr.tested_items)))
             for var_id in compiled.test_variables(tid):

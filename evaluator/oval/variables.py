@@ -13,7 +13,7 @@ def variables_from_document(root: etree._Element, source: str | None = None
                             ) -> dict[str, list[str]]:
     """An oval_variables document → {variable id: [values]} (each value's whole text)."""
     if root.tag != f"{{{OVAL_VAR}}}oval_variables":
-        raise StigscapError(f"expected an OVAL oval_variables document, found <{root.tag}>",
+        raise StigscapError(f"expected an OVAL oval_variables document, found <{root.tag!s}>",
                             file=source)
     out: dict[str, list[str]] = {}
     for var in root.iterfind(f"{{{OVAL_VAR}}}variables/{{{OVAL_VAR}}}variable"):

@@ -36,6 +36,7 @@ from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
 from stigscap.schemas.templating import environment
 from stigscap.schemas.xmlio import element_text, find_text
 
+from ..oval.results import build_results_document, results_text
 from ..xccdf.datastream import SourceDataStream, open_datastream
 from ..xccdf.engine import Plan, Profile, XccdfResult, compile_plan
 
@@ -90,7 +91,7 @@ class TargetInfo:
 
     @property
     def connections(self) -> list[tuple[str | None, int, str | None]]:
-        out = []
+        out: list[tuple[str | None, int, str | None]] = []
         for ip, mac in self.interfaces:
             version = ipaddress.ip_address(ip).version if ip else 4
             out.append((_clean_ip(ip) or ip if ip else None, version, mac))
@@ -213,7 +214,7 @@ class _Marks:
         self.values.append(str(escape(value)))
         return _marker(len(self.values) - 1)
 
-    def markup(self, value: Markup) -> Markup:
+    def markup(self, value: str) -> Markup:
         """Already serialized XML (filled in as is)."""
         self.values.append(str(value))
         return _marker(len(self.values) - 1)
@@ -268,14 +269,15 @@ class ArfResult:
     @functools.cached_property
     def oval_documents(self) -> list[etree._Element]:
         """The OVAL results documents as trees (built on first use)."""
-        return [evaluation.results_document(directives, timestamp=self.end_time)
+        return [build_results_document(evaluation, directives=directives,
+                                       timestamp=self.end_time)
                 for evaluation, directives in self.oval_reports]
 
     def oval_texts(self) -> list[str]:
         """The OVAL results documents serialized (what the ARF embeds)."""
         if "oval_documents" in self.__dict__:
             return [_fragment(doc) for doc in self.oval_documents]
-        return [evaluation.results_text(directives, timestamp=self.end_time)
+        return [results_text(evaluation, directives=directives, timestamp=self.end_time)
                 for evaluation, directives in self.oval_reports]
 
     @property

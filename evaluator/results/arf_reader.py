@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -28,6 +29,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import all_text, element_text, parse_xml_bytes, parse_xml_file
 
 from ..oval.logic import culprits, negate
+from ..xccdf.values import XccdfResultType
 
 # ---------------------------------------------------------------------------------------------
 # ids and status vocabulary
@@ -35,8 +37,7 @@ from ..oval.logic import culprits, negate
 _MANGLED = re.compile(r"^xccdf_[^_]+_(?:rule|group|benchmark|profile|value|testresult)_(.+)$")
 _RULE_BASE = re.compile(r"^(SV-\d+)(?:r\d+)?(?:_rule)?$")
 
-XCCDF_RESULTS = ("pass", "fail", "error", "unknown", "notapplicable", "notchecked",
-                 "notselected", "informational", "fixed")
+XCCDF_RESULTS = tuple(XccdfResultType)   # pass, fail, error, ... as in the XCCDF engine
 
 # STIG Manager's mapping
 CKL_STATUSES = ("NotAFinding", "Open", "Not_Applicable", "Not_Reviewed")
@@ -236,7 +237,7 @@ def _strip_ocil_question(text: str) -> str:
     return text[:body.find("\n", _ws_run_start(body, len(body) - len(last)))]
 
 
-def _split_description(text: str) -> dict[str, str]:
+def _split_description(text: str) -> dict[str, Any]:
     """DISA's pseudo-XML rule description (`<VulnDiscussion>…</VulnDiscussion>…`) → fields;
     a plain description is the discussion. stigscap's generator appends "Automated check
     (stigscap): …" to the discussion; that part is kept apart (`automated_check`)."""
@@ -508,7 +509,7 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
         for d in system.iterfind(f"{{{R}}}definitions/{{{R}}}definition"):
             did = d.get("definition_id", "")
             res.definitions[did] = d.get("result", "")
-            res._def_tests[did] = [c.get("test_ref") for c in d.iter(f"{{{R}}}criterion")
+            res._def_tests[did] = [c.get("test_ref", "") for c in d.iter(f"{{{R}}}criterion")
                                    if c.get("test_ref")]
             crit = d.find(f"{{{R}}}criteria")
             if crit is not None:
@@ -531,8 +532,8 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
                     fields = child.findall(f"{{{SC}}}field")
                     if fields:
                         records.append({f.get("name", ""): (element_text(f) or "") for f in fields})
-                    elif (element_text(child) or "").strip():
-                        simple[_local(child)] = element_text(child).strip()
+                    elif text := (element_text(child) or "").strip():
+                        simple[_local(child)] = text
                 res._items[item.get("id", "")] = records or ([simple] if simple else [])
     return res
 
@@ -559,7 +560,7 @@ def _test_result_from_element(tr: etree._Element, assets: dict[str, Asset],
     profile = tr.find(q("profile"))
     identity = tr.find(q("identity"))
     result = TestResult(
-        id=tr.get("id", ""), benchmark_ref=(bench_el.get("id") or bench_el.get("href", ""))
+        id=tr.get("id", ""), benchmark_ref=(bench_el.get("id") or bench_el.get("href") or "")
         if bench_el is not None else "",
         start_time=tr.get("start-time", ""), end_time=tr.get("end-time", ""),
         test_system=tr.get("test-system", ""), identity=_text(identity), targets=targets,
@@ -580,8 +581,8 @@ def _test_result_from_element(tr: etree._Element, assets: dict[str, Asset],
         r.instances = [_text(i) for i in rr.findall(q("instance")) if _text(i)]
         r.fixes = [_prose(f) for f in rr.findall(q("fix")) if _prose(f)]
         for ccr in rr.iterfind(f"{q('check')}/{q('check-content-ref')}"):
-            if ccr.get("name"):
-                r.oval_refs.append((ccr.get("href", ""), ccr.get("name")))
+            if name := ccr.get("name"):
+                r.oval_refs.append((ccr.get("href", ""), name))
         result.rule_results[r.rule_id] = r
     return result
 

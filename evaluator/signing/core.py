@@ -177,16 +177,18 @@ def reparse(node) -> etree._Element:
 
 
 def inclusive_prefixes(transform: etree._Element | None) -> list[str] | None:
-    """The InclusiveNamespaces PrefixList of an exclusive canonicalization, if any."""
+    """The InclusiveNamespaces PrefixList of an exclusive canonicalization, if any, as written:
+    libxml2 takes "#default" for the default namespace, as the PrefixList spells it."""
     if transform is None:
         return None
     inc = transform.find(f"{{{EXC_C14N_NS}}}InclusiveNamespaces")
     if inc is None or inc.get("PrefixList") is None:
         return None
-    return [None if p == "#default" else p for p in inc.get("PrefixList", "").split()]
+    return inc.get("PrefixList", "").split()
 
 
-def _c14n(el: etree._Element, algorithm: str, prefixes: list[str] | None = None) -> bytes:
+def _c14n(el: etree._Element | etree._ElementTree, algorithm: str,
+          prefixes: list[str] | None = None) -> bytes:
     if algorithm not in C14N_ALGORITHMS:
         raise ValueError(f"unsupported canonicalization {algorithm}")
     exclusive = algorithm == EXC_C14N
@@ -279,14 +281,14 @@ def manifest_reference_digest(doc_root: etree._Element, index, reference: etree.
     algs = [t.get("Algorithm") for t in transforms]
     if len(algs) > 1 or (algs and algs[0] not in C14N_ALGORITHMS):
         raise ValueError(f"Manifest reference {uri}: unsupported transforms {algs}")
-    c14n_alg = algs[0] if algs else C14N11
+    c14n_alg = algs[0] if algs and algs[0] else C14N11   # (a missing one was refused)
     if c14n_alg in INCLUSIVE_C14N:   # exclusive c14n inherits nothing from ancestors
         check_no_xml_attr_ancestors(target)
     # same serialisation path signxml uses: a standalone copy carrying in-scope namespaces
     copy = reparse(target)
     data = _c14n(copy, c14n_alg, inclusive_prefixes(transforms[0]) if transforms else None)
     method = reference.find(dsig("DigestMethod"))
-    return digest_b64(data, method.get("Algorithm") if method is not None else ""), target
+    return digest_b64(data, (method.get("Algorithm") or "") if method is not None else ""), target
 
 
 # ---------------------------------------------------------------- keys, certificates, time

@@ -202,8 +202,9 @@ def verify_document(root: etree._Element, trusted_certs: Sequence[x509.Certifica
             report.errors.append(f"{len(expected)} signatures in arf:extended-info; an ARF "
                                  "report carries one (RES-307; countersigning is unsupported)")
     for s in stray:
+        parent = s.getparent()
         report.errors.append(f"dsig:Signature at an unexpected place: {core.where(s)} under "
-                             f"{core.where(s.getparent())}")
+                             f"{core.where(parent) if parent is not None else 'no element'}")
     if not expected:
         report.errors.append("the document is not signed (no dsig:Signature where SCAP 1.3 "
                              "places it)")
@@ -232,7 +233,8 @@ def _check_one(root, collection, sig, index, trust, check) -> None:
     except ValueError as exc:
         check.errors.append(str(exc))
     if not check.errors:
-        _crypto(root, sig, collection is not None, *trust, check)
+        trusted_certs, ca_file, at_time = trust
+        _crypto(root, sig, collection is not None, trusted_certs, ca_file, at_time, check)
 
 
 def _check_embedded(root, coll, sigs, index, trust, report) -> None:
@@ -295,7 +297,9 @@ def _standalone_collection(coll: etree._Element) -> etree._Element:
     """The embedded collection as the document it was before embedding: its serialization
     without the namespace declarations it only inherits from the ARF."""
     text = etree.tostring(coll)
-    parent = coll.getparent().nsmap
+    holder = coll.getparent()
+    assert holder is not None   # embedded in an ARF report-request
+    parent = holder.nsmap
     inherited = [p for p, uri in coll.nsmap.items() if parent.get(p) == uri]
     head, sep, rest = text.partition(b">")
     for prefix in inherited:
@@ -327,7 +331,8 @@ def _common(sig: etree._Element, check: SignatureCheck) -> list[etree._Element]:
     for dv in sig.iter(dsig("DigestValue")):
         if "".join((element_text(dv) or "").split()) in core.EMPTY_DIGESTS:
             ref = dv.getparent()
-            raise ValueError(f"reference {ref.get('URI')!r} is the digest of empty input: its "
+            uri = ref.get("URI") if ref is not None else None
+            raise ValueError(f"reference {uri!r} is the digest of empty input: its "
                              "transforms select nothing, so it signs nothing")
     if sig.find(f"{dsig('KeyInfo')}/{dsig('X509Data')}/{dsig('X509Certificate')}") is None:
         raise ValueError("no dsig:KeyInfo/X509Data/X509Certificate")
@@ -336,8 +341,9 @@ def _common(sig: etree._Element, check: SignatureCheck) -> list[etree._Element]:
 
 def _own_object(sig, index, uri, local, type_uri, what) -> etree._Element:
     target = core.resolve_unique(index, uri)
-    if target.tag != dsig(local) or target.getparent() is None or \
-            target.getparent().tag != dsig("Object") or target.getparent().getparent() is not sig:
+    parent = target.getparent()
+    if target.tag != dsig(local) or parent is None or \
+            parent.tag != dsig("Object") or parent.getparent() is not sig:
         raise ValueError(f"{what} reference {uri} resolves to {core.where(target)}, not a "
                          f"dsig:{local} in a dsig:Object of this signature")
     return target
@@ -477,9 +483,9 @@ def _sds_coverage(collection, sigs) -> list[str]:
 def _position(el: etree._Element) -> list[int]:
     """Child positions from the document element down to `el`."""
     path = []
-    while el.getparent() is not None:
-        path.append(el.getparent().index(el))
-        el = el.getparent()
+    while (parent := el.getparent()) is not None:
+        path.append(parent.index(el))
+        el = parent
     return path[::-1]
 
 

@@ -53,15 +53,16 @@ class SourceDataStream:
             self.datastream = found[0]
         else:
             self.datastream = streams[0]
-        self.components = {c.get("id"): c for c in collection.iter(
+        self.components = {c.get("id", ""): c for c in collection.iter(
             f"{{{DS}}}component", f"{{{DS}}}extended-component")}
-        self.component_refs = {r.get("id"): r for r in self.datastream.iter(f"{{{DS}}}component-ref")}
+        self.component_refs = {r.get("id", ""): r
+                               for r in self.datastream.iter(f"{{{DS}}}component-ref")}
         self._cache: dict[str, Component] = {}
 
         checklists = self.datastream.findall(f"{{{DS}}}checklists/{{{DS}}}component-ref")
         benchmark = None
         for ref in checklists:
-            comp = self._component_for_ref(ref.get("id"))
+            comp = self._component_for_ref(ref.get("id", ""))
             if comp.root.tag == f"{{{XCCDF12}}}Benchmark":
                 benchmark = comp
                 break
@@ -75,7 +76,7 @@ class SourceDataStream:
         self.dictionary_problem: str | None = None   # why no CPE dictionary can be used
         not_cpe = []
         for ref in self.datastream.findall(f"{{{DS}}}dictionaries/{{{DS}}}component-ref"):
-            comp = self._component_for_ref(ref.get("id"))
+            comp = self._component_for_ref(ref.get("id", ""))
             if comp.root.tag == f"{{{CPE_DICT}}}cpe-list":
                 self.dictionary = comp
                 break
@@ -88,7 +89,7 @@ class SourceDataStream:
                 + "; ".join(not_cpe) + f", not {{{CPE_DICT}}}cpe-list)")
 
     # --- resolution -----------------------------------------------------------------------
-    def _component_for_ref(self, ref_id: str | None) -> Component:
+    def _component_for_ref(self, ref_id: str) -> Component:
         if ref_id in self._cache:
             return self._cache[ref_id]
         ref = self.component_refs.get(ref_id)
@@ -107,7 +108,7 @@ class SourceDataStream:
         root = next((c for c in comp if isinstance(c.tag, str)), None)
         if root is None:
             raise StigscapError(f"component {href[1:]} is empty", file=self.source)
-        result = Component(comp.get("id"), ref_id, root)
+        result = Component(comp.get("id", ""), ref_id, root)
         self._cache[ref_id] = result
         return result
 
@@ -149,12 +150,13 @@ class SourceDataStream:
                 if check.get("system") != OVAL_DEF:
                     continue
                 def_id = (element_text(check) or "").strip()
-                if not check.get("href") or not def_id:
+                href = check.get("href")
+                if not href or not def_id:
                     raise StigscapError(f"{where}: the OVAL check of {cpe_name} lacks an href "
                                         "or a definition id", file=self.source)
-                comp = self._resolve(self.dictionary.ref_id, check.get("href"))
+                comp = self._resolve(self.dictionary.ref_id, href)
                 if comp.root.tag != f"{{{OVAL_DEF}}}oval_definitions":
-                    raise StigscapError(f"{where}: the check of {cpe_name} ({check.get('href')})"
+                    raise StigscapError(f"{where}: the check of {cpe_name} ({href})"
                                         " does not lead to OVAL definitions", file=self.source)
                 if not any(d.get("id") == def_id
                            for d in comp.root.iter(f"{{{OVAL_DEF}}}definition")):

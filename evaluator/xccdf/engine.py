@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from lxml import etree
 
@@ -31,19 +32,27 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CPE_LANG, OVAL_DEF, OVAL_SC, XCCDF12
 from stigscap.schemas.xmlio import element_text, find_text
 
+from ..oval.engine import (CompiledDefinitions, EntityFailure, OvalEvaluation, TestEvidence,
+                           compile_definitions)
+from ..oval.logic import culprits, negate
+from ..oval.values import Flag, ItemStatus, Operator, OvalResult
 from .datastream import Component, SourceDataStream
-from ..oval.logic import culprits
+from .values import XccdfResultType
 
 X = f"{{{XCCDF12}}}"
 OVAL_SYSTEM = OVAL_DEF
 
 # SP 800-126r3 Table 23
-OVAL_TO_XCCDF = {
-    "true": "pass", "false": "fail", "error": "error", "unknown": "unknown",
-    "not applicable": "notapplicable", "not evaluated": "notchecked",
+OVAL_TO_XCCDF: dict[str, XccdfResultType] = {
+    OvalResult.TRUE: XccdfResultType.PASS, OvalResult.FALSE: XccdfResultType.FAIL,
+    OvalResult.ERROR: XccdfResultType.ERROR, OvalResult.UNKNOWN: XccdfResultType.UNKNOWN,
+    OvalResult.NOT_APPLICABLE: XccdfResultType.NOTAPPLICABLE,
+    OvalResult.NOT_EVALUATED: XccdfResultType.NOTCHECKED,
 }
-_NEGATE = {"pass": "fail", "fail": "pass"}
-_UNSCORED_RESULTS = {"notapplicable", "notchecked", "informational", "notselected"}
+_NEGATE = {XccdfResultType.PASS: XccdfResultType.FAIL, XccdfResultType.FAIL: XccdfResultType.PASS}
+_UNSCORED_RESULTS = {XccdfResultType.NOTAPPLICABLE, XccdfResultType.NOTCHECKED,
+                     XccdfResultType.INFORMATIONAL, XccdfResultType.NOTSELECTED}
+_PASSING = (XccdfResultType.PASS, XccdfResultType.FIXED)
 
 _ID_NS = re.compile(r"^xccdf_([^_]+)_")
 
@@ -80,7 +89,7 @@ class RuleInfo:
     role: str
     severity: str
     weight: str
-    idents: list[tuple[str, str]]
+    idents: list[tuple[str | None, str]]      # (system, ident)
     checks: list[CheckInfo]
     complex_check: etree._Element | None
     platforms: list[list[str]]               # per level (benchmark, groups…, rule): OR within
@@ -110,35 +119,41 @@ def _parse_check(el: etree._Element) -> CheckInfo:
         system=el.get("system", ""),
         negate=_bool(el.get("negate"), False),
         multi_check=_bool(el.get("multi-check"), False),
-        exports=tuple((e.get("value-id"), e.get("export-name"))
+        exports=tuple((e.get("value-id", ""), e.get("export-name", ""))
                       for e in el.iterfind(f"{X}check-export")),
-        refs=tuple(CheckRef(r.get("href"), r.get("name"))
+        refs=tuple(CheckRef(r.get("href", ""), r.get("name"))
                    for r in el.iterfind(f"{X}check-content-ref")),
         check_id=el.get("id"),
     )
 
 
+class GroupInfo(TypedDict):
+    selected: bool
+    cluster: str | None
+
+
 class CompiledBenchmark:
     """The host-independent facts of a Benchmark: rules, groups, values, profiles."""
 
-    def __init__(self, benchmark: etree._Element):
+    def __init__(self, benchmark: etree._Element) -> None:
         self.element = benchmark
         self.id = benchmark.get("id")
         m = _ID_NS.match(self.id or "")
         self.id_namespace = m.group(1) if m else "stigscap"
         self.rules: list[RuleInfo] = []
-        self.groups: dict[str, dict] = {}
+        self.groups: dict[str, GroupInfo] = {}
         self.values: dict[str, ValueInfo] = {}
         self.profiles: dict[str, Profile] = {}
         self.platform_specs: dict[str, etree._Element] = {}
         for spec in benchmark.iter(f"{{{CPE_LANG}}}platform"):
-            if spec.get("id"):
-                self.platform_specs[spec.get("id")] = spec
+            if spec_id := spec.get("id"):
+                self.platform_specs[spec_id] = spec
         for prof in benchmark.iterfind(f"{X}Profile"):
-            self.profiles[prof.get("id")] = Profile(
-                prof.get("id"), prof.get("extends"), tuple(c for c in prof if isinstance(c.tag, str)),
+            self.profiles[prof.get("id", "")] = Profile(
+                prof.get("id", ""), prof.get("extends"),
+                tuple(c for c in prof if isinstance(c.tag, str)),
                 (find_text(prof, f"{X}title") or "").strip())
-        bench_platforms = [p.get("idref") for p in benchmark.iterfind(f"{X}platform")]
+        bench_platforms = [p.get("idref", "") for p in benchmark.iterfind(f"{X}platform")]
         self._walk(benchmark, [bench_platforms] if bench_platforms else [], [])
 
     def _walk(self, parent: etree._Element, platforms: list[list[str]], groups: list[str]) -> None:
@@ -146,16 +161,16 @@ class CompiledBenchmark:
             if child.tag == f"{X}Value":
                 self._add_value(child)
             elif child.tag == f"{X}Group":
-                gid = child.get("id")
+                gid = child.get("id", "")
                 self.groups[gid] = {"selected": _bool(child.get("selected"), True),
                                     "cluster": child.get("cluster-id")}
-                plats = [p.get("idref") for p in child.iterfind(f"{X}platform")]
+                plats = [p.get("idref", "") for p in child.iterfind(f"{X}platform")]
                 self._walk(child, platforms + ([plats] if plats else []), groups + [gid])
             elif child.tag == f"{X}Rule":
-                plats = [p.get("idref") for p in child.iterfind(f"{X}platform")]
+                plats = [p.get("idref", "") for p in child.iterfind(f"{X}platform")]
                 checks = [_parse_check(c) for c in child.iterfind(f"{X}check")]
                 self.rules.append(RuleInfo(
-                    id=child.get("id"),
+                    id=child.get("id", ""),
                     version=find_text(child, f"{X}version"),
                     selected=_bool(child.get("selected"), True),
                     role=child.get("role", "full"),
@@ -182,8 +197,9 @@ class CompiledBenchmark:
         if default is None:
             first = el.find(f"{X}value")
             default = (element_text(first) or "") if first is not None else ""
-        self.values[el.get("id")] = ValueInfo(el.get("id"), el.get("type", "string"), default,
-                                              selectors, _bool(el.get("interactive"), False))
+        vid = el.get("id", "")
+        self.values[vid] = ValueInfo(vid, el.get("type", "string"), default, selectors,
+                                     _bool(el.get("interactive"), False))
 
     # --- id helpers -------------------------------------------------------------------------
     def full_id(self, kind: str, short: str) -> str:
@@ -219,7 +235,7 @@ def parse_tailoring(root: etree._Element) -> dict[str, Profile]:
     """Profiles of an XCCDF 1.2 Tailoring document (keyed by id)."""
     if root.tag != f"{X}Tailoring":
         raise StigscapError("tailoring file is not an XCCDF 1.2 Tailoring document")
-    return {p.get("id"): Profile(p.get("id"), p.get("extends"),
+    return {p.get("id", ""): Profile(p.get("id", ""), p.get("extends"),
                                  tuple(c for c in p if isinstance(c.tag, str)),
                                  (find_text(p, f"{X}title") or "").strip())
             for p in root.iterfind(f"{X}Profile")}
@@ -262,7 +278,7 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
             apply(parent, seen + (p.id,))
         for item in p.items:
             tag = etree.QName(item).localname
-            idref = item.get("idref")
+            idref = item.get("idref", "")
             if tag == "select":
                 sel = _bool(item.get("selected"), True)
                 hit = False
@@ -280,17 +296,17 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
                         if info["cluster"] == idref:
                             group_sel[g] = sel
             elif tag == "refine-value":
-                if item.get("selector") is not None:
-                    refine_value(idref, item.get("selector"), f"profile {p.id}")
+                if (selector := item.get("selector")) is not None:
+                    refine_value(idref, selector, f"profile {p.id}")
             elif tag == "set-value":
                 if idref not in bench.values:
                     raise StigscapError(f"profile {p.id}: set-value of unknown Value {idref!r}")
                 set_value(idref, element_text(item) or "")
             elif tag == "refine-rule":
-                r = refine.setdefault(idref, {})
+                refined = refine.setdefault(idref, {})
                 for attr in ("weight", "severity", "role"):
-                    if item.get(attr) is not None:
-                        r[attr] = item.get(attr)
+                    if (given := item.get(attr)) is not None:
+                        refined[attr] = given
 
     if profile_id is not None:
         if profile_id not in profiles:
@@ -320,12 +336,12 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
 @dataclass
 class RuleResult:
     idref: str
-    result: str
+    result: XccdfResultType
     role: str
     severity: str
     weight: str
     version: str | None
-    idents: list[tuple[str, str]]
+    idents: list[tuple[str | None, str]]
     check: CheckInfo | None = None
     check_ref: CheckRef | None = None       # the reference actually evaluated
     check_component: str | None = None      # ds:component id of the OVAL document used
@@ -347,7 +363,7 @@ class OvalRun:
     """One OVAL component evaluated for one host."""
 
     component: Component
-    evaluation: object          # oval.engine.OvalEvaluation
+    evaluation: OvalEvaluation
     variables: dict[str, list[str]]
 
 
@@ -359,21 +375,22 @@ class XccdfResult:
     oval_runs: list[OvalRun]                # compliance components first, then inventory
 
 
-OvalEvaluate = Callable[[etree._Element, etree._Element, Mapping[str, Sequence[str]]], object]
+OvalEvaluate = Callable[[etree._Element, etree._Element, Mapping[str, Sequence[str]]],
+                        OvalEvaluation]
 
 
 @dataclass
 class _ComponentPlan:
     component: Component
     variables: dict[str, list[str]] = field(default_factory=dict)
-    compiled: object = None     # oval.engine.CompiledDefinitions, built on first use
+    compiled: CompiledDefinitions | None = None     # built on first use
 
 
 class Plan:
     """Benchmark + profile resolved once; `evaluate()` judges one host."""
 
     def __init__(self, sds: SourceDataStream, bench: CompiledBenchmark, res: Resolution,
-                 oval_evaluate: OvalEvaluate | None = None):
+                 oval_evaluate: OvalEvaluate | None = None) -> None:
         self.sds = sds
         self.bench = bench
         self.resolution = res
@@ -384,7 +401,7 @@ class Plan:
         self.platform_problems: dict[str, str] = {}   # platform → why it cannot be evaluated
         self.exported: dict[str, str] = {}                # value id → value
         self.rule_checks: dict[str, tuple[CheckInfo, CheckRef, Component] | None] = {}
-        self._labels: dict[str, dict] = {}
+        self._labels: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
         self._needed_objects: set[str] | None = None
 
         for rule in bench.rules:
@@ -468,7 +485,7 @@ class Plan:
                 self.platform_problems[name] = (f"no cpe-lang:platform with id {name[1:]!r} "
                                                 f"in benchmark {self.bench.id}")
                 return
-            names = [f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
+            names = [f.get("name", "") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
             for other in spec.iter():
                 if isinstance(other.tag, str) and etree.QName(other).localname not in (
                         "platform", "logical-test", "fact-ref", "title", "remark"):
@@ -500,7 +517,7 @@ class Plan:
             for cplan in list(self.compliance.values()) + list(self.inventory.values()):
                 objs = cplan.component.root.find(f"{{{OVAL_DEF}}}objects")
                 if objs is not None:
-                    ids.update(o.get("id") for o in objs if isinstance(o.tag, str))
+                    ids.update(o.get("id", "") for o in objs if isinstance(o.tag, str))
             self._needed_objects = ids
         return self._needed_objects
 
@@ -510,7 +527,7 @@ class Plan:
         if not needed:
             return
         collected = syschar_root.find(f"{{{OVAL_SC}}}collected_objects")
-        have = {o.get("id") for o in collected} if collected is not None else set()
+        have = {o.get("id", "") for o in collected} if collected is not None else set()
         if not needed & have:
             sample = ", ".join(sorted(needed)[:3])
             raise StigscapError("the system characteristics do not match the data stream: none "
@@ -526,18 +543,19 @@ class Plan:
                 ev = self._custom_oval(cplan.component.root, syschar_root, cplan.variables)
             else:
                 if cplan.compiled is None:
-                    from stigscap.evaluator.oval import engine as oval_engine
-                    cplan.compiled = oval_engine.compile_definitions(cplan.component.root)
+                    cplan.compiled = compile_definitions(cplan.component.root)
                 ev = cplan.compiled.evaluate(syschar_root, cplan.variables,
                                              not_evaluated=self.not_evaluated.get(cid))
             runs[cid] = OvalRun(cplan.component, ev, cplan.variables)
-        platform_result: dict[str, str] = {}
+        platform_result: dict[str, OvalResult] = {}
         for name, where in self.platform_defs.items():
             if where is None:
-                platform_result[name] = "error"   # a CPE name nobody can check: undecidable
+                # a CPE name nobody can check: undecidable
+                platform_result[name] = OvalResult.ERROR
             else:
                 cid, def_id = where
-                platform_result[name] = runs[cid].evaluation.definition_results.get(def_id, "unknown")
+                platform_result[name] = runs[cid].evaluation.definition_results.get(
+                    def_id, OvalResult.UNKNOWN)
 
         ctx = _HostContext(syschar_root)
         results = [self._rule_result(rule, runs, platform_result, ctx)
@@ -548,46 +566,47 @@ class Plan:
                                                         if c not in self.compliance]
         return XccdfResult(results, scores, set_values, ordered)
 
-    def _platform_state(self, rule: RuleInfo, platform_result: Mapping[str, str]
-                        ) -> tuple[str, Sequence[str]]:
+    def _platform_state(self, rule: RuleInfo, platform_result: Mapping[str, OvalResult]
+                        ) -> tuple[OvalResult, Sequence[str]]:
         """'true' applicable, 'false' not applicable (with the platforms that missed), or
         'error'/'unknown' undecidable."""
-        overall = "true"
+        overall = OvalResult.TRUE
         undecided: list[str] = []
         for level in rule.platforms:
-            level_results = []
+            level_results: list[OvalResult] = []
             for name in level:
                 if name in self.platform_problems:
-                    level_results.append("error")
+                    level_results.append(OvalResult.ERROR)
                 elif name.startswith("#"):
                     level_results.append(self._cpe_lang(self.bench.platform_specs[name[1:]],
                                                         platform_result))
                 else:
-                    level_results.append(platform_result.get(name, "error"))
-            if "true" in level_results:
+                    level_results.append(platform_result.get(name, OvalResult.ERROR))
+            if OvalResult.TRUE in level_results:
                 continue
-            if "error" in level_results:
-                overall = "error"
-                undecided.extend(n for n, r in zip(level, level_results) if r == "error")
-            elif "unknown" in level_results:
-                if overall != "error":
-                    overall = "unknown"
-                undecided.extend(n for n, r in zip(level, level_results) if r == "unknown")
+            if OvalResult.ERROR in level_results:
+                overall = OvalResult.ERROR
+                undecided.extend(n for n, r in zip(level, level_results) if r == OvalResult.ERROR)
+            elif OvalResult.UNKNOWN in level_results:
+                if overall != OvalResult.ERROR:
+                    overall = OvalResult.UNKNOWN
+                undecided.extend(n for n, r in zip(level, level_results)
+                                 if r == OvalResult.UNKNOWN)
             else:
-                return "false", level
+                return OvalResult.FALSE, level
         return overall, undecided
 
-    def _undecided_text(self, state: str, names: Sequence[str]) -> list[str]:
+    def _undecided_text(self, state: OvalResult, names: Sequence[str]) -> list[str]:
         """Why applicability could not be decided, one line per platform."""
-        out = []
+        out: list[str] = []
         for name in names:
             problems = [self.platform_problems[n] for n in self._platform_names(name)
                         if n in self.platform_problems]
             if problems:
                 out.extend(f"platform {name} cannot be evaluated: {p}" for p in problems)
                 continue
-            defs = [self.platform_defs[n][1] for n in self._platform_names(name)
-                    if self.platform_defs.get(n)]
+            defs = [where[1] for n in self._platform_names(name)
+                    if (where := self.platform_defs.get(n))]
             out.append(f"platform {name}: the inventory check "
                        + (f"({', '.join(defs)}) " if defs else "") + f"gave '{state}'")
         return out or [f"the platform inventory check gave '{state}'"]
@@ -596,7 +615,7 @@ class Plan:
         if name in self.platform_problems or not name.startswith("#"):
             return [name]
         spec = self.bench.platform_specs.get(name[1:])
-        return [name] + ([f.get("name") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
+        return [name] + ([f.get("name", "") for f in spec.iter(f"{{{CPE_LANG}}}fact-ref")]
                          if spec is not None else [])
 
     def _not_applicable_text(self, names: Sequence[str]) -> str:
@@ -609,27 +628,30 @@ class Plan:
                 parts.append(name)
         return "the target is not the platform of this rule: " + ", ".join(parts)
 
-    def _cpe_lang(self, el: etree._Element, platform_result: Mapping[str, str]) -> str:
+    def _cpe_lang(self, el: etree._Element, platform_result: Mapping[str, OvalResult]
+                  ) -> OvalResult:
         tests = [c for c in el if etree.QName(c).localname in ("logical-test", "fact-ref")]
-        vals = []
+        vals: list[OvalResult] = []
         for t in tests:
             if etree.QName(t).localname == "fact-ref":
-                vals.append(platform_result.get(t.get("name"), "error"))
+                vals.append(platform_result.get(t.get("name", ""), OvalResult.ERROR))
             else:
                 op = t.get("operator", "AND").upper()
-                sub = [self._cpe_lang(c, platform_result) if etree.QName(c).localname == "logical-test"
-                       else platform_result.get(c.get("name"), "error") for c in t
+                sub = [self._cpe_lang(c, platform_result)
+                       if etree.QName(c).localname == "logical-test"
+                       else platform_result.get(c.get("name", ""), OvalResult.ERROR) for c in t
                        if isinstance(c.tag, str)]
                 v = _combine(op, sub)
                 if _bool(t.get("negate"), False):
-                    v = {"true": "false", "false": "true"}.get(v, v)
+                    v = negate(v)
                 vals.append(v)
-        return _combine("AND", vals) if vals else "error"
+        return _combine(Operator.AND, vals) if vals else OvalResult.ERROR
 
     def _rule_result(self, rule: RuleInfo, runs: Mapping[str, OvalRun],
-                     platform_result: Mapping[str, str], ctx: "_HostContext") -> RuleResult:
+                     platform_result: Mapping[str, OvalResult], ctx: _HostContext
+                     ) -> RuleResult:
         refine = self.resolution.rule_refine.get(rule.id, {})
-        rr = RuleResult(idref=rule.id, result="notselected",
+        rr = RuleResult(idref=rule.id, result=XccdfResultType.NOTSELECTED,
                         role=refine.get("role", rule.role),
                         severity=refine.get("severity", rule.severity),
                         weight=refine.get("weight", rule.weight),
@@ -641,23 +663,23 @@ class Plan:
         if not self.is_selected(rule):
             return rr
         state, missed = self._platform_state(rule, platform_result)
-        if state == "false":
-            rr.result = "notapplicable"
+        if state == OvalResult.FALSE:
+            rr.result = XccdfResultType.NOTAPPLICABLE
             rr.messages.append(("info", self._not_applicable_text(missed)))
             return rr
-        if state in ("error", "unknown"):
-            rr.result = state
+        if state in (OvalResult.ERROR, OvalResult.UNKNOWN):
+            rr.result = XccdfResultType(state)    # error or unknown, the same word in both
             for line in self._undecided_text(state, missed):
-                rr.messages.append(("error" if state == "error" else "warning",
+                rr.messages.append(("error" if state == OvalResult.ERROR else "warning",
                                     f"{line}: applicability of this rule could not be decided"))
             return rr
         if rr.role == "unchecked":
-            rr.result = "notchecked"
+            rr.result = XccdfResultType.NOTCHECKED
             return rr
         unset = self.unset_values(rule)
         if unset:
             # an organization-defined value nobody supplied: the check cannot decide honestly
-            rr.result = "notchecked"
+            rr.result = XccdfResultType.NOTCHECKED
             for vid in unset:
                 rr.messages.append(("warning", f"Value {vid} is organization-defined and was not "
                                                "set: give it in a tailoring file, a profile or "
@@ -669,47 +691,47 @@ class Plan:
         elif rule.complex_check is not None:
             rr.result = self._complex(rule.complex_check, runs, rr, ctx)
         else:
-            rr.result = "notchecked"
+            rr.result = XccdfResultType.NOTCHECKED
             rr.messages.append(("info", "no automated check: manual review required"))
         return rr
 
     def _check_result(self, check: CheckInfo, ref: CheckRef, run: OvalRun, rr: RuleResult,
-                      ctx: "_HostContext") -> str:
+                      ctx: _HostContext) -> XccdfResultType:
         results = run.evaluation.definition_results
         if ref.name:
             oval = results.get(ref.name)
             if oval is None:
                 rr.messages.append(("error", f"OVAL definition {ref.name} not found in {ref.href}"))
-                return "error"
+                return XccdfResultType.ERROR
             names = [ref.name]
         else:
             names = sorted(results)
             oval = _combine_oval([results[n] for n in names])
             # evidence from the definitions that decide the combined result
-            names = [names[i] for i in culprits("AND", [results[n] for n in names], oval)]
-        result = OVAL_TO_XCCDF.get(oval, "error")
+            names = [names[i] for i in culprits(Operator.AND, [results[n] for n in names], oval)]
+        result = OVAL_TO_XCCDF.get(oval, XccdfResultType.ERROR)
         if check.negate:
             result = _NEGATE.get(result, result)
-        if result in ("fail", "error", "unknown"):
+        if result in (XccdfResultType.FAIL, XccdfResultType.ERROR, XccdfResultType.UNKNOWN):
             labels = self._labels.get(run.component.id)
             if labels is None:
                 labels = self._labels[run.component.id] = object_labels(run.component.root)
             for n in names:
                 for test in add_evidence(rr, run.evaluation, n, labels):
-                    for msg in ctx.collection_messages(getattr(test, "object_id", None)):
+                    for msg in ctx.collection_messages(test.object_id):
                         if ("info", msg) not in rr.messages:
                             rr.messages.append(("info", msg))
         return result
 
     def _complex(self, el: etree._Element, runs: Mapping[str, OvalRun], rr: RuleResult,
-                 ctx: "_HostContext") -> str:
+                 ctx: _HostContext) -> XccdfResultType:
         op = el.get("operator", "AND").upper()
-        sub = []
+        sub: list[XccdfResultType] = []
         for child in el:
             if child.tag == f"{X}check":
                 ci = _parse_check(child)
                 if ci.system != OVAL_SYSTEM or not ci.refs:
-                    sub.append("notchecked")
+                    sub.append(XccdfResultType.NOTCHECKED)
                     continue
                 comp = self.sds.check_component(ci.refs[0].href)
                 sub.append(self._check_result(ci, ci.refs[0], runs[comp.id], rr, ctx))
@@ -724,7 +746,7 @@ class Plan:
 class _HostContext:
     """Per-host lookups for evidence: collector messages of a collected object and its items."""
 
-    def __init__(self, syschar_root: etree._Element):
+    def __init__(self, syschar_root: etree._Element) -> None:
         self.root = syschar_root
         self._objects: dict[str, list[str]] | None = None
 
@@ -732,79 +754,80 @@ class _HostContext:
         if not object_id:
             return []
         if self._objects is None:
-            items = {}
+            items: dict[str, etree._Element] = {}
             data = self.root.find(f"{{{OVAL_SC}}}system_data")
             if data is not None:
-                for item in data:
-                    if isinstance(item.tag, str):
-                        items[item.get("id")] = item
+                for el in data:
+                    if isinstance(el.tag, str):
+                        items[el.get("id", "")] = el
             self._objects = {}
             coll = self.root.find(f"{{{OVAL_SC}}}collected_objects")
             for obj in coll if coll is not None else []:
-                msgs = []
-                if obj.get("flag", "complete") != "complete":
+                msgs: list[str] = []
+                if obj.get("flag", Flag.COMPLETE) != Flag.COMPLETE:
                     msgs = [f"collector (object flag {obj.get('flag')}): {text.strip()}"
                             for m in obj.iterfind(f"{{{OVAL_SC}}}message")
                             if (text := element_text(m))]
                 for ref in obj.iterfind(f"{{{OVAL_SC}}}reference"):
-                    item = items.get(ref.get("item_ref"))
-                    if item is None or item.get("status", "exists") == "exists":
+                    item = items.get(ref.get("item_ref", ""))
+                    if item is None or item.get("status", ItemStatus.EXISTS) == ItemStatus.EXISTS:
                         continue
                     for m in item.iterfind(f"{{{OVAL_SC}}}message"):
                         text = element_text(m)
                         if text:
                             msgs.append(f"collector (item {ref.get('item_ref')}, status "
                                         f"{item.get('status')}): {text.strip()}")
-                self._objects[obj.get("id")] = msgs
+                self._objects[obj.get("id", "")] = msgs
         return self._objects.get(object_id, [])
 
 
-def _combine(op: str, vals: Sequence[str]) -> str:
-    if op == "OR":
-        if "true" in vals:
-            return "true"
-        for bad in ("error", "unknown"):
+def _combine(op: str, vals: Sequence[OvalResult]) -> OvalResult:
+    if op == Operator.OR:
+        if OvalResult.TRUE in vals:
+            return OvalResult.TRUE
+        for bad in (OvalResult.ERROR, OvalResult.UNKNOWN):
             if bad in vals:
                 return bad
-        return "false"
-    if "false" in vals:
-        return "false"
-    for bad in ("error", "unknown"):
+        return OvalResult.FALSE
+    if OvalResult.FALSE in vals:
+        return OvalResult.FALSE
+    for bad in (OvalResult.ERROR, OvalResult.UNKNOWN):
         if bad in vals:
             return bad
-    return "true"
+    return OvalResult.TRUE
 
 
-def _combine_oval(vals: Sequence[str]) -> str:
-    core = [v for v in vals if v not in ("not applicable", "not evaluated")]
+def _combine_oval(vals: Sequence[OvalResult]) -> OvalResult:
+    core = [v for v in vals if v not in (OvalResult.NOT_APPLICABLE, OvalResult.NOT_EVALUATED)]
     if not core:
-        return vals[0] if vals else "unknown"
-    return _combine("AND", core)
+        return vals[0] if vals else OvalResult.UNKNOWN
+    return _combine(Operator.AND, core)
 
 
 # XCCDF 1.2 Table 26/27 (complex-check AND / OR)
-_ORDER_AND = ["fail", "unknown", "error", "notchecked", "pass"]   # first present wins
-_ORDER_OR = ["pass", "unknown", "error", "notchecked", "fail"]
+_R = XccdfResultType
+_ORDER_AND = [_R.FAIL, _R.UNKNOWN, _R.ERROR, _R.NOTCHECKED, _R.PASS]   # first present wins
+_ORDER_OR = [_R.PASS, _R.UNKNOWN, _R.ERROR, _R.NOTCHECKED, _R.FAIL]
 
 
-def _xccdf_combine(op: str, vals: Sequence[str]) -> str:
-    vals = [v for v in vals if v not in ("notapplicable", "notselected", "informational")]
+def _xccdf_combine(op: str, vals: Sequence[XccdfResultType]) -> XccdfResultType:
+    vals = [v for v in vals if v not in (_R.NOTAPPLICABLE, _R.NOTSELECTED, _R.INFORMATIONAL)]
     if not vals:
-        return "notapplicable"
-    vals = ["pass" if v == "fixed" else v for v in vals]
-    order = _ORDER_OR if op == "OR" else _ORDER_AND
-    if op == "OR":
+        return _R.NOTAPPLICABLE
+    vals = [_R.PASS if v == _R.FIXED else v for v in vals]
+    order = _ORDER_OR if op == Operator.OR else _ORDER_AND
+    if op == Operator.OR:
         # unknown beats error in the OR table only when no pass; error beats unknown otherwise
-        if "pass" in vals:
-            return "pass"
-        if "error" in vals:
-            return "error"
+        if _R.PASS in vals:
+            return _R.PASS
+        if _R.ERROR in vals:
+            return _R.ERROR
     else:
-        if "fail" in vals:
-            return "fail"
-        if "error" in vals:
-            return "error"
-    return next((o for o in order if o in vals), "unknown")
+        if _R.FAIL in vals:
+            return _R.FAIL
+        if _R.ERROR in vals:
+            return _R.ERROR
+    return next((o for o in order if o in vals), _R.UNKNOWN)
 
 
 # --------------------------------------------------------------------------------------------
@@ -823,7 +846,8 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
     """obj id → (human noun, {lowercase field name: property as written}) for evidence text."""
     out: dict[str, tuple[str, dict[str, str]]] = {}
     for obj in defs_root.iter():
-        if not isinstance(obj.tag, str) or not obj.get("id", "").count(":obj:"):
+        obj_id = obj.get("id", "")
+        if not isinstance(obj.tag, str) or not obj_id.count(":obj:"):
             continue
         noun = None
         fields: dict[str, str] = {}
@@ -831,19 +855,21 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
             if not isinstance(child.tag, str):
                 continue
             local = etree.QName(child).localname
-            if local == "noun" and element_text(child):
-                noun = re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", element_text(child).strip())
+            if local == "noun" and (noun_text := element_text(child)):
+                noun = re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", noun_text.strip())
                 noun = noun[:1] + noun[1:].lower()
             elif local == "select":
                 for f in child:
-                    if isinstance(f.tag, str) and f.get("name") and element_text(f):
-                        fields[f.get("name")] = element_text(f).strip()
-        out[obj.get("id")] = (noun or "Item", fields)
+                    if isinstance(f.tag, str) and (name := f.get("name")) and \
+                            (prop := element_text(f)):
+                        fields[name] = prop.strip()
+        out[obj_id] = (noun or "Item", fields)
     return out
 
 
-def add_evidence(rr: RuleResult, evaluation, def_id: str,
-                 labels: Mapping[str, tuple[str, dict[str, str]]] | None = None) -> list:
+def add_evidence(rr: RuleResult, evaluation: OvalEvaluation, def_id: str,
+                 labels: Mapping[str, tuple[str, dict[str, str]]] | None = None
+                 ) -> list[TestEvidence]:
     """Human lines (message) and the identities (instance) of exactly the objects that cause
     the definition's result, from the OVAL engine."""
     try:
@@ -852,7 +878,7 @@ def add_evidence(rr: RuleResult, evaluation, def_id: str,
         rr.messages.append(("warning", f"no evidence available for {def_id}: {exc}"))
         return []
     for test in evidence:
-        per_object = rr.object_instances.setdefault(getattr(test, "object_id", None) or "", [])
+        per_object = rr.object_instances.setdefault(test.object_id or "", [])
         for line, instance in evidence_lines([test], labels or {}):
             if line and ("info", line) not in rr.messages:
                 rr.messages.append(("info", line))
@@ -873,34 +899,35 @@ _SATISFIED_PHRASE = {
 }
 
 
-def _expected_text(failure) -> str:
-    expected = list(getattr(failure, "expected", []) or [])
-    phrase = _OPERATION_PHRASE.get(getattr(failure, "operation", ""), failure.operation)
+def _expected_text(failure: EntityFailure) -> str:
+    expected = list(failure.expected or [])
+    phrase = _OPERATION_PHRASE.get(failure.operation, failure.operation)
     if not expected:
         return f"expected to {phrase} a value that was not provided"
     return f"expected to {phrase} " + " or ".join(expected)
 
 
-def _reason(f, props: Mapping[str, str]) -> str:
+def _reason(f: EntityFailure, props: Mapping[str, str]) -> str:
     """One decisive comparison: what was collected and how it stands to the state."""
     prop = props.get(f.field or "", f.field or f.entity)
     actual = ", ".join(f"'{a}'" for a in f.actual) if f.actual else "missing"
-    if f.result == "true":
+    if f.result == OvalResult.TRUE:
         phrase = _SATISFIED_PHRASE.get(f.operation, f"satisfies {f.operation}")
         return f"{prop} is {actual} ({phrase} {' or '.join(f.expected)})"
     reason = f"{prop} is {actual}; {_expected_text(f)}"
-    if f.result != "false":
+    if f.result != OvalResult.FALSE:
         reason += f" (result {f.result}{': ' + f.message if f.message else ''})"
     return reason
 
 
-def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
+def evidence_lines(evidence: Sequence[TestEvidence] | None,
+                   labels: Mapping[str, tuple[str, dict[str, str]]]
                    ) -> list[tuple[str, str | None]]:
     """Turn OVAL TestEvidence into (message line, instance) pairs a human can act on: one
     line per object (record or item) that decides the result, and why."""
     out: list[tuple[str, str | None]] = []
     for test in evidence or []:
-        noun, props = labels.get(getattr(test, "object_id", None) or "", ("Item", {}))
+        noun, props = labels.get(test.object_id or "", ("Item", {}))
         emitted = False
         for item in test.items:
             for rec in item.records:
@@ -909,9 +936,9 @@ def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
                 who = f"{noun} '{name}'" if name is not None else noun
                 if ident is not None and ident != name:
                     who += f" ({ident})"
-                if getattr(item, "reason", None):
+                if item.reason:
                     text = item.reason
-                elif rec.result == "true":
+                elif rec.result == OvalResult.TRUE:
                     text = ("satisfies the state, which it must not here: "
                             + "; ".join(_reason(f, props) for f in rec.failures))
                 else:
@@ -920,7 +947,7 @@ def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
                 out.append((f"{who}: {text}", ident or name or f"item {item.item_id}"))
                 emitted = True
             for f in item.failures:
-                if f.result == "true":
+                if f.result == OvalResult.TRUE:
                     text = "satisfies the state, which it must not here: " + _reason(f, props)
                 else:
                     text = _reason(f, props)
@@ -928,7 +955,7 @@ def evidence_lines(evidence, labels: Mapping[str, tuple[str, dict[str, str]]]
                 emitted = True
             if not item.records and not item.failures:
                 detail = "; ".join(m for m in item.messages if m)
-                if getattr(item, "reason", None):
+                if item.reason:
                     line = f"{noun} item {item.item_id}: {item.reason}"
                 else:
                     line = (f"{noun} item {item.item_id}: status {item.status}, result "
@@ -953,13 +980,13 @@ def compute_scores(bench: CompiledBenchmark, results: Sequence[RuleResult]) -> l
     def rule_score(rr: RuleResult) -> tuple[float, int]:
         if rr.result in _UNSCORED_RESULTS or rr.role == "unscored":
             return 0.0, 0
-        return (100.0 if rr.result in ("pass", "fixed") else 0.0), 1
+        return (100.0 if rr.result in _PASSING else 0.0), 1
 
     def walk(parent: etree._Element) -> tuple[float, int]:
         score, acc, count = 0.0, 0.0, 0
         for child in parent:
             if child.tag == f"{X}Rule":
-                rr = by_id[child.get("id")]
+                rr = by_id[child.get("id", "")]
                 s, c = rule_score(rr)
                 w = float(rr.weight)
             elif child.tag == f"{X}Group":
@@ -983,7 +1010,7 @@ def compute_scores(bench: CompiledBenchmark, results: Sequence[RuleResult]) -> l
             continue
         w = float(rr.weight)
         flat_max += w
-        if rr.result in ("pass", "fixed"):
+        if rr.result in _PASSING:
             flat += w
     return [Score("urn:xccdf:scoring:default", _num(default), "100"),
             Score("urn:xccdf:scoring:flat", _num(flat), _num(flat_max))]

@@ -120,3 +120,13 @@ def test_negation_laws(results):
     # AND over negated arguments is the negation of OR (De Morgan holds in the OVAL algebra)
     assert operator_counts("AND", Counts.of(negate(r) for r in results)) == \
         negate(operator_counts("OR", c))
+
+
+def test_counts_have_readable_names():
+    """Counts reads as the tables' columns (no one-letter fields): one field per result."""
+    c = Counts.of(["true", "true", "false", "error", "unknown", "unknown", "unknown",
+                   "not evaluated", "not applicable", "not applicable"])
+    assert (c.true, c.false, c.error, c.unknown, c.not_evaluated, c.not_applicable) == \
+        (2, 1, 1, 3, 1, 2)
+    assert (c.decided, c.total) == (7, 10)
+    assert all(len(name) > 2 for name in Counts.__slots__)

@@ -139,3 +139,14 @@ def test_ip_and_binary_and_evr():
     assert compare("evr_string", "equals", "0:1.0-1", "1.0-1")
     with pytest.raises(CompareError):
         compare("ios_version", "equals", "12.2", "12.2")
+
+
+
+def test_evr_non_ascii_characters_separate_segments():
+    """rpmvercmp's segments are ASCII letters and digits (rpm's risalnum); any other
+    character, a non-ASCII letter or digit included, separates them. A non-ASCII letter
+    once reached the segment regex unmatched and raised AttributeError, not a result."""
+    assert compare("evr_string", "less than", "1.é", "1.a")       # 1 vs 1, a left over
+    assert compare("evr_string", "equals", "1.é2", "1.2")          # é only separates
+    assert compare("evr_string", "equals", "1²", "1")              # ² is no digit here
+    assert compare("evr_string", "greater than", "1.0ä1", "1.0")

@@ -22,6 +22,7 @@ from lxml import etree
 import ovalcases_matrix as M
 from ovalcases_builder import variables_doc
 from stigscap.evaluator.oval.engine import compile_definitions
+from stigscap.evaluator.oval.results import build_results_document
 from tests.conftest import require_tool
 
 RES_NS = {"r": "http://oval.mitre.org/XMLSchema/oval-results-5"}
@@ -598,7 +599,7 @@ def test_matrix_results_document_is_schema_valid(matrix, results_schema, directi
     document validates against the official OVAL 5.11.2 results schema (+ Windows items)."""
     ev = compile_definitions(etree.fromstring(matrix.defs)).evaluate(
         etree.fromstring(matrix.syschar), {M.VAR: [M.EXACT]})
-    doc = ev.results_document(directives, timestamp="2026-11-28T04:00:00")
+    doc = build_results_document(ev, directives=directives, timestamp="2026-11-28T04:00:00")
     results_schema.assertValid(doc)
     got = {d.get("definition_id"): d.get("result")
            for d in doc.iterfind(".//r:definitions/r:definition", RES_NS)}

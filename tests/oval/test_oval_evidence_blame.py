@@ -30,13 +30,14 @@ from lxml import etree
 from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                criteria, criterion, definition, definitions_doc, syschar_doc)
 from stigscap.evaluator.oval.engine import evaluate
-from stigscap.evaluator.oval.logic import (CHECKS, EXISTENCES, OPERATORS, check_result,
-                                           existence_result, negate, operator_result)
+from stigscap.evaluator.oval.logic import check_result, existence_result, negate, operator_result
+from stigscap.evaluator.oval.values import Check, Existence, Operator
 
 SELECT = ("Name", "A", "B")
 STATE_A, STATE_B = f"{P}:ste:1", f"{P}:ste:2"
 TF = {True: "true", False: "false"}
-EXTRA_CHECKS = CHECKS  # includes the deprecated "none exist"
+OPERATORS, EXISTENCES = tuple(Operator), tuple(Existence)
+EXTRA_CHECKS = tuple(Check)  # includes the deprecated "none exist"
 
 
 def minimal_fix_union(candidates: list, fixes) -> set:

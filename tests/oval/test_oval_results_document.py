@@ -12,6 +12,7 @@ from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, co
                                connector, criteria, criterion, definition, definitions_doc,
                                external_variable, syschar_doc, variables_doc)
 from stigscap.evaluator.oval.engine import compile_definitions, evaluate
+from stigscap.evaluator.oval.results import build_results_document, results_text
 from tests.conftest import require_tool
 
 NS = {"r": "http://oval.mitre.org/XMLSchema/oval-results-5",
@@ -47,7 +48,7 @@ def test_results_document_validates(results_schema, tmp_path, directives, auths,
     d, s = seed_docs(auths)
     ev = evaluate(d, s, {VAR: ["^Tls$"]})
     assert ev.definition_results == {DEF: expected}
-    root = ev.results_document(directives, timestamp=TS)
+    root = build_results_document(ev, directives=directives, timestamp=TS)
     results_schema.assertValid(root)
     dirs = root.find("r:directives", NS)
     assert dirs.get("include_source_definitions") == "false"
@@ -78,10 +79,10 @@ def test_results_document_validates(results_schema, tmp_path, directives, auths,
 def test_include_source_definitions_and_deterministic(results_schema):
     d, s = seed_docs(["Tls"])
     compiled = compile_definitions(d)
-    a = compiled.evaluate(s, {VAR: ["^Tls$"]}).results_document(
-        "full", timestamp=TS, include_source_definitions=True)
-    b = compiled.evaluate(s, {VAR: ["^Tls$"]}).results_document(
-        "full", timestamp=TS, include_source_definitions=True)
+    a = build_results_document(compiled.evaluate(s, {VAR: ["^Tls$"]}), directives="full",
+                               timestamp=TS, include_source_definitions=True)
+    b = build_results_document(compiled.evaluate(s, {VAR: ["^Tls$"]}), directives="full",
+                               timestamp=TS, include_source_definitions=True)
     results_schema.assertValid(a)
     assert a.find("{http://oval.mitre.org/XMLSchema/oval-definitions-5}oval_definitions") \
         is not None
@@ -91,7 +92,7 @@ def test_include_source_definitions_and_deterministic(results_schema):
 def test_masked_field_is_blanked_in_results_only(results_schema):
     d, s = seed_docs(["Tls", "None"], field_mask=True)
     ev = evaluate(d, s, {VAR: ["^Tls$"]})
-    root = ev.results_document("full", timestamp=TS)
+    root = build_results_document(ev, directives="full", timestamp=TS)
     results_schema.assertValid(root)
     fields = root.findall(".//wsc:cmdlet_item/wsc:value/sc:field", NS)
     auth = [f for f in fields if f.get("name") == "authmechanism"]
@@ -101,7 +102,8 @@ def test_masked_field_is_blanked_in_results_only(results_schema):
     assert "None" in [f.text for f in s.iter("{*}field")]
     # a masked record masks every field of it
     d, s = seed_docs(["Tls", "None"], mask=True)
-    root = evaluate(d, s, {VAR: ["^Tls$"]}).results_document("full", timestamp=TS)
+    root = build_results_document(evaluate(d, s, {VAR: ["^Tls$"]}), directives="full",
+                                  timestamp=TS)
     results_schema.assertValid(root)
     fields = root.findall(".//wsc:cmdlet_item/wsc:value/sc:field", NS)
     assert fields and all(f.get("mask") == "true" and not f.text for f in fields)
@@ -118,8 +120,8 @@ def test_masked_value_split_by_a_comment_leaves_nothing(results_schema, mask, fi
     s = etree.fromstring(sc.replace(b"@AUTH@", b"Tls<!-- c -->SECRET-TAIL"))
     ev = evaluate(d, s, {VAR: ["^Tls"]})
     assert ev.definition_results == {DEF: "true"}
-    text = ev.results_text("full", timestamp=TS)
-    root = ev.results_document("full", timestamp=TS)
+    text = results_text(ev, directives="full", timestamp=TS)
+    root = build_results_document(ev, directives="full", timestamp=TS)
     results_schema.assertValid(root)
     assert "SECRET-TAIL" not in text and "<!-- c -->" not in text
     assert "SECRET-TAIL" not in etree.tostring(root, encoding="unicode")
@@ -226,7 +228,7 @@ def test_applicability_check_and_negate_are_reported(results_schema):
     crit[0].set("applicability_check", "true")
     ev = evaluate(d, s, {VAR: ["^Tls$"]})
     assert ev.definition_results[DEF] == "true"      # false test, negated criteria
-    root = ev.results_document("full", timestamp=TS)
+    root = build_results_document(ev, directives="full", timestamp=TS)
     results_schema.assertValid(root)
     c = root.find(".//r:definition/r:criteria", NS)
     assert (c.get("negate"), c.get("result")) == ("true", "true")
@@ -258,8 +260,8 @@ def test_results_text_equals_the_document_across_hosts(results_schema, directive
         masked = kw.get("mask") or kw.get("field_mask")   # masks live in the definitions
         ev = (compile_definitions(d_host) if masked else compiled).evaluate(s, {VAR: ["^Tls$"]})
         for ts in (TS, "2026-11-28T05:00:00"):
-            text = ev.results_text(directives, timestamp=ts)
-            doc = ev.results_document(directives, timestamp=ts)
+            text = results_text(ev, directives=directives, timestamp=ts)
+            doc = build_results_document(ev, directives=directives, timestamp=ts)
             parsed = etree.fromstring(text)
             assert _same_xml(parsed, doc), (auths, kw, ts)
             results_schema.assertValid(parsed)
@@ -283,16 +285,16 @@ def test_definitions_not_evaluated_on_request(results_schema):
     assert full.definition_results[DEF] == "false"
     assert skipped.definition_results[DEF] == "not evaluated" and not skipped.test_results
     for directives in ("full", "thin"):
-        doc = skipped.results_document(directives, timestamp=TS)
+        doc = build_results_document(skipped, directives=directives, timestamp=TS)
         results_schema.assertValid(doc)
         (el,) = doc.iterfind(".//r:definition", NS)
         assert el.get("result") == "not evaluated" and el.find("r:criteria", NS) is None
         assert [(m.get("level"), m.text) for m in el.iterfind("r:message", NS)] == \
             [("info", "rule X: Value unset")]
         assert doc.find(".//r:tests", NS) is None
-        text = skipped.results_text(directives, timestamp=TS)
+        text = results_text(skipped, directives=directives, timestamp=TS)
         assert _same_xml(etree.fromstring(text), doc)
-        assert text != full.results_text(directives, timestamp=TS)
+        assert text != results_text(full, directives=directives, timestamp=TS)
     # an unknown id in the request is ignored
     other = compiled.evaluate(s, {VAR: ["^Tls$"]}, not_evaluated={f"{P}:def:9": "x"})
     assert other.definition_results == full.definition_results

@@ -58,6 +58,18 @@ def test_one_evaluator_many_hosts_equals_fresh_evaluators(ds_file):
     assert b"EDGE02" in outs[1].to_bytes() and b"EDGE01." not in outs[1].to_bytes()
 
 
+def test_rule_results_are_xccdf_result_members(ds_file):
+    """The XCCDF engine hands out XccdfResultType members (their text the schema's words)."""
+    from stigscap.evaluator.xccdf.values import XccdfResultType
+    res = Evaluator(parse_xml_file(ds_file), "MAC-1_Classified").evaluate(
+        parse_xml_bytes(syschar_xml([("A", "None")])).getroot(), timestamp=TS)
+    assert res.rule_results and all(type(rr.result) is XccdfResultType
+                                    for rr in res.rule_results)
+    assert _result(res) is XccdfResultType.FAIL and f"{_result(res)}" == "fail"
+    assert res.counts == {"fail": 1} and res.exit_code == 2
+    assert b"<result>fail</result>" in res.to_bytes()
+
+
 def test_spliced_datastream_equals_a_full_lxml_serialization(ds_file):
     res = Evaluator(parse_xml_file(ds_file), "MAC-1_Classified").evaluate(
         parse_xml_bytes(syschar_xml()).getroot(), timestamp=TS)

@@ -1,0 +1,1 @@
+../../evaluator/_stigscap/__init__.py
