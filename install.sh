@@ -45,4 +45,7 @@ fi
 if [ -f tests/interop/package-lock.json ]; then
   npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 fi
+# Lint and type checks first (seconds), then the tests. Settings: pyproject.toml.
+.venv/bin/ruff check --no-cache --quiet . || { echo "ruff: the findings above" >&2; exit 1; }
+.venv/bin/mypy || { echo "mypy: the errors above" >&2; exit 1; }
 exec .venv/bin/python -m pytest -n 2 -p no:cacheprovider

@@ -19,12 +19,12 @@ from pathlib import Path
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "oval"))
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,  # noqa: E402
+from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,
                                collected, connector, criteria, criterion, definition,
                                definitions_doc, external_variable, syschar_doc)
 
-from stigscap.evaluator.oval.engine import compile_definitions  # noqa: E402
-from stigscap.evaluator.oval.results import build_results_document  # noqa: E402
+from stigscap.evaluator.oval.engine import compile_definitions
+from stigscap.evaluator.oval.results import build_results_document
 
 VAR = f"{P}:var:6993101"
 

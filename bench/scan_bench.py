@@ -37,9 +37,9 @@ USER, PASSWORD = "benchadmin", "B3nch-Pa55!word"
 
 
 def _server(n_hosts: int, latency: float, tls: bool, on_auth: bool, conn) -> None:
-    import gc  # noqa: PLC0415
+    import gc
 
-    from winrm_testserver import Connector, ExchangeHost, WinRMTestServer  # noqa: PLC0415
+    from winrm_testserver import Connector, ExchangeHost, WinRMTestServer
 
     gc.freeze()                      # as the scan workers do (scan._tune_gc)
     gc.set_threshold(20000, 50, 50)
@@ -70,12 +70,12 @@ def main() -> int:
     if not (1 <= args.hosts <= 5000 and 1 <= args.concurrency <= 1024):
         ap.error("hosts 1..5000, concurrency 1..1024")
 
-    from stigscap.evaluator.collect.winrm import WinRMOptions  # noqa: PLC0415
-    from stigscap.evaluator.collect.winrm import live_queries  # noqa: PLC0415
-    from stigscap.schemas.clock import as_utc  # noqa: PLC0415
-    from stigscap.schemas.xmlio import parse_xml_file  # noqa: PLC0415
-    from stigscap.evaluator.collect.credentials import Credentials, Secret  # noqa: PLC0415
-    from stigscap.evaluator.fleet.scan import InventoryHost, ScanJob, compile_job, run_fleet  # noqa: PLC0415
+    from stigscap.evaluator.collect.winrm import WinRMOptions
+    from stigscap.evaluator.collect.winrm import live_queries
+    from stigscap.schemas.clock import as_utc
+    from stigscap.schemas.xmlio import parse_xml_file
+    from stigscap.evaluator.collect.credentials import Credentials, Secret
+    from stigscap.evaluator.fleet.scan import InventoryHost, ScanJob, compile_job, run_fleet
 
     work = Path(tempfile.mkdtemp(prefix="stigscap-bench-"))
     atexit.register(shutil.rmtree, work, True)  # multiprocessing children end with os._exit

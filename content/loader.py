@@ -87,7 +87,7 @@ def load_model(path: Path, model: type[BaseModel]):
         raise StigscapError(f"cannot read content file: {exc}", file=str(path)) from None
     mapping_lines.clear()
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

@@ -10,9 +10,10 @@ The schema directory is, in this order: the `--schema-dir` option (`schema_dir` 
 `STIGSCAP_SCHEMA_DIR` environment variable, the system's OpenSCAP schema directory
 (`/usr/share/openscap/schemas`). `configured_schema_dir` is the one place that reads the setting
 (the signer's default-attribute filling uses it too); the older name `STIGSCAP_OPENSCAP_SCHEMAS`
-is still read for one release, with a one-line deprecation warning on stderr. Before an XSD is compiled, every file of its closure is checked
-against its pinned digest; a missing or changed file is a `StigscapError` naming the file and
-saying how to install the official copy. Checks and compiled schemas are cached per process.
+is still read for one release, with a one-line deprecation warning on stderr. Before an XSD
+is compiled, every file of its closure is checked against its pinned digest; a missing or
+changed file is a `StigscapError` naming the file and saying how to install the official
+copy. Checks and compiled schemas are cached per process.
 
 Maintainers regenerate the catalog from an installed schema tree with
 `python -m stigscap.schemas.catalog --write [--schema-dir DIR]`. The closure of each entry XSD

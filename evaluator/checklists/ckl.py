@@ -131,7 +131,8 @@ def checklist_from_ckl(root: etree._Element, source: str = "<ckl>") -> Checklist
             data: dict[str, list[str]] = {}
             for sd in vuln.findall("STIG_DATA"):
                 data.setdefault(_t(sd, "VULN_ATTRIBUTE"), []).append(_t(sd, "ATTRIBUTE_DATA"))
-            one = lambda k: (data.get(k) or [""])[0]  # noqa: E731
+            def one(key: str, data: dict[str, list[str]] = data) -> str:
+                return (data.get(key) or [""])[0]
             rule = StigRule(group_id=one("Vuln_Num"), group_title=one("Group_Title"),
                             rule_id=one("Rule_ID"), version=one("Rule_Ver"),
                             title=one("Rule_Title"), severity=one("Severity"),

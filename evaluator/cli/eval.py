@@ -151,7 +151,7 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
                 continue
             label = f" ({rr.version})" if rr.version else ""
             click.echo(f"{rr.result:<13} {rr.idref}{label}")
-            for severity, text in rr.messages:
+            for _severity, text in rr.messages:
                 if rr.result != "pass":
                     click.echo(f"    {text}")
     counts = result.counts

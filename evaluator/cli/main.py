@@ -83,7 +83,7 @@ class _Root(click.Group):
         except KeyboardInterrupt:
             click.echo("stigscap: interrupted", err=True)
             ctx.exit(130)
-        except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
+        except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             text = " ".join(str(exc).split()) or type(exc).__name__

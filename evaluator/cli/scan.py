@@ -56,7 +56,7 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold red", "collected"
 def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
                  refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw):
     """Collect and evaluate many hosts over WinRM: one ARF per host and a summary."""
-    from stigscap.evaluator.fleet.scan import sigint_interrupts  # noqa: PLC0415
+    from stigscap.evaluator.fleet.scan import sigint_interrupts
     with sigint_interrupts():  # Ctrl-C works even when started with SIGINT ignored (`cmd &`)
         _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
               refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw)
@@ -97,8 +97,8 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
     t0 = time.monotonic()
     interrupted = False
 
-    from rich.console import Console  # noqa: PLC0415
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,  # noqa: PLC0415
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
     console = Console(stderr=True, quiet=quiet)
     running: set[str] = set()
@@ -148,7 +148,7 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
 
 
 def _error_result(job, host):
-    from stigscap.evaluator.fleet.scan import HostOutcome, host_files  # noqa: PLC0415
+    from stigscap.evaluator.fleet.scan import HostOutcome, host_files
     try:
         data = json.loads(host_files(job.out_dir, host)["result"].read_text(encoding="utf-8"))
         return HostOutcome.from_json(data)
@@ -163,7 +163,7 @@ def _running_text(running: set[str]) -> str:
 
 
 def _print_table(console, summary: dict, quiet: bool) -> None:
-    from rich.table import Table  # noqa: PLC0415
+    from rich.table import Table
     if not quiet:
         table = Table(title="stigscap scan", show_lines=False)
         for col in ("host", "status", "pass", "fail", "error", "other", "seconds", "problem"):

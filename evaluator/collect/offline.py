@@ -188,7 +188,7 @@ class _Utf8Reader(io.RawIOBase):
 
 
 def _open_text_stream(path: Path):
-    fh = open(path, "rb")  # noqa: SIM115 - closed by the caller through the reader
+    fh = open(path, "rb")
     head = fh.read(4)
     codec, bom = _sniff_encoding(head)
     return fh, io.BufferedReader(_Utf8Reader(fh, codec, bom), buffer_size=1 << 20)

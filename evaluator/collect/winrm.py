@@ -305,7 +305,7 @@ def _error_object(q: CmdletQuery, message: str) -> CollectedObject:
 
 def _session(host: str, sendable: list[tuple[int, CmdletQuery]], options: WinRMOptions,
              credentials: Credentials):
-    from pypsrp.powershell import RunspacePool  # noqa: PLC0415 - keep CLI start fast
+    from pypsrp.powershell import RunspacePool
 
     results: dict[int, CollectedObject] = {}
     errors: list[HostError] = []
@@ -400,11 +400,11 @@ def _use_typed_serializer(pool) -> None:
     gives PSDuration / PSDateTime, which normalize.py renders as .NET does ("00:05:00").
     Likewise the <LST> of a MultiValuedProperty<T> <Obj> becomes a list of its items.
     """
-    from xml.etree import ElementTree  # noqa: PLC0415 - pypsrp's element type
+    from xml.etree import ElementTree
 
-    from psrpcore.types import PSCryptoProvider  # noqa: PLC0415
-    from psrpcore.types import deserialize as psrpcore_deserialize  # noqa: PLC0415
-    from pypsrp.serializer import Serializer  # noqa: PLC0415
+    from psrpcore.types import PSCryptoProvider
+    from psrpcore.types import deserialize as psrpcore_deserialize
+    from pypsrp.serializer import Serializer
 
     class _TypedSerializer(Serializer):
         def serialize(self, value, metadata=None, parent=None, clear=True):
@@ -452,7 +452,7 @@ def _use_typed_serializer(pool) -> None:
 
 
 def _wsman(host: str, options: WinRMOptions, credentials: Credentials):
-    from pypsrp.wsman import WSMan  # noqa: PLC0415
+    from pypsrp.wsman import WSMan
 
     ssl = options.transport == "https"
     if options.insecure_skip_verify:
@@ -505,7 +505,7 @@ def _password_for(auth: str, credentials: Credentials) -> str | None:
     key = _NTLM_KEYS.get(password)
     if key is None:
         try:  # pyspnego (pypsrp's NTLM): its own hash functions, so the pair is what it derives
-            from spnego._ntlm_raw.crypto import is_ntlm_hash, lmowfv1, ntowfv1  # noqa: PLC0415
+            from spnego._ntlm_raw.crypto import is_ntlm_hash, lmowfv1, ntowfv1
         except ImportError:  # another pyspnego layout: let it derive the hashes itself
             return password
         if is_ntlm_hash(password):
@@ -547,8 +547,8 @@ def _guard(fn, *args, **kwargs):
 
 
 def _classify(exc: BaseException) -> _Fail:
-    import requests  # noqa: PLC0415
-    from pypsrp.exceptions import AuthenticationError, WinRMTransportError, WSManFaultError  # noqa: PLC0415
+    import requests
+    from pypsrp.exceptions import AuthenticationError, WinRMTransportError, WSManFaultError
 
     text = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, AuthenticationError):
@@ -601,7 +601,7 @@ _LOGON_STATUS = {0x8009030C: "logon denied", 0xC000006D: "logon failure", 0xC000
 
 def _credssp_failure(exc: BaseException) -> _Fail | None:
     try:
-        from requests_credssp.exceptions import AuthenticationException, NTStatusException  # noqa: PLC0415
+        from requests_credssp.exceptions import AuthenticationException, NTStatusException
     except ImportError:
         return None
     if isinstance(exc, NTStatusException):
@@ -648,10 +648,10 @@ def _powershell_class():
     lazily)."""
     global _POWERSHELL_CLASS
     if _POWERSHELL_CLASS is None:
-        import copy  # noqa: PLC0415
+        import copy
 
-        from pypsrp.complex_objects import Command  # noqa: PLC0415
-        from pypsrp.powershell import PowerShell  # noqa: PLC0415
+        from pypsrp.complex_objects import Command
+        from pypsrp.powershell import PowerShell
 
         class _Command(Command):
             def __deepcopy__(self, memo):
@@ -669,7 +669,7 @@ def _powershell_class():
 
 def _invoke(pool, build, options: WinRMOptions):
     """Run one pipeline with an overall deadline; returns the pypsrp PowerShell object."""
-    from pypsrp.complex_objects import PSInvocationState  # noqa: PLC0415
+    from pypsrp.complex_objects import PSInvocationState
 
     ps = _powershell_class()(pool)
     build(ps)
@@ -694,7 +694,7 @@ def _error_text(err: Any) -> str:
 
 
 def _failed(ps) -> bool:
-    from pypsrp.complex_objects import PSInvocationState  # noqa: PLC0415
+    from pypsrp.complex_objects import PSInvocationState
     return ps.state == PSInvocationState.FAILED or bool(ps.had_errors)
 
 

@@ -91,7 +91,7 @@ def _host_from_mapping(entry: dict, defaults: WinRMOptions, where: tuple[str, in
     except StigscapError as exc:
         raise StigscapError(f"{address}: {exc.message}", file=where[0], line=where[1]) from None
     given = entry.get("target_address") or ()
-    from stigscap.evaluator.results.arf import target_addresses  # noqa: PLC0415
+    from stigscap.evaluator.results.arf import target_addresses
     try:
         addresses = target_addresses([given] if isinstance(given, str) else list(given),
                                      "target_address")
@@ -214,8 +214,8 @@ def compile_job(job: ScanJob):
     with _EVAL_LOCK:
         ev = _EVALUATORS.get(key)
         if ev is None:
-            from stigscap.evaluator.results.arf import Evaluator  # noqa: PLC0415
-            from stigscap.schemas.xmlio import parse_xml_file  # noqa: PLC0415
+            from stigscap.evaluator.results.arf import Evaluator
+            from stigscap.schemas.xmlio import parse_xml_file
             assert job.datastream is not None   # evaluated only for a job with a data stream
             ev = Evaluator(parse_xml_file(job.datastream, huge_tree=True), job.profile,
                            source=job.datastream, **job.evaluator_kwargs)
@@ -234,8 +234,8 @@ def host_files(out_dir: str | os.PathLike, host: InventoryHost) -> dict[str, Pat
 def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
              collector: Callable[..., HostCollection] = collect_host) -> HostOutcome:
     """Collect, write syschar, evaluate, write ARF, then result.json (the 'done' marker)."""
-    from stigscap.evaluator.collect.syschar import syschar_bytes  # noqa: PLC0415
-    from stigscap.schemas.xmlio import parse_xml_bytes  # noqa: PLC0415
+    from stigscap.evaluator.collect.syschar import syschar_bytes
+    from stigscap.schemas.xmlio import parse_xml_bytes
 
     started = time.monotonic()
     files = host_files(job.out_dir, host)
@@ -247,7 +247,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         collection = HostCollection(host.address, _sysinfo(host), [
             CollectedObject(q, flag="error", status="error", messages=[redact(str(exc))]) for q in job.queries],
             failed=True)
-        from stigscap.evaluator.collect.winrm import HostError  # noqa: PLC0415
+        from stigscap.evaluator.collect.winrm import HostError
         collection.errors.append(HostError("config_error", redact(str(exc))))
     objects = list(collection.objects) + [
         CollectedObject(q, flag="error", status="error", messages=[f"not collected: {why}"])
@@ -267,7 +267,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
             files["failed_syschar"].unlink(missing_ok=True)
     counts: dict[str, int] = {}
     if job.datastream:
-        from stigscap.evaluator.results.arf import target_from_syschar  # noqa: PLC0415
+        from stigscap.evaluator.results.arf import target_from_syschar
         ev = compile_job(job)
         sc_root = parse_xml_bytes(sc, "<system characteristics>", huge_tree=True).getroot()
         target_info = target_from_syschar(sc_root, name=host.name, identity=creds.username,
@@ -275,11 +275,11 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
         result = ev.evaluate(sc_root, target=target_info, timestamp=when)
         arf_bytes = result.to_bytes()
         if job.signer is not None:
-            from stigscap.evaluator.signing.signer import sign_bytes  # noqa: PLC0415
+            from stigscap.evaluator.signing.signer import sign_bytes
             arf_bytes = sign_bytes(arf_bytes, job.signer, when, source=f"{host.name} ARF")
         checklists = {}
         if job.checklists:
-            from stigscap.evaluator.checklists.export import checklist_from_arf  # noqa: PLC0415
+            from stigscap.evaluator.checklists.export import checklist_from_arf
             checklists = {fmt: checklist_from_arf(arf_bytes, fmt) for fmt in job.checklists}
         atomic_write(files["arf"], arf_bytes)
         written["arf"] = files["arf"].name
@@ -298,7 +298,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
 
 
 def _sysinfo(host: InventoryHost):
-    from stigscap.evaluator.collect.model import SystemInfo  # noqa: PLC0415
+    from stigscap.evaluator.collect.model import SystemInfo
     return SystemInfo(host_name=host.name)
 
 
@@ -404,7 +404,7 @@ def run_fleet(job: ScanJob, hosts: Sequence[InventoryHost], credentials: Credent
                 return i, _safe_scan_one(job, hosts[i], credentials, collector)
             futures = [ex.submit(task, i) for i in range(len(hosts))]
             try:
-                from concurrent.futures import as_completed  # noqa: PLC0415
+                from concurrent.futures import as_completed
                 for fut in as_completed(futures):
                     i, outcome = fut.result()
                     finish(i, outcome)

@@ -83,7 +83,7 @@ def _schema(namespaces: frozenset[str]):
     try:
         if cache.stat().st_uid == os.getuid():
             with cache.open("rb") as fh:
-                return pickle.load(fh)  # noqa: S301 - our own file in a private directory
+                return pickle.load(fh)
     except Exception:  # noqa: BLE001 - no cache, stale or unreadable: build
         pass
     schema = _build_schema(namespaces)

@@ -174,7 +174,7 @@ def _run_signxml(root: etree._Element, placeholder: etree._Element, sk: core.Sig
     context is what gets signed, as every verifier will see it)."""
     signer = _signer(sk, c14n)
 
-    def annotate(sig_root, signing_settings):  # noqa: ARG001 - signxml's hook signature
+    def annotate(sig_root, signing_settings):
         signed_info = sig_root.find(dsig("SignedInfo"))
         for ref in signed_info.findall(dsig("Reference")):
             if ref.get("URI") in types:
@@ -267,7 +267,7 @@ def _sign_sds(root, sk, when, creators, nonce):
                      SDS_C14N)
 
 
-def _indent_tail(parent, child):  # noqa: ARG001 - cosmetic layout only
+def _indent_tail(parent, child):
     """Keep pretty layout: the new last child takes over the previous last child's tail."""
     prev = child.getprevious()
     if prev is not None and prev.tail is not None and not prev.tail.strip():

@@ -265,7 +265,7 @@ def _check_embedded(root, coll, sigs, index, trust, report) -> None:
     except StigscapError:
         return
     by_id = {c.signature_id: c for c in alone.signatures}
-    for sig, check in retry:
+    for _sig, check in retry:
         other = by_id.get(check.signature_id)
         if other is not None and other.valid and not alone.errors:
             check.errors.clear()

@@ -220,7 +220,7 @@ def test_help_imports_no_stage():
                          timeout=120)
     assert run.returncode == 0, run.stderr
     *_, loaded, third_party = run.stdout.strip().splitlines()
-    assert eval(loaded) == ["stigscap", "stigscap.evaluator", "stigscap.evaluator.cli",   # noqa: S307
+    assert eval(loaded) == ["stigscap", "stigscap.evaluator", "stigscap.evaluator.cli",
                             "stigscap.evaluator.cli.main", "stigscap.schemas",
                             "stigscap.schemas.errors"]
-    assert eval(third_party) == []   # noqa: S307
+    assert eval(third_party) == []

@@ -25,7 +25,7 @@ from tests.cli_helpers import assert_one_line_error, stigscap
 from tests.scapval import scapval_errors
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "xccdf"))
-from xccdf_syschar import syschar_xml  # noqa: E402
+from xccdf_syschar import syschar_xml
 
 HOST = "edge01.perimeter.example.mil"
 X = "{http://checklists.nist.gov/xccdf/1.2}"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from winrm_testserver import WinRMTestServer  # noqa: E402
+from winrm_testserver import WinRMTestServer
 
 PASSWORD = "Corr3ct-Horse!x7Q"
 USER = "stigadmin"

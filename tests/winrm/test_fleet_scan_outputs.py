@@ -38,7 +38,7 @@ def test_scan_signs_arfs_and_writes_matching_checklists(make_server, full_ds, tm
     assert r.exit_code == 2, r.output  # the example's own findings
     summary = {h["name"]: h for h in json.loads((out / "summary.json").read_text())["hosts"]}
     assert set(summary) == {"edge-0", "edge-1"}
-    for name, host in summary.items():
+    for host in summary.values():
         files = {k: out / v for k, v in host["files"].items()}
         assert set(files) >= {"arf", "ckl", "cklb", "syschar"}
         v = CliRunner().invoke(main, ["verify", str(files["arf"]), "--trusted-cert", str(cert)])

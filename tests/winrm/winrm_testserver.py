@@ -209,7 +209,7 @@ def exchange_server_props(host: ExchangeHost) -> dict[str, Any]:
 def _depth0(value: Any) -> Any:
     """What a complex value becomes when serialized at depth 0 (its ToString)."""
     if isinstance(value, PSFlagBase):
-        from psrpcore.types._serializer import _serialize_enum_to_string  # noqa: PLC0415
+        from psrpcore.types._serializer import _serialize_enum_to_string
         return _serialize_enum_to_string(value)
     if isinstance(value, PSObject) and not isinstance(value, (str, int, bool)):
         return value.PSObject.to_string
@@ -256,7 +256,7 @@ def _install_message_memo() -> None:
     """Wrap psrpcore's message deserializer once per process; it memoizes only while a
     _MemoPool is processing a message (the key is set per thread), else it is a pass-through."""
     global _MEMO_INSTALLED
-    import psrpcore._base as base  # noqa: PLC0415 - pinned psrpcore: module-level `deserialize`
+    import psrpcore._base as base
 
     with _MEMO_INSTALL_LOCK:
         if _MEMO_INSTALLED:
@@ -280,7 +280,7 @@ def _install_message_memo() -> None:
 
         # and the PowerShell object psrpcore builds from a memoized CreatePipeline (it only
         # stores it as the pipeline's metadata, which the shell here only reads)
-        import psrpcore._events as events  # noqa: PLC0415
+        import psrpcore._events as events
 
         build = events.CreatePipelineEvent.pipeline.fget
         built: dict[int, tuple[Any, Any]] = {}
@@ -570,7 +570,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "Microsoft-HTTPAPI/2.0"
     sys_version = ""
 
-    def log_message(self, format, *args):  # noqa: A002 - quiet
+    def log_message(self, format, *args):
         pass
 
     def setup(self):
@@ -579,7 +579,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.user = None
 
     # http.server calls do_POST once per request on the same instance (keep-alive)
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         srv: WinRMTestServer = self.server.owner  # type: ignore[attr-defined]
         port = self.connection.getsockname()[1]
         length = int(self.headers.get("Content-Length") or 0)
@@ -907,7 +907,7 @@ class WinRMTestServer:
                 atexit.register(lambda f=_NTLM_FILE: os.path.exists(f) and os.unlink(f))
             # smbpasswd lines with the LM and NT hashes computed here once: pyspnego would
             # otherwise derive them from the password on every connection (pure-Python DES/MD4)
-            from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1  # noqa: PLC0415 - pinned pyspnego
+            from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
 
             lines = []
             for u, p in _NTLM_USERS.items():
@@ -918,10 +918,10 @@ class WinRMTestServer:
             os.environ["NTLM_USER_FILE"] = _NTLM_FILE
 
     def _make_cert(self) -> None:
-        from cryptography import x509  # noqa: PLC0415
-        from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-        from cryptography.x509.oid import NameOID  # noqa: PLC0415
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
 
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])

@@ -19,9 +19,9 @@ from stigscap.schemas.namespaces import OVAL_DEF, XCCDF12
 from stigscap.schemas.xmlio import parse_xml_bytes, parse_xml_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-from xccdf_syschar import syschar_xml  # noqa: E402
+from xccdf_syschar import syschar_xml
 
-from tests.conftest import require_tool  # noqa: E402
+from tests.conftest import require_tool
 
 RULE = "xccdf_mil.disa.stig_rule_SV-84553r1_rule"
 TS = "2026-01-01T00:00:00Z"

@@ -20,9 +20,9 @@ from stigscap.evaluator.cli.main import main
 from stigscap.schemas.namespaces import ARF, CORE, DS, OVAL_RES, XCCDF12
 
 sys.path.insert(0, str(Path(__file__).parent))
-from xccdf_syschar import OBJ_CONNECTORS, syschar_xml  # noqa: E402
+from xccdf_syschar import OBJ_CONNECTORS, syschar_xml
 
-from tests.conftest import REPO, require_tool  # noqa: E402
+from tests.conftest import REPO, require_tool
 
 SCHEMAS = Path("/usr/share/openscap/schemas")
 RULE = "xccdf_mil.disa.stig_rule_SV-84553r1_rule"

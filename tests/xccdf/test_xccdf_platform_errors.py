@@ -25,7 +25,7 @@ from stigscap.schemas.namespaces import XCCDF12
 from tests.cli_helpers import stigscap
 
 sys.path.insert(0, str(Path(__file__).parent))
-from xccdf_syschar import syschar_xml  # noqa: E402
+from xccdf_syschar import syschar_xml
 
 RULE = "xccdf_mil.disa.stig_rule_SV-84553r1_rule"
 CPE = "cpe:/a:microsoft:exchange_server:2013"
