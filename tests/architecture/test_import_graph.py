@@ -32,12 +32,11 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(name: str) -> list[tuple[str, int]]:
-    """(imported module, line) for every import in the module, at any depth."""
-    path = MODULES[name]
-    is_pkg = path.name == "__init__.py"
+def _imports_in(source: str, name: str, is_pkg: bool) -> list[tuple[str, int]]:
+    """(imported module, line) for every import in a module's source, at any depth (a lazy
+    import inside a function is a dependency too), relative imports resolved."""
     out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             out += [(a.name, node.lineno) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -48,9 +47,13 @@ def _imports(name: str) -> list[tuple[str, int]]:
             else:
                 target = node.module or ""
             out.append((target, node.lineno))
-            out += [(f"{target}.{a.name}", node.lineno) for a in node.names
-                    if f"{target}.{a.name}" in MODULES]
+            out += [(f"{target}.{a.name}", node.lineno) for a in node.names]
     return out
+
+
+def _imports(name: str) -> list[tuple[str, int]]:
+    path = MODULES[name]
+    return _imports_in(path.read_text(encoding="utf-8"), name, path.name == "__init__.py")
 
 
 def _internal_edges() -> dict[str, set[str]]:
@@ -117,6 +120,49 @@ def test_no_import_cycles():
         if v not in index:
             visit(v)
     assert cycles == []
+
+
+# (importer prefix, forbidden prefix, why)
+LAYERS = [
+    ("stigscap.schemas", "stigscap.evaluator", "schemas/ is the base every stage uses"),
+    ("stigscap.schemas", "stigscap.generator", "schemas/ is the base every stage uses"),
+    ("stigscap.content", "stigscap.evaluator", "content/ is data and its model"),
+    ("stigscap.evaluator.oval", "stigscap.evaluator.results", "the OVAL engine is below ARF"),
+    ("stigscap.evaluator.oval", "stigscap.evaluator.checklists", "the OVAL engine is pure"),
+    ("stigscap.evaluator.oval.engine", "stigscap.evaluator.oval.results",
+     "the engine returns results; the writer renders them"),
+    ("stigscap.evaluator.oval.logic", "stigscap.evaluator.oval.results", "as the engine"),
+    ("stigscap.evaluator.oval.compare", "stigscap.evaluator.oval.results", "as the engine"),
+    ("stigscap.evaluator.xccdf", "stigscap.evaluator.results", "the XCCDF engine is below ARF"),
+    ("stigscap.evaluator.collect.winrm", "stigscap.evaluator.collect.offline",
+     "the live collector shares collect.records with the offline one, nothing else"),
+    ("stigscap.evaluator.collect.records", "stigscap.evaluator.collect.offline",
+     "the shared record rules are below both collectors"),
+    ("stigscap.evaluator.checklists.ckl", "stigscap.evaluator.checklists.cklb", "one format each"),
+    ("stigscap.evaluator.checklists.cklb", "stigscap.evaluator.checklists.ckl", "one format each"),
+]
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def test_layers():
+    bad = [f"{MODULES[m].relative_to(REPO)}:{line}: imports {target} ({why})"
+           for low, high, why in LAYERS
+           for m in MODULES if _under(m, low)
+           for target, line in _imports(m) if _under(target, high)]
+    assert bad == []
+
+
+def test_the_import_walk_sees_lazy_and_relative_imports():
+    src = ("class A:\n    def f(self):\n        from .results import x\n"
+           "        from . import logic\n        import click\n")
+    got = {t for t, _ in _imports_in(src, "stigscap.evaluator.oval.engine", False)}
+    assert {"stigscap.evaluator.oval.results", "stigscap.evaluator.oval.logic", "click"} <= got
+    got = {t for t, _ in _imports_in("from ..oval import engine\n",
+                                     "stigscap.evaluator.results", True)}
+    assert "stigscap.evaluator.oval.engine" in got
 
 
 CLOCK_READS = ("SOURCE_DATE_EPOCH", "datetime.now", "utcnow", "time.time", "time.gmtime",

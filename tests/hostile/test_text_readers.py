@@ -17,7 +17,7 @@ ALLOWED = {
     "evaluator/collect/offline.py": 6,
     # pypsrp's xml.etree (stdlib) objects from the WinRM peer: the stdlib tree builder drops
     # comments and processing instructions, so .text is whole
-    "evaluator/collect/winrm.py": 2,
+    "evaluator/collect/pypsrp_compat.py": 2,
     # `Normalized` / `FieldValue` values, not XML
     "evaluator/collect/normalize.py": 4,
     # _record_fast: element_text's own fast path inlined (a field without children)

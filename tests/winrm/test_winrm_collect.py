@@ -300,7 +300,7 @@ def test_ntlm_gets_the_hash_pair_once_kept_secret(make_server):
     """For NTLM, pypsrp gets the LM:NT pair (pyspnego's own functions) instead of deriving it
     again per host; the pair authenticates like the password, never crosses the wire and is
     redacted like the password."""
-    from stigscap.evaluator.collect.winrm import _password_for
+    from stigscap.evaluator.collect.pypsrp_compat import password_for as _password_for
     from stigscap.evaluator.collect.credentials import redact
 
     pair = _password_for("ntlm", CREDS)
