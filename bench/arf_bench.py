@@ -25,9 +25,9 @@ from click.testing import CliRunner
 from lxml import etree
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "xccdf"))
+sys.path.insert(0, str(REPO))  # the fixtures of tests/ are importable as `tests.…`
 
-from xccdf_syschar import syschar_xml  # noqa: E402
+from tests.xccdf.xccdf_syschar import syschar_xml  # noqa: E402
 
 from stigscap.evaluator.results.arf import Evaluator  # noqa: E402
 from stigscap.evaluator.cli.main import main  # noqa: E402

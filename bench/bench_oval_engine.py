@@ -18,8 +18,8 @@ from pathlib import Path
 
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "oval"))
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests.oval` fixtures
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,
                                collected, connector, criteria, criterion, definition,
                                definitions_doc, external_variable, syschar_doc)
 

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "winrm"))  # the loopback server lives with the tests
+sys.path.insert(0, str(REPO))  # the loopback server lives with the tests (`tests.winrm`)
 
 USER, PASSWORD = "benchadmin", "B3nch-Pa55!word"
 
@@ -39,7 +39,7 @@ USER, PASSWORD = "benchadmin", "B3nch-Pa55!word"
 def _server(n_hosts: int, latency: float, tls: bool, on_auth: bool, conn) -> None:
     import gc
 
-    from winrm_testserver import Connector, ExchangeHost, WinRMTestServer
+    from tests.winrm.winrm_testserver import Connector, ExchangeHost, WinRMTestServer
 
     gc.freeze()                      # as the scan workers do (scan._tune_gc)
     gc.set_threshold(20000, 50, 50)

@@ -1,15 +1,11 @@
 """tests/oval: the local fixture builders importable (import-mode=importlib), and the
 official OVAL 5.11.2 results schema (with the Windows item/definition schemas) as a fixture."""
 
-import sys
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
 
 OVAL_XSD = Path("/usr/share/openscap/schemas/oval/5.11.2")
 

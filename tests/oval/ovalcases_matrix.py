@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, constant_variable, criteria, criterion, definition,
                                definitions_doc, extend, external_variable, syschar_doc)
 

@@ -6,7 +6,7 @@ import subprocess
 
 from lxml import etree
 
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, criteria, criterion, definition, definitions_doc,
                                external_variable, syschar_doc, variables_doc)
 from tests.cli_helpers import assert_one_line_error, stigscap

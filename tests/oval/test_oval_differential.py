@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from lxml import etree
 
-import ovalcases_matrix as M
-from ovalcases_builder import variables_doc
+import tests.oval.ovalcases_matrix as M
+from tests.oval.ovalcases_builder import variables_doc
 from stigscap.evaluator.oval.engine import compile_definitions
 from stigscap.evaluator.oval.results import build_results_document
 from tests.conftest import require_tool
@@ -555,7 +555,7 @@ def test_not_evaluated_propagation_matches_oscap(tmp_path):
     require_tool("oscap")
     from itertools import product
 
-    from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+    from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                    connector, criteria, criterion, definition,
                                    definitions_doc, extend, syschar_doc)
     obj = f"{P}:obj:1"

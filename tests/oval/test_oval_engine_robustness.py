@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, criteria, criterion, definition, definitions_doc,
                                extend, external_variable, syschar_doc)
 from stigscap.evaluator.oval.engine import compile_definitions, evaluate

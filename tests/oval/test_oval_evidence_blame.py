@@ -27,7 +27,7 @@ import itertools
 import pytest
 from lxml import etree
 
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                criteria, criterion, definition, definitions_doc, syschar_doc)
 from stigscap.evaluator.oval.engine import evaluate
 from stigscap.evaluator.oval.logic import check_result, existence_result, negate, operator_result

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from lxml import etree
 
-from ovalcases_builder import variables_doc
+from tests.oval.ovalcases_builder import variables_doc
 from stigscap.evaluator.oval.engine import evaluate
 from tests.cli_helpers import stigscap
 from tests.conftest import require_tool

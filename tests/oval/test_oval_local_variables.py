@@ -7,7 +7,7 @@ import subprocess
 
 from lxml import etree
 
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, constant_variable, criteria, criterion, definition,
                                definitions_doc, syschar_doc)
 from stigscap.evaluator.oval.engine import evaluate

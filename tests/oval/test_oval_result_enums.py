@@ -9,7 +9,7 @@ import json
 
 from lxml import etree
 
-from ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object, collected,
                                connector, criteria, criterion, definition, definitions_doc,
                                external_variable, syschar_doc)
 from stigscap.evaluator.oval.engine import evaluate

@@ -11,7 +11,6 @@ tests/scapval.py with SaxonC-HE, from ../shared) and the two requirements it use
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,8 +23,7 @@ from stigscap.evaluator.collect.winrm import WinRMOptions
 from tests.cli_helpers import assert_one_line_error, stigscap
 from tests.scapval import scapval_errors
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "xccdf"))
-from xccdf_syschar import syschar_xml
+from tests.xccdf.xccdf_syschar import syschar_xml
 
 HOST = "edge01.perimeter.example.mil"
 X = "{http://checklists.nist.gov/xccdf/1.2}"

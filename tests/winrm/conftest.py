@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from winrm_testserver import WinRMTestServer
+from tests.winrm.winrm_testserver import WinRMTestServer
 
 PASSWORD = "Corr3ct-Horse!x7Q"
 USER = "stigadmin"

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from psrpcore.types import (ErrorCategory, PSDateTime, PSDuration, PSEnumBase, PSInt64, PSList,
                             PSNoteProperty, PSObject, PSType)
-from winrm_testserver import ExchangeHost, _error_record, _only, _Terminating, full_object
+from tests.winrm.winrm_testserver import ExchangeHost, _error_record, _only, _Terminating, full_object
 
 from tests.examples import clixml_writer as cw
 from tests.examples import example_server as ex

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleet_psobjects import ExampleHost, ps_value
+from tests.winrm.fleet_psobjects import ExampleHost, ps_value
 from lxml import etree
 
 from stigscap.evaluator.cli.main import main
@@ -126,7 +126,7 @@ def collect_both(srv, full_ds, tmp_path, exports: dict) -> tuple[dict, dict]:
 def test_deviating_host_live_equals_offline_export_of_the_same_objects(make_server, full_ds, tmp_path, env):
     """Unlimited, zero TimeSpan, odd sizes, other enum members, empty and longer multi-valued
     properties, extra pipeline objects: both paths still give the same records."""
-    from fleet_psobjects import named, set_property
+    from tests.winrm.fleet_psobjects import named, set_property
     host = ExampleHost(overrides={
         "Get-ReceiveConnector": [
             set_property("ConnectionTimeout", cw.TimeSpan(86400 + 3723), where=named("Legacy relay EDGE01")),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleet_psobjects import ExampleHost, named, set_property
+from tests.winrm.fleet_psobjects import ExampleHost, named, set_property
 from lxml import etree
 
 from stigscap.evaluator.cli.main import main

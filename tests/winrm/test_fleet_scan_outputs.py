@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from fleet_psobjects import ExampleHost
+from tests.winrm.fleet_psobjects import ExampleHost
 from lxml import etree
 
 from stigscap.evaluator.cli.main import main

@@ -7,7 +7,7 @@ import socket
 import psrpcore
 import pytest
 from tests.winrm.conftest import PASSWORD, USER
-from winrm_testserver import SNAPIN_2010, SNAPIN_2013, Connector, ExchangeHost
+from tests.winrm.winrm_testserver import SNAPIN_2010, SNAPIN_2013, Connector, ExchangeHost
 
 from stigscap.evaluator.collect.winrm import WinRMOptions, choose_snapin, collect_host
 from stigscap.evaluator.collect.model import CmdletQuery

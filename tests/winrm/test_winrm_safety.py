@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 from tests.winrm.conftest import PASSWORD, USER
-from winrm_testserver import SNAPIN_2013, Connector, ExchangeHost
+from tests.winrm.winrm_testserver import SNAPIN_2013, Connector, ExchangeHost
 
 from stigscap.evaluator.cli.main import main
 from stigscap.evaluator.collect.winrm import WinRMOptions, check_query, choose_snapin, collect_host

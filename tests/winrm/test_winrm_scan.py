@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from tests.winrm.conftest import PASSWORD, USER
 from lxml import etree
 from psrpcore.types import serialize_clixml
-from winrm_testserver import (RC_TYPES, SRV_TYPES, Connector, ExchangeHost, exchange_server_props, full_object,
+from tests.winrm.winrm_testserver import (RC_TYPES, SRV_TYPES, Connector, ExchangeHost, exchange_server_props, full_object,
                               receive_connector_props)
 
 from stigscap.evaluator.cli.main import main

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_DEF, XCCDF12
 from stigscap.schemas.xmlio import parse_xml_bytes, parse_xml_file
 
-sys.path.insert(0, str(Path(__file__).parent))
-from xccdf_syschar import syschar_xml
+from tests.xccdf.xccdf_syschar import syschar_xml
 
 from tests.conftest import require_tool
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,7 @@ from lxml import etree
 from stigscap.evaluator.cli.main import main
 from stigscap.schemas.namespaces import ARF, CORE, DS, OVAL_RES, XCCDF12
 
-sys.path.insert(0, str(Path(__file__).parent))
-from xccdf_syschar import OBJ_CONNECTORS, syschar_xml
+from tests.xccdf.xccdf_syschar import OBJ_CONNECTORS, syschar_xml
 
 from tests.conftest import REPO, require_tool
 

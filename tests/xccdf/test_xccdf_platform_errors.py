@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,8 +22,7 @@ from stigscap.evaluator.collect.offline import example_exports_dir
 from stigscap.schemas.namespaces import XCCDF12
 from tests.cli_helpers import stigscap
 
-sys.path.insert(0, str(Path(__file__).parent))
-from xccdf_syschar import syschar_xml
+from tests.xccdf.xccdf_syschar import syschar_xml
 
 RULE = "xccdf_mil.disa.stig_rule_SV-84553r1_rule"
 CPE = "cpe:/a:microsoft:exchange_server:2013"
