@@ -80,6 +80,10 @@ class _Root(click.Group):
             ctx.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            # the reader went away (`stigscap … | head`): click ends quietly (exit 1), as
+            # for any closed output; it is not an internal error
+            raise
         except KeyboardInterrupt:
             click.echo("stigscap: interrupted", err=True)
             ctx.exit(130)
