@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Write STIG Viewer checklists (CKL or CKLB), one per asset, from ARF "
                          "results."),
     "generate": ("generate", "Write the SCAP 1.3 source data stream for the content."),
+    "info": ("info", "Describe a SCAP document: benchmarks, profiles, rule counts, values, "
+                     "signatures."),
     "import-stig": ("import_stig", "Draft one YAML rule file per rule of a DISA manual STIG "
                                    "(XCCDF 1.1)."),
     "oval-analyse": ("oval", "Analyse OVAL DEFINITIONS against the system characteristics "
