@@ -33,7 +33,7 @@ from .options import key_password_prompter, parse_pairs
               help="write the XCCDF Benchmark with the TestResult merged (like oscap --results)")
 @click.option("--oval-results", metavar="FILE",
               help="write the OVAL results of the compliance checks")
-@click.option("--tailoring", "tailoring_file", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--tailoring", "--tailoring-file", "tailoring_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="XCCDF 1.2 Tailoring document; --profile may name one of its profiles")
 @click.option("--set-value", multiple=True, metavar="ID=VALUE",
               help="set an XCCDF Value literally (repeatable)")

@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                      "summary."),
     "sign": ("sign", "Sign a SCAP 1.3 source data stream or an ARF report (XML-DSig, SP "
                      "800-126r3 / TMSAD)."),
+    "tailor": ("tailor", "Write an XCCDF 1.2 tailoring file for a profile of a source data "
+                         "stream."),
     "validate": ("validate", "Validate SCAP documents against the official XSDs plus "
                              "reference/SCAP 1.3 checks."),
     "verify": ("sign", "Verify the signatures of a SCAP 1.3 source data stream or ARF report."),

@@ -22,7 +22,7 @@ from rich.table import Table
 from stigscap.content.loader import Content, load_content
 from stigscap.generator.build import generate, id_scheme
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes
+from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes, parse_xml_file
 
 from stigscap.generator.build import content_time
 from stigscap.schemas.clock import resolve_time, zulu
@@ -96,6 +96,9 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
                    "receive_connector_authmechanism=includes (repeatable)")
 @click.option("--set-value", multiple=True, metavar="ID=VALUE",
               help="set an XCCDF Value literally, e.g. an organization-defined one (repeatable)")
+@click.option("--tailoring", "--tailoring-file", "tailoring_file", type=click.Path(dir_okay=False),
+              metavar="FILE", help="XCCDF 1.2 tailoring file (`stigscap tailor`); --profile may name "
+                                   "one of its profiles")
 @click.option("--out", "out_dir", default="out", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="output directory")
 @click.option("--timestamp", metavar="ISO8601",
@@ -109,14 +112,15 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 @click.option("--sign-cert", type=click.Path(dir_okay=False), metavar="CERT",
               help="PEM certificate (chain) of --sign-key")
 @click.pass_context
-def run_command(ctx, example, sources, content_dir, profile, refine_value, set_value, out_dir,
-                timestamp, target_address, sign_key, sign_cert):
+def run_command(ctx, example, sources, content_dir, profile, refine_value, set_value,
+                tailoring_file, out_dir, timestamp, target_address, sign_key, sign_cert):
     """Generate the data stream, import the exports, evaluate, and write the ARF."""
     if not example and not sources:
         raise StigscapError("give --example or --from EXPORTS")
     specs = list(sources) + ([str(example_exports_dir())] if example else [])
     refine = parse_pairs(refine_value, "--refine-value")
     values = parse_pairs(set_value, "--set-value")
+    tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
     addresses = target_addresses(target_address)
 
     if sign_cert and not sign_key:
@@ -143,6 +147,7 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
     sc_root = parse_xml_bytes(sc_bytes, "<system characteristics>").getroot()
 
     evaluator = Evaluator(ds_tree, profile, refine_values=refine, set_values=values,
+                          tailoring=tailoring, tailoring_href=tailoring_file or "tailoring.xml",
                           source=ids.file("ds"))
     target = target_from_syschar(sc_root, addresses=addresses)
     if not target.addresses:

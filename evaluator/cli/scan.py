@@ -43,6 +43,9 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold red", "collected"
 @click.option("--timestamp", metavar="ISO8601", help="results time (default: SOURCE_DATE_EPOCH, else now)")
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR", help="choose an XCCDF Value selector")
 @click.option("--set-value", multiple=True, metavar="ID=VALUE", help="set an XCCDF Value literally")
+@click.option("--tailoring", "--tailoring-file", "tailoring_file", type=click.Path(dir_okay=False),
+              metavar="FILE", help="XCCDF 1.2 tailoring file (`stigscap tailor`); --profile may name "
+                                   "one of its profiles")
 @click.option("--ckl", "ckl", is_flag=True, help="also write a STIG Viewer 2 checklist per host")
 @click.option("--cklb", "cklb", is_flag=True, help="also write a STIG Viewer 3 checklist per host")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
@@ -75,6 +78,9 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
     # unsafe content is refused before credentials are asked for or any host is contacted
     queries, unsupported = live_queries(parse_xml_file(datastream, huge_tree=True).getroot(),
                                         datastream)
+    tailoring_file = kw.pop("tailoring_file")
+    tailoring = {"tailoring": parse_xml_file(tailoring_file),
+                 "tailoring_href": tailoring_file} if tailoring_file else {}
     defaults, creds = winrm_options_from(kw)
     # each host's results carry the time it was judged: --timestamp, else SOURCE_DATE_EPOCH,
     # else the clock when that host is done
@@ -83,7 +89,8 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
     job = ScanJob(out_dir=out_dir, queries=queries, unsupported=unsupported, clock=clock,
                   datastream=datastream, profile=profile,
                   evaluator_kwargs={"set_values": parse_pairs(set_value, "--set-value"),
-                                    "refine_values": parse_pairs(refine_value, "--refine-value")},
+                                    "refine_values": parse_pairs(refine_value, "--refine-value"),
+                                    **tailoring},
                   checklists=tuple(f for f, on in (("ckl", ckl), ("cklb", cklb)) if on),
                   signer=signer)
     # compile once up front: a bad profile or data stream fails before any host is contacted
