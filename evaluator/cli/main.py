@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                      "signatures."),
     "import-stig": ("import_stig", "Draft one YAML rule file per rule of a DISA manual STIG "
                                    "(XCCDF 1.1)."),
+    "man": ("manpage", "Write man pages for stigscap and each of its commands."),
     "oval-analyse": ("oval", "Analyse OVAL DEFINITIONS against the system characteristics "
                              "SYSCHAR (OVAL 5.11.2)."),
     "report": ("export", "Write one self-contained HTML compliance report for a host or a "
