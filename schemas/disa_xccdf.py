@@ -132,6 +132,7 @@ class XccdfRule:
     reference_subject: str                   # DISA: the DPMS target (first reference)
     reference_identifier: str                # DISA: the DPMS identifier (STIG Viewer TargetKey)
     line: int | None
+    nist: tuple[str, ...] = ()               # SP 800-53 controls its NIST references name
 
     @property
     def check_system(self) -> str | None:
@@ -285,4 +286,8 @@ def _rule(rule: etree._Element, q, dc, groups: dict) -> XccdfRule:
         reference_subject=_text(ref.find(dc("subject"))) if ref is not None else "",
         reference_identifier=_text(ref.find(dc("identifier"))) if ref is not None else "",
         line=rule.sourceline,
+        nist=tuple(dict.fromkeys(
+            _text(r.find(dc("identifier"))) for r in rule.findall(q("reference"))
+            if "csrc.nist.gov/pubs/sp/800/53" in r.get("href", "")
+            and _text(r.find(dc("identifier"))))),
     )

@@ -1,6 +1,7 @@
-"""ARF results → STIG Viewer checklists in one call: CKL (ckl.py) or CKLB (cklb.py), one per
-asset, with the rules of a DISA STIG listed and the manual reviews of an earlier checklist
-carried over. Used by `export`, `eval/run/scan --ckl/--cklb` and the public API.
+"""ARF results → STIG Viewer checklists in one call: CKL (ckl.py) or CKLB (cklb.py), or
+Heimdall's HDF (hdf.py), one per asset, with the rules of a DISA STIG listed and the manual
+reviews of an earlier checklist carried over. Used by `export`, `eval/run/scan --ckl/--cklb/
+--hdf` and the public API.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes, read_input_byt
 
 from .ckl import checklist_from_ckl, render_ckl
 from .cklb import checklist_from_cklb_bytes, render_cklb
+from .hdf import render_hdf
 from .model import Checklist, ChecklistOptions, apply_merge, build_checklists
 
-FORMATS = ("ckl", "cklb")
-_RENDER = {"ckl": render_ckl, "cklb": render_cklb}
+FORMATS = ("ckl", "cklb", "hdf")
+_RENDER = {"ckl": render_ckl, "cklb": render_cklb, "hdf": render_hdf}
+EXTENSIONS = {"ckl": ".ckl", "cklb": ".cklb", "hdf": ".json"}
 
 
 def read_checklist(path: str | Path) -> Checklist:
@@ -54,10 +57,10 @@ def render_checklists(arfs: Iterable[Any], fmt: str, *, stig: Benchmark | str | 
     """{file name: bytes}, one checklist per asset, in format `fmt` (ckl or cklb)."""
     render = _RENDER.get(fmt)
     if render is None:
-        raise StigscapError(f"unknown checklist format '{fmt}' (use ckl or cklb)")
+        raise StigscapError(f"unknown checklist format '{fmt}' (use ckl, cklb or hdf)")
     out: dict[str, bytes] = {}
     for c in checklists_from_arfs(arfs, stig=stig, merge=merge, options=options):
-        out[_unique(out, c.file_stem(), "." + fmt)] = render(c)
+        out[_unique(out, c.file_stem(), EXTENSIONS[fmt])] = render(c)
     return out
 
 

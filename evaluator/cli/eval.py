@@ -57,9 +57,10 @@ from .options import key_password_prompter, parse_pairs
 @click.option("--quiet", "-q", is_flag=True, help="print only the summary line")
 @click.option("--ckl", "ckl_out", metavar="FILE", help="also write a STIG Viewer 2 checklist (CKL)")
 @click.option("--cklb", "cklb_out", metavar="FILE", help="also write a STIG Viewer 3 checklist (CKLB)")
+@click.option("--hdf", "hdf_out", metavar="FILE", help="also write Heimdall Data Format (HDF JSON)")
 @click.option("--report", "report_out", metavar="FILE", help="also write the HTML report")
 @click.option("--stig", "stig_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="with --ckl/--cklb/--report: DISA manual STIG, so every rule of it is listed")
+              help="with --ckl/--cklb/--hdf/--report: DISA manual STIG, so every rule of it is listed")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
               help="sign the ARF with this key (PEM or PKCS#12; password from "
                    "STIGSCAP_KEY_PASSWORD or a prompt)")
@@ -76,8 +77,9 @@ from .options import key_password_prompter, parse_pairs
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
                  tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
-                 target_address, identity, authenticated, privileged, oval_directives, quiet, ckl_out, cklb_out,
-                 report_out, stig_file, sign_key, sign_cert, trusted, ca_bundle, enforce_signature):
+                 target_address, identity, authenticated, privileged, oval_directives, quiet,
+                 ckl_out, cklb_out, hdf_out, report_out, stig_file, sign_key, sign_cert, trusted,
+                 ca_bundle, enforce_signature):
     """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream.
 
     Without any output option the verdicts are only printed (like oscap xccdf eval).
@@ -122,13 +124,13 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
 
     # everything is rendered before anything is written: no partial output on errors
     outputs = []
-    if results_arf or ckl_out or cklb_out or report_out:
+    if results_arf or ckl_out or cklb_out or hdf_out or report_out:
         arf_bytes = result.to_bytes()
         if signing_key is not None:
             arf_bytes = sign_bytes(arf_bytes, signing_key, now, source="ARF")
         if results_arf:
             outputs.append((results_arf, arf_bytes))
-        for path, fmt in ((ckl_out, "ckl"), (cklb_out, "cklb")):
+        for path, fmt in ((ckl_out, "ckl"), (cklb_out, "cklb"), (hdf_out, "hdf")):
             if path:
                 from ..checklists.export import checklist_from_arf
                 outputs.append((path, checklist_from_arf(arf_bytes, fmt, stig=stig_file)))

@@ -11,13 +11,13 @@ from stigscap.schemas.xmlio import atomic_write
 from .options import checklist_options, checklist_options_from
 
 @click.command("export")
-@click.argument("fmt", metavar="ckl|cklb", type=click.Choice(FORMATS))
+@click.argument("fmt", metavar="ckl|cklb|hdf", type=click.Choice(FORMATS))
 @click.argument("arfs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="output file (one ARF) or directory (several ARFs/assets)")
 @checklist_options
 def export_cmd(fmt, arfs, output, stig, merge, role, marking, tech_area, timestamp):
-    """Write STIG Viewer checklists (CKL or CKLB), one per asset, from ARF results."""
+    """Write STIG Viewer checklists (CKL or CKLB) or Heimdall HDF JSON, one per asset, from ARF results."""
     written = write_checklists(arfs, output, fmt, stig=stig, merge=merge,
                                options=checklist_options_from(role, marking, tech_area, timestamp))
     for p in written:

@@ -24,8 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "system characteristics for the cmdlet_objects of DEFINITIONS."),
     "eval": ("eval", "Evaluate a host (its system characteristics) against a SCAP 1.3 source "
                      "data stream."),
-    "export": ("export", "Write STIG Viewer checklists (CKL or CKLB), one per asset, from ARF "
-                         "results."),
+    "export": ("export", "Write STIG Viewer checklists (CKL or CKLB) or Heimdall HDF JSON, one "
+                         "per asset, from ARF results."),
     "generate": ("generate", "Write the SCAP 1.3 source data stream for the content."),
     "info": ("info", "Describe a SCAP document: benchmarks, profiles, rule counts, values, "
                      "signatures."),

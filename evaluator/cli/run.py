@@ -159,6 +159,7 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
     # every output is rendered before the first one is written
     ckl = checklist_from_arf(arf_bytes, "ckl")
     cklb = checklist_from_arf(arf_bytes, "cklb")
+    hdf = checklist_from_arf(arf_bytes, "hdf")
     html = html_report([arf_bytes], timestamp=now).encode("utf-8")
 
     host = _safe_name(result.target.name)
@@ -168,6 +169,7 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
         "ARF": (out_dir / f"{host}-arf.xml", arf_bytes),
         "CKL": (out_dir / f"{host}.ckl", ckl),
         "CKLB": (out_dir / f"{host}.cklb", cklb),
+        "HDF": (out_dir / f"{host}.hdf.json", hdf),
         "HTML report": (out_dir / f"{host}-report.html", html),
     }
     for path, data in outputs.values():

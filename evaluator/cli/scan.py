@@ -48,6 +48,7 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold red", "collected"
                                    "one of its profiles")
 @click.option("--ckl", "ckl", is_flag=True, help="also write a STIG Viewer 2 checklist per host")
 @click.option("--cklb", "cklb", is_flag=True, help="also write a STIG Viewer 3 checklist per host")
+@click.option("--hdf", "hdf", is_flag=True, help="also write Heimdall Data Format (HDF JSON) per host")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
               help="sign every host's ARF (PEM or PKCS#12; password from STIGSCAP_KEY_PASSWORD "
                    "or a prompt)")
@@ -57,16 +58,16 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold red", "collected"
 @winrm_options
 @click.pass_context
 def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
-                 refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw):
+                 refine_value, set_value, ckl, cklb, hdf, sign_key, sign_cert, quiet, **kw):
     """Collect and evaluate many hosts over WinRM: one ARF per host and a summary."""
     from stigscap.evaluator.fleet.scan import sigint_interrupts
     with sigint_interrupts():  # Ctrl-C works even when started with SIGINT ignored (`cmd &`)
         _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
-              refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw)
+              refine_value, set_value, ckl, cklb, hdf, sign_key, sign_cert, quiet, **kw)
 
 
 def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
-          refine_value, set_value, ckl, cklb, sign_key, sign_cert, quiet, **kw):
+          refine_value, set_value, ckl, cklb, hdf, sign_key, sign_cert, quiet, **kw):
     from stigscap.evaluator.collect.winrm import live_queries
     from stigscap.evaluator.fleet.scan import ScanJob, load_done, read_inventory, run_fleet, summary_document
     from stigscap.evaluator.signing.keys import load_key_files
@@ -91,7 +92,7 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
                   evaluator_kwargs={"set_values": parse_pairs(set_value, "--set-value"),
                                     "refine_values": parse_pairs(refine_value, "--refine-value"),
                                     **tailoring},
-                  checklists=tuple(f for f, on in (("ckl", ckl), ("cklb", cklb)) if on),
+                  checklists=tuple(f for f, on in (("ckl", ckl), ("cklb", cklb), ("hdf", hdf)) if on),
                   signer=signer)
     # compile once up front: a bad profile or data stream fails before any host is contacted
     from stigscap.evaluator.fleet.scan import compile_job

@@ -199,7 +199,7 @@ class ScanJob:
     profile: str | None = None
     evaluator_kwargs: dict = field(default_factory=dict)
     write_syschar: bool = True
-    checklists: tuple[str, ...] = ()   # "ckl" and/or "cklb": per-host STIG Viewer checklists
+    checklists: tuple[str, ...] = ()   # "ckl", "cklb", "hdf": per-host checklists / HDF
     signer: Any = field(default=None, repr=False, compare=False)  # signing.core.SigningKey
 
 
@@ -228,6 +228,7 @@ def host_files(out_dir: str | os.PathLike, host: InventoryHost) -> dict[str, Pat
     return {"syschar": d / f"{host.slug}.syschar.xml", "failed_syschar": d / f"{host.slug}.failed.syschar.xml",
             "arf": d / f"{host.slug}.arf.xml",
             "ckl": d / f"{host.slug}.ckl", "cklb": d / f"{host.slug}.cklb",
+            "hdf": d / f"{host.slug}.hdf.json",
             "result": d / f"{host.slug}.result.json"}
 
 

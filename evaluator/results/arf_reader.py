@@ -119,6 +119,7 @@ class StigRule:
     target_key: str = ""
     ccis: list[str] = field(default_factory=list)
     legacy_ids: list[str] = field(default_factory=list)
+    nist: list[str] = field(default_factory=list)      # SP 800-53 controls (XCCDF references)
     oval_refs: list[str] = field(default_factory=list)
     exported_values: list[str] = field(default_factory=list)   # Value ids (unmangled)
     automated_check: str = ""          # what stigscap's automated check tests (generator text)
@@ -309,6 +310,7 @@ def _stig_rule(facts: XccdfRule, ocil: dict[str, str]) -> StigRule:
         weight=facts.weight,
         ccis=list(facts.ccis),
         legacy_ids=list(facts.legacy_ids),
+        nist=list(facts.nist),
         target_key=facts.reference_identifier,
         fix_text=facts.fixtext,
         fix_commands=[text for _, text in facts.fixes if text],
