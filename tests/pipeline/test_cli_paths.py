@@ -141,6 +141,14 @@ CASES = [
                       "--out", "{OUT}/run"]),
     ("run-sign-cert", ["run", "--example", "--sign-key", "{KEY}", "--sign-cert", "{D}",
                        "--out", "{OUT}/run"]),
+    ("run-tailoring", ["run", "--example", "--tailoring", "{D}", "--out", "{OUT}/run"]),
+    ("scan-tailoring", SCAN + ["--tailoring", "{D}", "--out", "{OUT}/scan"]),
+    ("tailor-datastream", ["tailor", "{D}", "--profile", PROFILE, "--unselect", "EX13-EG-000005",
+                           "-o", "{OUT}/t.xml"]),
+    ("tailor-output", ["tailor", "{DS}", "--profile", PROFILE, "--unselect", "EX13-EG-000005",
+                       "-o", "{D}"]),
+    ("info-file", ["info", "{D}"]),
+    ("man-output-file", ["man", "-o", "{F}"]),
 ]
 
 

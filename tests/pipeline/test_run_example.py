@@ -45,7 +45,7 @@ def test_run_example_writes_everything(example):
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["ms-exchange-2013-edge-stig-ds.xml", f"{HOST}-sc.xml",
                             f"{HOST}-arf.xml", f"{HOST}.ckl", f"{HOST}.cklb",
-                            f"{HOST}-report.html"])
+                            f"{HOST}.hdf.json", f"{HOST}-report.html"])
     assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary files"
 
 
@@ -199,7 +199,7 @@ def test_run_from_exports_of_a_host_with_a_5000_character_fqdn(tmp_path):
     run = stigscap("run", "--from", exports, "--out", out, env=_env())
     assert run.rc == 2, run.err
     files = sorted(p.name for p in out.iterdir())
-    assert len(files) == 6 and all(len(n.encode()) <= 255 for n in files), files
+    assert len(files) == 7 and all(len(n.encode()) <= 255 for n in files), files
     stem = "edge" + "x" * 116
     assert f"{stem}-arf.xml" in files and f"{stem}.ckl" in files
     root = etree.parse(str(out / f"{stem}.ckl")).getroot()
