@@ -366,6 +366,15 @@ def _row(rule: StigRule, rr: RuleResult | None, our_rule: StigRule | None, arf: 
             row.comments = ("Not evaluated by stigscap: no automated check for this rule; "
                             "review it manually with the check text.")
         return row
+    if our_rule is not None and our_rule.rule_id != rule.rule_id and _check_changed(our_rule, rule):
+        # a newer STIG than the evaluated content: its check for this rule is not the one that
+        # was evaluated, so the old result is not carried over (it stays in the comment)
+        row.comments = (f"Not carried over: the STIG's check text for {rule.rule_id} differs "
+                        f"from the evaluated rule {our_rule.rule_id} (XCCDF result "
+                        f"{rr.result}); re-evaluate with content for this STIG release, or "
+                        "review it manually.")
+        row.finding_details = row.comments
+        return row
     row.xccdf_result = rr.result
     row.status = ckl_status(rr.result)
     row.rule_result = rr
@@ -380,6 +389,14 @@ def _row(rule: StigRule, rr: RuleResult | None, our_rule: StigRule | None, arf: 
     source = Path(arf.source).name if arf.source and not arf.source.startswith("<") else "ARF"
     row.comments = f"stigscap: XCCDF result {rr.result} from {source}."
     return row
+
+
+def _check_changed(evaluated: StigRule, listed: StigRule) -> bool:
+    """True when a STIG lists, under a new rule id or revision, a rule whose check text is not
+    the one evaluated (a later release of the STIG than the content); whitespace does not
+    count. The same rule id is the same rule: DISA revises the id when it changes a rule."""
+    a, b = _norm(evaluated.check_content), _norm(listed.check_content)
+    return bool(a and b and a != b)
 
 
 # ---------------------------------------------------------------------------------------------
