@@ -16,7 +16,8 @@ from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
-from ..results.arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
+from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar,
+                           target_macs, with_macs)
 from .options import key_password_prompter, parse_pairs
 
 
@@ -47,6 +48,9 @@ from .options import key_password_prompter, parse_pairs
 @click.option("--target-address", "target_address", multiple=True, metavar="IP",
               help="an IP address of the target (repeatable; added to the syschar's "
                    "interfaces): the TestResult's target-address (SCAP 1.3 RES-136)")
+@click.option("--target-mac", "target_mac", multiple=True, metavar="MAC",
+              help="a MAC address of the target (repeatable; offline exports carry none): the "
+                   "ARF's asset and the checklists' HOST_MAC")
 @click.option("--identity", metavar="ACCOUNT", help="account the data was collected with")
 @click.option("--authenticated/--not-authenticated", default=None,
               help="whether the collection account was authenticated")
@@ -77,7 +81,7 @@ from .options import key_password_prompter, parse_pairs
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
                  tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
-                 target_address, identity, authenticated, privileged, oval_directives, quiet,
+                 target_address, target_mac, identity, authenticated, privileged, oval_directives, quiet,
                  ckl_out, cklb_out, hdf_out, report_out, stig_file, sign_key, sign_cert, trusted,
                  ca_bundle, enforce_signature):
     """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream.
@@ -107,10 +111,11 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
                           oval_directives=oval_directives)
     sc_root = sc_tree.getroot()
     addresses = target_addresses(target_address)
+    macs = target_macs(target_mac)
     try:
-        target = target_from_syschar(sc_root, name=target_name, identity=identity,
-                                     authenticated=authenticated, privileged=privileged,
-                                     addresses=addresses)
+        target = with_macs(target_from_syschar(sc_root, name=target_name, identity=identity,
+                                               authenticated=authenticated,
+                                               privileged=privileged, addresses=addresses), macs)
     except StigscapError as exc:
         raise StigscapError(exc.message, file=syschar) from None
     if not target.addresses and (results_arf or results_xccdf):

@@ -33,7 +33,8 @@ from ..collect.model import CollectedObject
 from ..collect.offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
 from ..collect.syschar import syschar_bytes
 from ..oval.objects import read_cmdlet_objects
-from ..results.arf import NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar
+from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar,
+                           target_macs, with_macs)
 from ..signing.keys import load_key_files
 from ..signing.signer import sign_bytes
 from .options import key_password_prompter, parse_pairs
@@ -106,6 +107,9 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 @click.option("--target-address", "target_address", multiple=True, metavar="IP",
               help="an IP address of the host (repeatable; default: the addresses its "
                    "Receive connectors bind): the TestResult's target-address")
+@click.option("--target-mac", "target_mac", multiple=True, metavar="MAC",
+              help="a MAC address of the target (repeatable; offline exports carry none): the "
+                   "ARF's asset and the checklists' HOST_MAC")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
               help="sign the data stream and the ARF with this key (PEM or PKCS#12; password "
                    "from STIGSCAP_KEY_PASSWORD or a prompt)")
@@ -113,7 +117,7 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
               help="PEM certificate (chain) of --sign-key")
 @click.pass_context
 def run_command(ctx, example, sources, content_dir, profile, refine_value, set_value,
-                tailoring_file, out_dir, timestamp, target_address, sign_key, sign_cert):
+                tailoring_file, out_dir, timestamp, target_address, target_mac, sign_key, sign_cert):
     """Generate the data stream, import the exports, evaluate, and write the ARF."""
     if not example and not sources:
         raise StigscapError("give --example or --from EXPORTS")
@@ -122,6 +126,7 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
     values = parse_pairs(set_value, "--set-value")
     tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
     addresses = target_addresses(target_address)
+    macs = target_macs(target_mac)
 
     if sign_cert and not sign_key:
         raise StigscapError("--sign-cert goes with --sign-key")
@@ -149,7 +154,7 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
     evaluator = Evaluator(ds_tree, profile, refine_values=refine, set_values=values,
                           tailoring=tailoring, tailoring_href=tailoring_file or "tailoring.xml",
                           source=ids.file("ds"))
-    target = target_from_syschar(sc_root, addresses=addresses)
+    target = with_macs(target_from_syschar(sc_root, addresses=addresses), macs)
     if not target.addresses:
         Console(stderr=True, highlight=False).print(NO_ADDRESS_WARNING.format(name=target.name))
     result = evaluator.evaluate(sc_root, target=target, timestamp=now)

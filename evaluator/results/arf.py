@@ -155,6 +155,29 @@ def target_addresses(values: Sequence[str], option: str = "--target-address") ->
     return out
 
 
+def target_macs(values: Sequence[str], option: str = "--target-mac") -> list[str]:
+    """MAC addresses given for a target (AA:BB:CC:DD:EE:FF); anything else is a one-line error."""
+    out = []
+    for v in values:
+        for part in str(v).split(","):
+            if not part.strip():
+                continue
+            mac = _clean_mac(part)
+            if mac is None:
+                raise StigscapError(f"{option} {part.strip()!r} is not a MAC address")
+            if mac not in out:
+                out.append(mac)
+    return out
+
+
+def with_macs(target: TargetInfo, macs: Sequence[str]) -> TargetInfo:
+    """The target with these MAC addresses added (as interfaces without an IP), for offline
+    collections, which carry none."""
+    known = {mac for _ip, mac in target.interfaces if mac}
+    target.interfaces.extend((None, mac) for mac in macs if mac not in known)
+    return target
+
+
 NO_ADDRESS_WARNING = ("warning: no IP address is known for {name}: the TestResult has no "
                       "xccdf:target-address, which SCAP 1.3 requires (RES-136); give "
                       "--target-address")
