@@ -106,8 +106,10 @@ def report_model(checklists: list[Checklist]) -> dict:
             "bar": _bar(counts, 440)})
         for r in rows:
             key = r.rule.rule_id
-            entry = rules.setdefault(key, {"rule": r.rule, "by_host": {}, "counts": _counts([])})
+            entry = rules.setdefault(key, {"rule": r.rule, "by_host": {}, "rows": {},
+                                           "counts": _counts([])})
             entry["by_host"][label] = r.status
+            entry["rows"][label] = r
             entry["counts"][r.status] += 1
             if r.status == "Open":
                 f = Failing(host=label, row=r, fixes=fix_commands(r))
@@ -133,9 +135,12 @@ def report_model(checklists: list[Checklist]) -> dict:
                                                      e["rule"].group_id))
     totals = _counts(r.status for c in checklists for s in c.stigs for r in s.rules)
     decided = totals["NotAFinding"] + totals["Open"]
+    applicable = sum(totals.values()) - totals["Not_Applicable"]
     return {"hosts": hosts, "rules": rule_list, "failing": failing, "totals": totals,
-            "total": sum(totals.values()),
+            "total": sum(totals.values()), "decided": decided, "applicable": applicable,
             "score": round(100 * totals["NotAFinding"] / decided) if decided else None,
+            "score_all": (round(100 * totals["NotAFinding"] / applicable)
+                          if applicable else None),
             "overall_bar": _bar(totals, 600), "host_names": [h["name"] for h in hosts],
             "matrix": len(hosts) <= MATRIX_MAX_HOSTS}
 

@@ -19,14 +19,14 @@ CKL = {"pass": "NotAFinding", "fixed": "NotAFinding", "fail": "Open",
        "notapplicable": "Not_Applicable"}
 
 
-def chromium(tmp_path, page, *extra) -> subprocess.CompletedProcess:
+def chromium(tmp_path, page, *extra, fragment: str = "") -> subprocess.CompletedProcess:
     exe = require_tool("chromium")
     profile = tmp_path / "chromium-profile"
     return subprocess.run(
         [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",
          f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra,
-         page.as_uri()], capture_output=True, text=True, timeout=120)
+         page.as_uri() + fragment], capture_output=True, text=True, timeout=120)
 
 
 def console_errors(stderr: str) -> list[str]:
@@ -152,3 +152,57 @@ def test_report_bad_input_is_one_line_error_without_output(kit, tmp_path):
     res = CliRunner().invoke(main, ["report", str(bad), "-o", str(out)])
     assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1
     assert "not an ARF" in res.output and not out.exists()
+
+
+def _rules_with(want, statuses, severity=None, severities=None):
+    """Rule ids whose status on any host is one of `statuses` (and of `severity`)."""
+    rules = {idref.split("_rule_", 1)[1] for (_h, idref), st in want.items() if st in statuses}
+    if severity:
+        rules = {r for r in rules if severities[r] == severity}
+    return rules
+
+
+@pytest.mark.parametrize("fragment, statuses, severity", [
+    ("", ("NotAFinding", "Open", "Not_Applicable", "Not_Reviewed"), None),
+    ("#status=Open", ("Open",), None),
+    ("#status=Open,Not_Reviewed&severity=high", ("Open", "Not_Reviewed"), "high"),
+])
+def test_filters_show_the_rules_they_select(report, arf_fleet, tmp_path, fragment, statuses,
+                                            severity):
+    proc = chromium(tmp_path, report, "--dump-dom", fragment=fragment)
+    assert proc.returncode == 0 and console_errors(proc.stderr) == [], proc.stderr[-2000:]
+    dom = html.fromstring(proc.stdout)
+    rows = dom.xpath("//section[@id='rules']//tbody/tr")
+    severities = {r.get("data-rule"): r.get("data-severity") for r in rows}
+    expected = _rules_with(arf_statuses(arf_fleet), statuses, severity, severities)
+    visible = {r.get("data-rule") for r in rows if r.get("hidden") is None}
+    assert visible == expected and expected
+    assert dom.get_element_by_id("dom-check").get("data-shown") == str(len(expected))
+
+
+def test_every_rule_has_its_details_and_both_scores(report, arf_fleet, tmp_path):
+    dom = html.fromstring(report.read_text())
+    want = arf_statuses(arf_fleet)
+    counts = Counter(want.values())
+    decided = counts["NotAFinding"] + counts["Open"]
+    applicable = len(want) - counts["Not_Applicable"]
+    assert dom.get_element_by_id("score").text_content() == \
+        f"{round(100 * counts['NotAFinding'] / decided)}%"
+    assert dom.get_element_by_id("score-all").text_content() == \
+        f"{round(100 * counts['NotAFinding'] / applicable)}%"
+    for row in dom.xpath("//section[@id='rules']//tbody/tr"):
+        details = row.xpath(".//details[@class='rule']")
+        assert details, row.get("data-rule")
+        hosts = {d.get("data-host") for d in details[0].xpath(".//div[@data-host]")}
+        assert hosts == {h for (h, idref) in want if idref.endswith(row.get("data-rule"))}
+    assert "Self-check" not in dom.text_content()
+    assert dom.get_element_by_id("dom-check").get("hidden") is not None
+
+
+def test_filtered_report_screenshot_renders(report, tmp_path):
+    shot = tmp_path / "open.png"
+    proc = chromium(tmp_path, report, f"--screenshot={shot}", "--window-size=1300,1400",
+                    fragment="#status=Open")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000
