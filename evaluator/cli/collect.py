@@ -16,7 +16,7 @@ from ..collect.offline import ExportMap, collect_offline, example_exports_dir, \
 from ..collect.syschar import syschar_bytes
 from ..collect.model import cmdlet_name
 from ..oval.objects import read_cmdlet_objects
-from .options import collect_host_options, winrm_options_from
+from .options import collect_host_options, winrm_options_from, working
 
 
 def _parse_interface(text: str) -> tuple[str, str, str]:
@@ -77,7 +77,8 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
     system, notes = system_info_from_exports(
         exports, host_name=host_name, os_name=os_name, os_version=os_version,
         architecture=architecture, interfaces=[_parse_interface(i) for i in interfaces])
-    collected = collect_offline(objects, exports)
+    with working(f"collecting {len(objects.all())} object(s) from the exports…"):
+        collected = collect_offline(objects, exports)
     data = syschar_bytes(collected, system, timestamp=stamp, asset_ref=asset_ref or None)
     atomic_write(output, data)
     problems = [c for c in collected if c.flag in ("error", "not collected")]

@@ -18,7 +18,7 @@ from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
 from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar,
                            target_macs, with_macs)
-from .options import key_password_prompter, parse_pairs
+from .options import key_password_prompter, parse_pairs, working
 
 
 @click.command("eval")
@@ -121,7 +121,8 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if not target.addresses and (results_arf or results_xccdf):
         click.echo(NO_ADDRESS_WARNING.format(name=target.name), err=True)
     try:
-        result = evaluator.evaluate(sc_root, target=target, timestamp=now)
+        with working("evaluating…", quiet=quiet):
+            result = evaluator.evaluate(sc_root, target=target, timestamp=now)
     except StigscapError as exc:
         if exc.file:
             raise

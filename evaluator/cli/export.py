@@ -8,7 +8,7 @@ from stigscap.evaluator.checklists.export import FORMATS, write_checklists
 from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.xmlio import atomic_write
 
-from .options import checklist_options, checklist_options_from
+from .options import checklist_options, checklist_options_from, working
 
 @click.command("export")
 @click.argument("fmt", metavar="ckl|cklb|hdf", type=click.Choice(FORMATS))
@@ -17,9 +17,12 @@ from .options import checklist_options, checklist_options_from
               help="output file (one ARF) or directory (several ARFs/assets)")
 @checklist_options
 def export_cmd(fmt, arfs, output, stig, merge, role, marking, tech_area, timestamp):
-    """Write STIG Viewer checklists (CKL or CKLB) or Heimdall HDF JSON, one per asset, from ARF results."""
-    written = write_checklists(arfs, output, fmt, stig=stig, merge=merge,
-                               options=checklist_options_from(role, marking, tech_area, timestamp))
+    """Write STIG Viewer checklists (CKL or CKLB) or Heimdall HDF JSON, one per asset, from ARF
+    results."""
+    with working(f"writing {fmt.upper()} from {len(arfs)} ARF file(s)…"):
+        written = write_checklists(arfs, output, fmt, stig=stig, merge=merge,
+                                   options=checklist_options_from(role, marking, tech_area,
+                                                                  timestamp))
     for p in written:
         click.echo(str(p))
 

@@ -4,7 +4,10 @@ eval/run/scan --ckl/--cklb), and the prompts the library asks the CLI to answer.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 
 import click
 
@@ -23,6 +26,23 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
         key, _, text = v.partition("=")
         out[key.strip()] = text
     return out
+
+
+@contextlib.contextmanager
+def working(message: str, *, quiet: bool = False) -> Iterator[None]:
+    """A spinner with `message` on stderr while long work runs, on a terminal only (nothing
+    when stderr is piped or a file, or with --quiet); colours follow NO_COLOR."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    with Console(stderr=True).status(message):
+        yield
+
+
+def no_color() -> bool:
+    """NO_COLOR (https://no-color.org): set and not empty means no colour anywhere."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def terminal_prompt(text: str, secret: bool = True) -> str:
@@ -84,7 +104,7 @@ def winrm_options_from(kw: dict) -> tuple[WinRMOptions, Credentials]:
     if kw.pop("insecure_skip_tls_verify"):
         click.secho("stigscap: WARNING: TLS certificate verification is OFF (--insecure-skip-tls-verify): "
                     "a machine in the middle can read the credentials and forge results", fg="red",
-                    bold=True, err=True)
+                    bold=True, err=True, color=False if no_color() else None)
         insecure = True
     else:
         insecure = False
