@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                      "data stream."),
     "export": ("export", "Write STIG Viewer checklists (CKL or CKLB) or Heimdall HDF JSON, one "
                          "per asset, from ARF results."),
+    "fix": ("fix", "Write a PowerShell remediation script for the objects an ARF found failing."),
     "generate": ("generate", "Write the SCAP 1.3 source data stream for the content."),
     "info": ("info", "Describe a SCAP document: benchmarks, profiles, rule counts, values, "
                      "signatures."),

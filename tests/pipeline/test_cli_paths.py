@@ -149,6 +149,7 @@ CASES = [
                        "-o", "{D}"]),
     ("info-file", ["info", "{D}"]),
     ("man-output-file", ["man", "-o", "{F}"]),
+    ("fix-arf", ["fix", "{D}", "-o", "{OUT}/f.ps1"]),
 ]
 
 
