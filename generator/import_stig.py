@@ -151,6 +151,7 @@ def _parse_commands(check_text: str) -> list[tuple[str, dict, list[str]]]:
             params["Identity"] = quoted.group(1)
         select: list[str] = []
         if fmt and fmt.lower() in FORMATTERS:
+            fields = re.sub(r"^\s*-Property\s+", "", fields, flags=re.I)
             for f in fields.split(","):
                 f = f.strip()
                 if _PROP.match(f) and f.lower() not in ("fl", "ft") and \
@@ -160,11 +161,22 @@ def _parse_commands(check_text: str) -> list[tuple[str, dict, list[str]]]:
     return out
 
 
+_DQUOTED = re.compile('["\u201c\u201d]([^"\u201c\u201d\n]{1,80}?)["\u201c\u201d]')
+
+
+def unquoted(text: str) -> str:
+    """The check text with the double quotes later STIG releases put around property names
+    and values removed (`if the value of "Default" is not set to "True"`), outside command
+    lines (where a quoted argument is a parameter: `Get-TransportAgent "Malware Agent"`)."""
+    return "\n".join(line if _CMD.search(line) else _DQUOTED.sub(r"\1", line)
+                     for line in text.split("\n"))
+
+
 def draft_rule(rule: Rule) -> Rule:
     """The rule with a draft machine check (or unchanged but with a review note)."""
-    text = rule.check_content
+    commands = _parse_commands(rule.check_content)
+    text = unquoted(rule.check_content)
     notes: list[str] = []
-    commands = _parse_commands(text)
     if not commands:
         return rule.model_copy(update={
             "check": None, "review": "manual: the check text runs no Get-* cmdlet"})
