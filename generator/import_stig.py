@@ -303,7 +303,7 @@ _Dumper.add_representer(str, _str)
 def rule_yaml(rule: Rule, *, header: str = "") -> str:
     """A rule as readable YAML (block text for multi-line strings; empty fields left out)."""
     data = rule.model_dump(mode="json", exclude_none=True)
-    for key in ("legacy_ids", "nist", "values"):
+    for key in ("legacy_ids", "nist", "values", "revisions"):
         if not data.get(key):
             data.pop(key, None)
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

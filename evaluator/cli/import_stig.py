@@ -41,7 +41,7 @@ def _existing(out: Path) -> list[tuple[Path, Rule]]:
 @click.option("--force", is_flag=True, help="overwrite existing rule files with drafts")
 @click.option("--report-only", is_flag=True, help="write nothing; only report")
 @click.option("--reuse-from", "reuse_from", multiple=True,
-              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              type=click.Path(file_okay=False, path_type=Path),
               help="content directory (benchmark.yaml + rules/) whose automated checks may be "
                    "reused; repeatable (default: the built-in content)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",

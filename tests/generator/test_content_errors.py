@@ -131,3 +131,30 @@ def test_generated_content_is_validated_before_writing(content_copy, tmp_path):
           "cpe22: cpe:/a:microsoft:exchange server:2013")
     run = _generate(content_copy, tmp_path)
     assert_one_line_error(run, "refusing to write invalid content", "cpe-item")
+
+
+@pytest.mark.parametrize("old, new, why", [
+    ("value_of: {test: 1, property: MaxSendSize}", "value_of: {test: 2, property: MaxSendSize}",
+     "must be another test of this check"),
+    ("value_of: {test: 1, property: MaxSendSize}", "value_of: {test: 1, property: MaxRecvSize}",
+     "is not in the select list of test 1"),
+    ("value_of: {test: 1, property: MaxSendSize}",
+     "value_of: {test: 1, property: MaxSendSize}\n        value: x",
+     "give exactly one of 'value', 'value_ref' or 'value_of'"),
+])
+def test_bad_collected_value_reference(content_copy, tmp_path, old, new, why):
+    f = content_copy / "rules/EX13-EG-000120.yaml"
+    _edit(f, old, new)
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, "EX13-EG-000120.yaml", why)
+
+
+def test_applicability_defined_twice_differently(content_copy, tmp_path):
+    src = (content_copy / "rules/EX13-EG-000210.yaml").read_text()
+    block = src[src.index("applicability:"):src.index("reading:")]
+    f = content_copy / "rules/EX13-EG-000205.yaml"
+    f.write_text(f.read_text() + block.replace("Get-IPBlockListProvider returns at least one",
+                                              "Some other condition"))
+    run = _generate(content_copy, tmp_path)
+    assert_one_line_error(run, "applicability 'exchange_ip_block_list_provider' is defined "
+                               "differently by two rules")
