@@ -271,8 +271,17 @@ def cross_draft(rule: Rule, authored: "list[Rule] | tuple[Rule, ...]") -> CrossD
                       + (f", {len(phrases)} other phrase(s) differ" if phrases else "")
                       + "".join(f"; {n}" for n in notes))
             data = rule.model_dump()
+            if match.family:
+                # written as a reference to the family (with the matched rule's overrides),
+                # not as a copy of its check
+                data["family"] = match.family
+                data["overrides"] = match.overrides.model_dump() if match.overrides else None
+                review = review.replace("reused: the check of", f"reused: family {match.family}, as")
             data.update({"check": match.check.model_dump(),
                          "values": [v.model_dump() for v in match.values],
+                         "applicability": (match.applicability.model_dump()
+                                           if match.applicability else None),
+                         "reading": match.reading,
                          "nist": ([n.model_dump() for n in match.nist]
                                   if set(match.ccis) & set(rule.ccis) else []),
                          "review": review})

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from stigscap.content.model import (CmdletObject, FieldCheck, MachineCheck, Rule, StateSpec,
-                                    TestSpec, ValueOption, XccdfValue)
+from stigscap.content.model import (FAMILY_FIELDS, CmdletObject, FieldCheck, MachineCheck, Rule,
+                                    StateSpec, TestSpec, ValueOption, XccdfValue)
 
 from .disa_xccdf import DisaBenchmark, check_text_hash
 
@@ -303,6 +303,10 @@ _Dumper.add_representer(str, _str)
 def rule_yaml(rule: Rule, *, header: str = "") -> str:
     """A rule as readable YAML (block text for multi-line strings; empty fields left out)."""
     data = rule.model_dump(mode="json", exclude_none=True)
+    if rule.family:
+        # the check, Values, applicability and reading come from the family: name it only
+        for key in FAMILY_FIELDS:
+            data.pop(key, None)
     for key in ("legacy_ids", "nist", "values", "revisions"):
         if not data.get(key):
             data.pop(key, None)

@@ -82,7 +82,10 @@ def test_same_check_restated_with_quotes_reuses_the_authored_check():
     assert got.outcome == "reused" and got.match.version == "EX13-EG-000340"
     assert got.draft.check == SEED.check and got.draft.values == SEED.values
     assert got.draft.version == "EX99-ED-000001"          # the new STIG's facts are kept
-    assert got.draft.review.startswith("reused: the check of EX13-EG-000340")
+    # written as a reference to the requirement family, not a copy of the check
+    assert got.draft.family == SEED.family == "receive-connector-requires-tls"
+    assert got.draft.review.startswith("reused: family receive-connector-requires-tls, as "
+                                       "EX13-EG-000340")
     assert got.phrases == ()                               # quotes alone are no difference
 
 
@@ -207,6 +210,11 @@ def test_cli_writes_reused_drafts(tmp_path):
     run = stigscap("import-stig", stig, "--out", out)
     assert run.rc == 0, run.err
     assert "wrote 68 rule files" in run.out
-    from stigscap.content.loader import load_model
+    from stigscap.content.loader import builtin_content_dir, load_families, load_model
+    from stigscap.content.model import resolve_family
+    text = (out / "EX16-ED-000680.yaml").read_text()
+    assert "family: receive-connector-requires-tls" in text and "\ncheck:" not in text
     seed = load_model(out / "EX16-ED-000680.yaml", Rule)
-    assert seed.check == SEED.check and seed.rule_id == "SV-221261r961632_rule"
+    assert seed.check is None and seed.rule_id == "SV-221261r961632_rule"
+    families = load_families(builtin_content_dir() / "families")
+    assert resolve_family(seed, families[seed.family][0]).check == SEED.check
