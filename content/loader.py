@@ -37,6 +37,26 @@ def builtin_content_dir() -> Path:
     return Path(str(resources.files("stigscap.content")))
 
 
+DEFAULT_BENCHMARK = "exchange2013_edge"
+
+
+def builtin_benchmarks() -> dict[str, Path]:
+    """The built-in benchmarks by name: the Exchange 2013 Edge content (the default, at the
+    top of content/) and each content/benchmarks/<name>/."""
+    base = builtin_content_dir()
+    out = {DEFAULT_BENCHMARK: base}
+    for d in sorted((base / "benchmarks").glob("*/benchmark.yaml")):
+        out[d.parent.name] = d.parent
+    return out
+
+
+def builtin_benchmark_dir(name: str) -> Path:
+    known = builtin_benchmarks()
+    if name not in known:
+        raise StigscapError(f"no built-in benchmark {name!r} (built in: {', '.join(known)})")
+    return known[name]
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that remembers where each mapping key sits, for error messages."""
 

@@ -281,7 +281,6 @@ def cross_draft(rule: Rule, authored: "list[Rule] | tuple[Rule, ...]") -> CrossD
                          "values": [v.model_dump() for v in match.values],
                          "applicability": (match.applicability.model_dump()
                                            if match.applicability else None),
-                         "reading": match.reading,
                          "nist": ([n.model_dump() for n in match.nist]
                                   if set(match.ccis) & set(rule.ccis) else []),
                          "review": review})

@@ -304,9 +304,11 @@ def rule_yaml(rule: Rule, *, header: str = "") -> str:
     """A rule as readable YAML (block text for multi-line strings; empty fields left out)."""
     data = rule.model_dump(mode="json", exclude_none=True)
     if rule.family:
-        # the check, Values, applicability and reading come from the family: name it only
+        # the check, Values and applicability come from the family: name it only (a
+        # rule's own reading stays)
         for key in FAMILY_FIELDS:
-            data.pop(key, None)
+            if key != "reading":
+                data.pop(key, None)
     for key in ("legacy_ids", "nist", "values", "revisions"):
         if not data.get(key):
             data.pop(key, None)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from stigscap.content.loader import load_content, load_model
+from stigscap.content.loader import builtin_benchmarks, load_content, load_model
 from stigscap.content.model import Rule
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write
@@ -43,7 +43,7 @@ def _existing(out: Path) -> list[tuple[Path, Rule]]:
 @click.option("--reuse-from", "reuse_from", multiple=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="content directory (benchmark.yaml + rules/) whose automated checks may be "
-                   "reused; repeatable (default: the built-in content)")
+                   "reused; repeatable (default: every built-in benchmark)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="report format on stdout")
 def import_stig(stig: Path, out_dir: Path, drafts_dir: Path | None, previous: Path | None,
@@ -61,7 +61,8 @@ def import_stig(stig: Path, out_dir: Path, drafts_dir: Path | None, previous: Pa
          f"{len(bench.rules)} rules")
     drafts_dir = drafts_dir or out_dir.parent / "drafts"
     existing = _existing(out_dir) if out_dir.is_dir() else []
-    candidates = [r for d in (reuse_from or (None,)) for r in load_content(d).rules]
+    candidates = [r for d in (reuse_from or tuple(builtin_benchmarks().values()))
+                  for r in load_content(d).rules]
 
     if previous is not None:
         old = read_disa_benchmark(previous)
