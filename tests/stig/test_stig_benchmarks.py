@@ -30,10 +30,11 @@ TS = "2025-02-01T00:00:00"
 STIGS = {  # built-in benchmark -> (DISA manual XCCDF, rules)
     "exchange2016_edge": ("U_MS_Exchange_2016_Edge_Transport_Server_STIG_V2R6_Manual-xccdf.xml", 68),
     "exchange2019_edge": ("U_MS_Exchange_2019_Edge_Server_STIG_V2R2_Manual-xccdf.xml", 68),
+    "exchange2016_mailbox": ("U_MS_Exchange_2016_Mailbox_Server_STIG_V2R6_Manual-xccdf.xml", 64),
 }
 # the share of the Get-* rules automated: the target is 85 %; 2019 Edge reaches 49 of 58 (84.5 %),
 # its other nine need the registry, a file, a Mailbox server or a site's lists (see their review)
-GET_SHARE = {"exchange2016_edge": 0.85, "exchange2019_edge": 49 / 58}
+GET_SHARE = {"exchange2016_edge": 0.85, "exchange2019_edge": 49 / 58, "exchange2016_mailbox": 0.85}
 EX13 = load_content()
 EX13_CASES = yaml.safe_load((HERE / "cases" / "edge_v1r5.yaml").read_text(encoding="utf-8"))
 FAMILY_CASES = yaml.safe_load((HERE / "cases" / "families.yaml").read_text(encoding="utf-8"))
