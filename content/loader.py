@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from stigscap.schemas.errors import StigscapError
 
-from .model import Benchmark, Rule
+from .model import Benchmark, Family, Rule, resolve_family
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,26 @@ class Content:
 
 def builtin_content_dir() -> Path:
     return Path(str(resources.files("stigscap.content")))
+
+
+DEFAULT_BENCHMARK = "exchange2013_edge"
+
+
+def builtin_benchmarks() -> dict[str, Path]:
+    """The built-in benchmarks by name: the Exchange 2013 Edge content (the default, at the
+    top of content/) and each content/benchmarks/<name>/."""
+    base = builtin_content_dir()
+    out = {DEFAULT_BENCHMARK: base}
+    for d in sorted((base / "benchmarks").glob("*/benchmark.yaml")):
+        out[d.parent.name] = d.parent
+    return out
+
+
+def builtin_benchmark_dir(name: str) -> Path:
+    known = builtin_benchmarks()
+    if name not in known:
+        raise StigscapError(f"no built-in benchmark {name!r} (built in: {', '.join(known)})")
+    return known[name]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -114,8 +134,70 @@ def load_model(path: Path, model: type[BaseModel]):
         mapping_lines.clear()
 
 
+def families_dir(base: Path) -> Path | None:
+    """Where the requirement families of a content directory are: `families/` beside its
+    benchmark.yaml, else two levels up (content/benchmarks/<name>/ -> content/families/), else
+    the built-in ones."""
+    for cand in (base / "families", base.parent.parent / "families",
+                 builtin_content_dir() / "families"):
+        if cand.is_dir():
+            return cand
+    return None
+
+
+def load_families(directory: Path) -> dict[str, tuple[Family, Path]]:
+    """Every families/<id>.yaml, by id (the file name is the id)."""
+    out: dict[str, tuple[Family, Path]] = {}
+    for f in sorted(directory.glob("*.yaml")):
+        fam = load_model(f, Family)
+        if fam.id != f.stem:
+            raise StigscapError(f"family id {fam.id!r} differs from the file name",
+                                file=str(f), line=_key_line(f, "id"))
+        out[fam.id] = (fam, f)
+    return out
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    try:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith(f"{key}:"):
+                return n
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
+def resolve_rules(rules: list[Rule], files: list[Path], base: Path) -> list[Rule]:
+    """Rules that name a family, with the family's check (and their overrides) filled in."""
+    if not any(r.family for r in rules):
+        return rules
+    where = families_dir(base)
+    families = load_families(where) if where else {}
+    out = []
+    for r, f in zip(rules, files):
+        if r.family is None:
+            out.append(r)
+            continue
+        if r.family not in families:
+            raise StigscapError(f"field family: no family {r.family!r} (no {r.family}.yaml in "
+                                f"{where or 'a families directory'})", file=str(f),
+                                line=_key_line(f, "family"))
+        try:
+            out.append(resolve_family(r, families[r.family][0]))
+        except ValueError as exc:
+            msg = str(exc)
+            if hasattr(exc, "errors"):     # pydantic: the first problem, as load_model says it
+                err = exc.errors()[0]
+                msg = f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            raise StigscapError(f"family {r.family}: {msg}", file=str(f),
+                                line=_key_line(f, "overrides") or _key_line(f, "family")
+                                ) from None
+    return out
+
+
 def load_content(directory: str | Path | None = None) -> Content:
-    """Load `benchmark.yaml` and `rules/*.yaml` from a content directory (default: built in)."""
+    """Load `benchmark.yaml` and `rules/*.yaml` from a content directory (default: built in);
+    rules that name a requirement family get its check (see `families_dir`)."""
     base = Path(directory) if directory else builtin_content_dir()
     bench_file = base / "benchmark.yaml"
     if not bench_file.is_file():
@@ -124,7 +206,7 @@ def load_content(directory: str | Path | None = None) -> Content:
     rule_files = sorted((base / "rules").glob("*.yaml"))
     if not rule_files:
         raise StigscapError("no rule files (rules/*.yaml) in content directory", file=str(base))
-    rules = [load_model(f, Rule) for f in rule_files]
+    rules = resolve_rules([load_model(f, Rule) for f in rule_files], rule_files, base)
     seen: dict[str, Path] = {}
     for f, r in zip(rule_files, rules):
         for key in (r.rule_id, r.group_id):

@@ -152,6 +152,15 @@ class CmdletObject(_Strict):
         return self.cmdlet.split("-", 1)[1]
 
 
+class ValueOf(_Strict):
+    """A value collected on the host: `property` of the objects of test number `test` of the
+    same check (1-based), e.g. the global MaxSendSize every Send connector must equal. Written
+    as an OVAL local_variable (object_component with record_field)."""
+
+    test: int = Field(ge=1)
+    property: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
 class FieldCheck(_Strict):
     """Expected value of one selected property (an OVAL record field in the state)."""
 
@@ -160,12 +169,18 @@ class FieldCheck(_Strict):
     operation: Literal[OVAL_OPERATIONS] = "equals"  # type: ignore[valid-type]
     value: str | None = None
     value_ref: str | None = Field(default=None, description="id of an XCCDF Value of this rule")
+    value_of: ValueOf | None = Field(default=None, description=(
+        "the value collected for another test's object (a relation the STIG states, such as "
+        "'the same as the global value')"))
     entity_check: Literal["all", "at least one", "none satisfy", "only one"] = "all"
 
     @model_validator(mode="after")
     def _one_source(self) -> "FieldCheck":
-        if (self.value is None) == (self.value_ref is None):
-            raise ValueError("give exactly one of 'value' or 'value_ref'")
+        given = [k for k in ("value", "value_ref", "value_of") if getattr(self, k) is not None]
+        if len(given) != 1:
+            if self.value_of is None:
+                raise ValueError("give exactly one of 'value' or 'value_ref'")
+            raise ValueError("give exactly one of 'value', 'value_ref' or 'value_of'")
         return self
 
 
@@ -199,6 +214,88 @@ class MachineCheck(_Strict):
     tests: list[TestSpec] = Field(min_length=1)
     meaning: str = Field(description="plain statement of what pass means, shown in results")
 
+    @model_validator(mode="after")
+    def _value_of_refs(self) -> "MachineCheck":
+        for n, t in enumerate(self.tests, start=1):
+            for f in (t.state.fields if t.state else []):
+                if f.value_of is None:
+                    continue
+                ref = f.value_of
+                if ref.test == n or ref.test > len(self.tests):
+                    raise ValueError(f"value_of of {f.property!r} (test {n}) names test "
+                                     f"{ref.test}: it must be another test of this check")
+                other = self.tests[ref.test - 1].object.select
+                if ref.property.lower() not in {s.lower() for s in other}:
+                    raise ValueError(f"value_of property {ref.property!r} is not in the select "
+                                     f"list of test {ref.test}")
+        return self
+
+
+class Applicability(_Strict):
+    """A condition under which a rule applies (the STIG's "if ..., this requirement is not
+    applicable" where the host decides it): an XCCDF platform of the rule, a CPE name in the
+    data stream's dictionary checked by an OVAL inventory definition. Where it is false the
+    rule is notapplicable; where it cannot be decided the rule is error, never notapplicable."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    title: str
+    cpe: str = Field(pattern=r"^cpe:2\.3:[aho\*\-]:")
+    cpe22: str = Field(pattern=r"^cpe:/[aho]:")
+    check: MachineCheck
+
+
+class RuleRevision(_Strict):
+    """The machine check of one later release of the rule whose check text changed
+    (`generate --stig` takes it for that release's rule id instead of going manual)."""
+
+    rule_id: str = Field(pattern=r"^SV-\d+r\d+_rule$")
+    reading: str = Field(description="how stigscap reads that release's check text")
+    values: list[XccdfValue] = Field(default_factory=list)
+    check: MachineCheck
+
+
+class ValueOverride(_Strict):
+    """A STIG's own take on a family's XCCDF Value: another default selector, other options
+    (e.g. the product's builds), organization-defined or not."""
+
+    title: str | None = None
+    description: str | None = None
+    default: str | None = None
+    options: list[ValueOption] | None = None
+    site_must_set: bool | None = None
+
+
+class FieldOverride(_Strict):
+    """A STIG's own expected value for one state field of a family's check (test number,
+    property): the stated value and/or the operation."""
+
+    test: int = Field(ge=1)
+    property: str
+    value: str | None = None
+    operation: Literal[OVAL_OPERATIONS] | None = None  # type: ignore[valid-type]
+
+
+class Overrides(_Strict):
+    """What one STIG states differently from the family it shares its check with."""
+
+    values: dict[str, ValueOverride] = Field(default_factory=dict)
+    fields: list[FieldOverride] = Field(default_factory=list)
+    meaning: str | None = None
+
+
+class Family(_Strict):
+    """One requirement as several STIGs state it (EX13-EG-000340, EX16-ED-000680 and
+    EX19-ED-000235 are one family): the machine check, its XCCDF Values and applicability, and
+    how stigscap reads the requirement. A rule file names its family (`family:`) and carries
+    only its STIG's facts and `overrides:` (ids, texts and severity are facts of the rule)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    values: list[XccdfValue] = Field(default_factory=list)
+    check: MachineCheck
+    applicability: Applicability | None = None
+    reading: str | None = None
+
 
 class Rule(_Strict):
     group_id: str = Field(pattern=r"^V-\d+$")
@@ -218,6 +315,13 @@ class Rule(_Strict):
     legacy_ids: list[str] = Field(default_factory=list)
     values: list[XccdfValue] = Field(default_factory=list)
     check: MachineCheck | None = None
+    applicability: Applicability | None = None
+    reading: str | None = Field(default=None, description=(
+        "how stigscap reads the STIG's text where it and a plain default could differ"))
+    revisions: list[RuleRevision] = Field(default_factory=list)
+    family: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*$", description=(
+        "the requirement family (families/<id>.yaml) whose check this rule shares"))
+    overrides: Overrides | None = None
     review: str | None = Field(default=None, description="draft notes for a human reviewer")
 
     @field_validator("ccis")
@@ -230,9 +334,14 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _value_refs(self) -> "Rule":
-        ids = {v.id for v in self.values}
-        if self.check:
-            for t in self.check.tests:
+        if self.family and self.check and not self.values and any(
+                f.value_ref for t in self.check.tests for f in (t.state.fields if t.state else [])):
+            raise ValueError(f"check: a rule with a family takes it from the family "
+                             f"({self.family}); state differences under overrides")
+        checks = [(self.check, {v.id for v in self.values})]
+        checks += [(r.check, {v.id for v in r.values}) for r in self.revisions]
+        for check, ids in checks:
+            for t in (check.tests if check else []):
                 for f in (t.state.fields if t.state else []):
                     if f.value_ref and f.value_ref not in ids:
                         raise ValueError(f"value_ref {f.value_ref!r} names no Value of this rule")
@@ -285,3 +394,53 @@ class Benchmark(_Strict):
     def release_info(self) -> str:
         d = self.benchmark_date
         return f"Release: {self.release} Benchmark Date: {d.day:02d} {d.strftime('%b')} {d.year}"
+
+
+FAMILY_FIELDS = ("check", "values", "applicability", "reading")
+
+
+def resolve_family(rule: Rule, family: Family) -> Rule:
+    """The rule with its family's check, Values, applicability and reading, as its
+    `overrides` change them. Raises ValueError (naming the field) on a contradiction."""
+    if rule.family != family.id:
+        raise ValueError(f"rule names family {rule.family!r}, not {family.id!r}")
+    for name in FAMILY_FIELDS:
+        if name == "reading":
+            continue
+        if getattr(rule, name):
+            raise ValueError(f"{name}: a rule with a family takes it from the family "
+                             f"({family.id}); state differences under overrides")
+    ov = rule.overrides or Overrides()
+    values = []
+    known = {v.id for v in family.values}
+    for vid in ov.values:
+        if vid not in known:
+            raise ValueError(f"overrides.values: family {family.id} has no Value {vid!r}")
+    for v in family.values:
+        o = ov.values.get(v.id)
+        if o is not None:
+            v = XccdfValue.model_validate({**v.model_dump(), **o.model_dump(exclude_none=True)})
+        values.append(v)
+    check = family.check.model_dump()
+    for f in ov.fields:
+        tests = check["tests"]
+        if f.test > len(tests) or not tests[f.test - 1]["state"]:
+            raise ValueError(f"overrides.fields: family {family.id} has no state in test {f.test}")
+        fields = [x for x in tests[f.test - 1]["state"]["fields"]
+                  if x["property"].lower() == f.property.lower()]
+        if not fields:
+            raise ValueError(f"overrides.fields: test {f.test} of family {family.id} states no "
+                             f"{f.property!r}")
+        for x in fields:
+            if f.value is not None:
+                x.update({"value": f.value, "value_ref": None, "value_of": None})
+            if f.operation is not None:
+                x["operation"] = f.operation
+    if ov.meaning:
+        check["meaning"] = ov.meaning
+    data = rule.model_dump()
+    data.update({"check": check, "values": [v.model_dump() for v in values],
+                 "applicability": family.applicability.model_dump() if family.applicability
+                 else None,
+                 "reading": rule.reading or family.reading})
+    return Rule.model_validate(data)

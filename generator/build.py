@@ -69,8 +69,8 @@ def generate(content: Content, ids: IdScheme | None = None,
     files = datastream.component_files(ids)
     rules = list(content.rules)
     oval_doc, oval_ids = oval.compliance_oval(rules, ids, ts, ver)
-    inv_doc, inv_ids = oval.inventory_oval(content.benchmark, ids, ts, ver)
-    cpe_doc = cpe.cpe_dictionary(content.benchmark, inv_ids.definition, files["cpe_oval"], ts, ver)
+    inv_doc, inv_ids = oval.inventory_oval(content.benchmark, ids, ts, ver, rules)
+    cpe_doc = cpe.cpe_dictionary(content.benchmark, inv_ids, files["cpe_oval"], ts, ver, rules)
     ocil_doc = ocil.ocil_document(rules, ids, ts, ver)
     xccdf_doc = xccdf.benchmark_xccdf(content.benchmark, rules, ids, oval_ids, files["oval"],
                                       files["ocil"], f"stigscap {ver}", ts)

@@ -212,17 +212,25 @@ def with_disa_facts(disa_rule: Rule, authored: "list[Rule] | tuple[Rule, ...]", 
 
     Authored content wins for what it owns (check, values, NIST mapping, review notes); the
     STIG wins for its facts (ids, texts, severity, CCIs). When the STIG's check text differs
-    from the authored one the authored check may no longer fit (V1R6's EX13-EG-000350 turned
-    "current service pack" into "Exchange 2013 is unsupported"): the rule is then manual, with
-    a review note, unless `keep_changed_checks`.
+    from the authored one the authored check may no longer fit: the rule is then manual, with
+    a review note, unless `keep_changed_checks` - or unless the content has a `revisions`
+    entry for exactly this rule id (V1R6's EX13-EG-000350 turned "current service pack" into
+    "Exchange 2013 is unsupported": its revision fails every Exchange 2013 server).
     """
     a = find_authored(disa_rule, authored)
     if a is None:
         return MergedRule(disa_rule, None, False)
     data = a.model_dump()
     data.update({k: getattr(disa_rule, k) for k in DISA_FACT_FIELDS})
+    data["revisions"] = []
     changed = check_text_hash(a) != check_text_hash(disa_rule)
-    if changed and not keep_changed_checks and a.check is not None:
+    revision = next((r for r in a.revisions if r.rule_id == disa_rule.rule_id), None)
+    if revision is not None:
+        # the content has a check authored for exactly this release of the rule
+        data.update({"check": revision.check.model_dump(),
+                     "values": [v.model_dump() for v in revision.values],
+                     "reading": revision.reading})
+    elif changed and not keep_changed_checks and a.check is not None:
         data.update({"check": None, "values": [],
                      "review": (f"manual: the STIG's check text changed since the check authored "
                                 f"for {a.rule_id} ({check_text_hash(a)} -> "

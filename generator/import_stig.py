@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from stigscap.content.model import (CmdletObject, FieldCheck, MachineCheck, Rule, StateSpec,
-                                    TestSpec, ValueOption, XccdfValue)
+from stigscap.content.model import (FAMILY_FIELDS, CmdletObject, FieldCheck, MachineCheck, Rule,
+                                    StateSpec, TestSpec, ValueOption, XccdfValue)
 
 from .disa_xccdf import DisaBenchmark, check_text_hash
 
@@ -151,6 +151,7 @@ def _parse_commands(check_text: str) -> list[tuple[str, dict, list[str]]]:
             params["Identity"] = quoted.group(1)
         select: list[str] = []
         if fmt and fmt.lower() in FORMATTERS:
+            fields = re.sub(r"^\s*-Property\s+", "", fields, flags=re.I)
             for f in fields.split(","):
                 f = f.strip()
                 if _PROP.match(f) and f.lower() not in ("fl", "ft") and \
@@ -160,11 +161,22 @@ def _parse_commands(check_text: str) -> list[tuple[str, dict, list[str]]]:
     return out
 
 
+_DQUOTED = re.compile('["\u201c\u201d]([^"\u201c\u201d\n]{1,80}?)["\u201c\u201d]')
+
+
+def unquoted(text: str) -> str:
+    """The check text with the double quotes later STIG releases put around property names
+    and values removed (`if the value of "Default" is not set to "True"`), outside command
+    lines (where a quoted argument is a parameter: `Get-TransportAgent "Malware Agent"`)."""
+    return "\n".join(line if _CMD.search(line) else _DQUOTED.sub(r"\1", line)
+                     for line in text.split("\n"))
+
+
 def draft_rule(rule: Rule) -> Rule:
     """The rule with a draft machine check (or unchanged but with a review note)."""
-    text = rule.check_content
+    commands = _parse_commands(rule.check_content)
+    text = unquoted(rule.check_content)
     notes: list[str] = []
-    commands = _parse_commands(text)
     if not commands:
         return rule.model_copy(update={
             "check": None, "review": "manual: the check text runs no Get-* cmdlet"})
@@ -291,7 +303,13 @@ _Dumper.add_representer(str, _str)
 def rule_yaml(rule: Rule, *, header: str = "") -> str:
     """A rule as readable YAML (block text for multi-line strings; empty fields left out)."""
     data = rule.model_dump(mode="json", exclude_none=True)
-    for key in ("legacy_ids", "nist", "values"):
+    if rule.family:
+        # the check, Values and applicability come from the family: name it only (a
+        # rule's own reading stays)
+        for key in FAMILY_FIELDS:
+            if key != "reading":
+                data.pop(key, None)
+    for key in ("legacy_ids", "nist", "values", "revisions"):
         if not data.get(key):
             data.pop(key, None)
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stigscap.content.model import Benchmark, MachineCheck, Rule
+from stigscap.content.model import (Applicability, Benchmark, MachineCheck, Platform, Rule,
+                                    XccdfValue)
+from stigscap.schemas.errors import StigscapError
 
 from .ids import IdScheme
 from .render import render
@@ -29,12 +31,21 @@ def _param_text(v) -> tuple[str, str]:
     return str(v), "string"
 
 
+def _var_id(ids: IdScheme, sub: int, n: int, var_ids: dict[tuple[int, str], str],
+            local_ids: list[tuple[int, str]]) -> str:
+    """Variable ids of test `sub`: the first is `sub`, the next `sub*10+1`, ... (external and
+    local variables counted together)."""
+    k = sum(1 for key in var_ids if key[0] == n) + sum(1 for t, _ in local_ids if t == n)
+    return ids.oval("var", sub if k == 0 else sub * 10 + k)
+
+
 def _definition(ids: IdScheme, number: int, cls: str, title: str, description: str,
-                check: MachineCheck, references: list[dict], rule: Rule | None,
+                check: MachineCheck, references: list[dict], values: list[XccdfValue],
                 view: dict) -> OvalIds:
     def_id = ids.oval("def", number)
     test_ids: list[str] = []
     var_ids: dict[tuple[int, str], str] = {}
+    local_ids: list[tuple[int, str]] = []
     criteria = []
     for n, test in enumerate(check.tests, start=1):
         sub = number * 100 + n
@@ -56,13 +67,23 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
                          "operation": f.operation, "entity_check": f.entity_check,
                          "value": f.value, "var_ref": None}
                 if f.value_ref:
-                    k = sum(1 for key in var_ids if key[0] == n)
-                    vid = ids.oval("var", sub if k == 0 else sub * 10 + k)
+                    vid = _var_id(ids, sub, n, var_ids, local_ids)
                     var_ids[(n, f.property.lower())] = vid
-                    value = next(v for v in rule.values if v.id == f.value_ref) if rule else None
+                    value = next((v for v in values if v.id == f.value_ref), None)
                     view["variables"].append({
                         "id": vid, "datatype": f.datatype,
                         "comment": value.title if value else f.value_ref})
+                    field["var_ref"] = vid
+                elif f.value_of:
+                    vid = _var_id(ids, sub, n, var_ids, local_ids)
+                    local_ids.append((n, vid))
+                    ref = f.value_of
+                    other = check.tests[ref.test - 1].object
+                    view["local_variables"].append({
+                        "id": vid, "datatype": f.datatype,
+                        "comment": f"{ref.property} of {other.cmdlet} (test {ref.test})",
+                        "object_id": ids.oval("obj", number * 100 + ref.test),
+                        "record_field": ref.property.lower()})
                     field["var_ref"] = vid
                 fields.append(field)
             view["states"].append({"id": sid, "comment": test.comment,
@@ -78,7 +99,8 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
 
 
 def _empty_view() -> dict:
-    return {"definitions": [], "tests": [], "objects": [], "states": [], "variables": []}
+    return {"definitions": [], "tests": [], "objects": [], "states": [], "variables": [],
+            "local_variables": []}
 
 
 def compliance_oval(rules: list[Rule], ids: IdScheme, timestamp: str,
@@ -93,18 +115,38 @@ def compliance_oval(rules: list[Rule], ids: IdScheme, timestamp: str,
         refs += [{"source": "DISA-CCI", "ref_id": c} for c in rule.ccis]
         out[rule.rule_id] = _definition(
             ids, rule.vuln_number, "compliance", f"{rule.version}: {rule.title}",
-            rule.check.meaning, rule.check, refs, rule, view)
+            rule.check.meaning, rule.check, refs, rule.values, view)
     data = render("oval.xml.j2", product_name=PRODUCT, product_version=version,
                   timestamp=timestamp, **view)
     return data, out
 
 
-def inventory_oval(benchmark: Benchmark, ids: IdScheme, timestamp: str,
-                   version: str) -> tuple[bytes, OvalIds]:
+def applicabilities(rules: list[Rule]) -> list[Applicability]:
+    """The rules' applicability conditions, each once, in rule order."""
+    out: dict[str, Applicability] = {}
+    for r in rules:
+        a = r.applicability
+        if a is None:
+            continue
+        if a.id in out and out[a.id] != a:
+            raise StigscapError(f"applicability {a.id!r} is defined differently by two rules "
+                                f"(second: {r.rule_id})")
+        out.setdefault(a.id, a)
+    return list(out.values())
+
+
+def inventory_oval(benchmark: Benchmark, ids: IdScheme, timestamp: str, version: str,
+                   rules: list[Rule] | None = None) -> tuple[bytes, dict[str, OvalIds]]:
+    """The platform's inventory definition (number 1) and one per rule applicability
+    condition (2, 3, ...). Returns the document and ids per CPE 2.2 name."""
     view = _empty_view()
+    out: dict[str, OvalIds] = {}
     p = benchmark.platform
-    refs = [{"source": "CPE", "ref_id": p.cpe}]
-    out = _definition(ids, 1, "inventory", p.title, p.check.meaning, p.check, refs, None, view)
+    conditions: list[Platform | Applicability] = [p, *applicabilities(rules or [])]
+    for n, c in enumerate(conditions, start=1):
+        refs = [{"source": "CPE", "ref_id": c.cpe}]
+        out[c.cpe22] = _definition(ids, n, "inventory", c.title, c.check.meaning, c.check,
+                                   refs, [], view)
     data = render("oval.xml.j2", product_name=PRODUCT, product_version=version,
                   timestamp=timestamp, **view)
     return data, out

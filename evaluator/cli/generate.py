@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from stigscap.content.loader import load_content
+from stigscap.content.loader import builtin_benchmark_dir, load_content
+from stigscap.schemas.errors import StigscapError
 from stigscap.generator.build import content_from_stig, content_time, generate, id_scheme
 from stigscap.generator.disa_xccdf import read_disa_benchmark
 from stigscap.generator.ids import DEFAULT_NAMESPACE
@@ -18,6 +19,8 @@ from stigscap.schemas.xmlio import atomic_write
 @click.command("generate")
 @click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
               help="content directory (benchmark.yaml + rules/); default: the built-in content")
+@click.option("--benchmark", metavar="NAME",
+              help="a built-in benchmark: exchange2013_edge (default), exchange2016_edge, ...")
 @click.option("--stig", "stig_file", type=click.Path(dir_okay=False, path_type=Path),
               help="DISA manual XCCDF (U_..._Manual-xccdf.xml): take the benchmark's and rules' "
                    "facts from it; machine checks come from the content (matched by STIG ID "
@@ -36,10 +39,12 @@ from stigscap.schemas.xmlio import atomic_write
               help="source data stream file (default: <benchmark>-ds.xml)")
 @click.option("--components", "components_dir", type=click.Path(file_okay=False, path_type=Path),
               help="also write the separate component files (XCCDF, OVAL, OCIL, CPE) here")
-def generate_command(content_dir, stig_file, keep_changed_checks, rules, id_namespace, timestamp,
-                     output, components_dir):
+def generate_command(content_dir, benchmark, stig_file, keep_changed_checks, rules, id_namespace,
+                     timestamp, output, components_dir):
     """Write the SCAP 1.3 source data stream for the content."""
-    content = load_content(content_dir)
+    if benchmark and content_dir:
+        raise StigscapError("give --content or --benchmark, not both")
+    content = load_content(builtin_benchmark_dir(benchmark) if benchmark else content_dir)
     if stig_file:
         content = content_from_stig(content, read_disa_benchmark(stig_file), list(rules),
                                     keep_changed_checks=keep_changed_checks)

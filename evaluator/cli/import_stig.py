@@ -7,17 +7,19 @@ differ from the authored file (ids, check text hash), so content is updated know
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
-from stigscap.content.loader import load_model
+from stigscap.content.loader import builtin_benchmarks, load_content, load_model
 from stigscap.content.model import Rule
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write
 
+from stigscap.generator.crossmatch import cross_draft_all, report_table, summary
 from stigscap.generator.disa_xccdf import read_disa_benchmark
-from stigscap.generator.import_stig import compare_rules, draft_rule, rule_yaml
+from stigscap.generator.import_stig import compare_rules, rule_yaml
 
 
 def _existing(out: Path) -> list[tuple[Path, Rule]]:
@@ -38,14 +40,29 @@ def _existing(out: Path) -> list[tuple[Path, Rule]]:
               help="the previous release's DISA XCCDF: report changed/added/removed rules")
 @click.option("--force", is_flag=True, help="overwrite existing rule files with drafts")
 @click.option("--report-only", is_flag=True, help="write nothing; only report")
+@click.option("--reuse-from", "reuse_from", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="content directory (benchmark.yaml + rules/) whose automated checks may be "
+                   "reused; repeatable (default: every built-in benchmark)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="report format on stdout")
 def import_stig(stig: Path, out_dir: Path, drafts_dir: Path | None, previous: Path | None,
-                force: bool, report_only: bool) -> None:
-    """Draft one YAML rule file per rule of a DISA manual STIG (XCCDF 1.1)."""
+                force: bool, report_only: bool, reuse_from: tuple[Path, ...], fmt: str) -> None:
+    """Draft one YAML rule file per rule of a DISA manual STIG (XCCDF 1.1).
+
+    Each rule is matched to the closest rule stigscap already has (legacy ids, SRG and CCI,
+    title and check-text similarity): its machine check is reused when the check text says
+    the same thing, else a check is drafted from the text, else the rule stays manual. The
+    report lists per rule the outcome, the score and what the check text says differently."""
     bench = read_disa_benchmark(stig)
-    click.echo(f"{bench.title} V{bench.version}R{bench.release} ({bench.release_info}): "
-               f"{len(bench.rules)} rules")
+    lines: list[str] = []
+    echo = lines.append if fmt == "json" else click.echo
+    echo(f"{bench.title} V{bench.version}R{bench.release} ({bench.release_info}): "
+         f"{len(bench.rules)} rules")
     drafts_dir = drafts_dir or out_dir.parent / "drafts"
     existing = _existing(out_dir) if out_dir.is_dir() else []
+    candidates = [r for d in (reuse_from or tuple(builtin_benchmarks().values()))
+                  for r in load_content(d).rules]
 
     if previous is not None:
         old = read_disa_benchmark(previous)
@@ -57,16 +74,19 @@ def import_stig(stig: Path, out_dir: Path, drafts_dir: Path | None, previous: Pa
     if changes:
         counts = {k: sum(1 for c in changes if c.kind == k)
                   for k in ("changed", "added", "removed", "same")}
-        click.echo(f"changes {label}: {counts['changed']} changed, {counts['added']} added, "
-                   f"{counts['removed']} removed, {counts['same']} unchanged")
+        echo(f"changes {label}: {counts['changed']} changed, {counts['added']} added, "
+             f"{counts['removed']} removed, {counts['same']} unchanged")
         for c in changes:
             if c.kind != "same":
-                click.echo(f"  {c.kind:8} {c.stig_id}: {'; '.join(c.details)}")
+                echo(f"  {c.kind:8} {c.stig_id}: {'; '.join(c.details)}")
 
+    results = cross_draft_all(bench.rules, candidates)
+    for line in report_table(results):
+        echo(line)
     by_stig_id = {r.version: f for f, r in existing}
     written = drafted_elsewhere = automated = 0
-    for rule in bench.rules:
-        draft = draft_rule(rule)
+    for result in results:
+        rule, draft = result.rule, result.draft
         automated += draft.check is not None
         if report_only:
             continue
@@ -80,10 +100,22 @@ def import_stig(stig: Path, out_dir: Path, drafts_dir: Path | None, previous: Pa
         else:
             atomic_write(target, text)
             written += 1
-    click.echo(f"drafted {automated} of {len(bench.rules)} rules with a machine check")
+    echo(f"drafted {automated} of {len(bench.rules)} rules with a machine check")
     if not report_only:
-        click.echo(f"wrote {written} rule files to {out_dir}; {drafted_elsewhere} drafts of "
-                   f"existing rules to {drafts_dir} (authored files kept)")
+        echo(f"wrote {written} rule files to {out_dir}; {drafted_elsewhere} drafts of "
+             f"existing rules to {drafts_dir} (authored files kept)")
+    if fmt == "json":
+        click.echo(json.dumps({
+            "stig": {"file": str(stig), "id": bench.id, "title": bench.title,
+                     "version": bench.version, "release": bench.release,
+                     "release_info": bench.release_info},
+            "summary": summary(results),
+            "changes": [{"stig_id": c.stig_id, "kind": c.kind, "details": list(c.details)}
+                        for c in changes],
+            "rules": [r.as_dict() for r in results],
+            "written": None if report_only else {"rules": written, "drafts": drafted_elsewhere},
+            "messages": lines,
+        }, indent=2))
 
 
 COMMANDS = [import_stig]

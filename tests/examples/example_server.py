@@ -53,6 +53,8 @@ FINDINGS: dict[str, tuple[str, str, str]] = {
 ORG_DEFINED: dict[str, tuple[str, str]] = {
     "SV-84527r1_rule": ("EX13-EG-000275", "transport_config_internalsmtpservers"),
     "SV-84555r1_rule": ("EX13-EG-000345", "send_connector_tlsdomain"),
+    # issue 14: which Receive connectors are internal is a site fact
+    "SV-84515r1_rule": ("EX13-EG-000245", "receive_connector_internal_names"),
 }
 
 # --- directory identities -------------------------------------------------------------------

@@ -153,7 +153,8 @@ def test_run_example_judges_every_rule_with_the_documented_findings(example_run)
             if verdicts[r] not in ("pass", "fail")} == {}
     assert {r: verdicts[r] for r in ORG_DEFINED} == {r: "notchecked" for r in ORG_DEFINED}
     assert {r for r, v in verdicts.items() if v == "fail"} == set(FINDINGS)
-    assert "rules: pass 40, fail 4, notchecked 19" in p.stdout
+    # issue 14: EX13-EG-000245 waits for the site's internal connector names (was: pass)
+    assert "rules: pass 39, fail 4, notchecked 20" in p.stdout
 
 
 def test_findings_carry_evidence(example_run):
@@ -216,7 +217,7 @@ def test_readme_documents_the_findings():
 
 
 def test_site_values_make_the_organization_defined_rules_decidable(example_run, tmp_path):
-    """Setting the two organization-defined values turns their notchecked into verdicts."""
+    """Setting the three organization-defined values turns their notchecked into verdicts."""
     _, out = example_run
     arf = tmp_path / "tailored-arf.xml"
     p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "eval",
@@ -224,7 +225,8 @@ def test_site_values_make_the_organization_defined_rules_decidable(example_run, 
                         "--system-characteristics", str(out / "edge01.perimeter.example.mil-sc.xml"),
                         "--results-arf", str(arf),
                         "--set-value", r"transport_config_internalsmtpservers=^192\.0\.2\.1[01]$",
-                        "--set-value", r"send_connector_tlsdomain=^(\*\.mil|example\.mil)$"],
+                        "--set-value", r"send_connector_tlsdomain=^(\*\.mil|example\.mil)$",
+                        "--set-value", r"receive_connector_internal_names=^(Legacy relay|Anonymous test) "],
                        capture_output=True, text=True, env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH),
                        timeout=300)
     assert p.returncode == 2, p.stdout + p.stderr

@@ -51,6 +51,7 @@ def test_wheel_holds_only_the_stigscap_namespace(wheel):
     assert "stigscap/generator/templates/xccdf.xml.j2" in names
     assert "stigscap/evaluator/templates/arf.xml.j2" in names
     assert "stigscap/content/rules/EX13-EG-000340.yaml" in names
+    assert "stigscap/content/families/receive-connector-requires-tls.yaml" in names
     assert "stigscap/content/examples/Get-ReceiveConnector.xml" in names
     assert "stigscap/schemas/catalog.json" in names
     assert not any(n.startswith("stigscap/tests/") for n in names)

@@ -121,6 +121,8 @@ CASES = [
     ("import-stig-out-file", ["import-stig", "{DISA}", "--out", "{F}"]),
     ("import-stig-drafts-file", ["import-stig", "{DISA}", "--out", "{OUT}/rules",
                                  "--drafts", "{F}"]),
+    ("import-stig-reuse-from-file", ["import-stig", "{DISA}", "--reuse-from", "{F}",
+                                     "--report-only"]),
     ("scan-datastream", ["scan", "{D}", "--profile", PROFILE, "--inventory", "{INV}",
                          "--out", "{OUT}/scan"]),
     ("scan-inventory", ["scan", "{DS}", "--profile", PROFILE, "--inventory", "{D}",

@@ -33,6 +33,9 @@ ORG_RULES = {  # rule → (its OVAL definition, the organization-defined Value)
                                                  "transport_config_internalsmtpservers"),
     "xccdf_mil.disa.stig_rule_SV-84555r1_rule": ("oval:mil.disa.stig:def:69933",
                                                  "send_connector_tlsdomain"),
+    # issue 14: which Receive connectors are internal is organization-defined
+    "xccdf_mil.disa.stig_rule_SV-84515r1_rule": ("oval:mil.disa.stig:def:69893",
+                                                 "receive_connector_internal_names"),
 }
 
 
@@ -105,6 +108,7 @@ def test_set_values_are_evaluated_again(tmp_path):
     run = stigscap("run", "--example", "--out", out, "--set-value",
                    r"transport_config_internalsmtpservers=^192\.0\.2\.1[01]$",
                    "--set-value", r"send_connector_tlsdomain=^(\*\.mil|example\.mil)$",
+                   "--set-value", "receive_connector_internal_names=.*",
                    env=_env())
     assert run.rc == 2, run.err
     arf = out / f"{HOST}-arf.xml"

@@ -42,20 +42,27 @@ def _check(results: list[bool], how: str) -> bool:
             "none satisfy": n == 0, "only one": n == 1}[how]
 
 
-def _record_matches(test: TestSpec, record: dict, values: dict[str, str]) -> bool:
+def _record_matches(test: TestSpec, record: dict, values: dict) -> bool:
     """All state fields match this record (a state field the record lacks cannot match)."""
     lower = {k.lower(): v for k, v in record.items()}
     for f in test.state.fields:
         if f.property.lower() not in lower:
             return False
-        expected = values[f.value_ref] if f.value_ref else f.value
-        got = [_compare(f, a, expected) for a in _as_list(lower[f.property.lower()])]
-        if not (got and _check(got, f.entity_check)):
-            return False
+        if f.value_of is not None:
+            # a value collected for another test's object (OVAL local variable, var_check all)
+            expected_all = values[f"@{f.value_of.test}.{f.value_of.property.lower()}"]
+        else:
+            expected_all = [values[f.value_ref] if f.value_ref else f.value]
+        if not expected_all:
+            return False   # the variable has no value: an error, never a pass
+        for expected in expected_all:
+            got = [_compare(f, a, expected) for a in _as_list(lower[f.property.lower()])]
+            if not (got and _check(got, f.entity_check)):
+                return False
     return True
 
 
-def evaluate_test(test: TestSpec, records: list[dict], values: dict[str, str], shape: str) -> bool:
+def evaluate_test(test: TestSpec, records: list[dict], values: dict, shape: str) -> bool:
     """OVAL test result for the pipeline objects `records`.
 
     shape "object": the agreed system characteristics, one cmdlet_item per cmdlet_object holding
@@ -81,8 +88,16 @@ def evaluate_test(test: TestSpec, records: list[dict], values: dict[str, str], s
 
 
 def evaluate_rule(rule: Rule, case: dict, shape: str = "object") -> bool:
-    values = {v.id: v.default_value() for v in rule.values}
+    values: dict = {v.id: v.default_value() for v in rule.values}
     values.update(case.get("values", {}))
+    for test in rule.check.tests:
+        for f in (test.state.fields if test.state else []):
+            if f.value_of is not None:
+                source = rule.check.tests[f.value_of.test - 1].object.cmdlet
+                prop = f.value_of.property.lower()
+                values[f"@{f.value_of.test}.{prop}"] = [
+                    v for rec in case.get(source, [])
+                    for k, val in rec.items() if k.lower() == prop for v in _as_list(val)]
     results = []
     for test in rule.check.tests:
         records = case.get(test.object.cmdlet)

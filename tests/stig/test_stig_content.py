@@ -63,11 +63,16 @@ def test_site_defined_values_are_flagged():
     # site_must_set: organization-defined with no usable default (placeholders); the others
     # are organization-defined too but carry the STIG's / Exchange's default
     must = {v.id for r in CONTENT.rules for v in r.values if v.site_must_set}
-    assert must == {"send_connector_tlsdomain", "transport_config_internalsmtpservers"}
+    # issue 14: which Receive connectors are internal (EX13-EG-000245) is a site fact too
+    assert must == {"send_connector_tlsdomain", "transport_config_internalsmtpservers",
+                    "receive_connector_internal_names"}
     for r in CONTENT.rules:
         for v in r.values:
-            if v.site_must_set:
+            if v.site_must_set and v.id != "receive_connector_internal_names":
                 assert "<" in v.default_value(), (v.id, "a placeholder that matches nothing")
+    # its untailored value names every connector: never fewer connectors than the STIG means
+    v = CONTENT.rule("EX13-EG-000245").values[0]
+    assert v.default_value() == ".*"
 
 
 def test_every_automated_rule_has_both_cases():
@@ -97,7 +102,7 @@ def test_cases_pass_and_fail_as_the_stig_says(rule, shape):
 def test_site_must_set_placeholders_never_pass_untailored():
     # A placeholder default must not turn into a guessed pass: the compliant data of a rule whose
     # Value the site must set fails when the site has not set it (or the default is the STIG's).
-    for rule_id in ("SV-84527r1_rule", "SV-84555r1_rule"):
+    for rule_id in ("SV-84527r1_rule", "SV-84555r1_rule", "SV-84515r1_rule"):
         rule = CONTENT.rule(rule_id)
         case = {k: v for k, v in CASES[rule_id]["compliant"].items() if k != "values"}
         assert evaluate_rule(rule, case) is False, rule_id

@@ -115,12 +115,22 @@ def test_v1r6_rule_with_authored_check():
     assert r.check == seed.check and r.values == seed.values and r.nist == seed.nist
     assert r.fix_id == "F-37909r616919_fix"
     # V1R6 rewrote EX13-EG-000350's check ("Exchange 2013 is no longer supported"): the V1R5
-    # check (approved build) must not judge it, so the rule becomes manual unless asked
-    m350 = with_disa_facts(b.rule("EX13-EG-000350"), content.rules)
+    # check (approved build) must not judge it, so a rule without a check authored for the new
+    # text becomes manual unless asked
+    authored350 = content.rule("EX13-EG-000350")
+    unrevised = [authored350.model_copy(update={"revisions": []})]
+    m350 = with_disa_facts(b.rule("EX13-EG-000350"), unrevised)
     assert m350.check_text_changed and m350.rule.check is None and not m350.rule.values
     assert m350.rule.review.startswith("manual: the STIG's check text changed")
-    kept = with_disa_facts(b.rule("EX13-EG-000350"), content.rules, keep_changed_checks=True)
-    assert kept.rule.check == content.rule("EX13-EG-000350").check
+    kept = with_disa_facts(b.rule("EX13-EG-000350"), unrevised, keep_changed_checks=True)
+    assert kept.rule.check == authored350.check
+    # issue 14: the content reads V1R6's text as an automatic finding on every Exchange 2013
+    # server (its revision for SV-234762r991683_rule), not as manual
+    revised = with_disa_facts(b.rule("EX13-EG-000350"), content.rules)
+    assert revised.check_text_changed and revised.rule.review is None
+    assert revised.rule.check == authored350.revisions[0].check and not revised.rule.values
+    assert revised.rule.check.tests[0].check == "none satisfy"
+    assert "automatic finding" in revised.rule.reading
     bench = benchmark_with_disa_facts(content.benchmark, b)
     assert (bench.release, bench.benchmark_date) == (6, dt.date(2024, 7, 24))
     assert bench.title == "Microsoft Exchange 2013 Edge Transport Server Security Technical Implementation Guide"
