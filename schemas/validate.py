@@ -25,6 +25,11 @@ declares `arf:content` lax, so the envelope alone proves nothing about them), th
 cross-reference checks run. A standalone XCCDF TestResult is validated XSD-only: its idrefs
 point into a Benchmark that is not there.
 
+SCAP 1.3 source data streams and ARF 1.1 result data streams also get the SCAP 1.3
+requirement checks (`scap_checks`: NIST SCAPVal's SRC-*, RES-*, A-* and the XCCDF /
+OCIL / TMSAD component rules, natively, same verdicts as SCAPVal), unless `requirements=False`
+(then XSD and reference checks only).
+
 Public API: `validate_file(path)`, `validate_document(tree_or_root, source_name)`,
 `validate_element(element, kind)` (all return `list[Problem]`), `check_file` /
 `check_document` (also return the detected kind), `ensure_valid` (raise unless valid: for
@@ -165,9 +170,13 @@ def validate_element(element: etree._Element, kind: str | None = None, *,
     return problems
 
 
+REQUIREMENT_KINDS = ("sds@1.3", "arf@1.1")
+
+
 def check_document(tree_or_root, source_name: str = "<input>", *,
                    schema_dir: str | os.PathLike | None = None, xsd: bool = True,
                    semantic_checks: bool = True, schematron: bool = False,
+                   requirements: bool = True,
                    _split: _SplitWorker | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
     entry = detect(root, source_name)
@@ -180,6 +189,9 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
         result.problems += _arf_parts(root, source_name, schema_dir, xsd, semantic_checks)
     if semantic_checks and not (entry.kind == "xccdf" and etree.QName(root).localname == "TestResult"):
         result.problems += semantic.run(root, entry.kind, source_name)
+    if semantic_checks and requirements and entry.name in REQUIREMENT_KINDS:
+        from . import scap_checks
+        result.problems += scap_checks.run(root, entry.kind, source_name)
     if schematron:
         from . import schematron as sch
         result.problems += sch.run(root, entry.name, source_name, schema_dir)
@@ -231,21 +243,22 @@ def ensure_valid(tree_or_root, source_name: str = "<generated>", *,
                                      semantic_checks=semantic_checks)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        rest = sorted({e.rule for e in errors[1:]})
+        more = f" (and {len(errors) - 1} more: {', '.join(rest)})" if len(errors) > 1 else ""
         raise StigscapError(f"{source_name} is not valid: {errors[0]}{more}")
 
 
 def validate_document(tree_or_root, source_name: str = "<input>", *,
                       schema_dir: str | os.PathLike | None = None, xsd: bool = True,
-                      semantic_checks: bool = True) -> list[Problem]:
-    """All problems of a parsed document (XSD first, then semantic checks)."""
+                      semantic_checks: bool = True, requirements: bool = True) -> list[Problem]:
+    """All problems of a parsed document (XSD first, then reference and SCAP 1.3 checks)."""
     return check_document(tree_or_root, source_name, schema_dir=schema_dir, xsd=xsd,
-                          semantic_checks=semantic_checks).problems
+                          semantic_checks=semantic_checks, requirements=requirements).problems
 
 
 def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None = None,
                xsd: bool = True, semantic_checks: bool = True, schematron: bool = False,
-               parallel: bool | None = None) -> ValidationResult:
+               requirements: bool = True, parallel: bool | None = None) -> ValidationResult:
     """Parse and validate one file. `parallel` (default: large source data streams on a
     multi-core machine) splits the XSD validation over two threads, see `_SplitWorker`."""
     p = Path(path)
@@ -270,7 +283,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     try:
         return check_document(tree, str(path), schema_dir=schema_dir, xsd=xsd,
                               semantic_checks=semantic_checks, schematron=schematron,
-                              _split=split)
+                              requirements=requirements, _split=split)
     finally:
         if split is not None:
             split.cancel()
