@@ -29,4 +29,6 @@ def run(root: etree._Element, kind: str, source: str) -> list[Problem]:
         scap_result.check(root, findings)
     if kind in ("sds", "arf"):
         scap_components.check(root, findings, kind)
+    elif kind == "xccdf" and etree.QName(root).localname == "Tailoring":
+        scap_components.check_xccdf(root, findings)   # the Tailoring rules of XCCDF 1.2
     return sorted(findings.problems, key=lambda p: p.line or 0)

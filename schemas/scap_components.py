@@ -361,7 +361,10 @@ def tailoring(tl: etree._Element, f: Findings) -> None:
 
 
 def check_xccdf(root: etree._Element, f: Findings) -> None:
+    """The XCCDF 1.2 Schematron rules. In a tailoring file (root xccdf:Tailoring) a Profile's
+    @extends names a Benchmark Profile of another document, so it is not looked up here."""
     doc = _Doc(root)
+    tailoring_file = root.tag == T_TAILORING
     tags = [*ITEMS, T_TAILORING, XHTML_OBJECT, XHTML_A, _q(X, "signature"), _q(X, "title"),
             _q(X, "check-import"), _q(X, "TestResult"), _q(X, "platform"), _q(X, "conflicts"),
             _q(X, "complex-check")]
@@ -369,7 +372,8 @@ def check_xccdf(root: etree._Element, f: Findings) -> None:
         tag = el.tag
         if tag in ITEMS:
             item_title_status(el, f)
-            if el.get("extends") is not None and tag != T_BENCHMARK:
+            if el.get("extends") is not None and tag != T_BENCHMARK and not (
+                    tailoring_file and tag == T_PROFILE):
                 extends_same_type(el, doc, f)
             if tag == T_VALUE:
                 value_selectors(el, f)

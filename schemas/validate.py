@@ -46,8 +46,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import checklist_formats, semantic
 from . import namespaces as ns
-from . import semantic
 from .catalog import SchemaEntry, compiled_schema, load_catalog
 from .errors import StigscapError
 from .semantic import Problem, element_path
@@ -64,6 +64,7 @@ class ValidationResult:
     source: str
     kind: str
     problems: list[Problem] = field(default_factory=list)
+    document: str | None = None   # what the root is, where the kind does not say (Tailoring)
 
     @property
     def errors(self) -> list[Problem]:
@@ -179,8 +180,13 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
                    requirements: bool = True,
                    _split: _SplitWorker | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
+    if checklist_formats.is_ckl(root):   # STIG Viewer checklist (DISA CKL schema 2.5)
+        return ValidationResult(source_name, checklist_formats.CKL_KIND,
+                                checklist_formats.validate_ckl(root, source_name), "CHECKLIST")
     entry = detect(root, source_name)
     result = ValidationResult(source_name, entry.name)
+    if entry.kind == "xccdf" and etree.QName(root).localname == "Tailoring":
+        result.document = "Tailoring"
     if xsd and _split is not None and _split.entry == entry:
         result.problems += _split.main_part(root)
     elif xsd:
@@ -189,7 +195,8 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
         result.problems += _arf_parts(root, source_name, schema_dir, xsd, semantic_checks)
     if semantic_checks and not (entry.kind == "xccdf" and etree.QName(root).localname == "TestResult"):
         result.problems += semantic.run(root, entry.kind, source_name)
-    if semantic_checks and requirements and entry.name in REQUIREMENT_KINDS:
+    if semantic_checks and requirements and (entry.name in REQUIREMENT_KINDS
+                                             or result.document == "Tailoring"):
         from . import scap_checks
         result.problems += scap_checks.run(root, entry.kind, source_name)
     if schematron:
@@ -263,6 +270,10 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     multi-core machine) splits the XSD validation over two threads, see `_SplitWorker`."""
     p = Path(path)
     data = read_input_bytes(p)
+    if checklist_formats.looks_like_json(data):   # CKLB (STIG Viewer 3) is the one JSON kind
+        doc, text = checklist_formats.parse_cklb(data, str(path))
+        return ValidationResult(str(path), checklist_formats.CKLB_KIND,
+                                checklist_formats.validate_cklb(doc, text, str(path)), "CKLB")
     huge = len(data) > HUGE_TREE_BYTES
     entry = _peek_entry(data) if xsd else None
     prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None

@@ -36,7 +36,8 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
 
     Detects XCCDF 1.1/1.2 (Benchmark, TestResult, Tailoring), OVAL definitions / system
     characteristics / results / variables / directives, source data streams 1.2/1.3, ARF 1.1
-    (envelope and every embedded report), CPE dictionary / language and OCIL. Source and result
+    (envelope and every embedded report), CPE dictionary / language, OCIL, and STIG Viewer
+    checklists (CKL against DISA's checklist schema 2.5, CKLB as STIG Viewer 3 writes it). Source and result
     data streams also get the SCAP 1.3 requirement checks (NIST SCAPVal's, natively); each
     finding names the element (line, path, id) and the requirement it breaks.
     """
@@ -58,7 +59,8 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
         n_err = len(result.errors)
         n_warn = sum(1 for p in result.problems if p.severity == "warning")
         n_info = len(result.problems) - n_err - n_warn
-        reports.append({"file": f, "kind": result.kind, "valid": result.valid, "error": None,
+        reports.append({"file": f, "kind": result.kind, "document": result.document,
+                        "valid": result.valid, "error": None,
                         "errors": n_err, "warnings": n_warn, "info": n_info,
                         "problems": [p.to_dict() for p in problems]})
         if fmt == "text":
@@ -69,7 +71,8 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
             if n_info:
                 counts.append(f"{n_info} info")
             extra = f" ({', '.join(counts)})" if counts else ""
-            click.echo(f"{f}: {verdict} {result.kind}{extra}")
+            doc = f" ({result.document})" if result.document == "Tailoring" else ""
+            click.echo(f"{f}: {verdict} {result.kind}{doc}{extra}")
     if fmt == "json":
         click.echo(json.dumps({"exit_code": code, "files": reports}, indent=1))
     ctx.exit(code)
