@@ -90,7 +90,7 @@ def validate_ckl(root: etree._Element, source: str) -> list[Problem]:
         out.append(Problem(source, el.sourceline, element_path(el), CKL_KIND, message))
 
     def check(el: etree._Element) -> None:
-        name = el.tag if isinstance(el.tag, str) else ""
+        name = str(el.tag) if isinstance(el.tag, str) else ""
         for attr in el.attrib:
             if not attr.startswith(f"{{{ns.XSI}}}"):
                 add(el, f"{name}: attribute {attr!r} is not allowed (the CKL 2.5 schema declares "
@@ -123,13 +123,13 @@ def _check_sequence(el: etree._Element, name: str, add) -> None:
             n += 1
             i += 1
         if n < low:
-            got = (f"found {children[i].tag}" if i < len(children) else "found nothing more")
+            got = (f"found {children[i].tag!s}" if i < len(children) else "found nothing more")
             add(children[i] if i < len(children) else el,
                 f"{name}: missing {child_name} ({got}); expected "
                 + ", ".join(c for c, _lo, _hi in _SEQUENCE[name]))
             return
     if i < len(children):
-        add(children[i], f"{name}: {children[i].tag} is not expected here (expected order: "
+        add(children[i], f"{name}: {str(children[i].tag)} is not expected here (expected order: "
                          + ", ".join(c for c, _lo, _hi in _SEQUENCE[name]) + ")")
 
 
@@ -187,7 +187,7 @@ class _Pos(dict):
 
 
 def _decoder() -> json.JSONDecoder:
-    dec = json.JSONDecoder(object_pairs_hook=_pairs)
+    dec: Any = json.JSONDecoder(object_pairs_hook=_pairs)
     parse_object = dec.parse_object
 
     def located(s_and_end, *args, **kwargs):
@@ -196,8 +196,9 @@ def _decoder() -> json.JSONDecoder:
             obj.start = s_and_end[1] - 1
         return obj, end
 
-    dec.parse_object = located               # type: ignore[method-assign]
-    dec.scan_once = json.scanner.py_make_scanner(dec)   # the Python scanner calls parse_object
+    dec.parse_object = located
+    make_scanner: Any = json.scanner.py_make_scanner  # type: ignore[attr-defined]
+    dec.scan_once = make_scanner(dec)   # the Python scanner calls parse_object (the C one not)
     return dec
 
 
