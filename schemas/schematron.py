@@ -3,12 +3,13 @@
 `sds/1.3/source-data-stream-1.3.xsl` is NIST's SDS 1.3 schematron compiled to XSLT 1 (what
 `oscap xccdf validate` runs as its "global" step); lxml runs it directly. Its output is one
 text line per failed assertion, `Error: SRC-10-1|xccdf:Rule <id>` or `Warning: ...`; each is
-turned into a `Problem` located at the element that carries that id. The file is pinned in the
-catalog like the XSDs.
+turned into a `Problem` located at the element that carries that id, with the requirement's
+text from stigscap's coverage table (`scap13_requirements.json`), so the line says what the
+rule asks, not only its number. The file is pinned in the catalog like the XSDs.
 
-Not run here: the per-component XCCDF/OVAL schematrons (minutes on large streams, and the
-XCCDF one rejects a standalone TestResult), oscap's two C-coded checks (SRC-236-2, SRC-346-1:
-ours are in `semantic.py`), and the NIST SCAPVal rules (XPath 2 / XSLT 2: lxml cannot run them).
+This is an optional cross-check (`validate --schematron`): the SCAP 1.3 requirements NIST
+SCAPVal checks (its XSLT-2 Schematron, which lxml cannot run) are implemented natively in
+`scap_source`, `scap_result` and `scap_components` and run by every `validate`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lxml import etree
 
 from .catalog import load_catalog, schema_dir, verify_file
 from .errors import StigscapError
+from .scap_requirements import describe, requirements
 from .semantic import Problem, element_path
 
 SCHEMATRON = {"sds@1.3": "sds/1.3/source-data-stream-1.3.xsl"}
@@ -63,6 +65,7 @@ def run(root: etree._Element, kind: str, source: str,
         raise StigscapError(f"schematron failed: {exc}", file=source) from None
     by_id: dict[str, etree._Element] | None = None
     problems = []
+    table = requirements()
     for line in out.splitlines():
         m = _LINE.match(line.strip())
         if not m:
@@ -75,10 +78,15 @@ def run(root: etree._Element, kind: str, source: str,
                 if i is not None:
                     by_id.setdefault(i, node)
         el = by_id.get(ident or "")
-        message = f"official SDS 1.3 schematron: {what} {ident or ''}".strip()
+        req = table.get(rule)
+        named = describe(el)[0] if el is not None else f"{what} {ident or ''}".strip()
+        message = (f"{named}: fails this rule of the official SDS 1.3 schematron "
+                   "(openscap-common's XSLT)")
         problems.append(Problem(source, el.sourceline if el is not None else None,
                                 element_path(el) if el is not None else "", rule, message,
-                                "error" if severity == "Error" else "warning"))
+                                "error" if severity == "Error" else "warning",
+                                element_id=ident or None,
+                                requirement=req.text if req is not None else None))
     return problems
 
 

@@ -1,36 +1,34 @@
-"""Checks beyond the XSDs: references resolve, and a set of SCAP 1.3 (SP 800-126r3) requirements.
+"""Checks beyond the XSDs: every reference resolves (our own rules, `ref:<what>`).
 
 Pure functions: a parsed element in, a list of `Problem` out, no I/O. Each check names the rule
-it enforces: `ref:<what>` for a dangling reference (our own rule: an id that names nothing), or
-the NIST requirement id (`SRC-346-1`, `RES-304-1`, ...) as numbered in the SCAP 1.3 requirements
-and the NIST SCAPVal schematron.
+it enforces: `ref:<what>` for a dangling reference (an id that names nothing). The SCAP 1.3
+requirements (SRC-*, RES-*, as NIST SCAPVal numbers and checks them) are in `scap_source`,
+`scap_result` and `scap_components`; `Problem` is shared with them.
 
 What is checked, by document kind:
 - SDS (`ds:data-stream-collection`): component-ref `xlink:href` → a component of the
-  collection; `cat:uri/@uri` → a component-ref; XCCDF `check-content-ref/@href` resolved through
-  the benchmark's component-ref catalog (SRC-31-1) to an OVAL/OCIL component (SRC-345-1), and
-  `@name` → an OVAL definition in that component (SRC-346-1); `check-export/@export-name` → an
-  OVAL variable there; SRC-8 (benchmark metadata with dc:creator, dc:publisher, dc:contributor,
-  dc:source), SRC-324 (use-case, warning unless CONFIGURATION), SRC-4 (style SCAP_1.3, warning),
-  SRC-216 (OVAL version allowed in SCAP 1.3); plus every XCCDF and OVAL check below for each
-  embedded benchmark and OVAL component.
+  collection; `cat:uri/@uri` → a component-ref; in a SCAP 1.2 collection also XCCDF
+  `check-content-ref/@href` resolved through the benchmark's component-ref catalog to an
+  OVAL/OCIL component and `@name` → a definition / questionnaire there (for 1.3 the requirement
+  checks SRC-31/345/346/348/349 do that, as SCAPVal does); `check-export/@export-name` → an
+  OVAL variable; CPE dictionary checks → OVAL definitions; plus every XCCDF and OVAL check
+  below for each embedded benchmark and OVAL component.
 - XCCDF Benchmark: every idref (select, refine-rule, refine-value, set-value, extends, requires,
   conflicts, check-export/@value-id, sub, platform `#id`) names an item of the right type.
 - OVAL definitions: criterion/@test_ref, extend_definition/@definition_ref, @object_ref,
   @state_ref, filter, set/object_reference, @var_ref → the right kind of OVAL item.
 - OVAL system characteristics: collected object reference/@item_ref → an item.
 - OVAL results: definition/test ids → the embedded definitions; tested_item/@item_id → an item.
-- ARF: relationship subject/ref → ids; a TestResult's target-id-ref names its isAbout asset
-  (RES-304-1), check-content-ref/@href → an `arf:report` holding `oval_results` (RES-370-1/2),
-  benchmark/@href → a component of the report-request's SDS (RES-253-1), rule-result/@idref → a
-  Rule of that benchmark; XCCDF reports are TestResult (RES-131-1).
+- ARF: relationship subject/ref → ids; benchmark/@href → a component of the report-request's
+  SDS holding a Benchmark, with the same @id (`ref:arf-benchmark`); rule-result/@idref → a Rule
+  of that benchmark, set-value / profile → its Values / Profiles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from lxml import etree
 
@@ -39,31 +37,38 @@ from .xmlio import element_text
 
 XCCDF_OVAL = ns.OVAL_DEF
 OCIL_PREFIX = ns.OCIL_ANY
-ISABOUT = {f"{ns.ARF_REL}isAbout", f"{ns.ARF_REL_OSCAP}isAbout"}
-SCAP13_OVAL_VERSIONS = {"5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "5.10.1",
-                        "5.11", "5.11.1", "5.11.2"}
-SRC8_TERMS = ("creator", "publisher", "contributor", "source")
 
 
 @dataclass
 class Problem:
-    """One finding about a document: where it is, which rule it breaks, what is wrong."""
+    """One finding about a document: where it is, which rule it breaks, what is wrong.
+
+    `element_id` is the id of the element at fault (or of its nearest ancestor that has one),
+    `requirement` the text of the SCAP requirement broken (None for XSD and reference checks).
+    `context` is not reported: the element SCAPVal's Schematron would report the failure on.
+    """
 
     file: str
     line: int | None
     path: str
     rule: str
     message: str
-    severity: str = "error"  # "error" | "warning"
+    severity: str = "error"  # "error" | "warning" | "info"
+    element_id: str | None = None
+    requirement: str | None = None
+    context: Any = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
         text = " ".join(self.message.split())
-        return f"{where}: {self.severity}: [{self.rule}] {self.path}: {text}"
+        req = f" (requirement: {' '.join(self.requirement.split())})" if self.requirement else ""
+        return f"{where}: {self.severity}: [{self.rule}] {self.path}: {text}{req}"
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "path": self.path, "rule": self.rule,
-                "message": " ".join(self.message.split()), "severity": self.severity}
+        return {"file": self.file, "line": self.line, "path": self.path, "id": self.element_id,
+                "rule": self.rule, "message": " ".join(self.message.split()),
+                "requirement": " ".join(self.requirement.split()) if self.requirement else None,
+                "severity": self.severity}
 
 
 def element_path(el: etree._Element) -> str:
@@ -307,15 +312,6 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                 ck.add(uri, "ref:ds-catalog",
                        f"cat:uri @uri {u!r} (name {uri.get('name')!r}) names no component-ref")
 
-    for stream in coll.iter(_q(d, "data-stream")):
-        uc = stream.get("use-case")
-        if uc not in ("CONFIGURATION", "VULNERABILITY", "INVENTORY", "OTHER"):
-            ck.add(stream, "SRC-324-1", f"data-stream/@use-case {uc!r} is not one of "
-                   "CONFIGURATION, VULNERABILITY, INVENTORY, OTHER")
-        elif uc != "CONFIGURATION" and scap13:
-            ck.add(stream, "SRC-324-1", f"data-stream/@use-case is {uc!r}; a compliance "
-                   "checklist SHALL use CONFIGURATION", "warning")
-
     oval_cache: dict[str, dict[str, set[str]]] = {}
     ocil_cache: dict[str | None, set[str | None]] = {}
 
@@ -324,11 +320,6 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
         if cid not in oval_cache:
             root = _content(comp)
             oval_cache[cid] = check_oval_definitions(root, ck) if root is not None else {}
-            if scap13 and root is not None:
-                v = oval_schema_version(root)
-                if v is not None and v not in SCAP13_OVAL_VERSIONS:
-                    ck.add(root, "SRC-216-1", f"OVAL schema_version {v} is not allowed in "
-                           "SCAP 1.3 (5.3 to 5.11.2)")
         return oval_cache[cid]
 
     # Every OVAL component is checked, referenced or not.
@@ -378,8 +369,6 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
         checked_benchmarks.add(key)
         if first_time:
             check_xccdf_benchmark(root, ck)
-            if scap13:
-                _check_benchmark_scap13(root, ck)
         catalog = {u.get("name"): u.get("uri") for u in cref.iter(_q(ns.CAT, "uri"))}
         for ccr in root.iter(_q(ns.XCCDF12, "check-content-ref")):
             check = ccr.getparent()
@@ -396,23 +385,27 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                 continue  # a remote component (e.g. a vendor OVAL feed): not ours to check
             target = target_of(target_cref) if target_cref is not None else None
             if target is None:
-                ck.add(ccr, "SRC-31-1", f"check-content-ref/@href {href!r} does not resolve "
-                       f"through the catalog of component-ref {cref.get('id')!r} to a component")
+                if not scap13:  # SCAP 1.3: SRC-31-1 / SRC-346-1 / SRC-349-1 report it
+                    ck.add(ccr, "ref:check-content-ref", f"check-content-ref/@href {href!r} does "
+                           f"not resolve through the catalog of component-ref {cref.get('id')!r} "
+                           "to a component")
                 continue
             troot = _content(target)
             want = (_q(ns.OVAL_DEF, "oval_definitions") if is_oval
                     else _q(ns.OCIL, "ocil"))
             if troot is None or troot.tag != want:
-                ck.add(ccr, "SRC-345-1", f"check-content-ref/@href {href!r} resolves to "
-                       f"component {target.get('id')!r}, which is not an "
-                       f"{'OVAL definitions' if is_oval else 'OCIL'} document")
+                if not scap13:  # SCAP 1.3: SRC-345-1 / SRC-348-1
+                    ck.add(ccr, "ref:check-content-ref", f"check-content-ref/@href {href!r} "
+                           f"resolves to component {target.get('id')!r}, which is not an "
+                           f"{'OVAL definitions' if is_oval else 'OCIL'} document")
                 continue
             ref_name = ccr.get("name")
             if is_oval:
                 ids = oval_of(target)
-                if ref_name is not None and ref_name not in ids.get("definition", ()):
-                    ck.add(ccr, "SRC-346-1", f"check-content-ref/@name {ref_name!r} is not an OVAL "
-                           f"definition in component {target.get('id')!r}")
+                if ref_name is not None and ref_name not in ids.get("definition", ()) and \
+                        not scap13:  # SCAP 1.3: SRC-346-1
+                    ck.add(ccr, "ref:oval-definition", f"check-content-ref/@name {ref_name!r} is "
+                           f"not an OVAL definition in component {target.get('id')!r}")
                 for ex in check.iter(_q(ns.XCCDF12, "check-export")):
                     if ex.get("export-name") not in ids.get("variable", ()):
                         ck.add(ex, "ref:xccdf-check-export",
@@ -423,30 +416,9 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
                 if tid not in ocil_cache:
                     ocil_cache[tid] = {q.get("id") for q in troot.iter(
                         _q(ns.OCIL, "questionnaire"))}
-                if ref_name not in ocil_cache[tid]:
+                if ref_name not in ocil_cache[tid] and not scap13:  # SCAP 1.3: SRC-349-1
                     ck.add(ccr, "ref:ocil-questionnaire", f"check-content-ref/@name {ref_name!r} "
                            f"is not an OCIL questionnaire in component {tid!r}")
-
-
-def _check_benchmark_scap13(bench: etree._Element, ck: Checker) -> None:
-    x = ns.XCCDF12
-    if bench.get("style") != "SCAP_1.3":
-        ck.add(bench, "SRC-4-1", f"Benchmark/@style is {bench.get('style')!r}; SCAP 1.3 "
-               "content SHOULD use 'SCAP_1.3'", "warning")
-    for item in bench.iter(_q(x, "Benchmark"), _q(x, "Profile"), _q(x, "Value"), _q(x, "Group"),
-                           _q(x, "Rule")):
-        if item.find(_q(x, "description")) is None:
-            ck.add(item, "SRC-10-1", f"{etree.QName(item).localname} {item.get('id')!r} has no "
-                   "xccdf:description")
-    meta = bench.find(_q(x, "metadata"))
-    if meta is None:
-        ck.add(bench, "SRC-8-1", "Benchmark has no xccdf:metadata (SHALL hold dc:creator, "
-               "dc:publisher, dc:contributor, dc:source)")
-        return
-    present = {etree.QName(c).localname for c in meta if etree.QName(c).namespace == ns.DC}
-    missing = [t for t in SRC8_TERMS if t not in present]
-    if missing:
-        ck.add(meta, "SRC-8-2", "Benchmark metadata lacks " + ", ".join(f"dc:{t}" for t in missing))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,7 +431,6 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
         for el in arf.iter(_q(a, tag)):
             ids[el.get("id")] = el
     reports = {el.get("id"): el for el in arf.iter(_q(a, "report"))}
-    isabout: dict[str | None, list[str]] = {}
     for rel in arf.iter(_q(c, "relationship")):
         subj = rel.get("subject")
         if subj not in ids:
@@ -469,12 +440,6 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
         for r_el, r in zip(rel.iter(_q(c, "ref")), refs):
             if r not in ids:
                 ck.add(r_el, "ref:arf-relationship", f"relationship ref {r!r} names nothing")
-        t = rel.get("type") or ""
-        if ":" in t:
-            prefix, local = t.split(":", 1)
-            t = f"{rel.nsmap.get(prefix, prefix)}{local}"
-        if t in ISABOUT:
-            isabout.setdefault(subj, []).extend(refs)
 
     # Components of the report-request source data streams, for benchmark/@href.
     sds_components: dict[str | None, etree._Element] = {}
@@ -486,52 +451,26 @@ def check_arf(arf: etree._Element, ck: Checker) -> None:
         for tailoring in rr.iter(_q(ns.XCCDF12, "Tailoring")):
             tailored_profiles |= {p.get("id") for p in tailoring.iter(_q(ns.XCCDF12, "Profile"))}
 
-    for rid, rep in reports.items():
+    for rep in reports.values():
         content = rep.find(_q(a, "content"))
         root = _content(content) if content is not None else None
         if root is None:
             continue
-        if etree.QName(root).namespace == ns.XCCDF12 and root.tag != _q(ns.XCCDF12, "TestResult"):
-            ck.add(root, "RES-131-1", f"arf:report {rid!r} holds an XCCDF "
-                   f"{etree.QName(root).localname}; an XCCDF report SHALL be a TestResult")
         if root.tag != _q(ns.XCCDF12, "TestResult"):
             continue
         tr, x = root, ns.XCCDF12
-        about = isabout.get(rid, [])
-        tids = [t for t in tr.iter(_q(x, "target-id-ref"))
-                if t.get("system") == ns.AI and (t.get("href") or "") == ""]
-        if not about:
-            ck.add(rep, "RES-304-1", f"no isAbout relationship has report {rid!r} as subject")
-        elif not any(t.get("name") == about[0] for t in tids):
-            ck.add(tr, "RES-304-1", f"TestResult has no target-id-ref (system {ns.AI}, href '') "
-                   f"whose @name is the isAbout asset {about[0]!r}")
-        for ccr in tr.iter(_q(x, "check-content-ref")):
-            href = ccr.get("href") or ""
-            target = reports.get(href[1:]) if href.startswith("#") else None
-            if target is None or target is rep:
-                ck.add(ccr, "RES-370-1", f"check-content-ref/@href {href!r} is not '#' + the id "
-                       "of another arf:report")
-                continue
-            check_el = ccr.getparent()
-            system = (check_el.get("system") if check_el is not None else None) or ""
-            tcontent = target.find(_q(a, "content"))
-            troot = _content(tcontent) if tcontent is not None else None
-            want = "oval_results" if "oval" in system else "ocil" if "ocil" in system else None
-            if want and (troot is None or etree.QName(troot).localname != want):
-                ck.add(ccr, "RES-370-2", f"check-content-ref/@href {href!r} names report "
-                       f"{target.get('id')!r}, which holds no {want}")
         bm = tr.find(_q(x, "benchmark"))
         bm_href = (bm.get("href") or "") if bm is not None else ""
         if bm is not None and bm_href.startswith("#") and sds_components:
             bcomp = sds_components.get(bm_href[1:])
             broot = _content(bcomp) if bcomp is not None else None
             if broot is None or broot.tag != _q(x, "Benchmark"):
-                ck.add(bm, "RES-253-1", f"benchmark/@href {bm.get('href')!r} names no ds:component "
-                       "with a Benchmark in the report-request")
+                ck.add(bm, "ref:arf-benchmark", f"benchmark/@href {bm.get('href')!r} names no "
+                       "ds:component with a Benchmark in the report-request")
             else:
                 if bm.get("id") and bm.get("id") != broot.get("id"):
-                    ck.add(bm, "RES-253-2", f"benchmark/@id {bm.get('id')!r} differs from the "
-                           f"Benchmark id {broot.get('id')!r}")
+                    ck.add(bm, "ref:arf-benchmark", f"benchmark/@id {bm.get('id')!r} differs "
+                           f"from the Benchmark id {broot.get('id')!r}")
                 rules = {r.get("id") for r in broot.iter(_q(x, "Rule"))}
                 values = {v.get("id") for v in broot.iter(_q(x, "Value"))}
                 profiles = {p.get("id") for p in broot.iter(_q(x, "Profile"))} | tailored_profiles

@@ -25,6 +25,11 @@ declares `arf:content` lax, so the envelope alone proves nothing about them), th
 cross-reference checks run. A standalone XCCDF TestResult is validated XSD-only: its idrefs
 point into a Benchmark that is not there.
 
+SCAP 1.3 source data streams and ARF 1.1 result data streams also get the SCAP 1.3
+requirement checks (`scap_checks`: NIST SCAPVal's SRC-*, RES-*, A-* and the XCCDF /
+OCIL / TMSAD component rules, natively, same verdicts as SCAPVal), unless `requirements=False`
+(then XSD and reference checks only).
+
 Public API: `validate_file(path)`, `validate_document(tree_or_root, source_name)`,
 `validate_element(element, kind)` (all return `list[Problem]`), `check_file` /
 `check_document` (also return the detected kind), `ensure_valid` (raise unless valid: for
@@ -41,8 +46,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import checklist_formats, semantic
 from . import namespaces as ns
-from . import semantic
 from .catalog import SchemaEntry, compiled_schema, load_catalog
 from .errors import StigscapError
 from .semantic import Problem, element_path
@@ -59,6 +64,7 @@ class ValidationResult:
     source: str
     kind: str
     problems: list[Problem] = field(default_factory=list)
+    document: str | None = None   # what the root is, where the kind does not say (Tailoring)
 
     @property
     def errors(self) -> list[Problem]:
@@ -165,13 +171,22 @@ def validate_element(element: etree._Element, kind: str | None = None, *,
     return problems
 
 
+REQUIREMENT_KINDS = ("sds@1.3", "arf@1.1")
+
+
 def check_document(tree_or_root, source_name: str = "<input>", *,
                    schema_dir: str | os.PathLike | None = None, xsd: bool = True,
                    semantic_checks: bool = True, schematron: bool = False,
+                   requirements: bool = True,
                    _split: _SplitWorker | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
+    if checklist_formats.is_ckl(root):   # STIG Viewer checklist (DISA CKL schema 2.5)
+        return ValidationResult(source_name, checklist_formats.CKL_KIND,
+                                checklist_formats.validate_ckl(root, source_name), "CHECKLIST")
     entry = detect(root, source_name)
     result = ValidationResult(source_name, entry.name)
+    if entry.kind == "xccdf" and etree.QName(root).localname == "Tailoring":
+        result.document = "Tailoring"
     if xsd and _split is not None and _split.entry == entry:
         result.problems += _split.main_part(root)
     elif xsd:
@@ -180,6 +195,10 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
         result.problems += _arf_parts(root, source_name, schema_dir, xsd, semantic_checks)
     if semantic_checks and not (entry.kind == "xccdf" and etree.QName(root).localname == "TestResult"):
         result.problems += semantic.run(root, entry.kind, source_name)
+    if semantic_checks and requirements and (entry.name in REQUIREMENT_KINDS
+                                             or result.document == "Tailoring"):
+        from . import scap_checks
+        result.problems += scap_checks.run(root, entry.kind, source_name)
     if schematron:
         from . import schematron as sch
         result.problems += sch.run(root, entry.name, source_name, schema_dir)
@@ -231,25 +250,30 @@ def ensure_valid(tree_or_root, source_name: str = "<generated>", *,
                                      semantic_checks=semantic_checks)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        rest = sorted({e.rule for e in errors[1:]})
+        more = f" (and {len(errors) - 1} more: {', '.join(rest)})" if len(errors) > 1 else ""
         raise StigscapError(f"{source_name} is not valid: {errors[0]}{more}")
 
 
 def validate_document(tree_or_root, source_name: str = "<input>", *,
                       schema_dir: str | os.PathLike | None = None, xsd: bool = True,
-                      semantic_checks: bool = True) -> list[Problem]:
-    """All problems of a parsed document (XSD first, then semantic checks)."""
+                      semantic_checks: bool = True, requirements: bool = True) -> list[Problem]:
+    """All problems of a parsed document (XSD first, then reference and SCAP 1.3 checks)."""
     return check_document(tree_or_root, source_name, schema_dir=schema_dir, xsd=xsd,
-                          semantic_checks=semantic_checks).problems
+                          semantic_checks=semantic_checks, requirements=requirements).problems
 
 
 def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None = None,
                xsd: bool = True, semantic_checks: bool = True, schematron: bool = False,
-               parallel: bool | None = None) -> ValidationResult:
+               requirements: bool = True, parallel: bool | None = None) -> ValidationResult:
     """Parse and validate one file. `parallel` (default: large source data streams on a
     multi-core machine) splits the XSD validation over two threads, see `_SplitWorker`."""
     p = Path(path)
     data = read_input_bytes(p)
+    if checklist_formats.looks_like_json(data):   # CKLB (STIG Viewer 3) is the one JSON kind
+        doc, text = checklist_formats.parse_cklb(data, str(path))
+        return ValidationResult(str(path), checklist_formats.CKLB_KIND,
+                                checklist_formats.validate_cklb(doc, text, str(path)), "CKLB")
     huge = len(data) > HUGE_TREE_BYTES
     entry = _peek_entry(data) if xsd else None
     prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None
@@ -270,7 +294,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     try:
         return check_document(tree, str(path), schema_dir=schema_dir, xsd=xsd,
                               semantic_checks=semantic_checks, schematron=schematron,
-                              _split=split)
+                              requirements=requirements, _split=split)
     finally:
         if split is not None:
             split.cancel()

@@ -26,8 +26,9 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
               show_default=True, help="output format (json: one object on stdout)")
 @click.option("--xsd-only", is_flag=True, help="only XSD validation, no semantic/SCAP checks")
 @click.option("--schematron", is_flag=True,
-              help="also run the official SDS 1.3 schematron (openscap-common's compiled XSLT)")
-@click.option("--no-warnings", is_flag=True, help="do not print warnings")
+              help="also run openscap-common's compiled SDS 1.3 schematron (XSLT), as a cross-check "
+                   "of the native SCAP 1.3 requirement checks")
+@click.option("--no-warnings", is_flag=True, help="do not print warnings (nor info notes)")
 @click.pass_context
 def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | None, fmt: str,
                  xsd_only: bool, schematron: bool, no_warnings: bool) -> None:
@@ -35,7 +36,10 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
 
     Detects XCCDF 1.1/1.2 (Benchmark, TestResult, Tailoring), OVAL definitions / system
     characteristics / results / variables / directives, source data streams 1.2/1.3, ARF 1.1
-    (envelope and every embedded report), CPE dictionary / language and OCIL.
+    (envelope and every embedded report), CPE dictionary / language, OCIL, and STIG Viewer
+    checklists (CKL against DISA's checklist schema 2.5, CKLB as STIG Viewer 3 writes it). Source and result
+    data streams also get the SCAP 1.3 requirement checks (NIST SCAPVal's, natively); each
+    finding names the element (line, path, id) and the requirement it breaks.
     """
     reports: list[dict[str, object]] = []
     code = EXIT_OK
@@ -49,20 +53,26 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
                             "problems": []})
             code = EXIT_ERROR
             continue
-        problems = [p for p in result.problems if not (no_warnings and p.severity == "warning")]
+        problems = [p for p in result.problems if not (no_warnings and p.severity != "error")]
         if not result.valid and code == EXIT_OK:
             code = EXIT_INVALID
-        reports.append({"file": f, "kind": result.kind, "valid": result.valid, "error": None,
-                        "errors": len(result.errors),
-                        "warnings": len(result.problems) - len(result.errors),
+        n_err = len(result.errors)
+        n_warn = sum(1 for p in result.problems if p.severity == "warning")
+        n_info = len(result.problems) - n_err - n_warn
+        reports.append({"file": f, "kind": result.kind, "document": result.document,
+                        "valid": result.valid, "error": None,
+                        "errors": n_err, "warnings": n_warn, "info": n_info,
                         "problems": [p.to_dict() for p in problems]})
         if fmt == "text":
             for p in problems:
                 click.echo(str(p))
-            n_err, n_warn = len(result.errors), len(result.problems) - len(result.errors)
             verdict = "valid" if result.valid else "INVALID"
-            extra = f" ({n_err} errors, {n_warn} warnings)" if (n_err or n_warn) else ""
-            click.echo(f"{f}: {verdict} {result.kind}{extra}")
+            counts = [f"{n_err} errors, {n_warn} warnings"] if (n_err or n_warn or n_info) else []
+            if n_info:
+                counts.append(f"{n_info} info")
+            extra = f" ({', '.join(counts)})" if counts else ""
+            doc = f" ({result.document})" if result.document == "Tailoring" else ""
+            click.echo(f"{f}: {verdict} {result.kind}{doc}{extra}")
     if fmt == "json":
         click.echo(json.dumps({"exit_code": code, "files": reports}, indent=1))
     ctx.exit(code)

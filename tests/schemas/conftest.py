@@ -12,6 +12,12 @@ from stigscap.evaluator.cli.main import main
 from stigscap.schemas.catalog import DEFAULT_SCHEMA_DIR
 
 FIXTURES = Path(__file__).with_name("fixtures")
+# What NIST SCAPVal (SHOULD level, so warnings) says of tests/schemas/fixtures/mini-ds.xml: no
+# CCE ident / CCE reference exists for the Exchange setting, one default attribute (@role) is
+# left implicit, and the XCCDF Value gives every value a selector. tests/schemas/test_scapval_parity.py
+# checks these against SCAPVal's own Schematron.
+MINI_WARNINGS = {"SRC-251-1", "SRC-207-1", "A-26-1",
+                 "xccdf-1.2:benchmark_default_value_value_selector"}
 
 
 def require_schema_dir() -> Path:

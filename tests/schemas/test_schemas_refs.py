@@ -11,6 +11,7 @@ from lxml import etree
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.validate import check_file, validate_document, validate_element
 from stigscap.schemas.xmlio import parse_xml_bytes
+from tests.schemas.conftest import MINI_WARNINGS
 
 FIXTURES = Path(__file__).with_name("fixtures")
 
@@ -27,18 +28,25 @@ def _write(tmp_path, text, name="doc.xml"):
 
 
 def test_fixture_is_clean(cli, schema_dir):
-    res = cli("validate", FIXTURES / "mini-ds.xml")
+    res = cli("validate", "--format", "json", FIXTURES / "mini-ds.xml")
     assert res.exit_code == 0, res.output
-    assert "valid sds@1.3" in res.stdout
-    assert "warning" not in res.stdout  # CONFIGURATION, SCAP_1.3, metadata, descriptions
+    report = json.loads(res.stdout)["files"][0]
+    assert report["kind"] == "sds@1.3" and report["errors"] == 0
+    # CONFIGURATION, SCAP_1.3, metadata, descriptions: only SCAPVal's SHOULDs the fixture cannot meet
+    assert {p["rule"] for p in report["problems"]} == MINI_WARNINGS
+    assert {p["severity"] for p in report["problems"]} == {"warning"}
+    res = cli("validate", "--no-warnings", FIXTURES / "mini-ds.xml")
+    assert ": warning:" not in res.stdout and "valid sds@1.3 (0 errors, 4 warnings)" in res.stdout
 
 
 # (old text, new text, rule expected, line anchor in the mutated text)
 BREAKS = [
     ('name="oval:mil.disa.stig:def:69931"/>', 'name="oval:mil.disa.stig:def:42"/>',
      "SRC-346-1", 'name="oval:mil.disa.stig:def:42"'),
+    # SCAPVal: SRC-31-1 (SHOULD, a warning) and SRC-346-1 (MUST): the named definition is in no
+    # component the reference resolves to
     ('<xccdf:check-content-ref href="test-oval.xml"', '<xccdf:check-content-ref href="nowhere.xml"',
-     "SRC-31-1", 'href="nowhere.xml"'),
+     "SRC-346-1", 'href="nowhere.xml"'),
     ('<cat:uri name="test-oval.xml" uri="#scap_mil.disa.stig_cref_test-oval.xml"/>',
      '<cat:uri name="test-oval.xml" uri="#scap_mil.disa.stig_cref_gone"/>',
      "ref:ds-catalog", 'uri="#scap_mil.disa.stig_cref_gone"'),
@@ -65,7 +73,8 @@ BREAKS = [
     ('<cat:uri name="test-cpe-oval.xml" uri="#scap_mil.disa.stig_cref_test-cpe-oval.xml"/>\n        </cat:catalog>\n      </ds:component-ref>\n    </ds:dictionaries>',
      '</cat:catalog>\n      </ds:component-ref>\n    </ds:dictionaries>',
      "ref:cpe-check", 'href="test-cpe-oval.xml">'),
-    ('<dc:source>STIG.DOD.MIL</dc:source>', '', "SRC-8-2", "<xccdf:metadata>"),
+    # SCAPVal numbers a missing Dublin Core term SRC-8-1 (SRC-8-2: no metadata at all)
+    ('<dc:source>STIG.DOD.MIL</dc:source>', '', "SRC-8-1", "<xccdf:metadata>"),
     ('<xccdf:description>Receive connectors must require TLS.</xccdf:description>', '',
      "SRC-10-1", '<xccdf:Rule id='),
 ]
@@ -90,11 +99,16 @@ def test_broken_reference_reported(cli, tmp_path, mini_ds_text, old, new, rule, 
     assert f"{path}:{line_of(text, anchor)}: error: [{rule}]" in res_text.stdout
 
 
-def test_use_case_other_is_a_warning(cli, tmp_path, mini_ds_text):
+def test_use_case_other_is_accepted_and_unknown_is_an_error(cli, tmp_path, mini_ds_text):
+    """SRC-324-1 allows CONFIGURATION, VULNERABILITY, INVENTORY and OTHER (as SCAPVal does)."""
     path = _write(tmp_path, mini_ds_text.replace('use-case="CONFIGURATION"', 'use-case="OTHER"'))
     res = cli("validate", path)
-    assert res.exit_code == 0
-    assert "warning: [SRC-324-1]" in res.stdout
+    assert res.exit_code == 0 and "SRC-324-1" not in res.stdout
+    path = _write(tmp_path, mini_ds_text.replace('use-case="CONFIGURATION"', 'use-case="CUSTOM"'))
+    res = cli("validate", path)
+    assert res.exit_code == 2
+    assert f"{path}:{line_of(path.read_text(), 'timestamp=')}: error: [SRC-324-1]" in res.stdout
+    assert "'CUSTOM'" in res.stdout and "(requirement: a data stream's @use-case SHALL" in res.stdout
 
 
 def test_xsd_error_has_line_path_and_rule(cli, tmp_path, mini_ds_text):
@@ -116,7 +130,7 @@ def test_json_output_parses_for_several_files(cli, tmp_path, mini_ds_text):
     doc = json.loads(res.stdout)
     assert doc["exit_code"] == 1
     good, invalid, missing = doc["files"]
-    assert good["valid"] is True and good["kind"] == "sds@1.3" and good["problems"] == []
+    assert good["valid"] is True and good["kind"] == "sds@1.3" and good["errors"] == 0
     assert invalid["valid"] is False and invalid["errors"] >= 1
     assert missing["valid"] is None and "cannot read" in missing["error"]
 
