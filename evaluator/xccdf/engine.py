@@ -877,14 +877,22 @@ def add_evidence(rr: RuleResult, evaluation: OvalEvaluation, def_id: str,
     except Exception as exc:  # noqa: BLE001 - evidence is best effort, the verdict stands
         rr.messages.append(("warning", f"no evidence available for {def_id}: {exc}"))
         return []
+    # membership in sets, not in the growing lists: a test over 100,000 connectors gives as
+    # many lines, and `x not in list` per line made this quadratic
+    seen_messages = set(rr.messages)
+    seen_instances = set(rr.instances)
     for test in evidence:
         per_object = rr.object_instances.setdefault(test.object_id or "", [])
+        seen_per_object = set(per_object)
         for line, instance in evidence_lines([test], labels or {}):
-            if line and ("info", line) not in rr.messages:
+            if line and ("info", line) not in seen_messages:
+                seen_messages.add(("info", line))
                 rr.messages.append(("info", line))
-            if instance and instance not in rr.instances:
+            if instance and instance not in seen_instances:
+                seen_instances.add(instance)
                 rr.instances.append(instance)
-            if instance and instance not in per_object:
+            if instance and instance not in seen_per_object:
+                seen_per_object.add(instance)
                 per_object.append(instance)
     return evidence
 
