@@ -41,7 +41,7 @@ from ..xccdf.datastream import SourceDataStream, open_datastream
 from ..oval.engine import OvalEvaluation
 from ..xccdf.engine import OvalRun, Plan, Profile, XccdfResult, compile_plan
 from .syschar_stream import (FORM_COPIED, FORM_INPLACE, NotStreamable, StreamedSyschar,
-                             item_tags, stream_syschar)
+                             item_tags, release_memory, stream_syschar)
 
 REQUEST_ID, TAILORING_REQUEST_ID, ASSET_ID, XCCDF_REPORT_ID = (
     "collection1", "tailoring1", "asset0", "xccdf1")
@@ -245,6 +245,10 @@ class _Skeletons:
         self.cache: dict[tuple, list[str]] = {}
 
     def render(self, key: tuple, marks: _Marks, **context) -> str:
+        return "".join(self.render_parts(key, marks, **context))
+
+    def render_parts(self, key: tuple, marks: _Marks, **context) -> list[str]:
+        """`render` before the join (a large document is written piece by piece)."""
         parts = self.cache.get(key)
         if parts is None:
             parts = self.template.render(**context).split(_MARK)
@@ -254,7 +258,7 @@ class _Skeletons:
         out = parts[:]
         values = marks.values
         out[1::2] = [values[int(i)] for i in parts[1::2]]
-        return "".join(out)
+        return out
 
 
 @dataclass
@@ -342,16 +346,26 @@ class ArfResult:
         return b"".join(self.arf_chunks())
 
     def arf_chunks(self) -> Iterator[bytes]:
-        """The ARF as pieces to write one after the other (a streamed host's items are never
-        joined in memory). Rendered now; only the spooled items are read as it is iterated."""
-        return self._expand(self._arf_bytes(), FORM_INPLACE)
+        """The ARF as pieces to write one after the other (never joined in memory: a large
+        host's TestResult and, when streamed, its items). Rendered now; encoded, and the
+        spooled items read, as it is iterated."""
+        return self._encoded(self._arf_parts())
+
+    def _encoded(self, parts: list[str]) -> Iterator[bytes]:
+        for part in parts:
+            data = part.encode("utf-8")
+            if self.streamed is None:
+                yield data
+            else:
+                yield from self.streamed.expand(data, FORM_INPLACE)
+        yield b"\n"
 
     def _expand(self, data: bytes, form: str) -> Iterator[bytes]:
         if self.streamed is None:
             return iter((data,))
         return self.streamed.expand(data, form)
 
-    def _arf_bytes(self) -> bytes:
+    def _arf_parts(self) -> list[str]:
         ev = self.evaluator
         relationships = []
         if ev.tailoring_text is not None:
@@ -380,9 +394,9 @@ class ArfResult:
                                   for ip, version, mac in connections],
                   "fqdn": m(t.fqdn) if t.fqdn else None,
                   "host_name": m(t.host_name) if t.host_name else None}
-        text = ev.arf_skeletons.render(key, m, relationships=relationships, requests=requests,
-                                       asset_id=ASSET_ID, target=target, reports=reports)
-        return text.encode("utf-8") + b"\n"
+        return ev.arf_skeletons.render_parts(key, m, relationships=relationships,
+                                             requests=requests, asset_id=ASSET_ID,
+                                             target=target, reports=reports)
 
     def xccdf_results_bytes(self) -> bytes:
         """A copy of the Benchmark with the TestResult merged (like `oscap --results`)."""
@@ -490,6 +504,9 @@ class Evaluator:
             else:
                 assert begun.target is not None   # stream_syschar started the evaluations
                 xres = self.plan.results(begun.runs, streamed.root, streamed.ghosts)
+                for run in begun.runs.values():   # the rule results hold what was needed
+                    run.evaluation.forget_explanations()
+                release_memory()
                 return self._result(xres, begun.target, start, end, streamed)
         root = parse_xml_file(path, huge_tree=True).getroot()
         return self.evaluate(root, target=make_target(root), timestamp=end, start_time=start)
