@@ -16,9 +16,14 @@ every system-characteristics document of the test suite):
   `tostring(item)` would write it inside the document — lxml's copies of the ancestors'
   namespace declarations dropped from its start tag;
 - FORM_COPIED: the syschar deep-copied into an oval_results tree (`build_results_document`:
-  `oval-analyse`, `eval --oval-results`): each item moved into an empty copy of the document
-  element placed where the copy goes (`oval.results.copy_target`), so lxml gives its
-  namespaces the same prefixes as in the whole copy.
+  `oval-analyse`, `eval --oval-results`). The copy renames the namespace declarations the
+  results root also makes (the syschar's default namespace becomes `oval-sc:`); an item that
+  uses none of those is written as in place, any other is copied into an empty copy of the
+  document element placed where the whole copy goes (`oval.results.copy_target`), so lxml
+  gives its namespaces the same prefixes as in the whole copy.
+
+An item's tail (the text after it) is written when the next item ends: the parser may not have
+read it yet when the item's own end is reported.
 
 Whatever the item-by-item path cannot reproduce exactly raises `NotStreamable` before
 anything is written, and the caller parses the file as a whole: a namespace declared below the
@@ -180,8 +185,8 @@ Starter = Callable[[etree._Element], Sequence[OvalEvaluation]]
 
 
 def stream_syschar(path: str, start: Starter, *, tags: Sequence[str],
-                   forms: Collection[str] = (), huge_tree: bool = True
-                   ) -> tuple[StreamedSyschar, list[OvalEvaluation]]:
+                   forms: Collection[str] = (), huge_tree: bool = True,
+                   chunk_size: int = 1 << 20) -> tuple[StreamedSyschar, list[OvalEvaluation]]:
     """Read the system characteristics at `path` item by item.
 
     `start(root)` is called once collected_objects is complete (the root then holds
@@ -190,7 +195,7 @@ def stream_syschar(path: str, start: Starter, *, tags: Sequence[str],
     back with the streamed document, whose spools hold the items serialized in `forms`.
     Raises NotStreamable (nothing written, the evaluations dropped) when the document needs
     the whole tree; errors of `start` propagate as they are."""
-    s = _Streamer(path, start, tags, forms, huge_tree)
+    s = _Streamer(path, start, tags, forms, huge_tree, chunk_size)
     try:
         s.run()
     except BaseException:
@@ -201,12 +206,13 @@ def stream_syschar(path: str, start: Starter, *, tags: Sequence[str],
 
 class _Streamer:
     def __init__(self, path: str, start: Starter, tags: Sequence[str],
-                 forms: Collection[str], huge_tree: bool) -> None:
+                 forms: Collection[str], huge_tree: bool, chunk_size: int = 1 << 20) -> None:
         unknown = set(forms) - {FORM_INPLACE, FORM_COPIED}
         if unknown:
             raise ValueError(f"unknown forms {sorted(unknown)}")
         self.path = path
         self.huge_tree = huge_tree
+        self.chunk_size = chunk_size
         self.start = start
         self.tags = list(tags)
         self.forms = set(forms)
@@ -215,7 +221,7 @@ class _Streamer:
         self.sd: etree._Element | None = None
         self.sd_text_done = False
         self.evaluations: list[OvalEvaluation] | None = None
-        self.pending: tuple[etree._Element, str] | None = None   # (placeholder, tail so far)
+        self.pending: etree._Element | None = None   # written, emptied, its tail to come
         self.wrote = False
         self.shell_sd: etree._Element | None = None
         self.shell_end = b""
@@ -229,7 +235,7 @@ class _Streamer:
     def run(self) -> None:
         events = stream_xml_file(self.path, events=("start-ns", "start", "end"),
                                  tag=[SC_ROOT, _COLLECTED, _SYSTEM_DATA, *self.tags],
-                                 huge_tree=self.huge_tree)
+                                 huge_tree=self.huge_tree, chunk_size=self.chunk_size)
         try:
             while True:
                 try:
@@ -293,9 +299,8 @@ class _Streamer:
         for child in list(sd):
             if child is upto:
                 break
-            if self.pending is not None and child is self.pending[0]:
-                ph, tail = self.pending
-                self._write_text(tail + (ph.tail or ""))
+            if child is self.pending:
+                self._write_text(child.tail)
                 self.pending = None
                 sd.remove(child)
                 continue
@@ -370,7 +375,7 @@ class _Streamer:
             self._write_text(c.tail)
             sd.remove(c)
         else:
-            self.pending = (c, "")      # its tail keeps arriving
+            self.pending = c            # its tail keeps arriving
 
     def _write_text(self, text: str | None) -> None:
         data = _text_bytes(text)
