@@ -95,3 +95,16 @@ def test_oval_analyse_equals_the_whole_tree(stig, tmp_path, streams):
                                             {k: v for k, (_t, v) in variables.items()})
     assert res.read_bytes() == serialize(build_results_document(ev, timestamp=TS))
     assert "false" in ev.definition_results.values()
+
+
+def test_eval_and_oval_analyse_do_not_load_the_live_collector():
+    """Start-up counts at 1,000 connectors (issue 13: ≤ oscap's time at every size): the
+    commands that read files import neither pypsrp nor the content model (pydantic)."""
+    import subprocess
+    import sys
+    code = ("import sys, stigscap.evaluator.cli.eval, stigscap.evaluator.cli.oval; "
+            "print(sorted(m for m in ('pypsrp', 'pydantic', 'stigscap.evaluator.collect.winrm')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
