@@ -32,7 +32,8 @@ import stat
 import tempfile
 import threading
 from pathlib import Path
-from typing import NoReturn, TypedDict
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any, BinaryIO, Literal, NoReturn, TypedDict
 
 from lxml import etree
 
@@ -242,6 +243,15 @@ def check_prolog(data: bytes | str, source: str = "<input>") -> None:
 def read_input_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
     """The bytes of a regular file. A FIFO, device, socket or directory is refused before it
     is opened for reading (reading one could block forever or never end)."""
+    with open_input_file(path, what) as fh:
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise StigscapError(f"cannot read {what}: {exc.strerror}", file=str(path)) from None
+
+
+def open_input_file(path: str | os.PathLike, what: str = "file") -> BinaryIO:
+    """A regular file opened for reading (binary); refused like `read_input_bytes`."""
     p = str(path)
     try:
         st = os.stat(p)
@@ -260,9 +270,9 @@ def read_input_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise StigscapError(f"cannot read {what}: not a regular file "
                                 f"({_file_kind(st.st_mode)})", file=p)
-        with os.fdopen(fd, "rb", closefd=True) as fh:
-            fd = -1
-            return fh.read()
+        fh = os.fdopen(fd, "rb", closefd=True)
+        fd = -1
+        return fh
     except OSError as exc:
         raise StigscapError(f"cannot read {what}: {exc.strerror}", file=p) from None
     finally:
@@ -304,6 +314,73 @@ def parse_xml_bytes(data: bytes, source: str = "<input>", *, huge_tree: bool = F
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # second line of defence
         raise StigscapError(DTD_REFUSED, file=source, line=1)
     return tree
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, source: str) -> StigscapError:
+    line = exc.lineno if getattr(exc, "lineno", None) else None
+    msg = exc.msg if getattr(exc, "msg", None) else str(exc)
+    return StigscapError(f"not well-formed XML: {msg}", file=source, line=line)
+
+
+ParseEvent = Literal["start", "end", "start-ns", "end-ns", "comment", "pi"]
+
+
+def stream_xml_file(path: str | os.PathLike, *, events: Sequence[ParseEvent] = ("end",),
+                    tag: str | Sequence[str] | None = None, huge_tree: bool = False,
+                    chunk_size: int = 1 << 20) -> Generator[tuple[str, Any], None, None]:
+    """Parse a file piece by piece with the safe parser, yielding lxml's (event, element)
+    pairs (XMLPullParser: `events`, `tag`) as they come, so a caller can drop what it has
+    handled and never hold the whole document (or its bytes). The file is refused as
+    `parse_xml_file` refuses it (not a regular file, empty, a DOCTYPE: checked before the
+    parser sees the prolog, not well-formed), with a one-line StigscapError; the wording of
+    a syntax error may differ from `parse_xml_file`'s (the parser reads in pieces)."""
+    source = str(Path(path))
+    with open_input_file(path) as fh:
+        def read() -> bytes:
+            try:
+                return fh.read(chunk_size)
+            except OSError as exc:
+                raise StigscapError(f"cannot read file: {exc.strerror}", file=source) from None
+
+        pending = [read()]
+        while pending[-1] and pending[-1].isspace():   # nothing but blanks so far
+            pending.append(read())
+        if not pending[-1]:
+            raise StigscapError("empty file, expected an XML document", file=source)
+        head = b"".join(pending)
+        pending = [head]
+        if not _PLAIN_START.match(head):
+            # the prolog, checked in the document's encoding, before libxml2 reads a byte
+            codec, bom, label_ignored = _byte_encoding(head[:4], source)
+            check = PrologCheck(source, utf16_label_ok=label_ignored)
+            decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+            done = check.feed(decoder.decode(head[bom:]))
+            while not done:
+                more = read()
+                done = check.feed(decoder.decode(more, final=not more), final=not more)
+                pending.append(more)
+        parser = etree.XMLPullParser(events=events, tag=tag, huge_tree=huge_tree,
+                                     base_url=source, **SAFE_PARSER_OPTIONS)
+        checked = False
+        try:
+            while pending or (pending := [read()])[0]:
+                for chunk in pending:
+                    parser.feed(chunk)
+                pending = []
+                for event, el in parser.read_events():
+                    if not checked and event != "start-ns" and event != "end-ns":
+                        checked = True
+                        docinfo = el.getroottree().docinfo
+                        if docinfo.doctype or docinfo.internalDTD is not None:
+                            raise StigscapError(DTD_REFUSED, file=source, line=1)
+                    yield event, el
+            root = parser.close()
+            for event, el in parser.read_events():
+                yield event, el
+        except etree.XMLSyntaxError as exc:
+            raise _syntax_error(exc, source) from None
+        if root is None:
+            raise StigscapError("no XML root element", file=source)
 
 
 def parse_xml_file(path: str | os.PathLike, *, huge_tree: bool = False,
@@ -443,8 +520,11 @@ def _url(el: etree._Element) -> str | None:
 
 # ---------------------------------------------------------------------------------- writing
 
-def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o644) -> None:
-    """Write `data` to `path` via temp file + rename in the same directory."""
+def atomic_write(path: str | os.PathLike, data: bytes | str | Iterable[bytes], *,
+                 mode: int = 0o644) -> None:
+    """Write `data` to `path` via temp file + rename in the same directory. `data` may be an
+    iterable of byte strings (written one after the other, never joined in memory); should
+    it raise, nothing is left behind."""
     p = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -461,7 +541,11 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o64
         with os.fdopen(fd, "wb") as fh:
             _lock(fh.fileno())  # held until the file is renamed and closed
             _sweep_once(directory)
-            fh.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                fh.write(data)
+            else:
+                for chunk in data:
+                    fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
             os.chmod(tmp, mode)

@@ -18,6 +18,7 @@ from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
 from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar,
                            target_macs, with_macs)
+from ..results.syschar_stream import FORM_COPIED, FORM_INPLACE
 from .options import key_password_prompter, parse_pairs, working
 
 
@@ -92,7 +93,6 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
         raise StigscapError("--sign-key signs the ARF: give --results-arf")
     from ..signing.keys import load_key_files
     from ..signing.policy import check_datastream_signature
-    from ..signing.signer import sign_bytes
     now = resolve_time(timestamp)
     signing_key = load_key_files(sign_key, sign_cert, prompter=key_password_prompter()) \
         if sign_key else None
@@ -102,56 +102,48 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if note:
         click.echo(note, err=True)
     tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
-    sc_tree = parse_xml_file(syschar, huge_tree=True)
     evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
                           tailoring_href=tailoring_file or "tailoring.xml",
                           set_values=parse_pairs(set_value, "--set-value"),
                           refine_values=parse_pairs(refine_value, "--refine-value"),
                           datastream_id=datastream_id, source=datastream,
                           oval_directives=oval_directives)
-    sc_root = sc_tree.getroot()
     addresses = target_addresses(target_address)
+
     macs = target_macs(target_mac)
-    try:
-        target = with_macs(target_from_syschar(sc_root, name=target_name, identity=identity,
-                                               authenticated=authenticated,
-                                               privileged=privileged, addresses=addresses), macs)
-    except StigscapError as exc:
-        raise StigscapError(exc.message, file=syschar) from None
-    if not target.addresses and (results_arf or results_xccdf):
-        click.echo(NO_ADDRESS_WARNING.format(name=target.name), err=True)
+
+    def make_target(sc_root):
+        try:
+            return with_macs(target_from_syschar(sc_root, name=target_name, identity=identity,
+                                                 authenticated=authenticated,
+                                                 privileged=privileged, addresses=addresses),
+                             macs)
+        except StigscapError as exc:
+            raise StigscapError(exc.message, file=syschar) from None
+
+    # the host's items are read one by one and spliced into what is written (see
+    # results/syschar_stream.py): say which serializations of them the outputs need
+    forms = []
+    if oval_directives == "full":
+        if results_arf or ckl_out or cklb_out or hdf_out or report_out:
+            forms.append(FORM_INPLACE)
+        if oval_results:
+            forms.append(FORM_COPIED)
     try:
         with working("evaluating…", quiet=quiet):
-            result = evaluator.evaluate(sc_root, target=target, timestamp=now)
+            result = evaluator.evaluate_file(syschar, target=make_target, timestamp=now,
+                                             forms=forms)
     except StigscapError as exc:
         if exc.file:
             raise
         raise StigscapError(exc.message, file=syschar) from None
-
-    # everything is rendered before anything is written: no partial output on errors
-    outputs = []
-    if results_arf or ckl_out or cklb_out or hdf_out or report_out:
-        arf_bytes = result.to_bytes()
-        if signing_key is not None:
-            arf_bytes = sign_bytes(arf_bytes, signing_key, now, source="ARF")
-        if results_arf:
-            outputs.append((results_arf, arf_bytes))
-        for path, fmt in ((ckl_out, "ckl"), (cklb_out, "cklb"), (hdf_out, "hdf")):
-            if path:
-                from ..checklists.export import checklist_from_arf
-                outputs.append((path, checklist_from_arf(arf_bytes, fmt, stig=stig_file)))
-        if report_out:
-            from ..checklists.report_html import html_report
-            outputs.append((report_out, html_report([arf_bytes], stig=stig_file,
-                                                       timestamp=now).encode("utf-8")))
-    if results_xccdf:
-        outputs.append((results_xccdf, result.xccdf_results_bytes()))
-    if oval_results:
-        if not result.oval_reports:
-            raise StigscapError("no OVAL checks were evaluated, so there are no OVAL results")
-        outputs.append((oval_results, result.oval_results_bytes(0)))
-    for path, data in outputs:
-        atomic_write(path, data)
+    if not result.target.addresses and (results_arf or results_xccdf):
+        click.echo(NO_ADDRESS_WARNING.format(name=result.target.name), err=True)
+    try:
+        _write_outputs(result, now, signing_key, results_arf, results_xccdf, oval_results,
+                       ckl_out, cklb_out, hdf_out, report_out, stig_file)
+    finally:
+        result.close()
 
     if not quiet:
         for rr in result.rule_results:
@@ -171,6 +163,41 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if code == 1:
         click.echo(f"stigscap: {counts.get('error', 0)} rule(s) evaluated to error", err=True)
     ctx.exit(code)
+
+
+def _write_outputs(result, now, signing_key, results_arf, results_xccdf, oval_results, ckl_out,
+                   cklb_out, hdf_out, report_out, stig_file):
+    """Everything is rendered before anything is written (no partial output on errors); a
+    streamed host's items are copied into the ARF and OVAL results as they are written."""
+    from ..signing.signer import sign_bytes
+    outputs = []
+    if results_arf or ckl_out or cklb_out or hdf_out or report_out:
+        if signing_key is not None or ckl_out or cklb_out or hdf_out or report_out:
+            arf_bytes = result.to_bytes()
+            if signing_key is not None:
+                arf_bytes = sign_bytes(arf_bytes, signing_key, now, source="ARF")
+            arf_data = [arf_bytes]
+        else:
+            arf_bytes = None
+            arf_data = result.arf_chunks()
+        if results_arf:
+            outputs.append((results_arf, arf_data))
+        for path, fmt in ((ckl_out, "ckl"), (cklb_out, "cklb"), (hdf_out, "hdf")):
+            if path:
+                from ..checklists.export import checklist_from_arf
+                outputs.append((path, checklist_from_arf(arf_bytes, fmt, stig=stig_file)))
+        if report_out:
+            from ..checklists.report_html import html_report
+            outputs.append((report_out, html_report([arf_bytes], stig=stig_file,
+                                                       timestamp=now).encode("utf-8")))
+    if results_xccdf:
+        outputs.append((results_xccdf, result.xccdf_results_bytes()))
+    if oval_results:
+        if not result.oval_reports:
+            raise StigscapError("no OVAL checks were evaluated, so there are no OVAL results")
+        outputs.append((oval_results, result.oval_results_chunks(0)))
+    for path, data in outputs:
+        atomic_write(path, data)
 
 
 COMMANDS = [eval_command]

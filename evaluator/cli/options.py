@@ -8,13 +8,16 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
 from stigscap.evaluator.checklists.model import ROLES, ChecklistOptions
 from stigscap.evaluator.collect.credentials import ENV_PASSWORD, ENV_USERNAME, Credentials, resolve_credentials
-from stigscap.evaluator.collect.winrm import WinRMOptions
 from stigscap.schemas.errors import StigscapError
+
+if TYPE_CHECKING:   # the live collector (pypsrp, pydantic) only for the commands that connect
+    from stigscap.evaluator.collect.winrm import WinRMOptions
 
 
 def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -101,6 +104,8 @@ def winrm_options(fn):
 
 
 def winrm_options_from(kw: dict) -> tuple[WinRMOptions, Credentials]:
+    from stigscap.evaluator.collect.winrm import WinRMOptions
+
     if kw.pop("insecure_skip_tls_verify"):
         click.secho("stigscap: WARNING: TLS certificate verification is OFF (--insecure-skip-tls-verify): "
                     "a machine in the middle can read the credentials and forge results", fg="red",

@@ -40,11 +40,11 @@ def _root(path: str, ns: str, local: str):
 def oval_analyse(definitions, syschar, results_path, variables_path, var_values, directives,
                  include_definitions, timestamp):
     """Analyse OVAL DEFINITIONS against the system characteristics SYSCHAR (OVAL 5.11.2)."""
-    from stigscap.evaluator.oval.engine import evaluate
+    from stigscap.evaluator.oval.engine import compile_definitions
     from stigscap.evaluator.oval.results import build_results_document
+    from stigscap.evaluator.results.syschar_stream import FORM_COPIED, analyse_file
 
     defs = _root(definitions, OVAL_DEF, "oval_definitions")
-    sc = _root(syschar, OVAL_SC, "oval_system_characteristics")
     variables = (variables_from_document(parse_xml_file(variables_path).getroot(),
                                          variables_path) if variables_path else {})
     for item in var_values:
@@ -53,10 +53,21 @@ def oval_analyse(definitions, syschar, results_path, variables_path, var_values,
             raise StigscapError(f"--var expects ID=VALUE, got {item!r}")
         variables.setdefault(vid, []).append(value)
     ts = naive_utc(resolve_time(timestamp))
-    ev = evaluate(defs, sc, variables)
-    doc = build_results_document(ev, directives=directives, timestamp=ts,
-                                 include_source_definitions=include_definitions)
-    atomic_write(results_path, serialize(doc))
+    # the system characteristics are read item by item and copied into the results as they
+    # are written (results/syschar_stream.py), unless they need the whole tree
+    ev, streamed = analyse_file(
+        compile_definitions(defs), syschar, variables,
+        whole=lambda: _root(syschar, OVAL_SC, "oval_system_characteristics"),
+        forms=[FORM_COPIED] if directives == "full" else [])
+    try:
+        doc = build_results_document(ev, directives=directives, timestamp=ts,
+                                     include_source_definitions=include_definitions)
+        data = serialize(doc)
+        del doc
+        atomic_write(results_path, streamed.expand(data, FORM_COPIED) if streamed else data)
+    finally:
+        if streamed is not None:
+            streamed.close()
     for def_id, result in ev.definition_results.items():
         click.echo(f"{def_id}: {result}")
 

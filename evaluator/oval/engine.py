@@ -35,7 +35,7 @@ Readings where the specification leaves room (each covered by tests/oval):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeAlias
 
@@ -330,6 +330,36 @@ class CompiledDefinitions:
         the result 'not evaluated' with that message (e.g. an XCCDF rule that is notchecked)."""
         return OvalEvaluation(self, syschar_root, external_variables or {}, not_evaluated)
 
+    def stream_problem(self) -> str | None:
+        """Why this content cannot be evaluated item by item (`start_stream`), None if it can:
+        an object_component reads values of items other than the one at hand, and masked
+        entities change the items the results document copies."""
+        for var_id, el in self.variable_elements.items():
+            for c in el.iter():
+                if _local(c.tag) == "object_component":
+                    return f"variable {var_id} has an object_component"
+        for obj in self.objects.values():
+            if obj.masked:
+                return f"object {obj.id} has masked entities"
+        for st in self.states.values():
+            for e in st.entities:
+                if e.mask or any(f.mask for f in e.fields or ()):
+                    return f"state {st.id} has masked entities"
+        return None
+
+    def start_stream(self, syschar_head: _Element,
+                     external_variables: Mapping[str, Sequence[str] | str] | None = None, *,
+                     not_evaluated: Mapping[str, str] | None = None,
+                     explain: bool = True) -> OvalEvaluation:
+        """An evaluation fed item by item (see OvalEvaluation): `syschar_head` is the
+        oval_system_characteristics root with its collected_objects complete (its system_data
+        is not read). `explain=False` when no evidence will be asked for."""
+        problem = self.stream_problem()
+        if problem:
+            raise ValueError(f"cannot stream: {problem}")
+        return OvalEvaluation(self, syschar_head, external_variables or {}, not_evaluated,
+                              streaming=True, explain=explain)
+
 
 def compile_definitions(definitions_root: _Element | _ElementTree[_Element]
                         ) -> CompiledDefinitions:
@@ -348,7 +378,7 @@ def evaluate(definitions_root: _Element | _ElementTree[_Element] | CompiledDefin
 
 # ====================================================================== evidence
 
-@dataclass
+@dataclass(slots=True)
 class EntityFailure:
     """One state entity (or record field) comparison that decides a result: result false (not
     satisfied), true (satisfied where that is the problem), error or unknown."""
@@ -364,14 +394,14 @@ class EntityFailure:
     message: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordEvidence:
     fields: dict[str, str]      # every field of the collected record (first value per name)
     result: OvalResult | ItemStatus  # against the state entity ('exists' when blamed for it)
     failures: list[EntityFailure]   # the field comparisons that decide it
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemEvidence:
     item_id: str
     status: str                        # the item's status, as collected
@@ -415,10 +445,27 @@ class _Collected(NamedTuple):
     variable_values: dict[str, list[str]]
 
 
+# Loads items of system_data again by id (for evidence on an item a streamed evaluation no
+# longer holds); given by whoever streamed the document (the engine itself does no I/O).
+ItemLoader: TypeAlias = "Callable[[Sequence[str]], Mapping[str, _Element]]"
+
+
 class OvalEvaluation:
+    """The results of one definitions document against one system-characteristics document.
+
+    Built in one go from a parsed document (`CompiledDefinitions.evaluate`), or item by item
+    (`CompiledDefinitions.start_stream`): the document's head (collected_objects) first, then
+    `feed_item` for each item of system_data as it is parsed, so the caller never holds all of
+    them, then `finish_stream`. A streamed evaluation keeps of each item only its attributes and
+    messages (a ghost); what it needs of the item's values (its result per test, and for
+    evidence the explanation of every item that is not true, or that a check where true items
+    are to blame has) is worked out while the item is fed. Anything else asks `loader` for the
+    item again."""
+
     def __init__(self, compiled: CompiledDefinitions, syschar_root: Syschar,
                  external_variables: Mapping[str, Sequence[str] | str],
-                 not_evaluated: Mapping[str, str] | None = None) -> None:
+                 not_evaluated: Mapping[str, str] | None = None, *,
+                 streaming: bool = False, explain: bool = True) -> None:
         sc = syschar_root.getroot() if isinstance(syschar_root, _ElementTree) else syschar_root
         self.compiled = compiled
         self.syschar: _Element | None = sc
@@ -427,7 +474,16 @@ class OvalEvaluation:
         self._items: dict[str, _Element] = {}
         self._item_entities: dict[str, dict[str, list[_Element]]] = {}
         self.has_collected_objects = False
-        self._index_syschar(sc)
+        self._streaming = streaming
+        self._explain = explain
+        # streamed: (test id, item id) → item result; (test id, item id, outcome or reason) →
+        # explanation; ids whose _items entry is a ghost; items loaded again
+        self._pre_results: dict[tuple[str, str], OvalResult] = {}
+        self._explained: dict[tuple[str, str, str], ItemEvidence] = {}
+        self._ghosts: set[str] = set()
+        self._reloaded: dict[str, _Element] = {}
+        self.loader: ItemLoader | None = None
+        self._index_syschar(sc, items=not streaming)
         self._var_cache: dict[str, tuple[list[str], str | None]] = {}
         self._comp_cache: dict[tuple[str, str, str], Comparison] = {}
         self._field_comps: dict[int, tuple[list[Comparison] | None, str | None]] = {}
@@ -440,7 +496,13 @@ class OvalEvaluation:
         # definitions the caller asked not to analyse (reported 'not evaluated', with why)
         self.skipped: dict[str, str] = {d: why for d, why in (not_evaluated or {}).items()
                                         if d in compiled.definitions}
-        for def_id in compiled.definition_order:
+        if streaming:
+            self._interest = self._stream_interest()
+        else:
+            self._analyse()
+
+    def _analyse(self) -> None:
+        for def_id in self.compiled.definition_order:
             if def_id not in self.skipped:
                 self._definition(def_id)
         for def_id, why in self.skipped.items():
@@ -448,8 +510,112 @@ class OvalEvaluation:
             self.definition_results[def_id] = OvalResult.NOT_EVALUATED
             self.definition_messages.setdefault(def_id, []).append(why)
 
+    # ------------------------------------------------------------------ streaming
+    def _active_tests(self) -> list[str]:
+        """The tests `_analyse` evaluates: those under a definition that is not skipped,
+        through extend_definition too (an extended definition is analysed even when skipped)."""
+        defs = self.compiled.definitions
+        out: dict[str, None] = {}
+        seen: set[str] = set()
+
+        def walk(node: CriteriaNode) -> None:
+            if node.kind == "criterion":
+                out.setdefault(node.ref)
+            elif node.kind == "extend_definition":
+                spec = defs.get(node.ref)
+                if node.ref not in seen and spec is not None and spec.criteria is not None:
+                    seen.add(node.ref)
+                    walk(spec.criteria)
+            else:
+                for child in node.children:
+                    walk(child)
+
+        for def_id in self.compiled.definition_order:
+            spec = defs[def_id]
+            if def_id in self.skipped or def_id in seen or spec.criteria is None:
+                continue
+            seen.add(def_id)
+            walk(spec.criteria)
+        return list(out)
+
+    def _stream_interest(self) -> dict[str, list[TestSpec]]:
+        """item id → the analysed tests that will look at it (known from collected_objects)."""
+        interest: dict[str, list[TestSpec]] = {}
+        for tid in self._active_tests():
+            test = self.compiled.tests.get(tid)
+            if test is None or test.problem:
+                continue
+            entry = self._select_object(test)
+            if entry is None or entry.flag not in (Flag.COMPLETE, Flag.INCOMPLETE):
+                continue
+            for ref in entry.refs:
+                tests = interest.setdefault(ref, [])
+                if test not in tests:
+                    tests.append(test)
+        return interest
+
+    def feed_item(self, item: _Element) -> None:
+        """Streaming: one item of system_data, complete, in document order. Its results for
+        every test that looks at it (and the evidence likely to be asked for) are worked out
+        now; the caller may discard the item afterwards."""
+        item_id = item.get("id", "")
+        tests = self._interest.get(item_id)
+        if tests and (item.get("status") or _EXISTS) == _EXISTS:
+            for test in tests:
+                check_existence, check = test.check_existence, test.check
+                if check == Check.NONE_EXIST:
+                    check_existence, check = Existence.NONE_EXIST, Check.NONE_SATISFY
+                r = self._item_result(test, item_id, item) if test.state_refs else None
+                if not self._explain:
+                    continue
+                try:
+                    if check_existence in (Existence.NONE_EXIST, Existence.ONLY_ONE_EXISTS):
+                        self._existing_item(test, item_id, _exists_reason(check_existence),
+                                            item)
+                    # an item is explained for its own result: the items that are not true,
+                    # and true ones where a check blames true items for a false test
+                    if r is not None and (r != _TRUE or check in (Check.NONE_SATISFY,
+                                                                    Check.ONLY_ONE)):
+                        self._explain_item(test, item_id, r, item)
+                except Exception:  # noqa: BLE001 - raised again if this evidence is asked for
+                    pass
+        self._item_entities.pop(item_id, None)
+
+    def finish_stream(self, ghosts: Mapping[str, _Element]) -> None:
+        """Streaming: every item was fed; `ghosts` maps each item id of system_data to an
+        element with the item's tag, attributes and messages (what is kept of it). The
+        definitions are analysed now."""
+        self._items.update(ghosts)
+        self._ghosts.update(ghosts)
+        self._analyse()
+
+    def forget_explanations(self) -> None:
+        """Streamed: drop the evidence worked out while the items went by, once the caller
+        has what it needs of it (asked for again, the items are loaded again)."""
+        self._explained.clear()
+
+    def item(self, item_id: str) -> _Element | None:
+        """The item of system_data with this id (for a streamed evaluation its ghost: tag,
+        attributes and messages only)."""
+        return self._items.get(item_id)
+
+    def _real_item(self, item_id: str) -> _Element | None:
+        """The item with its values (a streamed one loaded again when it is gone)."""
+        item = self._items.get(item_id)
+        if item is None or item_id not in self._ghosts:
+            return item
+        got = self._reloaded.get(item_id)
+        if got is None:
+            if self.loader is None:
+                raise RuntimeError(f"item {item_id} was streamed and cannot be loaded again")
+            got = self.loader([item_id]).get(item_id)
+            if got is None:
+                raise RuntimeError(f"item {item_id} is no longer in the system characteristics")
+            self._reloaded[item_id] = got
+        return got
+
     # ------------------------------------------------------------------ syschar
-    def _index_syschar(self, sc: _Element | None) -> None:
+    def _index_syschar(self, sc: _Element | None, *, items: bool = True) -> None:
         if sc is None:
             return
         for section in sc:
@@ -474,7 +640,7 @@ class OvalEvaluation:
                     self._objects.setdefault(obj.get("id", ""), []).append(_Collected(
                         obj.get("flag") or Flag.COMPLETE, obj.get("variable_instance"), refs,
                         msgs, varvals))
-            elif sname == "system_data":
+            elif sname == "system_data" and items:
                 for item in section:
                     if isinstance(item.tag, str):
                         self._items[item.get("id", "")] = item
@@ -638,6 +804,8 @@ class OvalEvaluation:
             item = self._items.get(ref)
             if item is None or (item.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                 continue
+            item = self._real_item(ref)
+            assert item is not None
             for ent in self._entities_of(ref, item).get(item_field, ()):
                 if (ent.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                     continue
@@ -821,14 +989,63 @@ class OvalEvaluation:
         existence, _counts = self._entity_existence(ent, item_ents)
         if existence != _TRUE:
             return existence
-        c = Counts()
-        for ie in item_ents:
-            r = self._value_result(state_id, ent, ie)
-            if r is not None:
-                c.add(r)
+        if ent.fields is not None and len(ent.fields) == 1:
+            c = self._records_one_field(state_id, ent, ent.fields[0], item_ents)
+        else:
+            c = Counts()
+            for ie in item_ents:
+                r = self._value_result(state_id, ent, ie)
+                if r is not None:
+                    c.add(r)
         if not c.total:
             return _TRUE
         return check_counts(ent.entity_check, c)
+
+    def _records_one_field(self, state_id: str, ent: EntitySpec, spec: FieldSpec,
+                           records: list[_Element]) -> Counts:
+        """The results of records against a state entity with one field, counted: the loop
+        of `_value_result` → `_record_fast` inlined (one record per connector: the hot path).
+        Anything but one existing field with one comparison takes `_value_result`."""
+        comps, err = self._field_comparisons(spec)
+        if (comps is None or err or len(comps) != 1 or spec.var_check == _NONE_SATISFY
+                or spec.entity_check == _NONE_SATISFY):
+            return Counts.of(r for ie in records
+                             if (r := self._value_result(state_id, ent, ie)) is not None)
+        comp = comps[0]
+        name = spec.name
+        c = Counts()
+        n_true = n_false = 0
+        for ie in records:
+            st = ie.get("status")
+            if st is not None and st != _EXISTS:
+                r = self._value_result(state_id, ent, ie)
+                if r is not None:
+                    c.add(r)
+                continue
+            found: _Element | None = None
+            for f in ie:
+                if f.get("name") == name:
+                    if found is not None:
+                        found = None       # two fields of the name: the general path
+                        break
+                    found = f
+            if found is None or found.get("status") not in (None, _EXISTS):
+                c.add(self._record_fast(state_id, ent, ie))
+                continue
+            try:
+                # inline fast path of element_text: a field without children
+                text = found.text if not len(found) else _text(found)
+                ok = comp(text or "")
+            except CompareError:
+                c.error += 1
+                continue
+            if ok:
+                n_true += 1
+            else:
+                n_false += 1
+        c.true += n_true
+        c.false += n_false
+        return c
 
     def _state_result(self, state: StateSpec, item_id: str, item: _Element) -> OvalResult:
         if not state.entities:
@@ -840,11 +1057,22 @@ class OvalEvaluation:
         return operator_counts(state.operator, c)
 
     def _item_result(self, test: TestSpec, item_id: str, item: _Element) -> OvalResult:
+        if self._streaming:
+            got = self._pre_results.get((test.id, item_id))
+            if got is not None:
+                return got
+            if item_id in self._ghosts:
+                real = self._real_item(item_id)
+                assert real is not None   # a ghost stands for an item that was there
+                item = real
         c = Counts()
         for sid in test.state_refs:
             st = self.compiled.states.get(sid)
             c.add(OvalResult.ERROR if st is None else self._state_result(st, item_id, item))
-        return operator_counts(test.state_operator, c)
+        result = operator_counts(test.state_operator, c)
+        if self._streaming:
+            self._pre_results[(test.id, item_id)] = result
+        return result
 
     # ------------------------------------------------------------------ tests
     def _search_object(self, obj_id: str) -> _Collected | None:
@@ -1129,8 +1357,8 @@ class OvalEvaluation:
         def by_existence() -> list[ItemEvidence]:
             if outcome == OvalResult.FALSE and (
                     ce == Existence.NONE_EXIST or (ce == Existence.ONLY_ONE_EXISTS and ex >= 2)):
-                return [self._existing_item(test, i, f"it exists, and check_existence is "
-                                                     f"'{check_existence}'") for i in existing]
+                return [self._existing_item(test, i, _exists_reason(check_existence))
+                        for i in existing]
             if outcome == OvalResult.TRUE and not has_states:
                 return [self._existing_item(test, i, f"it exists (check_existence "
                                                      f"'{check_existence}')") for i in existing]
@@ -1159,10 +1387,21 @@ class OvalEvaluation:
             return by_existence()
         return by_check()
 
-    def _existing_item(self, test: TestSpec, item_id: str, reason: str) -> ItemEvidence:
+    def _existing_item(self, test: TestSpec, item_id: str, reason: str,
+                       item: _Element | None = None) -> ItemEvidence:
         """An item blamed for existing; its records (other than the object's own entities
         echoed into it, e.g. a cmdlet's parameters and select) are the objects that exist."""
-        item = self._items.get(item_id)
+        if not self._streaming:
+            return self._existing_item_of(test, item_id, reason, self._items.get(item_id))
+        key = (test.id, item_id, reason)
+        got = self._explained.get(key)
+        if got is None:
+            got = self._explained[key] = self._existing_item_of(
+                test, item_id, reason, item if item is not None else self._real_item(item_id))
+        return got
+
+    def _existing_item_of(self, test: TestSpec, item_id: str, reason: str,
+                          item: _Element | None) -> ItemEvidence:
         obj = self.compiled.objects.get(test.object_ref or "")
         echoed = {e.name for e in obj.entities} if obj is not None else set()
         records: list[RecordEvidence] = []
@@ -1187,12 +1426,27 @@ class OvalEvaluation:
         return ItemEvidence(item_id, item.get("status") or ItemStatus.EXISTS, result, [], [],
                             msgs)
 
-    def _explain_item(self, test: TestSpec, item_id: str, outcome: OvalResult) -> ItemEvidence:
-        item = self._items.get(item_id)
+    def _explain_item(self, test: TestSpec, item_id: str, outcome: OvalResult,
+                      real: _Element | None = None) -> ItemEvidence:
+        item = self._items.get(item_id) if real is None else real
         status = (item.get("status") or ItemStatus.EXISTS) if item is not None else \
             ItemStatus.ERROR
         if item is None or status != ItemStatus.EXISTS:
             return self._status_item(item_id, outcome)
+        if not self._streaming:
+            return self._explain_existing(test, item_id, outcome, item)
+        key = (test.id, item_id, str(outcome))
+        got = self._explained.get(key)
+        if got is None:
+            if real is None:
+                real = self._real_item(item_id)
+                assert real is not None
+            got = self._explained[key] = self._explain_existing(test, item_id, outcome, real)
+        return got
+
+    def _explain_existing(self, test: TestSpec, item_id: str, outcome: OvalResult,
+                          item: _Element) -> ItemEvidence:
+        status = item.get("status") or ItemStatus.EXISTS
         ev = ItemEvidence(item_id, status, outcome, [], [],
                           [_text(m) or "" for m in item if _local(m.tag) == "message"])
         states = [self.compiled.states.get(sid) for sid in test.state_refs]
@@ -1251,6 +1505,10 @@ class OvalEvaluation:
                 ev.failures.append(EntityFailure(
                     state_id, ent.name, None, ent.operation, ent.datatype, expected,
                     ent.var_ref, [_text(ie) or ""], r, "; ".join(msgs) or None))
+
+
+def _exists_reason(check_existence: str) -> str:
+    return f"it exists, and check_existence is '{check_existence}'"
 
 
 def _record_fields(rec: _Element) -> dict[str, str]:

@@ -163,6 +163,15 @@ def _header(directives: str, include_source: bool, product_name: str,
     return root
 
 
+def copy_target() -> _Element:
+    """The (empty) `system` element of an oval_results tree made as build_results_document
+    makes it: the system characteristics are deep-copied into such an element, and the
+    namespace prefixes of the copy follow from it (a streaming writer that copies the items
+    one by one serializes them in this context)."""
+    root = copy.deepcopy(_header("full", False, "stigscap", None))
+    return _sub(_sub(root, _RES + "results"), _RES + "system")
+
+
 def build_results_document(evaluation: OvalEvaluation, *, directives: str = "full",
                            timestamp: str, include_source_definitions: bool = False,
                            product_name: str = "stigscap", product_version: str | None = None,

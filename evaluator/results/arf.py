@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jinja2
@@ -34,11 +34,14 @@ from stigscap.schemas.clock import as_utc, naive_utc, product_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_SC, XCCDF12
 from stigscap.schemas.templating import environment
-from stigscap.schemas.xmlio import element_text, find_text
+from stigscap.schemas.xmlio import element_text, find_text, parse_xml_file
 
 from ..oval.results import build_results_document, results_text
 from ..xccdf.datastream import SourceDataStream, open_datastream
-from ..xccdf.engine import Plan, Profile, XccdfResult, compile_plan
+from ..oval.engine import OvalEvaluation
+from ..xccdf.engine import OvalRun, Plan, Profile, XccdfResult, compile_plan
+from .syschar_stream import (FORM_COPIED, FORM_INPLACE, NotStreamable, StreamedSyschar,
+                             item_tags, release_memory, stream_syschar)
 
 REQUEST_ID, TAILORING_REQUEST_ID, ASSET_ID, XCCDF_REPORT_ID = (
     "collection1", "tailoring1", "asset0", "xccdf1")
@@ -265,6 +268,10 @@ class _Skeletons:
         self.cache: dict[tuple, list[str]] = {}
 
     def render(self, key: tuple, marks: _Marks, **context) -> str:
+        return "".join(self.render_parts(key, marks, **context))
+
+    def render_parts(self, key: tuple, marks: _Marks, **context) -> list[str]:
+        """`render` before the join (a large document is written piece by piece)."""
         parts = self.cache.get(key)
         if parts is None:
             parts = self.template.render(**context).split(_MARK)
@@ -274,7 +281,7 @@ class _Skeletons:
         out = parts[:]
         values = marks.values
         out[1::2] = [values[int(i)] for i in parts[1::2]]
-        return "".join(out)
+        return out
 
 
 @dataclass
@@ -288,6 +295,9 @@ class ArfResult:
     end_time: str
     oval_reports: list[tuple]                    # (OvalEvaluation, directives) per OVAL run
     report_ids: list[str]                        # oval0, oval1… parallel to oval_reports
+    # the system characteristics read item by item (`Evaluator.evaluate_file`): the documents
+    # are rendered from its skeleton and the items spliced in as they are written
+    streamed: StreamedSyschar | None = None
 
     @functools.cached_property
     def oval_documents(self) -> list[etree._Element]:
@@ -356,6 +366,29 @@ class ArfResult:
 
     def to_bytes(self) -> bytes:
         """The ARF 1.1 asset-report-collection."""
+        return b"".join(self.arf_chunks())
+
+    def arf_chunks(self) -> Iterator[bytes]:
+        """The ARF as pieces to write one after the other (never joined in memory: a large
+        host's TestResult and, when streamed, its items). Rendered now; encoded, and the
+        spooled items read, as it is iterated."""
+        return self._encoded(self._arf_parts())
+
+    def _encoded(self, parts: list[str]) -> Iterator[bytes]:
+        for part in parts:
+            data = part.encode("utf-8")
+            if self.streamed is None:
+                yield data
+            else:
+                yield from self.streamed.expand(data, FORM_INPLACE)
+        yield b"\n"
+
+    def _expand(self, data: bytes, form: str) -> Iterator[bytes]:
+        if self.streamed is None:
+            return iter((data,))
+        return self.streamed.expand(data, form)
+
+    def _arf_parts(self) -> list[str]:
         ev = self.evaluator
         relationships = []
         if ev.tailoring_text is not None:
@@ -384,9 +417,9 @@ class ArfResult:
                                   for ip, version, mac in connections],
                   "fqdn": m(t.fqdn) if t.fqdn else None,
                   "host_name": m(t.host_name) if t.host_name else None}
-        text = ev.arf_skeletons.render(key, m, relationships=relationships, requests=requests,
-                                       asset_id=ASSET_ID, target=target, reports=reports)
-        return text.encode("utf-8") + b"\n"
+        return ev.arf_skeletons.render_parts(key, m, relationships=relationships,
+                                             requests=requests, asset_id=ASSET_ID,
+                                             target=target, reports=reports)
 
     def xccdf_results_bytes(self) -> bytes:
         """A copy of the Benchmark with the TestResult merged (like `oscap --results`)."""
@@ -401,8 +434,17 @@ class ArfResult:
         return etree.tostring(bench, xml_declaration=True, encoding="UTF-8") + b"\n"
 
     def oval_results_bytes(self, index: int = 0) -> bytes:
-        return etree.tostring(self.oval_documents[index], xml_declaration=True,
-                              encoding="UTF-8", pretty_print=True)
+        return b"".join(self.oval_results_chunks(index))
+
+    def oval_results_chunks(self, index: int = 0) -> Iterator[bytes]:
+        """`oval_results_bytes` in pieces (rendered now, as `arf_chunks`)."""
+        return self._expand(etree.tostring(self.oval_documents[index], xml_declaration=True,
+                                           encoding="UTF-8", pretty_print=True), FORM_COPIED)
+
+    def close(self) -> None:
+        """Let go of a streamed host's spooled items (the writers cannot run after this)."""
+        if self.streamed is not None:
+            self.streamed.close()
 
 
 class Evaluator:
@@ -461,6 +503,37 @@ class Evaluator:
             self._rule_result_cache[key] = text
         return text
 
+    def evaluate_file(self, path: str, *, timestamp: str | dt.datetime,
+                      start_time: str | dt.datetime | None = None,
+                      target: Callable[[etree._Element], TargetInfo] | None = None,
+                      forms: Collection[str] = (FORM_INPLACE,)) -> ArfResult:
+        """Judge the host whose system characteristics are in the file at `path`, read item
+        by item when it can be (`results.syschar_stream`; else parsed whole): the same
+        ArfResult as `evaluate`, whose writers splice the items back in. `target(root)` makes
+        the TargetInfo from the document (its items are not there; default
+        `target_from_syschar`). `forms`: the item serializations the writers will need
+        (FORM_INPLACE: the ARF with full OVAL results; FORM_COPIED: `oval_results_bytes`).
+        Call `close()` when done writing."""
+        make_target = target or target_from_syschar
+        end = normalize_timestamp(timestamp)
+        start = normalize_timestamp(start_time) if start_time else end
+        if self.plan.stream_problem() is None:
+            begun = _Begun(self.plan, make_target)
+            try:
+                streamed, _evaluations = stream_syschar(
+                    path, begun, tags=item_tags(self.plan.compiled_components()), forms=forms)
+            except NotStreamable:
+                pass
+            else:
+                assert begun.target is not None   # stream_syschar started the evaluations
+                xres = self.plan.results(begun.runs, streamed.root, streamed.ghosts)
+                for run in begun.runs.values():   # the rule results hold what was needed
+                    run.evaluation.forget_explanations()
+                release_memory()
+                return self._result(xres, begun.target, start, end, streamed)
+        root = parse_xml_file(path, huge_tree=True).getroot()
+        return self.evaluate(root, target=make_target(root), timestamp=end, start_time=start)
+
     def evaluate(self, syschar_root: etree._Element | etree._ElementTree, *,
                  target: TargetInfo | None = None, timestamp: str | dt.datetime,
                  start_time: str | dt.datetime | None = None) -> ArfResult:
@@ -476,13 +549,34 @@ class Evaluator:
         if target is None:
             target = target_from_syschar(syschar_root)
         xres = self.plan.evaluate(syschar_root)
+        return self._result(xres, target, start, end, None)
+
+    def _result(self, xres: XccdfResult, target: TargetInfo, start: str, end: str,
+                streamed: StreamedSyschar | None) -> ArfResult:
         # The first report (compliance checks) carries the host's system characteristics per
         # the chosen directives; further reports (the CPE inventory checks, evaluated against
         # the same syschar) are thin so the item data is not repeated.
         reports = [(run.evaluation, self.oval_directives if i == 0 else "thin")
                    for i, run in enumerate(xres.oval_runs)]
         ids = [f"oval{i}" for i in range(len(reports))]
-        return ArfResult(self, xres, target, start, end, reports, ids)
+        return ArfResult(self, xres, target, start, end, reports, ids, streamed)
+
+
+class _Begun:
+    """`stream_syschar`'s start: the target and the OVAL runs, from the document's head."""
+
+    def __init__(self, plan: Plan, make_target: Callable[[etree._Element], TargetInfo]):
+        self.plan = plan
+        self.make_target = make_target
+        self.target: TargetInfo | None = None
+        self.runs: dict[str, OvalRun] = {}
+
+    def __call__(self, root: etree._Element) -> list[OvalEvaluation]:
+        if root.find(f"{{{OVAL_SC}}}system_info") is None:
+            raise NotStreamable("no system_info before collected_objects")
+        self.target = self.make_target(root)
+        self.runs = self.plan.start_stream(root)
+        return [run.evaluation for run in self.runs.values()]
 
 
 def evaluate_many(evaluator: Evaluator, syschars: Sequence[etree._Element], **kw):

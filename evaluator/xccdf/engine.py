@@ -536,17 +536,62 @@ class Plan:
     def evaluate(self, syschar_root: etree._Element) -> XccdfResult:
         self.check_syschar(syschar_root)
         runs: dict[str, OvalRun] = {}
-        for cid, cplan in list(self.compliance.items()) + list(self.inventory.items()):
+        for cid, cplan in self._component_plans():
             if cid in runs:
                 continue
             if self._custom_oval is not None:
                 ev = self._custom_oval(cplan.component.root, syschar_root, cplan.variables)
             else:
-                if cplan.compiled is None:
-                    cplan.compiled = compile_definitions(cplan.component.root)
-                ev = cplan.compiled.evaluate(syschar_root, cplan.variables,
-                                             not_evaluated=self.not_evaluated.get(cid))
+                ev = self._compiled(cplan).evaluate(syschar_root, cplan.variables,
+                                                    not_evaluated=self.not_evaluated.get(cid))
             runs[cid] = OvalRun(cplan.component, ev, cplan.variables)
+        return self.results(runs, syschar_root)
+
+    def _component_plans(self) -> list[tuple[str, _ComponentPlan]]:
+        return list(self.compliance.items()) + list(self.inventory.items())
+
+    def _compiled(self, cplan: _ComponentPlan) -> CompiledDefinitions:
+        if cplan.compiled is None:
+            cplan.compiled = compile_definitions(cplan.component.root)
+        return cplan.compiled
+
+    def compiled_components(self) -> list[CompiledDefinitions]:
+        """The compiled OVAL documents `evaluate` runs (each once)."""
+        out: dict[str, CompiledDefinitions] = {}
+        for cid, cplan in self._component_plans():
+            out.setdefault(cid, self._compiled(cplan))
+        return list(out.values())
+
+    def stream_problem(self) -> str | None:
+        """Why the OVAL runs cannot take the system characteristics item by item (None: they
+        can; see `start_stream`)."""
+        if self._custom_oval is not None:
+            return "a custom OVAL evaluator is used"
+        for c in self.compiled_components():
+            problem = c.stream_problem()
+            if problem:
+                return problem
+        return None
+
+    def start_stream(self, syschar_head: etree._Element, *, explain: bool = True
+                     ) -> dict[str, OvalRun]:
+        """The OVAL runs of `evaluate`, fed item by item (`OvalEvaluation.feed_item`):
+        `syschar_head` holds the document's collected_objects. Finish the evaluations
+        (`finish_stream`), then call `results`."""
+        self.check_syschar(syschar_head)
+        runs: dict[str, OvalRun] = {}
+        for cid, cplan in self._component_plans():
+            if cid not in runs:
+                ev = self._compiled(cplan).start_stream(
+                    syschar_head, cplan.variables, not_evaluated=self.not_evaluated.get(cid),
+                    explain=explain)
+                runs[cid] = OvalRun(cplan.component, ev, cplan.variables)
+        return runs
+
+    def results(self, runs: Mapping[str, OvalRun], syschar_root: etree._Element,
+                items: Mapping[str, etree._Element] | None = None) -> XccdfResult:
+        """Rule results and scores from the OVAL runs. `items`: the items of system_data by
+        id when `syschar_root` does not hold them (a streamed document)."""
         platform_result: dict[str, OvalResult] = {}
         for name, where in self.platform_defs.items():
             if where is None:
@@ -557,7 +602,7 @@ class Plan:
                 platform_result[name] = runs[cid].evaluation.definition_results.get(
                     def_id, OvalResult.UNKNOWN)
 
-        ctx = _HostContext(syschar_root)
+        ctx = _HostContext(syschar_root, items)
         results = [self._rule_result(rule, runs, platform_result, ctx)
                    for rule in self.bench.rules]
         scores = compute_scores(self.bench, results)
@@ -746,20 +791,26 @@ class Plan:
 class _HostContext:
     """Per-host lookups for evidence: collector messages of a collected object and its items."""
 
-    def __init__(self, syschar_root: etree._Element) -> None:
+    def __init__(self, syschar_root: etree._Element,
+                 items: Mapping[str, etree._Element] | None = None) -> None:
         self.root = syschar_root
+        self._items = items
         self._objects: dict[str, list[str]] | None = None
 
     def collection_messages(self, object_id: str | None) -> list[str]:
         if not object_id:
             return []
         if self._objects is None:
-            items: dict[str, etree._Element] = {}
-            data = self.root.find(f"{{{OVAL_SC}}}system_data")
-            if data is not None:
-                for el in data:
-                    if isinstance(el.tag, str):
-                        items[el.get("id", "")] = el
+            items: Mapping[str, etree._Element] | dict[str, etree._Element]
+            if self._items is not None:
+                items = self._items
+            else:
+                items = {}
+                data = self.root.find(f"{{{OVAL_SC}}}system_data")
+                if data is not None:
+                    for el in data:
+                        if isinstance(el.tag, str):
+                            items[el.get("id", "")] = el
             self._objects = {}
             coll = self.root.find(f"{{{OVAL_SC}}}collected_objects")
             for obj in coll if coll is not None else []:
@@ -877,14 +928,22 @@ def add_evidence(rr: RuleResult, evaluation: OvalEvaluation, def_id: str,
     except Exception as exc:  # noqa: BLE001 - evidence is best effort, the verdict stands
         rr.messages.append(("warning", f"no evidence available for {def_id}: {exc}"))
         return []
+    # membership in sets, not in the growing lists: a test over 100,000 connectors gives as
+    # many lines, and `x not in list` per line made this quadratic
+    seen_messages = set(rr.messages)
+    seen_instances = set(rr.instances)
     for test in evidence:
         per_object = rr.object_instances.setdefault(test.object_id or "", [])
+        seen_per_object = set(per_object)
         for line, instance in evidence_lines([test], labels or {}):
-            if line and ("info", line) not in rr.messages:
+            if line and ("info", line) not in seen_messages:
+                seen_messages.add(("info", line))
                 rr.messages.append(("info", line))
-            if instance and instance not in rr.instances:
+            if instance and instance not in seen_instances:
+                seen_instances.add(instance)
                 rr.instances.append(instance)
-            if instance and instance not in per_object:
+            if instance and instance not in seen_per_object:
+                seen_per_object.add(instance)
                 per_object.append(instance)
     return evidence
 

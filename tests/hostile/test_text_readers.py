@@ -24,6 +24,9 @@ ALLOWED = {
     "evaluator/oval/engine.py": 1,
     # remove_keep_tail: moves a removed element's tail into its parent (a tree edit)
     "evaluator/signing/core.py": 1,
+    # the streamed syschar writer copies system_data's text node as it is serialized, and
+    # checks whether the document element has text (pretty-printing): no value is read
+    "evaluator/results/syschar_stream.py": 2,
 }
 
 

@@ -273,3 +273,47 @@ def test_verdict_and_evidence_for_random_connector_mixes(ds_file):
             assert line.startswith(f"Receive connector '{name}'") and patterns[selector] in line
 
     check()
+
+
+class _CountingList(list):
+    """A list that counts membership tests (`x in lst` scans the whole list)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.scans = 0
+
+    def __contains__(self, item):
+        self.scans += 1
+        return super().__contains__(item)
+
+
+def test_evidence_lines_are_merged_without_a_scan_per_line():
+    """Issue 13: `eval` of 100,000 failing connectors took > 600 s because every evidence line
+    was checked against the rule's growing message and instance lists (quadratic). The lines
+    are merged through sets now: the lists are never scanned once per line, and duplicates are
+    still dropped, order kept."""
+    from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,
+                                              collected, connector, criteria, criterion,
+                                              definition, definitions_doc, syschar_doc)
+    from stigscap.evaluator.oval.engine import evaluate
+    from stigscap.evaluator.xccdf.engine import RuleResult, add_evidence
+    from stigscap.evaluator.xccdf.values import XccdfResultType
+
+    obj, tst, ste, dfn = f"{P}:obj:1", f"{P}:tst:1", f"{P}:ste:1", f"{P}:def:1"
+    defs = definitions_doc([definition(dfn, criteria("AND", criterion(tst)))],
+                           [Test(tst, obj, [ste]).xml()], [cmdlet_object(obj)],
+                           [State(ste, [F("authmechanism", "Tls")]).xml()], [])
+    n = 400
+    records = [connector(f"Conn {i}", "None") for i in range(n)] + [connector("Conn 0", "None")]
+    sc = syschar_doc([collected(obj, "complete", [1])], [cmdlet_item(1, records)])
+    ev = evaluate(etree.fromstring(defs), etree.fromstring(sc))
+    rr = RuleResult(idref="r", result=XccdfResultType.FAIL, role="full", severity="high",
+                    weight="10", version=None, idents=[])
+    rr.messages = _CountingList([("info", "kept first")])
+    rr.instances = _CountingList()
+    add_evidence(rr, ev, dfn)
+    assert rr.messages.scans < 10 and rr.instances.scans < 10
+    # one line and one instance per distinct connector (the repeated "Conn 0" is dropped)
+    assert len(rr.instances) == n and rr.instances[:2] == ["EDGE01\\Conn 0", "EDGE01\\Conn 1"]
+    assert len(rr.messages) == n + 1 and rr.messages[0] == ("info", "kept first")
+    assert rr.object_instances[obj] == list(rr.instances)
