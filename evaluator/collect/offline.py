@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from lxml import etree
-from psrpcore.types import PSCryptoProvider, deserialize
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CLIXML
@@ -42,6 +41,7 @@ from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
 from .model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from .records import ExportError, RecordCollector, collected_error as _error
 from .normalize import base_type_name, lookup_property, normalize_value, properties
+from .psrpcore_compat import PSCryptoProvider, deserialize
 from ..oval.objects import CmdletObjects
 
 CLIXML_NS = CLIXML
