@@ -24,7 +24,7 @@ import datetime
 import functools
 from typing import Any, Callable
 
-from psrpcore.types import PSCryptoProvider, PSDuration, deserialize
+from psrpcore.types import PSCryptoProvider, PSDuration, PSString, deserialize
 
 _METHODS = ("__add__", "__sub__", "__rsub__", "__eq__", "__ne__", "__le__", "__lt__", "__ge__",
             "__gt__")
@@ -61,4 +61,4 @@ def repair_psduration(cls: type = PSDuration) -> list[str]:
 
 REPAIRED = tuple(repair_psduration())
 
-__all__ = ["PSCryptoProvider", "REPAIRED", "deserialize", "repair_psduration"]
+__all__ = ["PSCryptoProvider", "PSString", "REPAIRED", "deserialize", "repair_psduration"]

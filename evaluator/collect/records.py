@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from .model import CmdletQuery, CollectedObject, cmdlet_name
-from .normalize import _type_names, base_type_name, object_label, record_from_object
+from .normalize import FieldMemo, _type_names, base_type_name, object_label, record_from_object
 
 MAX_DISTINCT_MESSAGES = 40
 
@@ -91,8 +91,10 @@ class RecordCollector:
     field is absent from those records and a message says how many.
     """
 
-    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True):
+    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True,
+                 memo: FieldMemo | None = None):
         self.query = query
+        self.memo = memo   # shared by the collectors reading the same objects
         self.source = source
         self.offline = offline
         self.records: list[list] = []
@@ -102,6 +104,7 @@ class RecordCollector:
         self.error_objects = 0
         self.count = 0
         self._selected = {s.lower() for s in query.select} if query.select else None
+        self._type_problems: dict[tuple[str, ...], str | None] = {}
 
     def add(self, value: Any, type_names: Sequence[str] = (),
             problems: Sequence[tuple[str, str]] = ()) -> None:
@@ -109,14 +112,19 @@ class RecordCollector:
         itself (a property written twice); with the values that must not be compared (an
         unmapped enum number, a ToString that contradicts its number) they make the whole
         object `error`, with messages naming the file, the object and the property."""
-        problem = _type_problem(type_names, self.query)
+        key = tuple(type_names)
+        try:
+            problem = self._type_problems[key]
+        except KeyError:
+            problem = self._type_problems[key] = _type_problem(type_names, self.query)
         if problem:
             raise ExportError(problem)
         errors: list[tuple[str, str]] = [
             (prop, msg) for prop, msg in problems
             if self._selected is None or prop.lower() in self._selected]
         fields, messages, lacks = record_from_object(value, self.query.select,
-                                                     noun=self.query.noun, errors=errors)
+                                                     noun=self.query.noun, errors=errors,
+                                                     memo=self.memo)
         if errors:
             label = object_label(value, self.count)
             self.error_objects += 1
