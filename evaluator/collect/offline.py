@@ -46,6 +46,8 @@ from ..oval.objects import CmdletObjects
 
 CLIXML_NS = CLIXML
 _TN, _TNREF, _OBJ, _REF = (f"{{{CLIXML_NS}}}{t}" for t in ("TN", "TNRef", "Obj", "Ref"))
+_OBJS = f"{{{CLIXML_NS}}}Objs"
+_CHUNK = 32768   # what iterparse reads at a time (see _ClixmlStream.__iter__)
 _T, _TOSTRING, _PROPS, _MS, _S = (f"{{{CLIXML_NS}}}{t}" for t in ("T", "ToString", "Props",
                                                                     "MS", "S"))
 # children of an object in the plain shape, in the order they must come (see _plain_object)
@@ -316,7 +318,8 @@ class _ClixmlStream:
         with fh:
             codec, bom = _sniff_encoding(fh.read(4))
             unit = 2 if codec.startswith("utf-16") else 1
-            needle = "<Ref".encode(codec)
+            # (without UTF-16LE's last zero byte: a rare last byte makes the search skip ahead)
+            needle = "<Ref".encode(codec).rstrip(b"\0")
             window = _REF_WINDOW * unit
             fh.seek(bom)
             tail, base = b"", bom   # base: file offset of data[0]
@@ -353,9 +356,63 @@ class _ClixmlStream:
     def __iter__(self) -> Iterator[ExportObject]:
         self._prescan_refs()
         self._check_first_element()
+        # The objects are taken from the root as the parser builds them, no per-element
+        # events: an object is complete once the next one has begun. The data is fed in
+        # iterparse's chunks; when reading or parsing fails, iterparse (`_objects_by_event`)
+        # reads the file again from the object after the last one read here, so that what
+        # is read before the error, and the error, are exactly iterparse's.
+        done = 0
+        fh, stream = _open_text_stream(self.path)
+        parser = etree.XMLPullParser(events=("start",), tag=_OBJS, huge_tree=True,
+                                     remove_comments=True, remove_pis=True,
+                                     **SAFE_PARSER_OPTIONS)
+        root = None
+        try:
+            while True:
+                try:
+                    data = stream.read(_CHUNK)
+                    if data:
+                        parser.feed(data)
+                    else:
+                        top = parser.close()
+                except (etree.XMLSyntaxError, ExportError):
+                    break
+                if root is None:
+                    for _, el in parser.read_events():
+                        root = el
+                        self._check_root(root)
+                        break
+                if root is not None:
+                    complete = 1 if data else 0   # at the end every element is complete
+                    while len(root) > complete:
+                        obj = self._object(root[0], done)
+                        done += 1
+                        del root[0]
+                        if obj is not None:
+                            yield obj
+                if not data:
+                    if root is None:
+                        if top is None:
+                            raise ExportError("no XML content")
+                        self._check_root(top)
+                    return
+        finally:
+            fh.close()
+        yield from self._objects_by_event(done)
+
+    def _objects_by_event(self, skip: int) -> Iterator[ExportObject]:
+        """The top-level objects by iterparse's events (only <Obj> elements reported; other
+        top-level values taken from the root between them), the first `skip` not again."""
         fh, parser = self._iterparse(events=("end",), tag=_OBJ)
         index = 0
         root = None
+
+        def take(el: etree._Element) -> ExportObject | None:
+            nonlocal index
+            obj = self._object(el, index) if index >= skip else None
+            index += 1
+            return obj
+
         try:
             for _, el in parser:
                 if root is None:
@@ -365,13 +422,11 @@ class _ClixmlStream:
                     continue
                 # top-level values before this object that are not <Obj> (bare strings, ...)
                 while root[0] is not el:
-                    obj = self._object(root[0], index)
-                    index += 1
+                    obj = take(root[0])
                     del root[0]
                     if obj is not None:
                         yield obj
-                obj = self._object(el, index)
-                index += 1
+                obj = take(el)
                 el.clear(keep_tail=False)
                 del root[0]
                 if obj is not None:
@@ -382,8 +437,7 @@ class _ClixmlStream:
                     raise ExportError("no XML content")
                 self._check_root(root)
             while len(root):   # top-level values after the last <Obj>
-                obj = self._object(root[0], index)
-                index += 1
+                obj = take(root[0])
                 del root[0]
                 if obj is not None:
                     yield obj
@@ -907,7 +961,11 @@ def _collect_file(path: Path, queries: list[CmdletQuery],
     wanted = None if any(not q.select for q in queries) else \
         {s.lower() for q in queries for s in q.select}
     memo: FieldMemo = {}
-    collectors = [RecordCollector(q, path.name, memo=memo) for q in queries]
+    # one collector per distinct (verb, noun, select): the same records for each such query
+    leads: dict[tuple, RecordCollector] = {}
+    for q in queries:
+        leads.setdefault(RecordCollector.twin_key(q), RecordCollector(q, path.name, memo=memo))
+    collectors = list(leads.values())
     try:
         content = read_export(path, wanted, _BindingTap.EXTRA if tap is not None else
                               frozenset())
@@ -924,7 +982,11 @@ def _collect_file(path: Path, queries: list[CmdletQuery],
                 for q in queries]
     if tap is not None:
         tap.done = True
-    return [acc.result(file_messages) for acc in collectors]
+    out = []
+    for q in queries:
+        lead = leads[RecordCollector.twin_key(q)]
+        out.append(lead.result(file_messages, query=None if lead.query is q else q))
+    return out
 
 
 # --- system information ---------------------------------------------------------------------

@@ -152,8 +152,31 @@ def test_equal_values_are_one_object(tmp_path, whole_stig):
     auth = [r[2] for r in records[4:]]
     assert auth[0] is auth[4] is auth[8] and auth[0].value == "Tls, ExchangeServer"
     assert len({id(f) for f in auth}) == 4   # four distinct AuthMechanism values
-    # the same connector's Name field in two OVAL objects' records: one object
-    assert seed[0].records[7][0] is seed[1].records[7][0]
+    # two OVAL objects reading the same properties: one record per connector, each with its
+    # own list of records
+    assert seed[0].records[7] is seed[1].records[7] and seed[0].records is not seed[1].records
+    # the same connector's Name field in the records of OVAL objects reading other properties
+    other = next(c for c in collected if c.query.select == ("Name", "Identity",
+                                                            "ConnectionTimeout"))
+    assert other.records[7][0] is seed[0].records[7][0]
+
+
+def test_objects_before_a_broken_end_are_read_as_before(tmp_path):
+    """A file cut off after its first object: the reader still gives that object (the host
+    name comes from it), then reports the file as truncated."""
+    d = tmp_path / "x"
+    d.mkdir()
+    data = (example_exports_dir() / "Get-ExchangeServer.xml").read_bytes()
+    end = data.rindex("</Obj>".encode("utf-16-le")) + len("</Obj>".encode("utf-16-le"))
+    (d / "Get-ExchangeServer.xml").write_bytes(data[:end])
+    content = offline.read_export(d / "Get-ExchangeServer.xml", {"name", "fqdn"})
+    objects = iter(content.objects)
+    assert next(objects).index == 0
+    with pytest.raises(offline.ExportError, match="truncated"):
+        next(objects)
+    system, notes = system_info_from_exports(ExportMap.from_specs([str(d)]))
+    assert system.host_name == "edge01.perimeter.example.mil"
+    assert not any(n.startswith("Get-ExchangeServer.xml") for n in notes)
 
 
 def test_fast_reading_equals_the_general_reading(tmp_path, whole_stig, monkeypatch):
