@@ -90,7 +90,7 @@ def collect_offline(definitions: Document, exports: str | os.PathLike[str] | Ite
     """OVAL system characteristics (bytes) for the cmdlet_objects of `definitions` (a data
     stream or OVAL definitions), read from PowerShell exports: a directory of files named after
     the cmdlet (Get-ReceiveConnector.xml, ….json), or specs "DIR" / "CMDLET=FILE"."""
-    from .collect.offline import ExportMap, collect_offline as _collect, system_info_from_exports
+    from .collect.offline import ExportMap, collect_with_system
     from .collect.syschar import syschar_bytes
     from .oval.objects import read_cmdlet_objects
 
@@ -100,8 +100,7 @@ def collect_offline(definitions: Document, exports: str | os.PathLike[str] | Ite
     objects = read_cmdlet_objects(_root(definitions, "definitions"))
     if not objects.all():
         raise StigscapError("no win-def:cmdlet_object in the definitions")
-    system, _notes = system_info_from_exports(export_map, host_name=host_name)
-    collected = _collect(objects, export_map)
+    collected, system, _notes = collect_with_system(objects, export_map, host_name=host_name)
     return syschar_bytes(collected, system, timestamp=zulu(resolve_time(timestamp)))
 
 

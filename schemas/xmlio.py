@@ -522,12 +522,15 @@ def _url(el: etree._Element) -> str | None:
 
 def atomic_write(path: str | os.PathLike, data: bytes | str | Iterable[bytes], *,
                  mode: int = 0o644) -> None:
-    """Write `data` to `path` via temp file + rename in the same directory. `data` may be an
-    iterable of byte strings (written one after the other, never joined in memory); should
-    it raise, nothing is left behind."""
+    """Write `data` to `path` via temp file + rename in the same directory.
+
+    `data` may also be an iterable of byte chunks (a document too large to hold twice in
+    memory): written as they come; if the iterable raises, nothing is written."""
     p = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
+    chunks: Iterable[bytes] = (bytes(data),) if isinstance(data, (bytes, bytearray, memoryview)) \
+        else data
     if p.is_dir():
         raise StigscapError("is a directory, expected a file", file=str(p))
     directory = p.parent if str(p.parent) else Path(".")
@@ -541,11 +544,8 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Iterable[bytes], *
         with os.fdopen(fd, "wb") as fh:
             _lock(fh.fileno())  # held until the file is renamed and closed
             _sweep_once(directory)
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                fh.write(data)
-            else:
-                for chunk in data:
-                    fh.write(chunk)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
             os.chmod(tmp, mode)

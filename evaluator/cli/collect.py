@@ -11,9 +11,8 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
 from ..collect.model import CollectedObject
-from ..collect.offline import ExportMap, collect_offline, example_exports_dir, \
-    system_info_from_exports
-from ..collect.syschar import syschar_bytes
+from ..collect.offline import ExportMap, collect_with_system, example_exports_dir
+from ..collect.syschar import syschar_bytes, write_syschar
 from ..collect.model import cmdlet_name
 from ..oval.objects import read_cmdlet_objects
 from .options import collect_host_options, winrm_options_from, working
@@ -74,13 +73,11 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
     if not objects.all():
         raise StigscapError("no win-def:cmdlet_object in the definitions", file=str(definitions))
     stamp = zulu(resolve_time(timestamp))
-    system, notes = system_info_from_exports(
-        exports, host_name=host_name, os_name=os_name, os_version=os_version,
-        architecture=architecture, interfaces=[_parse_interface(i) for i in interfaces])
     with working(f"collecting {len(objects.all())} object(s) from the exports…"):
-        collected = collect_offline(objects, exports)
-    data = syschar_bytes(collected, system, timestamp=stamp, asset_ref=asset_ref or None)
-    atomic_write(output, data)
+        collected, system, notes = collect_with_system(
+            objects, exports, host_name=host_name, os_name=os_name, os_version=os_version,
+            architecture=architecture, interfaces=[_parse_interface(i) for i in interfaces])
+    write_syschar(output, collected, system, timestamp=stamp, asset_ref=asset_ref or None)
     problems = [c for c in collected if c.flag in ("error", "not collected")]
     for note in notes:
         click.echo(f"stigscap: note: {note}", err=True)

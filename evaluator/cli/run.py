@@ -30,7 +30,7 @@ from stigscap.schemas.clock import resolve_time, zulu
 from ..checklists.export import checklist_from_arf
 from ..checklists.report_html import html_report
 from ..collect.model import CollectedObject
-from ..collect.offline import ExportMap, collect_offline, example_exports_dir, system_info_from_exports
+from ..collect.offline import ExportMap, collect_with_system, example_exports_dir
 from ..collect.syschar import syschar_bytes
 from ..oval.objects import read_cmdlet_objects
 from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar,
@@ -146,8 +146,7 @@ def run_command(ctx, example, sources, content_dir, profile, refine_value, set_v
 
     exports = ExportMap.from_specs(specs)
     objects = read_cmdlet_objects(ds_tree.getroot())
-    system, _notes = system_info_from_exports(exports)
-    collected = collect_offline(objects, exports)
+    collected, system, _notes = collect_with_system(objects, exports)
     sc_bytes = syschar_bytes(collected, system, timestamp=zulu(now))
     sc_root = parse_xml_bytes(sc_bytes, "<system characteristics>").getroot()
 

@@ -16,7 +16,7 @@ Flag = Literal["error", "complete", "incomplete", "does not exist", "not collect
                "not applicable"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldValue:
     """One record field of a `value` record: lowercase name, OVAL datatype, text."""
 

@@ -600,16 +600,51 @@ def to_fields(property_name: str, obj: Any, *, noun: str | None = None,
     return fields, messages
 
 
+# what one property value gives: (the value, its fields, messages, errors)
+FieldMemo = dict[tuple[int, str, "str | None"], tuple[Any, tuple[FieldValue, ...],
+                                                      tuple[str, ...], tuple[str, ...]]]
+FIELD_MEMO_SIZE = 16384
+
+
+def _memo_fields(memo: FieldMemo, property_name: str, obj: Any, noun: str | None,
+                 errors: list[tuple[str, str]] | None
+                 ) -> tuple[Sequence[FieldValue], Sequence[str]]:
+    """`to_fields` of a value normalised before under the same property name and noun: the
+    same (shared, immutable) fields. The memo holds the value, so its id stays its own."""
+    key = (id(obj), property_name, noun)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not obj:
+        values = normalize_value(obj, property_name=property_name, noun=noun)
+        field_name = property_name.lower()
+        if len(memo) >= FIELD_MEMO_SIZE:
+            memo.clear()
+        hit = memo[key] = (obj, tuple(FieldValue(field_name, v.text, v.datatype)
+                                      for v in values if not v.error),
+                           tuple(m for v in values for m in v.messages),
+                           tuple(v.error for v in values if v.error))
+    _, fields, messages, errs = hit
+    if errs:
+        if errors is not None:
+            errors.extend((property_name, e) for e in errs)
+        else:
+            messages = messages + tuple(f"{property_name}: error: {e}" for e in errs)
+    return fields, messages
+
+
 def record_from_object(obj: Any, select: Iterable[str] | None, *, noun: str | None = None,
-                       errors: list[tuple[str, str]] | None = None
+                       errors: list[tuple[str, str]] | None = None,
+                       memo: FieldMemo | None = None
                        ) -> tuple[list[FieldValue], list[str], list[str]]:
     """One pipeline object → (fields, messages, names of selected properties it lacks).
 
     ``select`` None or empty = every property of the object, in the object's order. ``noun``:
     the cmdlet noun (decides enum tables); ``errors``: receives (property, problem) for values
-    that must not be compared (see `to_fields`).
+    that must not be compared (see `to_fields`). ``memo``: shared by the records made from the
+    same objects (several OVAL objects reading one export), so a value is normalised once
+    for each property name and noun it is read under.
     """
-    props = properties(obj)
+    # a plain dict (an offline export's object, property name → value) is read as it is
+    props = obj if type(obj) is dict else properties(obj)
     if props is None:
         # a bare value (e.g. a string written to the pipeline): no properties to select
         return [], [f"pipeline object is a bare {type(obj).__name__}, not an object with "
@@ -623,9 +658,14 @@ def record_from_object(obj: Any, select: Iterable[str] | None, *, noun: str | No
         if not found:
             missing.append(name)
             continue
-        f, m = to_fields(name, value, noun=noun, errors=errors)
-        fields.extend(f)
-        messages.extend(m)
+        if memo is None:
+            f, m = to_fields(name, value, noun=noun, errors=errors)
+            fields.extend(f)
+            messages.extend(m)
+        else:
+            mf, mm = _memo_fields(memo, name, value, noun, errors)
+            fields.extend(mf)
+            messages.extend(mm)
     return fields, messages, missing
 
 

@@ -30,10 +30,9 @@ import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
 
 from lxml import etree
-from psrpcore.types import PSCryptoProvider, deserialize
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CLIXML
@@ -41,11 +40,24 @@ from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
 
 from .model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from .records import ExportError, RecordCollector, collected_error as _error
-from .normalize import base_type_name, lookup_property, normalize_value, properties
+from .normalize import FieldMemo, base_type_name, lookup_property, normalize_value, properties
+from .psrpcore_compat import PSCryptoProvider, PSString, deserialize
 from ..oval.objects import CmdletObjects
 
 CLIXML_NS = CLIXML
 _TN, _TNREF, _OBJ, _REF = (f"{{{CLIXML_NS}}}{t}" for t in ("TN", "TNRef", "Obj", "Ref"))
+_OBJS = f"{{{CLIXML_NS}}}Objs"
+_CHUNK = 32768   # what iterparse reads at a time (see _ClixmlStream.__iter__)
+_T, _TOSTRING, _PROPS, _MS, _S = (f"{{{CLIXML_NS}}}{t}" for t in ("T", "ToString", "Props",
+                                                                    "MS", "S"))
+# children of an object in the plain shape, in the order they must come (see _plain_object)
+_PLAIN_RANK = {_TN: 0, _TNREF: 0, _TOSTRING: 1, _PROPS: 2, _MS: 3}
+_RECORD_STREAMS = frozenset(("error", "warning", "verbose", "debug", "information", "progress"))
+_RECORD_TYPES = frozenset(f"System.Management.Automation.{t}Record" for t in (
+    "Error", "Information", "Warning", "Verbose", "Debug", "Progress"))
+_REF_PATTERN = re.compile(r"<Ref\b[^>]*?\bRefId\s*=\s*[\"']([^\"']*)[\"']", re.ASCII)
+_REF_WINDOW = 4096   # characters of a <Ref ...> start tag the prescan reads
+_VALUE_CACHE_SIZE = 16384
 EXPORT_SUFFIXES = (".xml", ".clixml", ".json")
 
 
@@ -220,6 +232,10 @@ class ExportObject:
     index: int
     # contradictions in the export itself: (property, problem), e.g. a property written twice
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # properties read besides the selected ones (read_export's `extra`), as a read of the file
+    # for them alone would give them; `extras_failed`: such a read would have failed
+    extras: dict[str, Any] = field(default_factory=dict)
+    extras_failed: bool = False
 
 
 @dataclass
@@ -256,17 +272,33 @@ def _to_et(el: etree._Element, depth: int = 0) -> ET.Element:
 
 
 class _ClixmlStream:
-    """Stream the top-level objects of an Export-Clixml file as psrpcore objects."""
+    """Stream the top-level objects of an Export-Clixml file as psrpcore objects.
 
-    def __init__(self, path: Path, wanted: set[str] | None):
+    Cost grows with the file, once: one pass of the parser over the file (which reports only
+    <Obj> elements; top-level values of other kinds are taken from the root between them), a
+    byte scan for <Ref> beforehand, and per object work that does not depend on the number of
+    objects read before. Objects in the shape Exchange exports have (see `_plain_object`) are
+    read property by property, each selected property deserialized by psrpcore on its own, and
+    a property value already seen in the file (the same enum, Fqdn, Server on 100,000
+    connectors) is deserialized once; anything else takes the general path (`_any_object`),
+    which hands the whole object to psrpcore.
+    """
+
+    def __init__(self, path: Path, wanted: set[str] | None, extra: frozenset[str] = frozenset()):
         self.path = path
         self.wanted = wanted
+        # properties also read, softly, for ExportObject.extras (those `wanted` lacks)
+        self.extra = frozenset() if wanted is None else frozenset(extra - wanted)
         self.tn_by_ref: dict[str, etree._Element] = {}
         self.obj_by_ref: dict[str, etree._Element] = {}
         self.referenced: set[str] = set()
         self.messages: list[str] = []
         self._cipher = PSCryptoProvider()
         self._member_cache: dict[bytes, Any] = {}
+        # property values already deserialized, by their XML (see _member_value)
+        self._value_cache: dict[Any, Any] = {}
+        self._type_names: dict[str, list[str]] = {}   # TN RefId → its type names
+        self._tn_epoch = 0   # changes when a TN RefId is defined again with other content
 
     def _iterparse(self, **kw):
         fh, stream = _open_text_stream(self.path)
@@ -275,29 +307,112 @@ class _ClixmlStream:
         return fh, parser
 
     def _prescan_refs(self) -> None:
-        """RefIds that <Ref> elements point at (rare: the same .NET instance twice)."""
-        fh, stream = _open_text_stream(self.path)
-        pattern = re.compile(rb"<Ref\b[^>]*?\bRefId\s*=\s*[\"']([^\"']*)[\"']")
-        tail = b""
+        """RefIds that <Ref> elements point at (rare: the same .NET instance twice).
+
+        A byte search for "<Ref" in the file's own encoding (UTF-16 files are not decoded for
+        it); only the places it occurs are decoded and matched."""
         try:
+            fh = open(self.path, "rb")
+        except OSError:
+            return  # reported by the main pass
+        with fh:
+            codec, bom = _sniff_encoding(fh.read(4))
+            unit = 2 if codec.startswith("utf-16") else 1
+            # (without UTF-16LE's last zero byte: a rare last byte makes the search skip ahead)
+            needle = "<Ref".encode(codec).rstrip(b"\0")
+            window = _REF_WINDOW * unit
+            fh.seek(bom)
+            tail, base = b"", bom   # base: file offset of data[0]
             while True:
-                chunk = stream.read(1 << 20)
+                chunk = fh.read(1 << 22)
                 if not chunk:
                     break
-                data = tail + chunk
-                for m in pattern.finditer(data):
-                    self.referenced.add(m.group(1).decode("utf-8", "replace"))
-                tail = data[-256:]
-        except ExportError:
-            pass  # reported by the main pass
+                data = tail + chunk if tail else chunk
+                i = data.find(needle)
+                while i >= 0:
+                    if (base + i - bom) % unit == 0:   # on a character boundary
+                        text = data[i:i + window].decode(codec, "replace")
+                        m = _REF_PATTERN.match(text)
+                        if m:
+                            self.referenced.add(m.group(1))
+                    i = data.find(needle, i + 1)
+                keep = min(len(data), window)
+                keep -= keep % unit
+                tail, base = data[len(data) - keep:], base + len(data) - keep
+
+    def _check_first_element(self) -> None:
+        """The root element is checked when the first element ends, before any object is read
+        (a file that is not an Export-Clixml file is refused at once, not read to its end)."""
+        fh, parser = self._iterparse(events=("end",))
+        try:
+            for _, el in parser:
+                self._check_root(el.getroottree().getroot())
+                return
+        except etree.XMLSyntaxError:
+            return  # reported by the main pass
         finally:
             fh.close()
 
     def __iter__(self) -> Iterator[ExportObject]:
         self._prescan_refs()
-        fh, parser = self._iterparse(events=("end",))
+        self._check_first_element()
+        # The objects are taken from the root as the parser builds them, no per-element
+        # events: an object is complete once the next one has begun. The data is fed in
+        # iterparse's chunks; when reading or parsing fails, iterparse (`_objects_by_event`)
+        # reads the file again from the object after the last one read here, so that what
+        # is read before the error, and the error, are exactly iterparse's.
+        done = 0
+        fh, stream = _open_text_stream(self.path)
+        parser = etree.XMLPullParser(events=("start",), tag=_OBJS, huge_tree=True,
+                                     remove_comments=True, remove_pis=True,
+                                     **SAFE_PARSER_OPTIONS)
+        root = None
+        try:
+            while True:
+                try:
+                    data = stream.read(_CHUNK)
+                    if data:
+                        parser.feed(data)
+                    else:
+                        top = parser.close()
+                except (etree.XMLSyntaxError, ExportError):
+                    break
+                if root is None:
+                    for _, el in parser.read_events():
+                        root = el
+                        self._check_root(root)
+                        break
+                if root is not None:
+                    complete = 1 if data else 0   # at the end every element is complete
+                    while len(root) > complete:
+                        obj = self._object(root[0], done)
+                        done += 1
+                        del root[0]
+                        if obj is not None:
+                            yield obj
+                if not data:
+                    if root is None:
+                        if top is None:
+                            raise ExportError("no XML content")
+                        self._check_root(top)
+                    return
+        finally:
+            fh.close()
+        yield from self._objects_by_event(done)
+
+    def _objects_by_event(self, skip: int) -> Iterator[ExportObject]:
+        """The top-level objects by iterparse's events (only <Obj> elements reported; other
+        top-level values taken from the root between them), the first `skip` not again."""
+        fh, parser = self._iterparse(events=("end",), tag=_OBJ)
         index = 0
         root = None
+
+        def take(el: etree._Element) -> ExportObject | None:
+            nonlocal index
+            obj = self._object(el, index) if index >= skip else None
+            index += 1
+            return obj
+
         try:
             for _, el in parser:
                 if root is None:
@@ -305,11 +420,15 @@ class _ClixmlStream:
                     self._check_root(root)
                 if el.getparent() is not root:
                     continue
-                obj = self._object(el, index)
-                index += 1
-                el.clear(keep_tail=False)
-                while el.getprevious() is not None:
+                # top-level values before this object that are not <Obj> (bare strings, ...)
+                while root[0] is not el:
+                    obj = take(root[0])
                     del root[0]
+                    if obj is not None:
+                        yield obj
+                obj = take(el)
+                el.clear(keep_tail=False)
+                del root[0]
                 if obj is not None:
                     yield obj
             if root is None:
@@ -317,6 +436,11 @@ class _ClixmlStream:
                 if root is None:
                     raise ExportError("no XML content")
                 self._check_root(root)
+            while len(root):   # top-level values after the last <Obj>
+                obj = take(root[0])
+                del root[0]
+                if obj is not None:
+                    yield obj
         except etree.XMLSyntaxError as exc:
             line = getattr(exc, "lineno", None)
             where = f" (line {line})" if line else ""
@@ -336,14 +460,160 @@ class _ClixmlStream:
                               f"<{_local(root.tag)}>, expected <Objs> in the PowerShell "
                               "namespace")
 
+    def _register_tn(self, node: etree._Element, ref_id: str) -> None:
+        old = self.tn_by_ref.get(ref_id)
+        if old is not None and etree.tostring(old) != etree.tostring(node):
+            self._tn_epoch += 1   # cached values were read under the earlier definition
+        self.tn_by_ref[ref_id] = copy.deepcopy(node)
+        self._type_names.pop(ref_id, None)
+
     def _object(self, el: etree._Element, index: int) -> ExportObject | None:
+        if el.tag == _OBJ and not self.referenced:
+            obj = self._plain_object(el, index)
+            if obj is not None:
+                return obj
+        return self._any_object(el, index)
+
+    def _plain_object(self, el: etree._Element, index: int) -> ExportObject | None:
+        """An object in the shape Exchange exports have, property by property; None (nothing
+        changed) for any other shape, which `_any_object` then reads.
+
+        The shape: an <Obj> with, in this order, a type list (TN or TNRef), a ToString, one
+        <Props>, one <MS> (each optional, at least one bag); every member named, no name twice
+        (case-insensitively) and no _xHHHH_ escape in a name; no <Ref> in the file; a
+        ToString only on Microsoft.Exchange.* types (which psrpcore builds as a plain
+        PSObject); not an error, warning, verbose, debug, information or progress record. For
+        these, the properties psrpcore gives the whole object are exactly the members, each
+        deserialized on its own, in this order (adapted, then note properties)."""
+        stream = el.get("S")
+        if stream is not None and stream.lower() in _RECORD_STREAMS:
+            return None
+        types = to_string = None
+        bags: list[etree._Element] = []
+        rank = -1
+        for child in el:
+            r = _PLAIN_RANK.get(child.tag)  # type: ignore[arg-type]  # str tags here
+            if r is None or r <= rank:
+                return None
+            rank = r
+            if r == 0:
+                types = child
+            elif r == 1:
+                to_string = child
+            else:
+                bags.append(child)
+        if not bags:
+            return None
+        wanted, extra = self.wanted, self.extra
+        members: list[tuple[str, str, etree._Element]] = []   # the members read
+        seen: set[str] = set()
+        for bag in bags:
+            for member in bag:
+                name = member.get("N")
+                if name is None:
+                    if wanted is None:
+                        return None
+                    continue   # dropped unread, as _prune drops it
+                low = name.lower()
+                if wanted is not None and low not in wanted and low not in extra:
+                    continue   # not read: _prune drops it
+                if "_x" in name or low in seen:
+                    return None   # _any_object reports a property written twice
+                seen.add(low)
+                members.append((name, low, member))
+        # type lists and references, in document order as _any_object checks them
+        for node in el.iter(_TN, _TNREF, _REF):
+            if node.tag == _TNREF:
+                if node.get("RefId", "") not in self.tn_by_ref:
+                    raise ExportError(f"object #{index + 1} refers to an undefined type list "
+                                      f"(TNRef {node.get('RefId')!r})")
+            elif node.tag == _TN:
+                ref_id = node.get("RefId")
+                if ref_id is not None:
+                    old = self.tn_by_ref.get(ref_id)
+                    if old is None:
+                        self._register_tn(node, ref_id)
+                    elif etree.tostring(old) != etree.tostring(node):
+                        return None   # a type list redefined: the general path, in order
+            else:
+                raise ExportError(f"object #{index + 1} refers to an undefined object "
+                                  f"(Ref {node.get('RefId')!r})")
+        if types is None:
+            type_names: list[str] = []
+        else:
+            ref_id = types.get("RefId", "") if types.tag == _TNREF else None
+            cached = self._type_names.get(ref_id) if ref_id is not None else None
+            if cached is None:
+                tn = self.tn_by_ref[ref_id] if ref_id is not None else types
+                cached = [t.text or "" for t in tn.findall(_T)]
+                if ref_id is not None:
+                    self._type_names[ref_id] = cached
+            type_names = cached
+        base = base_type_name(type_names)
+        if base in _RECORD_TYPES or (to_string is not None and
+                                     not base.startswith("Microsoft.Exchange.")):
+            return None
+        value: dict[str, Any] = {}
+        extras: dict[str, Any] = {}
+        extras_failed = False
+        try:
+            for name, low, member in members:
+                if wanted is None or low in wanted:
+                    value[name] = self._member_value(member, wanted is not None)
+                else:   # an extra property
+                    try:
+                        extras[name] = self._member_value(member, True)
+                    except Exception:  # noqa: BLE001 - a read for it alone would fail
+                        extras_failed = True
+        except ExportError:
+            raise
+        except RecursionError:
+            raise ExportError(f"object #{index + 1} is nested too deeply") from None
+        except Exception as exc:  # noqa: BLE001 - psrpcore on hostile input
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
+        return ExportObject(value, type_names, index, [], extras, extras_failed)
+
+    def _member_value(self, member: etree._Element, prune: bool) -> Any:
+        """One property, deserialized by psrpcore as it is inside its object (type lists
+        expanded; a nested object with a ToString without its detail when properties were
+        selected, as `_prune` does). A value whose XML was seen before (under the same type
+        list definitions) is the object deserialized then."""
+        key: Any
+        if not len(member):
+            key = (member.tag, member.text)
+        else:   # its own RefId says nothing about its value (references are expanded)
+            member.attrib.pop("RefId", None)
+            key = (self._tn_epoch, etree.tostring(member, with_tail=False))
+        cache = self._value_cache
+        if key in cache:
+            return cache[key]
+        text = member.text
+        if member.tag == _S and not len(member) and (text is None or "_x" not in text):
+            value: Any = PSString(text or "")   # what psrpcore makes of a plain <S>
+        elif len(member):
+            for node in list(member.iter(_TNREF)):
+                _parent(node).replace(node, copy.deepcopy(self.tn_by_ref[node.get("RefId", "")]))
+            if prune and member.tag == _OBJ and member.find(_TOSTRING) is not None:
+                for detail in member.findall(_PROPS) + member.findall(_MS):
+                    member.remove(detail)
+            value = deserialize(_to_et(member), self._cipher)
+        else:
+            value = deserialize(_to_et(member), self._cipher)
+        if len(cache) >= _VALUE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    def _any_object(self, el: etree._Element, index: int) -> ExportObject | None:
+        """Any object: references expanded, then psrpcore reads it (or its members)."""
         stream = (el.get("S") or "").lower()
         problems = _duplicate_members(el)
         # register / expand type-name and object references (document-wide in Export-Clixml)
         for node in list(el.iter(_TN, _TNREF, _OBJ, _REF)):
             tag = _local(node.tag)
             if tag == "TN" and (ref_id := node.get("RefId")) is not None:
-                self.tn_by_ref[ref_id] = copy.deepcopy(node)
+                self._register_tn(node, ref_id)
             elif tag == "TNRef":
                 tn = self.tn_by_ref.get(node.get("RefId", ""))
                 if tn is None:
@@ -382,14 +652,29 @@ class _ClixmlStream:
             self.messages.append(f"{base.rsplit('.', 1)[-1]} entries in the export were "
                                  "ignored")
             return None
-        if self.wanted is not None and _local(el.tag) == "Obj":
-            self._prune(el)
-        value: Any
+        obj = self.wanted is not None and _local(el.tag) == "Obj"
+        extras: dict[str, Any] = {}
+        extras_failed = False
+        if obj and self.extra:   # as a read for the extra properties alone would see them
+            alone = copy.deepcopy(el)
+            self._prune(alone, self.extra)
+            try:
+                props = properties(self._value(alone, index)) or {}
+            except ExportError:
+                extras_failed = True
+            else:
+                extras = {k: v for k, v in props.items() if k.lower() in self.extra}
+        if obj:
+            assert self.wanted is not None
+            self._prune(el, self.wanted)
+        return ExportObject(self._value(el, index), type_names, index, problems, extras,
+                            extras_failed)
+
+    def _value(self, el: etree._Element, index: int) -> Any:
         try:
             if self._is_property_bag(el):
-                value = self._bag_members(el)
-            else:
-                value = deserialize(_to_et(el), self._cipher)
+                return self._bag_members(el)
+            return deserialize(_to_et(el), self._cipher)
         except ExportError:
             raise
         except RecursionError:
@@ -397,7 +682,6 @@ class _ClixmlStream:
         except Exception as exc:  # noqa: BLE001 - psrpcore on hostile input
             text = " ".join(str(exc).split()) or type(exc).__name__
             raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
-        return ExportObject(value, type_names, index, problems)
 
     _BAG_TAGS = {"TN", "TNRef", "MS", "Props", "ToString"}
 
@@ -443,14 +727,14 @@ class _ClixmlStream:
                     out[name] = value
         return out
 
-    def _prune(self, el: etree._Element) -> None:
+    @staticmethod
+    def _prune(el: etree._Element, wanted: Collection[str]) -> None:
         """Drop properties nobody selected, and the detail of nested objects with a ToString."""
-        assert self.wanted is not None   # called only when properties were selected
         for bag_tag in ("MS", "Props"):
             for bag in el.findall(f"{{{CLIXML_NS}}}{bag_tag}"):
                 for member in list(bag):
                     name = (member.get("N") or "").lower()
-                    if name not in self.wanted:
+                    if name not in wanted:
                         bag.remove(member)
                         continue
                     if _local(member.tag) == "Obj" and member.find(
@@ -583,8 +867,13 @@ def _json_objects(path: Path, wanted: set[str] | None = None) -> ExportContent:
                                   for i, v in enumerate(data)), messages)
 
 
-def read_export(path: Path, wanted: set[str] | None = None) -> ExportContent:
-    """Open one export file (format from the content, not the name). Raises ExportError."""
+def read_export(path: Path, wanted: set[str] | None = None,
+                extra: frozenset[str] = frozenset()) -> ExportContent:
+    """Open one export file (format from the content, not the name). Raises ExportError.
+
+    `wanted`: the properties (lowercase) to read, None for all. `extra`: more properties
+    (lowercase) to read besides, into `ExportObject.extras`, without a problem in them
+    failing the read (CLIXML; a JSON object holds every property in its value)."""
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):   # a FIFO or device would block or never end
@@ -605,7 +894,7 @@ def read_export(path: Path, wanted: set[str] | None = None) -> ExportContent:
         raise ExportError("empty file")
     if start[0] in "[{" or (path.suffix.lower() == ".json" and not start.startswith("<")):
         return _json_objects(path, wanted)
-    stream = _ClixmlStream(path, wanted)
+    stream = _ClixmlStream(path, wanted, extra)
     return ExportContent("clixml", iter(stream), stream.messages)
 
 
@@ -613,6 +902,32 @@ def read_export(path: Path, wanted: set[str] | None = None) -> ExportContent:
 
 def collect_offline(objects: CmdletObjects, exports: ExportMap) -> list[CollectedObject]:
     """One CollectedObject per cmdlet_object, in document order. Never raises for bad data."""
+    return _collect_offline(objects, exports, None)
+
+
+def collect_with_system(objects: CmdletObjects, exports: ExportMap, *,
+                        host_name: str | None = None, fqdn: str | None = None,
+                        os_name: str | None = None, os_version: str | None = None,
+                        architecture: str | None = None,
+                        interfaces: Sequence[tuple[str, str, str]] = ()
+                        ) -> tuple[list[CollectedObject], SystemInfo, list[str]]:
+    """`collect_offline` and `system_info_from_exports` in one: the Receive connectors'
+    bindings (the host's addresses) are read in the same pass over Get-ReceiveConnector's
+    export as the objects that select from it, so each export is read once."""
+    tap = None
+    files = exports.files.get("get-receiveconnector", [])
+    if not interfaces and len(files) == 1:
+        tap = _BindingTap(files[0])
+    collected = _collect_offline(objects, exports, tap)
+    system, notes = system_info_from_exports(
+        exports, host_name=host_name, fqdn=fqdn, os_name=os_name, os_version=os_version,
+        architecture=architecture, interfaces=interfaces,
+        binding_ips=tap.result() if tap is not None else None)
+    return collected, system, notes
+
+
+def _collect_offline(objects: CmdletObjects, exports: ExportMap,
+                     tap: _BindingTap | None) -> list[CollectedObject]:
     results: dict[str, CollectedObject] = {}
     pending: dict[tuple[Path, ...], list[CmdletQuery]] = {}
     for query, problem in objects.all():
@@ -634,28 +949,44 @@ def collect_offline(objects: CmdletObjects, exports: ExportMap) -> list[Collecte
         pending.setdefault((files[0],), []).append(query)
 
     for (path,), queries in pending.items():
-        for query, collected in zip(queries, _collect_file(path, queries)):
+        file_tap = tap if tap is not None and tap.path == path and not tap.done else None
+        for query, collected in zip(queries, _collect_file(path, queries, file_tap)):
             results[query.object_id] = collected
     return [results[q.object_id] for q, _ in objects.all()]
 
 
-def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
+def _collect_file(path: Path, queries: list[CmdletQuery],
+                  tap: _BindingTap | None = None) -> list[CollectedObject]:
     # None: some query selects every property
     wanted = None if any(not q.select for q in queries) else \
         {s.lower() for q in queries for s in q.select}
-    collectors = [RecordCollector(q, path.name) for q in queries]
+    memo: FieldMemo = {}
+    # one collector per distinct (verb, noun, select): the same records for each such query
+    leads: dict[tuple, RecordCollector] = {}
+    for q in queries:
+        leads.setdefault(RecordCollector.twin_key(q), RecordCollector(q, path.name, memo=memo))
+    collectors = list(leads.values())
     try:
-        content = read_export(path, wanted)
+        content = read_export(path, wanted, _BindingTap.EXTRA if tap is not None else
+                              frozenset())
         for obj in content.objects:
             for acc in collectors:
                 acc.add(obj.value, obj.type_names, obj.problems)
+            if tap is not None:
+                tap.add(obj)
         file_messages = list(dict.fromkeys(content.messages))
     except ExportError as exc:
         return [_error(q, f"{path.name}: {exc}") for q in queries]
     except MemoryError:
         return [_error(q, f"{path.name}: too large to read in the available memory")
                 for q in queries]
-    return [acc.result(file_messages) for acc in collectors]
+    if tap is not None:
+        tap.done = True
+    out = []
+    for q in queries:
+        lead = leads[RecordCollector.twin_key(q)]
+        out.append(lead.result(file_messages, query=None if lead.query is q else q))
+    return out
 
 
 # --- system information ---------------------------------------------------------------------
@@ -663,9 +994,13 @@ def _collect_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObjec
 def system_info_from_exports(exports: ExportMap, *, host_name: str | None = None,
                              fqdn: str | None = None, os_name: str | None = None,
                              os_version: str | None = None, architecture: str | None = None,
-                             interfaces: Sequence[tuple[str, str, str]] = ()
+                             interfaces: Sequence[tuple[str, str, str]] = (),
+                             binding_ips: Sequence[str] | None = None
                              ) -> tuple[SystemInfo, list[str]]:
-    """SystemInfo from options, else the Get-ExchangeServer export (Fqdn / Name)."""
+    """SystemInfo from options, else the Get-ExchangeServer export (Fqdn / Name).
+
+    Without `interfaces`, the addresses the Receive connectors bind: `binding_ips` when the
+    caller read them already (see `collect_with_system`), else read from the export here."""
     notes: list[str] = []
     files = exports.files.get("get-exchangeserver", [])
     if (host_name is None or fqdn is None) and len(files) == 1:
@@ -690,7 +1025,7 @@ def system_info_from_exports(exports: ExportMap, *, host_name: str | None = None
         if not fqdn:
             notes.append("host name unknown: give --host-name or a Get-ExchangeServer export")
     if not interfaces:
-        interfaces = _binding_interfaces(exports, notes)
+        interfaces = _binding_interfaces(exports, notes, binding_ips)
     kwargs: dict[str, Any] = {}
     if os_name:
         kwargs["os_name"] = os_name
@@ -703,7 +1038,52 @@ def system_info_from_exports(exports: ExportMap, *, host_name: str | None = None
                       **kwargs), notes
 
 
-def _binding_interfaces(exports: ExportMap, notes: list[str]) -> tuple[tuple[str, str, str], ...]:
+class _BindingTap:
+    """The Receive connectors' Bindings, read as the collection passes over their export;
+    `result()` is what a read of the export for Bindings alone gives (None: the pass did not
+    finish, so that read has to be made)."""
+
+    EXTRA = frozenset({"bindings"})
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.done = False
+        self.failed = False
+        self.found: dict[str, None] = {}
+        self._read: dict[int, Any] = {}   # values read already (the reader shares equal ones)
+
+    def add(self, obj: ExportObject) -> None:
+        if obj.extras_failed:
+            self.failed = True
+        found, value = lookup_property(obj.extras, "Bindings")
+        if not found:
+            found, value = lookup_property(properties(obj.value) or {}, "Bindings")
+        if found and value is not None and self._read.get(id(value)) is not value:
+            _binding_ips(value, self.found)
+            if len(self._read) >= 4096:
+                self._read.clear()
+            self._read[id(value)] = value
+
+    def result(self) -> list[str] | None:
+        if not self.done:
+            return None
+        return [] if self.failed else list(self.found)
+
+
+def _binding_ips(value: Any, found: dict[str, None]) -> None:
+    for n in normalize_value(value):
+        host = (n.text or "").rpartition(":")[0].strip("[]")
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            continue
+        if not ip.is_unspecified:
+            found.setdefault(str(ip))
+
+
+def _binding_interfaces(exports: ExportMap, notes: list[str],
+                        binding_ips: Sequence[str] | None = None
+                        ) -> tuple[tuple[str, str, str], ...]:
     """The host's own IP addresses as its Receive connectors bind them (Bindings holds the
     local IP:port each connector listens on; 0.0.0.0 and [::] mean any address and name
     none). Exports carry no other network data; the addresses become system_info interfaces
@@ -711,29 +1091,23 @@ def _binding_interfaces(exports: ExportMap, notes: list[str]) -> tuple[tuple[str
     files = exports.files.get("get-receiveconnector", [])
     if len(files) != 1:
         return ()
-    try:
-        content = read_export(files[0], {"bindings"})
-        objects = list(content.objects)
-    except ExportError:
-        return ()   # the collection itself reports an unreadable export
-    found: list[str] = []
-    for obj in objects:
-        props = properties(obj.value) or {}
-        ok, value = lookup_property(props, "Bindings")
-        if not ok or value is None:
-            continue
-        for n in normalize_value(value):
-            host = (n.text or "").rpartition(":")[0].strip("[]")
-            try:
-                ip = ipaddress.ip_address(host)
-            except ValueError:
-                continue
-            if not ip.is_unspecified and str(ip) not in found:
-                found.append(str(ip))
-    if found:
+    if binding_ips is None:
+        try:
+            content = read_export(files[0], {"bindings"})
+            objects = list(content.objects)
+        except ExportError:
+            return ()   # the collection itself reports an unreadable export
+        seen: dict[str, None] = {}
+        for obj in objects:
+            props = properties(obj.value) or {}
+            ok, value = lookup_property(props, "Bindings")
+            if ok and value is not None:
+                _binding_ips(value, seen)
+        binding_ips = list(seen)
+    if binding_ips:
         notes.append(f"IP addresses from the Receive connectors' bindings ({files[0].name}): "
-                     + ", ".join(found))
-    return tuple(("Receive connector binding", ip, "") for ip in found)
+                     + ", ".join(binding_ips))
+    return tuple(("Receive connector binding", ip, "") for ip in binding_ips)
 
 
 def collect(definitions_root: etree._Element, exports: ExportMap,
@@ -744,5 +1118,6 @@ def collect(definitions_root: etree._Element, exports: ExportMap,
     return collect_offline((read_objects or read_cmdlet_objects)(definitions_root), exports)
 
 
-__all__ = ["ExportMap", "ExportError", "collect", "collect_offline", "example_exports_dir",
+__all__ = ["ExportMap", "ExportError", "collect", "collect_offline", "collect_with_system",
+           "example_exports_dir",
            "read_export", "system_info_from_exports"]

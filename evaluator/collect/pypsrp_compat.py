@@ -96,8 +96,8 @@ def use_typed_serializer(pool) -> None:
     """
     from xml.etree import ElementTree
 
-    from psrpcore.types import PSCryptoProvider
-    from psrpcore.types import deserialize as psrpcore_deserialize
+    from .psrpcore_compat import PSCryptoProvider
+    from .psrpcore_compat import deserialize as psrpcore_deserialize
     from pypsrp.serializer import Serializer
 
     class _TypedSerializer(Serializer):

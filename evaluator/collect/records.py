@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from .model import CmdletQuery, CollectedObject, cmdlet_name
-from .normalize import _type_names, base_type_name, object_label, record_from_object
+from .normalize import FieldMemo, _type_names, base_type_name, object_label, record_from_object
 
 MAX_DISTINCT_MESSAGES = 40
 
@@ -91,8 +91,10 @@ class RecordCollector:
     field is absent from those records and a message says how many.
     """
 
-    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True):
+    def __init__(self, query: CmdletQuery, source: str, *, offline: bool = True,
+                 memo: FieldMemo | None = None):
         self.query = query
+        self.memo = memo   # shared by the collectors reading the same objects
         self.source = source
         self.offline = offline
         self.records: list[list] = []
@@ -102,6 +104,15 @@ class RecordCollector:
         self.error_objects = 0
         self.count = 0
         self._selected = {s.lower() for s in query.select} if query.select else None
+        self._type_problems: dict[tuple[str, ...], str | None] = {}
+        self._last_types: tuple[Sequence[str], str | None] = ((), None)   # the reader reuses lists
+
+    @staticmethod
+    def twin_key(query: CmdletQuery) -> tuple[str, str, tuple[str, ...]]:
+        """Queries with the same key make the same records from the same objects (the verb
+        and noun decide the type check and enum tables, the select the fields), so one
+        collector serves them all (`result(query=...)`)."""
+        return query.verb, query.noun, query.select
 
     def add(self, value: Any, type_names: Sequence[str] = (),
             problems: Sequence[tuple[str, str]] = ()) -> None:
@@ -109,14 +120,22 @@ class RecordCollector:
         itself (a property written twice); with the values that must not be compared (an
         unmapped enum number, a ToString that contradicts its number) they make the whole
         object `error`, with messages naming the file, the object and the property."""
-        problem = _type_problem(type_names, self.query)
+        last, problem = self._last_types
+        if type_names is not last:
+            key = tuple(type_names)
+            try:
+                problem = self._type_problems[key]
+            except KeyError:
+                problem = self._type_problems[key] = _type_problem(type_names, self.query)
+            self._last_types = (type_names, problem)
         if problem:
             raise ExportError(problem)
         errors: list[tuple[str, str]] = [
             (prop, msg) for prop, msg in problems
-            if self._selected is None or prop.lower() in self._selected]
+            if self._selected is None or prop.lower() in self._selected] if problems else []
         fields, messages, lacks = record_from_object(value, self.query.select,
-                                                     noun=self.query.noun, errors=errors)
+                                                     noun=self.query.noun, errors=errors,
+                                                     memo=self.memo)
         if errors:
             label = object_label(value, self.count)
             self.error_objects += 1
@@ -131,8 +150,11 @@ class RecordCollector:
         for name in lacks:
             self.missing[name] = self.missing.get(name, 0) + 1
 
-    def result(self, extra_messages: Sequence[str] = ()) -> CollectedObject:
-        q = self.query
+    def result(self, extra_messages: Sequence[str] = (), *,
+               query: CmdletQuery | None = None) -> CollectedObject:
+        """The CollectedObject; `query`: another query with this one's `twin_key`, whose
+        result these objects also are."""
+        q = query or self.query
         head = [f"read {self.count} object(s) from {self.source}"]
         if q.parameters and self.offline:
             params = " ".join(f"-{n} {v}" for n, v in q.parameters)
@@ -156,7 +178,7 @@ class RecordCollector:
             notes.append(f"property {name} is missing from {n} of {self.count} "
                          f"object(s); the field is absent from those records")
         return CollectedObject(q, flag="complete", status="exists", messages=notes,
-                               records=self.records)
+                               records=self.records if query is None else list(self.records))
 
 
 def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,

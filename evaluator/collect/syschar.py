@@ -18,10 +18,11 @@ is kept as the character reference ``&#13;`` so it survives parsing.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import jinja2
 from lxml import etree
@@ -30,9 +31,9 @@ from markupsafe import Markup, escape
 from stigscap.schemas.clock import product_version as tool_version
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.templating import environment
-from stigscap.schemas.xmlio import parse_xml_bytes
+from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, atomic_write, parse_xml_bytes
 
-from .model import CollectedObject, SystemInfo
+from .model import CollectedObject, FieldValue, SystemInfo
 
 OVAL_SCHEMA_VERSION = "5.11.2"
 MAX_MESSAGES = 50
@@ -101,15 +102,92 @@ def _level_for(obj: CollectedObject) -> str:
     return "info"
 
 
-def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
-                   timestamp: str, asset_ref: str | None = "asset0",
-                   product_name: str = "stigscap",
-                   product_version: str | None = None) -> str:
-    """The system-characteristics document as text (UTF-8 declared)."""
+_SPLIT = "\x00"          # a placeholder no rendered text contains (XML 1.0 cannot carry it)
+_RUN = 2048               # records rendered into one string for the template
+_FIELD_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=1)
+def _record_macros() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    env = environment("stigscap.evaluator", autoescape=True, keep_trailing_newline=True,
+                      filters={"x": _xml})
+    module = env.get_template("oval-sc-record.xml.j2").module
+    return module.value, module.field  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=1)
+def _value_frame() -> tuple[str, str]:
+    """The text of a win-sc:value record before and after its fields."""
+    before, after = str(_record_macros()[0](Markup(_SPLIT))).split(_SPLIT)
+    return before, after
+
+
+@lru_cache(maxsize=4096)
+def _field_frame(name: str, datatype: str) -> tuple[str, str]:
+    """The text of one oval-sc:field before and after its value text."""
+    before, after = str(_record_macros()[1](_xml(name), datatype, Markup(_SPLIT))).split(_SPLIT)
+    return before, after
+
+
+def _escaped_value(value: str | None) -> str:
+    """A collected value as field text: XML-1.0-safe (reversible _xHHHH_), markup-escaped,
+    a carriage return as a character reference."""
+    safe, _ = xml_safe_text(value or "")
+    text = str(escape(safe))
+    return text.replace("\r", "&#13;") if "\r" in text else text
+
+
+class _Records:
+    """The records of one item as the template reads them: runs of rendered records.
+
+    Fields are shared between records (a value read under the same property name is one
+    FieldValue, see normalize.record_from_object), so each distinct field object is rendered
+    once; the records stay alive while this renders, so an id names one field."""
+
+    def __init__(self, records: Sequence[Sequence[FieldValue]], cache: dict[int, str]):
+        self.records = records
+        self.cache = cache
+
+    def __iter__(self) -> Iterator[Markup]:
+        cache = self.cache
+        before, after = _value_frame()
+        run: list[str] = []
+        for rec in self.records:
+            run.append(before)
+            for f in rec:
+                text = cache.get(id(f))
+                if text is None:
+                    head, tail = _field_frame(f.name, f.datatype)
+                    text = head + _escaped_value(f.value) + tail
+                    if len(cache) >= _FIELD_CACHE_SIZE:
+                        cache.clear()
+                    cache[id(f)] = text
+                run.append(text)
+            run.append(after)
+            if len(run) >= _RUN:
+                yield Markup("".join(run))
+                run = []
+        if run:
+            yield Markup("".join(run))
+
+
+def _forbidden_in(records: Sequence[Sequence[FieldValue]]) -> bool:
+    """Whether any value holds a character XML 1.0 cannot carry (it is then escaped)."""
+    for start in range(0, len(records), _RUN):
+        if _FORBIDDEN.search("".join([f.value or "" for rec in records[start:start + _RUN]
+                                      for f in rec])):
+            return True
+    return False
+
+
+def _render_chunks(objects: Sequence[CollectedObject], system: SystemInfo, *,
+                   timestamp: str, asset_ref: str | None, product_name: str,
+                   product_version: str | None) -> Iterator[str]:
     if asset_ref is not None and not re.fullmatch(r"[A-Za-z_][\w.\-]*", asset_ref):
         raise StigscapError(f"asset reference id {asset_ref!r} is not an XML NCName")
     seen_ids: set[str] = set()
     view_objects, view_items = [], []
+    field_cache: dict[int, str] = {}
     next_id = 1
     for obj in objects:
         q = obj.query
@@ -122,19 +200,7 @@ def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
         if obj.flag in ("complete", "incomplete", "error"):
             item_id = next_id
             next_id += 1
-            records = []
-            escaped_here = False
-            for rec in obj.records:
-                fields = []
-                for f in rec:
-                    safe, changed = xml_safe_text(f.value or "")
-                    escaped_here |= changed
-                    text = escape(safe)
-                    if "\r" in text:
-                        text = Markup(str(text).replace("\r", "&#13;"))
-                    fields.append((_xml(f.name), f.datatype, text))
-                records.append(fields)
-            if escaped_here:
+            if _forbidden_in(obj.records):
                 extra.append(("warning", "some values hold characters XML 1.0 cannot carry; "
                               "each is written as _xHHHH_ (HHHH = its hex code point), and "
                               "a literal _xHHHH_ in a value as _x005F_xHHHH_"))
@@ -146,7 +212,7 @@ def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
                 "module_name": q.module_name, "verb": q.verb, "noun": q.noun,
                 "parameters": [(n.lower(), v) for n, v in q.parameters],
                 "select": [(s.lower(), s) for s in q.select],
-                "records": records if obj.flag != "error" else [],
+                "records": _Records(obj.records, field_cache) if obj.flag != "error" else [],
             })
         view_objects.append({
             "id": q.object_id, "version": int(q.version), "comment": q.comment,
@@ -154,7 +220,7 @@ def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
             "messages": _cap([(level, m) for m in obj.messages] + extra),
         })
     ifaces = [_Iface(*i) for i in system.interfaces]
-    return _template().render(
+    yield from _template().generate(
         generator={"product_name": product_name,
                    "product_version": product_version or tool_version(),
                    "schema_version": OVAL_SCHEMA_VERSION, "timestamp": timestamp},
@@ -162,6 +228,73 @@ def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
                 "architecture": system.architecture, "host_name": system.host_name,
                 "interfaces": ifaces},
         asset_ref=asset_ref, objects=view_objects, items=view_items)
+
+
+def render_syschar(objects: Sequence[CollectedObject], system: SystemInfo, *,
+                   timestamp: str, asset_ref: str | None = "asset0",
+                   product_name: str = "stigscap",
+                   product_version: str | None = None) -> str:
+    """The system-characteristics document as text (UTF-8 declared)."""
+    return "".join(_render_chunks(objects, system, timestamp=timestamp, asset_ref=asset_ref,
+                                  product_name=product_name, product_version=product_version))
+
+
+def write_syschar(path: str | os.PathLike, objects: Sequence[CollectedObject],
+                  system: SystemInfo, *, timestamp: str, asset_ref: str | None = "asset0",
+                  product_version: str | None = None) -> None:
+    """Write the document to `path` as it is rendered (atomically, checked well-formed on
+    the way: a problem leaves no file): the same bytes as `syschar_bytes`, without holding
+    the whole document in memory (100,000 connectors give half a gigabyte)."""
+    checker = _WellFormed()
+
+    def chunks() -> Iterator[bytes]:
+        buf: list[str] = []
+        size = 0
+        for text in _render_chunks(objects, system, timestamp=timestamp, asset_ref=asset_ref,
+                                   product_name="stigscap", product_version=product_version):
+            buf.append(text)
+            size += len(text)
+            if size >= 1 << 20:
+                data = "".join(buf).encode("utf-8")
+                buf, size = [], 0
+                checker.feed(data)
+                yield data
+        data = "".join(buf).encode("utf-8")
+        checker.feed(data)
+        checker.close()
+        yield data
+
+    atomic_write(path, chunks())
+
+
+class _WellFormed:
+    """An incremental well-formedness check: libxml2 with no tree and no callbacks (C speed,
+    constant memory). Raises StigscapError: a bug in this module, not bad input."""
+
+    class _Nothing:
+        def close(self) -> None:
+            return None
+
+    def __init__(self) -> None:
+        self._parser = etree.XMLParser(  # type: ignore[call-overload]  # target: close() only
+            target=self._Nothing(), huge_tree=True, **SAFE_PARSER_OPTIONS)
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed(data)
+        except etree.XMLSyntaxError as exc:
+            self._fail(exc)
+
+    def close(self) -> None:
+        try:
+            self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            self._fail(exc)
+
+    @staticmethod
+    def _fail(exc: etree.XMLSyntaxError) -> None:
+        raise StigscapError(f"internal error: system characteristics not well-formed: "
+                            f"{exc}") from None
 
 
 def syschar_document(objects: Sequence[CollectedObject], system: SystemInfo, *,
@@ -184,11 +317,8 @@ def syschar_bytes(objects: Sequence[CollectedObject], system: SystemInfo, *,
 
 
 def _check_well_formed(data: bytes) -> None:
-    """expat pass (C speed, constant memory): fail loudly on anything not well-formed."""
-    from xml.parsers import expat
-    parser = expat.ParserCreate()
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:  # a bug in this module, not bad input
-        raise StigscapError(f"internal error: system characteristics not well-formed: "
-                            f"{exc}") from None
+    """Fail loudly on anything not well-formed (see `_WellFormed`)."""
+    checker = _WellFormed()
+    for start in range(0, len(data), 1 << 20):
+        checker.feed(data[start:start + (1 << 20)])
+    checker.close()

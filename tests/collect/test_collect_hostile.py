@@ -148,7 +148,9 @@ def test_deep_clixml_nesting_is_an_error(tmp_path):
     assert item.flag == "error" and "nested" in item.messages[0]
 
 
-def test_refs_across_objects_are_expanded(tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le-bom", "utf-16-be"])
+def test_refs_across_objects_are_expanded(tmp_path, encoding):
+    """<Ref> targets are found by a byte search in the file's own encoding."""
     doc = (f'<Objs Version="1.1.0.1" xmlns="{NS}">'
            '<Obj RefId="0"><TN RefId="0"><T>Selected.X.ReceiveConnector</T><T>System.Object</T>'
            '</TN><MS><S N="Name">A</S><Obj N="AuthMechanism" RefId="1"><TN RefId="1">'
@@ -156,7 +158,10 @@ def test_refs_across_objects_are_expanded(tmp_path):
            "</TN><ToString>Tls</ToString><I32>1</I32></Obj></MS></Obj>"
            '<Obj RefId="2"><TNRef RefId="0"/><MS><S N="Name">B</S><Ref N="AuthMechanism" '
            'RefId="1"/></MS></Obj></Objs>')
-    item, _ = _collect_and_write(_mk(tmp_path, doc.encode()), tmp_path)
+    d = tmp_path / "exports"
+    d.mkdir()
+    write_clixml(d / "Get-ReceiveConnector.xml", doc, encoding)
+    item, _ = _collect_and_write(d, tmp_path)
     assert [[f.value for f in r] for r in item.records] == [["A", "Tls"], ["B", "Tls"]]
 
 
