@@ -1,21 +1,31 @@
 """XML-DSig machinery shared by the SCAP source data stream and ARF signature layouts.
 
-What signxml does here (the cryptographic work): canonicalisation and SHA-256 digests of every
-`#id` reference (the data stream, the SignatureProperties, the Manifest, and the Manifest's own
-component references), the canonical SignedInfo, the RSA/ECDSA signature value, the
-KeyInfo/X509Data, and on verification the signature value, the SignedInfo reference digests and
-the certificate checks.
+Who does what. Canonicalisation is lxml's (libxml2's) C14N, streamed into hashlib, applied to
+each referenced element where it stands in the document (Exclusive C14N; see "In place" below):
+the document is not copied, and a component is canonicalised and digested once. Signing (signer.py) builds
+SignedInfo, the references and KeyInfo here and signs the canonical SignedInfo with
+`cryptography` (RSA PKCS#1 v1.5 / ECDSA, SHA-256). On verification signxml checks the
+signature value over SignedInfo and the certificate (pinned, or a chain to a CA bundle, and the
+validity dates); every reference digest (SignedInfo's and the Manifest's) is recomputed here.
 
-What signxml cannot do, and therefore this module does with lxml's canonicaliser + hashlib:
-  * XPath Filter 2.0 transforms (RES-313): signxml's signer has no transform hook and its
-    verifier silently skips unknown transform algorithms, so the URI="" reference of an ARF
-    signature is digested here (`filtered_document_digest`) and verified through a small
-    override of signxml's transform step (`_Verifier._apply_transforms`).
+What signxml cannot do, and therefore this module does:
+  * XPath Filter 2.0 transforms (RES-313): the URI="" reference of an ARF signature is digested
+    here (`filtered_document_digest`), on signing and on verification.
   * dsig:Manifest references (SRC-284): XML-DSig core leaves Manifest validation to the
-    application and signxml does not check them; `manifest_reference_digest` recomputes them on
-    verification (on signing, signxml computes them, see signer.py).
-  * Reference @Type attributes (TMSAD) and dsig:Object placement: added through signxml's public
-    `signature_annotators` hook before SignedInfo is canonicalised and signed.
+    application, and neither signxml nor xmlsec1 checks them; `manifest_reference_digest`
+    recomputes them on verification.
+  * Reference @Type attributes (TMSAD) and dsig:Object placement.
+
+In place, for Exclusive C14N. lxml canonicalises an element inside a document as the apex of
+its own document subset: the namespaces in scope are available to it and exclusive C14N renders
+those the subtree visibly uses, exactly what signxml obtained by serialising the element on its
+own (lxml writes every in-scope declaration on it) and parsing it again. Inclusive C14N is not
+done in place: libxml2 (2.14, through lxml's temporary document around the element) then writes
+a spurious xmlns="" on prefixed elements two or more levels below the element whenever a
+default namespace is in scope; a standalone copy canonicalises correctly (as xmlsec1 does in
+the document), so inclusive canonicalisation of an element goes through a copy of that element
+(SignedInfo, SignatureProperties and, for signatures made with inclusive C14N by others, the
+referenced elements). tests/signing/test_c14n_in_place.py holds both, element by element.
 
 Canonicalisation. A source data stream signature uses Exclusive XML Canonicalization 1.0
 (SignedInfo and every reference): its digests do not depend on namespace declarations of the
@@ -30,8 +40,8 @@ of omitted ancestors are inherited (xml:id, xml:base fix-up). `check_no_xml_attr
 that precondition explicit: a signed element whose ancestors carry xml:* attributes is refused.
 
 Text nodes over 10 MB: documents are read with lxml's huge_tree (schemas/xmlio); every copy made
-here, and signxml's own re-parsing (see `huge_parser`), uses it too, so what can be read can be
-signed and verified.
+here (the filtered ARF document, elements for inclusive C14N), and signxml's own re-parsing (see
+`huge_parser`), uses it too, so what can be read can be signed and verified.
 """
 
 from __future__ import annotations
@@ -135,7 +145,9 @@ def id_index(root: etree._Element) -> dict[str, list[etree._Element]]:
     return index
 
 
-_ID_XPATH = etree.XPath("//@*[local-name()='id' or local-name()='Id' or local-name()='ID']")
+# local-name() is id, Id or ID (one local-name() call per attribute, not three: the whole
+# document is scanned; '|' cannot occur in a name, so only those three match)
+_ID_XPATH = etree.XPath("//@*[contains('|id|Id|ID|', concat('|', local-name(), '|'))]")
 
 
 def resolve_unique(index: dict[str, list[etree._Element]], uri: str) -> etree._Element:
@@ -196,6 +208,54 @@ def _c14n(el: etree._Element | etree._ElementTree, algorithm: str,
                           inclusive_ns_prefixes=prefixes if exclusive and prefixes else None)
 
 
+class _HashSink:
+    """A file-like object lxml's C14N writer streams into: the octets go to a hash, never to
+    one big bytes object."""
+
+    def __init__(self, name: str) -> None:
+        self.hash = hashlib.new(name)
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return len(data)
+
+
+def _digest_name(digest_uri: str) -> str:
+    try:
+        return DIGEST_METHODS[digest_uri]
+    except KeyError:
+        raise ValueError(f"digest algorithm {digest_uri} not allowed") from None
+
+
+def c14n_digest(node: etree._Element | etree._ElementTree, algorithm: str, digest_uri: str,
+                prefixes: list[str] | None = None) -> str:
+    """Base64 digest of the canonical form of an element (in place, where it stands in its
+    document) or of a whole document, streamed from lxml's canonicaliser into the hash."""
+    if algorithm not in C14N_ALGORITHMS:
+        raise ValueError(f"unsupported canonicalization {algorithm}")
+    exclusive = algorithm == EXC_C14N
+    sink = _HashSink(_digest_name(digest_uri))
+    if isinstance(node, etree._ElementTree):
+        tree = node
+    else:
+        tree = etree.ElementTree(node if exclusive else _c14n_input(node))
+    tree.write_c14n(sink, exclusive=exclusive, with_comments=False,
+                    inclusive_ns_prefixes=prefixes if exclusive and prefixes else None)
+    return base64.b64encode(sink.hash.digest()).decode()
+
+
+def c14n_bytes(node: etree._Element, algorithm: str, prefixes: list[str] | None = None) -> bytes:
+    """Canonical octets of an element (SignedInfo, which is signed), as c14n_digest reads it."""
+    return _c14n(node if algorithm == EXC_C14N else _c14n_input(node), algorithm, prefixes)
+
+
+def _c14n_input(el: etree._Element) -> etree._Element:
+    """What inclusive canonicalisation of an element reads: the element itself when it is the
+    document element, else a standalone copy carrying the namespace declarations in scope (see
+    "In place" above: libxml2's in-place inclusive C14N of an inner element is wrong)."""
+    return el if el.getparent() is None else reparse(el)
+
+
 def remove_keep_tail(el: etree._Element) -> None:
     """Remove an element subtree but keep its tail text (the tail belongs to the parent)."""
     parent = el.getparent()
@@ -244,51 +304,79 @@ def apply_filter2(doc_root: etree._Element, transform: etree._Element) -> None:
             remove_keep_tail(node)
 
 
-def filtered_document_bytes(doc_root: etree._Element, transforms: Iterable[etree._Element]
-                            ) -> bytes:
-    """Octets of a URI="" reference: the whole document (comments dropped, per XML-DSig),
-    then the transforms in order (Filter 2.0 subtract, then one canonicalisation)."""
+def _filtered_document(doc_root: etree._Element, transforms: Iterable[etree._Element]
+                       ) -> tuple[etree._ElementTree, str]:
+    """The document after the Filter 2.0 transforms (a throw-away copy) and the one
+    canonicalization that follows them (C14N 1.1 when none is given)."""
     work = reparse(doc_root.getroottree())
-    out: bytes | None = None
+    algorithm: str | None = None
     for t in transforms:
         alg = t.get("Algorithm")
-        if out is not None:
+        if algorithm is not None:
             raise ValueError("transform after canonicalization")
         if alg == FILTER2:
             apply_filter2(work, t)
         elif alg in C14N_ALGORITHMS:
-            # the document node: top-level processing instructions belong to URI=""
-            out = _c14n(work.getroottree(), alg)
+            algorithm = alg
         else:
             raise ValueError(f"unsupported transform {alg}")
-    return out if out is not None else _c14n(work.getroottree(), C14N11)
+    # the document node: top-level processing instructions belong to URI=""
+    return work.getroottree(), algorithm or C14N11
+
+
+def filtered_document_bytes(doc_root: etree._Element, transforms: Iterable[etree._Element]
+                            ) -> bytes:
+    """Octets of a URI="" reference: the whole document (comments dropped, per XML-DSig),
+    then the transforms in order (Filter 2.0 subtract, then one canonicalisation)."""
+    tree, algorithm = _filtered_document(doc_root, transforms)
+    return _c14n(tree, algorithm)
+
+
+def filtered_document_digest(doc_root: etree._Element, transforms: Iterable[etree._Element],
+                             digest_uri: str) -> str:
+    """Digest of a URI="" reference (the octets of filtered_document_bytes, streamed)."""
+    tree, algorithm = _filtered_document(doc_root, transforms)
+    return c14n_digest(tree, algorithm, digest_uri)
 
 
 def digest_b64(data: bytes, digest_uri: str) -> str:
-    try:
-        name = DIGEST_METHODS[digest_uri]
-    except KeyError:
-        raise ValueError(f"digest algorithm {digest_uri} not allowed") from None
-    return base64.b64encode(hashlib.new(name, data).digest()).decode()
+    return base64.b64encode(hashlib.new(_digest_name(digest_uri), data).digest()).decode()
 
 
-def manifest_reference_digest(doc_root: etree._Element, index, reference: etree._Element
-                              ) -> tuple[str, etree._Element]:
-    """Recompute a Manifest reference digest (`#id` + optional one c14n transform)."""
+def reference_digest(index: dict[str, list[etree._Element]], reference: etree._Element,
+                     cache: dict | None = None) -> tuple[str, etree._Element]:
+    """Recompute the digest of a same-document `#id` reference (optionally one canonicalization
+    transform; none means C14N 1.1, as signxml reads it), in place. `cache` (keyed by element,
+    algorithm, prefixes and digest) lets an element referenced twice be canonicalised once."""
     uri = reference.get("URI", "")
     target = resolve_unique(index, uri)
     transforms = reference.findall(f"{dsig('Transforms')}/{dsig('Transform')}")
     algs = [t.get("Algorithm") for t in transforms]
     if len(algs) > 1 or (algs and algs[0] not in C14N_ALGORITHMS):
-        raise ValueError(f"Manifest reference {uri}: unsupported transforms {algs}")
+        raise ValueError(f"reference {uri}: unsupported transforms {algs}")
     c14n_alg = algs[0] if algs and algs[0] else C14N11   # (a missing one was refused)
     if c14n_alg in INCLUSIVE_C14N:   # exclusive c14n inherits nothing from ancestors
         check_no_xml_attr_ancestors(target)
-    # same serialisation path signxml uses: a standalone copy carrying in-scope namespaces
-    copy = reparse(target)
-    data = _c14n(copy, c14n_alg, inclusive_prefixes(transforms[0]) if transforms else None)
+    prefixes = inclusive_prefixes(transforms[0]) if transforms else None
     method = reference.find(dsig("DigestMethod"))
-    return digest_b64(data, (method.get("Algorithm") or "") if method is not None else ""), target
+    digest_uri = (method.get("Algorithm") or "") if method is not None else ""
+    key = (target, c14n_alg, tuple(prefixes) if prefixes else None, digest_uri)
+    if cache is not None and key in cache:
+        return cache[key], target
+    digest = c14n_digest(target, c14n_alg, digest_uri, prefixes)
+    if cache is not None:
+        cache[key] = digest
+    return digest, target
+
+
+def manifest_reference_digest(doc_root: etree._Element, index, reference: etree._Element,
+                              cache: dict | None = None) -> tuple[str, etree._Element]:
+    """Recompute a Manifest reference digest (`#id` + optional one c14n transform)."""
+    try:
+        return reference_digest(index, reference, cache)
+    except ValueError as exc:
+        text = str(exc)
+        raise ValueError("Manifest " + text if text.startswith("reference ") else text) from None
 
 
 # ---------------------------------------------------------------- keys, certificates, time

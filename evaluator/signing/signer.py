@@ -25,21 +25,29 @@ ARF (RES-307..315, RES-323): the signature inside arf:extended-infos/arf:extende
   Reference 2  URI="#<...-signature-properties>"  Type=...#SignatureProperties
   KeyInfo, Object/SignatureProperties.
 
+Every digest comes from lxml's canonicaliser streamed into hashlib (core.c14n_digest): Exclusive
+C14N in place, inclusive C14N on a copy of the (small) element; no copy of the document is made
+(but the throw-away filtered copy an ARF's URI="" reference needs), and each component is
+canonicalised once. SignedInfo is canonicalised in its in-document namespace context and signed
+with `cryptography`.
+
 The nonce is 128 random bits unless given (pass `nonce=` for byte-identical output: with RSA,
 a fixed timestamp and a fixed nonce the output is deterministic; ECDSA signatures are not).
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import datetime
 from typing import Sequence
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
-from signxml import XMLSigner
-from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureConstructionMethod
 
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
@@ -122,23 +130,73 @@ def _drop_or_refuse(root, elements, replace_existing, kind):
 
 # ---------------------------------------------------------------- building blocks
 
-class _Signer(XMLSigner):
-    """signxml's signer re-parsing its input with our huge_tree parser (its own default parser
-    refuses text nodes over 10 MB, which reading accepts)."""
+def _reference(parent: etree._Element, uri: str, c14n: str, digest: str,
+               type_uri: str | None = None) -> etree._Element:
+    """A dsig:Reference with one canonicalization transform and a SHA-256 digest (the layout
+    signxml wrote, and every verifier reads)."""
+    ref = etree.SubElement(parent, dsig("Reference"), URI=uri)
+    if type_uri:
+        ref.set("Type", type_uri)
+    transforms = etree.SubElement(ref, dsig("Transforms"))
+    etree.SubElement(transforms, dsig("Transform"), Algorithm=c14n)
+    etree.SubElement(ref, dsig("DigestMethod"), Algorithm=core.SHA256)
+    etree.SubElement(ref, dsig("DigestValue")).text = digest
+    return ref
 
-    @property
-    def parser(self):
-        return core.huge_parser()
+
+def _certificate_text(cert: x509.Certificate) -> str:
+    """X509Certificate content: the PEM body (base64 in 64-character lines)."""
+    pem = cert.public_bytes(Encoding.PEM).decode("ascii").replace("\r", "")
+    body = pem.split("-----BEGIN CERTIFICATE-----\n", 1)[1]
+    return body.split("-----END CERTIFICATE-----", 1)[0]
 
 
-def _signer(sk: core.SigningKey, c14n: str) -> XMLSigner:
-    signer = _Signer(method=SignatureConstructionMethod.detached,
-                     signature_algorithm=sk.signature_method,
-                     digest_algorithm=DigestAlgorithm.SHA256,
-                     c14n_algorithm=CanonicalizationMethod(c14n))
-    # the SDS already binds "ds" to its own namespace: signatures use the "dsig" prefix
-    signer.namespaces = {"dsig": ns.DSIG}
-    return signer
+def _signature_value(sk: core.SigningKey, signed_info: bytes) -> bytes:
+    """RSA PKCS#1 v1.5 or ECDSA (r || s, each as long as the curve's order) with SHA-256."""
+    if isinstance(sk.key, rsa.RSAPrivateKey):
+        return sk.key.sign(signed_info, padding.PKCS1v15(), hashes.SHA256())
+    der = sk.key.sign(signed_info, ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    size = (sk.key.key_size + 7) // 8
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def _signature(placeholder: etree._Element, sk: core.SigningKey, sig_id: str, c14n: str,
+               references: Sequence[tuple[str, etree._Element, str | None]],
+               first_reference: etree._Element | None = None) -> etree._Element:
+    """Fill the dsig:Signature `placeholder` (already in its place in the document, holding its
+    dsig:Objects): SignedInfo with `first_reference` and one Reference per (uri, target, @Type),
+    each digested (core.c14n_digest), then the signature value over SignedInfo canonicalised in
+    its place (so its in-document namespace context is what gets signed, as every verifier will
+    see it), then KeyInfo."""
+    sig = placeholder
+    sig.set("Id", sig_id)
+    objects = list(sig)
+    # made inside the signature (SubElement), so they use its dsig prefix, then put in order
+    signed_info = etree.SubElement(sig, dsig("SignedInfo"))
+    sig.insert(0, signed_info)
+    etree.SubElement(signed_info, dsig("CanonicalizationMethod"), Algorithm=c14n)
+    etree.SubElement(signed_info, dsig("SignatureMethod"), Algorithm=sk.signature_method)
+    if first_reference is not None:
+        signed_info.append(first_reference)
+    inclusive = c14n in core.INCLUSIVE_C14N
+    for uri, target, type_uri in references:
+        if inclusive:
+            core.check_no_xml_attr_ancestors(target)
+        _reference(signed_info, uri, c14n, core.c14n_digest(target, c14n, core.SHA256), type_uri)
+    if inclusive:
+        core.check_no_xml_attr_ancestors(signed_info)
+    value = etree.SubElement(sig, dsig("SignatureValue"))
+    signed_info.addnext(value)
+    value.text = base64.b64encode(_signature_value(sk, core.c14n_bytes(signed_info, c14n))
+                                  ).decode()
+    key_info = etree.SubElement(sig, dsig("KeyInfo"))
+    value.addnext(key_info)
+    x509_data = etree.SubElement(key_info, dsig("X509Data"))
+    for cert in sk.chain:
+        etree.SubElement(x509_data, dsig("X509Certificate")).text = _certificate_text(cert)
+    assert list(sig)[3:] == objects   # SignedInfo, SignatureValue, KeyInfo, then the Objects
+    return sig
 
 
 def _unique_id(index, wanted: str) -> str:
@@ -162,42 +220,6 @@ def _signature_properties_object(sig_id: str, props_id: str, when: datetime,
     etree.SubElement(info, f"{{{ns.DC}}}date").text = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     etree.SubElement(info, f"{{{ns.TMSAD}}}nonce").text = nonce or secrets.token_hex(16)
     return obj
-
-
-def _run_signxml(root: etree._Element, placeholder: etree._Element, sk: core.SigningKey,
-                 sig_id: str, uris: list[str], targets: list[etree._Element],
-                 types: dict[str, str], c14n: str,
-                 first_reference: etree._Element | None = None) -> etree._Element:
-    """Let signxml digest `uris`, build SignedInfo/KeyInfo and sign; through its annotator hook
-    add @Type, an optional precomputed first Reference, the Objects, and put the signature in
-    the placeholder's place *before* SignedInfo is canonicalised (so its in-document namespace
-    context is what gets signed, as every verifier will see it)."""
-    signer = _signer(sk, c14n)
-
-    def annotate(sig_root, signing_settings):
-        signed_info = sig_root.find(dsig("SignedInfo"))
-        for ref in signed_info.findall(dsig("Reference")):
-            if ref.get("URI") in types:
-                ref.set("Type", types[ref.get("URI")])
-        if first_reference is not None:
-            signed_info.find(dsig("SignatureMethod")).addnext(first_reference)
-        sig_root.set("Id", sig_id)
-        for obj in placeholder.findall(dsig("Object")):
-            sig_root.append(obj)
-        placeholder.getparent().replace(placeholder, sig_root)
-        sig_root.tail = placeholder.tail
-
-    signer.signature_annotators.append(annotate)
-    if c14n in core.INCLUSIVE_C14N:
-        for target in targets:
-            core.check_no_xml_attr_ancestors(target)
-    signature = signer.sign(root, key=sk.key, cert=sk.chain, reference_uri=uris)
-    if signature.getparent() is None:  # pragma: no cover - would mean signxml changed its flow
-        raise RuntimeError("signature was not placed in the document")
-    signed_info = signature.find(dsig("SignedInfo"))
-    if c14n in core.INCLUSIVE_C14N and signed_info is not None:   # (signxml always writes it)
-        core.check_no_xml_attr_ancestors(signed_info)
-    return signature
 
 
 # ---------------------------------------------------------------- source data stream
@@ -230,6 +252,7 @@ def _sign_sds(root, sk, when, creators, nonce):
     if not streams:
         raise StigscapError("cannot sign: the collection has no ds:data-stream")
     index = core.id_index(root)
+    component_digests: dict[str, str] = {}   # a component shared by data streams: digested once
     for stream in streams:
         ds_id = stream.get("id")
         if not ds_id:
@@ -243,28 +266,25 @@ def _sign_sds(root, sk, when, creators, nonce):
         manifest_id = _unique_id(index, f"{ds_id}-manifest")
         components = local_component_uris(root, stream, index)
 
-        # Manifest references: signxml digests the components (a detached signature over them
-        # whose SignedInfo/Reference elements become the Manifest's; its SignatureValue is
-        # discarded). Reference digests thus come from the same code path as SignedInfo's.
+        if not components:
+            raise StigscapError(f"cannot sign: data stream {ds_id} references no local component")
+        # Manifest references: each component canonicalised in place and digested
         manifest_obj = etree.Element(dsig("Object"), nsmap={"dsig": ns.DSIG})
         manifest = etree.SubElement(manifest_obj, dsig("Manifest"), Id=manifest_id)
-        if components:
-            scratch = _signer(sk, SDS_C14N).sign(root, key=sk.key, cert=sk.chain,
-                                                 reference_uri=components)
-            for ref in scratch.find(dsig("SignedInfo")).findall(dsig("Reference")):
-                manifest.append(ref)
-        else:
-            raise StigscapError(f"cannot sign: data stream {ds_id} references no local component")
+        for uri in components:
+            if uri not in component_digests:
+                component_digests[uri] = core.c14n_digest(index[uri[1:]][0], SDS_C14N,
+                                                          core.SHA256)
+            _reference(manifest, uri, SDS_C14N, component_digests[uri])
 
         placeholder = etree.SubElement(root, dsig("Signature"), nsmap={"dsig": ns.DSIG})
         _indent_tail(root, placeholder)
         placeholder.append(_signature_properties_object(sig_id, props_id, when, creators, nonce))
         placeholder.append(manifest_obj)
-        _run_signxml(root, placeholder, sk, sig_id,
-                     [f"#{ds_id}", f"#{props_id}", f"#{manifest_id}"],
-                     [stream, placeholder[0][0], manifest],
-                     {f"#{props_id}": core.TYPE_SIGPROPS, f"#{manifest_id}": core.TYPE_MANIFEST},
-                     SDS_C14N)
+        _signature(placeholder, sk, sig_id, SDS_C14N,
+                   [(f"#{ds_id}", stream, None),
+                    (f"#{props_id}", placeholder[0][0], core.TYPE_SIGPROPS),
+                    (f"#{manifest_id}", manifest, core.TYPE_MANIFEST)])
 
 
 def _indent_tail(parent, child):
@@ -289,9 +309,9 @@ def arf_first_reference(root: etree._Element) -> etree._Element:
     etree.SubElement(transforms, dsig("Transform"), Algorithm=ARF_C14N)
     etree.SubElement(ref, dsig("DigestMethod"), Algorithm=core.SHA256)
     digest = etree.SubElement(ref, dsig("DigestValue"))
-    # signxml has no XPath Filter 2.0: octets from lxml's canonicaliser over the filtered copy
-    data = core.filtered_document_bytes(root, transforms.findall(dsig("Transform")))
-    digest.text = core.digest_b64(data, core.SHA256)
+    # lxml's canonicaliser over the filtered copy of the document
+    digest.text = core.filtered_document_digest(root, transforms.findall(dsig("Transform")),
+                                                core.SHA256)
     return ref
 
 
@@ -313,8 +333,8 @@ def _sign_arf(root, sk, when, creators, nonce):
     placeholder = etree.SubElement(info, dsig("Signature"), nsmap={"dsig": ns.DSIG})
     placeholder.append(_signature_properties_object(sig_id, props_id, when, creators, nonce))
     first = arf_first_reference(root)
-    _run_signxml(root, placeholder, sk, sig_id, [f"#{props_id}"], [placeholder[0][0]],
-                 {f"#{props_id}": core.TYPE_SIGPROPS}, ARF_C14N, first_reference=first)
+    _signature(placeholder, sk, sig_id, ARF_C14N,
+               [(f"#{props_id}", placeholder[0][0], core.TYPE_SIGPROPS)], first_reference=first)
 
 
 def sign_bytes(data: bytes, sk: core.SigningKey, timestamp: datetime | str, *,

@@ -18,6 +18,7 @@ The report lists exactly which elements each signature covers.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +29,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import SignXMLException
+from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+from signxml.verifier import VerifyResult
 
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.errors import StigscapError
@@ -103,41 +105,68 @@ class VerifyReport:
         return out
 
 
-# ---------------------------------------------------------------- signxml with Filter 2.0
+# ---------------------------------------------------------------- signxml, references in place
 
 class _Verifier(XMLVerifier):
-    """signxml's verifier, plus XPath Filter 2.0 (subtract) on URI="" references.
+    """signxml's verifier for what it is good at: the signature value over the canonical
+    SignedInfo and the certificate (pinned, or a chain to a CA bundle, validity dates).
 
-    signxml skips transform algorithms it does not know, which would digest the whole document
-    (signature included) for an ARF reference: that step alone is done by signing.core."""
+    The references SignedInfo lists (read from the canonical SignedInfo signxml verified) are
+    digested by signing.core, in place on the parsed document: signxml would copy the whole
+    document for each reference, find each `#id` with a whole-document XPath, and skip the XPath
+    Filter 2.0 transforms of an ARF signature (which it does not know)."""
 
-    document: etree._Element | None = None  # the whole document (with top-level PIs)
+    index: dict[str, list[etree._Element]] | None = None   # core.id_index of the document
+    digest_cache: dict | None = None                       # shared with the Manifest checks
     signature_path: list[int] | None = None  # child positions of the signature to verify
 
+    def get_root(self, data):
+        # the document as parsed: nothing below modifies it, so no copy is needed
+        if isinstance(data, etree._Element):
+            return data
+        return super().get_root(data)   # pragma: no cover - verify_document passes an element
+
     def _get_signature(self, root):
-        if self.signature_path is None:
+        if self.signature_path is None:  # pragma: no cover - _crypto always sets it
             return super()._get_signature(root)
         el = root
         for i in self.signature_path:
             el = el[i]
         if el.tag != dsig("Signature"):  # pragma: no cover - same document, same positions
-            raise SignXMLException("signature not found in the copy of the document")
+            raise SignXMLException("signature not found in the document")
         return el
 
-    def _apply_transforms(self, payload, *, transforms_node, signature):
-        transforms = [] if transforms_node is None else transforms_node.findall(dsig("Transform"))
-        if any(t.get("Algorithm") == core.FILTER2 for t in transforms):
-            if not isinstance(payload, etree._Element) or payload.getparent() is not None:
-                raise SignXMLException("XPath Filter 2.0 is only supported on URI=\"\"")
-            try:
-                # URI="" is the whole document; signxml's copy of it lacks top-level
-                # processing instructions, which canonical XML keeps
-                return core.filtered_document_bytes(self.document if self.document is not None
-                                                    else payload, transforms)
-            except ValueError as exc:
-                raise SignXMLException(str(exc)) from None
-        return super()._apply_transforms(payload, transforms_node=transforms_node,
-                                         signature=signature)
+    def _verify_reference(self, reference, index, root, uri_resolver, c14n_algorithm, signature,
+                          signature_key_used):
+        method = reference.find(dsig("DigestMethod"))
+        digest_uri = (method.get("Algorithm") or "") if method is not None else ""
+        try:
+            self.check_digest_alg_expected(DigestAlgorithm(digest_uri))
+        except ValueError:
+            raise InvalidInput(f"digest algorithm {digest_uri} not allowed") from None
+        try:
+            if reference.get("URI") == "":
+                transforms = reference.findall(f"{dsig('Transforms')}/{dsig('Transform')}")
+                if not any(t.get("Algorithm") == core.FILTER2 for t in transforms):
+                    raise ValueError('a URI="" reference without XPath Filter 2.0 signs the '
+                                     "signature itself")
+                # URI="" is the whole document, top-level processing instructions included
+                digest = core.filtered_document_digest(root, transforms, digest_uri)
+            else:
+                assert self.index is not None
+                digest, _target = core.reference_digest(self.index, reference, self.digest_cache)
+        except ValueError as exc:
+            raise SignXMLException(str(exc)) from None
+        value = reference.find(dsig("DigestValue"))
+        try:   # as signxml reads it: characters outside base64 are ignored
+            expected = base64.b64decode((element_text(value) or "") if value is not None else "")
+        except ValueError:
+            expected = b""
+        if expected != base64.b64decode(digest):
+            raise InvalidDigest(f"Digest mismatch for reference {index} ({reference.get('URI')})")
+        key = signature_key_used if isinstance(signature_key_used, bytes) else \
+            signature_key_used.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        return VerifyResult(b"", None, signature, signature_key=key)
 
 
 def _spki(cert: x509.Certificate) -> bytes:
@@ -210,34 +239,36 @@ def verify_document(root: etree._Element, trusted_certs: Sequence[x509.Certifica
                              "places it)")
         return report
     index = core.id_index(root)
+    digests: dict = {}   # element digests, each element canonicalised once (core.reference_digest)
     trust = (trusted_certs, ca_file, at_time)
     for i, sig in enumerate(expected, 1):
         check = SignatureCheck(i, sig.get("Id"), sig.sourceline)
         report.signatures.append(check)
-        _check_one(root, root if kind == "sds" else None, sig, index, trust, check)
+        _check_one(root, root if kind == "sds" else None, sig, index, trust, check, digests)
     if kind == "sds":
         report.errors += _sds_coverage(root, expected)
     for coll, sigs in embedded:
-        _check_embedded(root, coll, sigs, index, trust, report)
+        _check_embedded(root, coll, sigs, index, trust, report, digests)
     return report
 
 
-def _check_one(root, collection, sig, index, trust, check) -> None:
+def _check_one(root, collection, sig, index, trust, check, digests) -> None:
     """Profile and cryptography of one signature: an SDS signature of `collection` (the
     document itself, or a collection embedded in an ARF), or the ARF's (collection None)."""
     try:
         if collection is not None:
-            _profile_sds(collection, sig, index, check)
+            _profile_sds(collection, sig, index, check, digests)
         else:
             _profile_arf(root, sig, index, check)
     except ValueError as exc:
         check.errors.append(str(exc))
     if not check.errors:
         trusted_certs, ca_file, at_time = trust
-        _crypto(root, sig, collection is not None, trusted_certs, ca_file, at_time, check)
+        _crypto(root, sig, collection is not None, trusted_certs, ca_file, at_time, check, index,
+                digests)
 
 
-def _check_embedded(root, coll, sigs, index, trust, report) -> None:
+def _check_embedded(root, coll, sigs, index, trust, report, digests) -> None:
     """The signatures of a source data stream embedded in an ARF report-request, verified where
     they are (what xmlsec1 or oscap would check in the ARF)."""
     request = coll.getparent().getparent()
@@ -247,7 +278,7 @@ def _check_embedded(root, coll, sigs, index, trust, report) -> None:
         check = SignatureCheck(i, sig.get("Id"), sig.sourceline, scope=scope)
         report.signatures.append(check)
         checks.append(check)
-        _check_one(root, coll, sig, index, trust, check)
+        _check_one(root, coll, sig, index, trust, check, digests)
     for err in _sds_coverage(coll, sigs):
         report.errors.append(f"{scope}: {err}")
     # Signatures made with inclusive canonicalization (stigscap before exclusive C14N, other
@@ -364,7 +395,7 @@ def _check_props(sig, index, ref, check):
                          f"{', '.join(filter(None, creators)) or '-'}, date {date or '-'})")
 
 
-def _profile_sds(root, sig, index, check):
+def _profile_sds(root, sig, index, check, digests=None):
     refs = _common(sig, check)
     if _inclusive(sig) and check.scope is None:
         check.warnings.append("inclusive canonicalization (C14N 1.0/1.1): this signature will "
@@ -394,7 +425,7 @@ def _profile_sds(root, sig, index, check):
     manifest_uris = []
     for mref in manifest.findall(dsig("Reference")):
         uri = mref.get("URI", "")
-        digest, target = core.manifest_reference_digest(root, index, mref)
+        digest, target = core.manifest_reference_digest(root, index, mref, digests)
         if target.getparent() is not root or target.tag not in (
                 f"{{{ns.DS}}}component", f"{{{ns.DS}}}extended-component"):
             raise ValueError(f"Manifest reference {uri} resolves to {core.where(target)}, not a "
@@ -489,7 +520,7 @@ def _position(el: etree._Element) -> list[int]:
     return path[::-1]
 
 
-def _crypto(root, sig, is_sds, trusted_certs, ca_file, at_time, check):
+def _crypto(root, sig, is_sds, trusted_certs, ca_file, at_time, check, index, digest_cache):
     try:
         embedded = _embedded_certs(sig)
     except ValueError as exc:
@@ -508,9 +539,8 @@ def _crypto(root, sig, is_sds, trusted_certs, ca_file, at_time, check):
             check.errors.append("the signing certificate is not one of the trusted certificates")
             return
         pinned = matches[0]
-    # a copy of the whole document (signxml works on copies); the signature is found in each
-    # of signxml's copies by its position, not by signxml's "first signature at location"
-    work = core.reparse(root.getroottree())
+    # signxml works on the document itself (see _Verifier); the signature is found by its
+    # position, not by signxml's "first signature at location"
     config = SignatureConfiguration(
         location="./", expect_references=True,
         signature_methods=frozenset(SignatureMethod(m) for m in core.SIGNATURE_METHODS),
@@ -518,9 +548,10 @@ def _crypto(root, sig, is_sds, trusted_certs, ca_file, at_time, check):
         verification_time=at_time)
     try:
         verifier = _Verifier()
-        verifier.document = work
+        verifier.index = index
+        verifier.digest_cache = digest_cache
         verifier.signature_path = _position(sig)
-        results = verifier.verify(work, x509_cert=pinned, ca_pem_file=None if pinned else
+        results = verifier.verify(root, x509_cert=pinned, ca_pem_file=None if pinned else
                                   ca_file, expect_config=config, parser=core.huge_parser())
     except SignXMLException as exc:
         check.errors.append(_signxml_message(exc))

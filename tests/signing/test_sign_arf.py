@@ -96,3 +96,24 @@ def test_top_level_processing_instruction_is_signed(our_arf, pki, tmp_path):
     tampered.write_bytes(out.read_bytes().replace(b"a.xsl", b"evil.xsl"))
     assert not xmlsec_verify(tampered, pki["ec"].cert_pem).ok
     assert stigscap("verify", tampered, "--trusted-cert", pki["ec"].cert_pem).rc == 1
+
+
+def test_arf_with_a_default_namespace_in_scope_verifies_with_xmlsec1(our_arf, pki, tmp_path):
+    """A default namespace declared on the report collection is in scope of the signature:
+    SignedInfo and SignatureProperties (C14N 1.1) carry it in their canonical form, and the
+    digests and signature value must be the ones xmlsec1 computes in the document."""
+    require_tool("xmlsec1")
+    from tests.cli_helpers import stigscap
+    data = our_arf.read_bytes()
+    start = b"<arf:asset-report-collection"
+    assert data.count(start) == 1
+    src = tmp_path / "default-ns.xml"
+    # every element of our ARF is prefixed or declares its own default: nothing changes meaning
+    src.write_bytes(data.replace(start, start + b' xmlns="urn:example:default"'))
+    assert [e.tag for e in parse(src).iter()] == [e.tag for e in parse(our_arf).iter()]
+    out = tmp_path / "default-ns-signed.xml"
+    assert stigscap("sign", src, "--key", pki["rsa"].key_pem, "--cert", pki["rsa"].cert_pem,
+                    "-o", out).rc == 0
+    res = xmlsec_verify(out, pki["rsa"].cert_pem)
+    assert res.really_ok and res.signed_info == (2, 2), res.output[-2000:]
+    assert stigscap("verify", out, "--trusted-cert", pki["rsa"].cert_pem).rc == 0
