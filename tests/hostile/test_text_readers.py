@@ -21,8 +21,17 @@ ALLOWED = {
     "evaluator/collect/pypsrp_compat.py": 2,
     # `Normalized` / `FieldValue` values, not XML (one more: the fields memo)
     "evaluator/collect/normalize.py": 5,
-    # _record_fast: element_text's own fast path inlined (a field without children)
-    "evaluator/oval/engine.py": 1,
+    # element_text's own fast path inlined (a field without children: .text is whole), in
+    # _record_fast and in the streamed per-item path
+    "evaluator/oval/engine.py": 2,
+    # validation findings (issue 13): texts quoted in messages and compared with what the
+    # SCAP 1.3 requirements allow; they decide no compliance verdict. To move to element_text.
+    "schemas/checklist_formats.py": 2,
+    "schemas/scap_components.py": 1,
+    "schemas/scap_requirements.py": 3,
+    "schemas/scap_result.py": 1,
+    "schemas/scap_source.py": 1,
+    "schemas/schematron.py": 1,
     # remove_keep_tail: moves a removed element's tail into its parent (a tree edit)
     "evaluator/signing/core.py": 1,
     # the streamed syschar writer copies system_data's text node as it is serialized, and

