@@ -36,7 +36,7 @@ fi
 
 if [ "$mode" = example ]; then
   # exit 2 means "findings reported": the example export holds non-compliant connectors
-  rc=0; .venv/bin/stigscap run --example --out out || rc=$?
+  rc=0; .venv/bin/stigscap run --example -o out || rc=$?
   [ "$rc" -eq 2 ] && { echo "findings reported (exit 2), as the example data intends"; rc=0; }
   exit "$rc"
 fi

@@ -120,7 +120,7 @@ def main() -> int:
         commands = {
             "xmlsec1 --sign": [xmlsec, "--sign", "--privkey-pem", f"{key},{cert}", *id_args,
                                "--output", str(by_xmlsec), str(template)],
-            "stigscap sign": [str(script), "sign", args.file, "--key", str(key), "--cert",
+            "stigscap sign": [str(script), "sign", args.file, "--sign-key", str(key), "--sign-cert",
                               str(cert), "-o", str(signed), "--timestamp", "2026-01-01T00:00:00Z"],
             "xmlsec1 --verify": [xmlsec, "--verify", "--trusted-pem", str(cert), *id_args,
                                  str(signed)],

@@ -15,7 +15,7 @@ from ..collect.offline import ExportMap, collect_with_system, example_exports_di
 from ..collect.syschar import syschar_bytes, write_syschar
 from ..collect.model import cmdlet_name
 from ..oval.objects import read_cmdlet_objects
-from .options import collect_host_options, winrm_options_from, working
+from .options import WINRM_RENAMED, Command, collect_host_options, winrm_options_from, working
 
 
 def _parse_interface(text: str) -> tuple[str, str, str]:
@@ -26,7 +26,7 @@ def _parse_interface(text: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-@click.command("collect")
+@click.command("collect", cls=Command, renamed=WINRM_RENAMED)
 @click.option("--definitions", "-d", "definitions", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="SCAP source data stream or OVAL definitions whose cmdlet_objects to fill")

@@ -30,10 +30,11 @@ from .options import key_password_prompter, parse_pairs, working
 @click.option("--system-characteristics", "syschar", required=True,
               type=click.Path(dir_okay=False), metavar="FILE",
               help="OVAL system characteristics of the host (from `stigscap collect`)")
-@click.option("--results-arf", metavar="FILE", help="write the ARF 1.1 result data stream")
-@click.option("--results", "results_xccdf", metavar="FILE",
+@click.option("--results-arf", type=click.Path(dir_okay=False), metavar="FILE",
+              help="write the ARF 1.1 result data stream")
+@click.option("--results", "results_xccdf", type=click.Path(dir_okay=False), metavar="FILE",
               help="write the XCCDF Benchmark with the TestResult merged (like oscap --results)")
-@click.option("--oval-results", metavar="FILE",
+@click.option("--oval-results", type=click.Path(dir_okay=False), metavar="FILE",
               help="write the OVAL results of the compliance checks")
 @click.option("--tailoring", "--tailoring-file", "tailoring_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="XCCDF 1.2 Tailoring document; --profile may name one of its profiles")
@@ -42,6 +43,11 @@ from .options import key_password_prompter, parse_pairs, working
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR",
               help="choose a selector of an XCCDF Value, e.g. "
                    "receive_connector_authmechanism=includes (repeatable)")
+@click.option("--rule", "rules", multiple=True, metavar="RULE",
+              help="evaluate only this rule of the selected ones (rule id, SV-…_rule or STIG id; "
+                   "repeatable, as oscap --rule); the others are notselected")
+@click.option("--skip-rule", "skip_rules", multiple=True, metavar="RULE",
+              help="do not evaluate this rule (repeatable, as oscap --skip-rule)")
 @click.option("--datastream-id", metavar="ID", help="data stream to use (default: the first)")
 @click.option("--timestamp", metavar="ISO8601",
               help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
@@ -60,10 +66,14 @@ from .options import key_password_prompter, parse_pairs, working
 @click.option("--oval-directives", type=click.Choice(["full", "thin"]), default="full",
               show_default=True, help="OVAL results detail (full: with system characteristics)")
 @click.option("--quiet", "-q", is_flag=True, help="print only the summary line")
-@click.option("--ckl", "ckl_out", metavar="FILE", help="also write a STIG Viewer 2 checklist (CKL)")
-@click.option("--cklb", "cklb_out", metavar="FILE", help="also write a STIG Viewer 3 checklist (CKLB)")
-@click.option("--hdf", "hdf_out", metavar="FILE", help="also write Heimdall Data Format (HDF JSON)")
-@click.option("--report", "report_out", metavar="FILE", help="also write the HTML report")
+@click.option("--ckl", "ckl_out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="also write a STIG Viewer 2 checklist (CKL)")
+@click.option("--cklb", "cklb_out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="also write a STIG Viewer 3 checklist (CKLB)")
+@click.option("--hdf", "hdf_out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="also write Heimdall Data Format (HDF JSON)")
+@click.option("--report", "report_out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="also write the HTML report")
 @click.option("--stig", "stig_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="with --ckl/--cklb/--hdf/--report: DISA manual STIG, so every rule of it is listed")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
@@ -81,7 +91,7 @@ from .options import key_password_prompter, parse_pairs, working
               help="refuse a source data stream without a valid signature")
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
-                 tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
+                 tailoring_file, set_value, refine_value, rules, skip_rules, datastream_id, timestamp, target_name,
                  target_address, target_mac, identity, authenticated, privileged, oval_directives, quiet,
                  ckl_out, cklb_out, hdf_out, report_out, stig_file, sign_key, sign_cert, trusted,
                  ca_bundle, enforce_signature):
@@ -107,7 +117,7 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
                           set_values=parse_pairs(set_value, "--set-value"),
                           refine_values=parse_pairs(refine_value, "--refine-value"),
                           datastream_id=datastream_id, source=datastream,
-                          oval_directives=oval_directives)
+                          oval_directives=oval_directives, rules=rules, skip_rules=skip_rules)
     addresses = target_addresses(target_address)
 
     macs = target_macs(target_mac)

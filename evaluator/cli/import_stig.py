@@ -21,6 +21,8 @@ from stigscap.generator.crossmatch import cross_draft_all, report_table, summary
 from stigscap.generator.disa_xccdf import read_disa_benchmark
 from stigscap.generator.import_stig import compare_rules, rule_yaml
 
+from .options import Command
+
 
 def _existing(out: Path) -> list[tuple[Path, Rule]]:
     found = []
@@ -29,13 +31,13 @@ def _existing(out: Path) -> list[tuple[Path, Rule]]:
     return found
 
 
-@click.command("import-stig")
+@click.command("import-stig", cls=Command, renamed={"--out": "--output"})
 @click.argument("stig", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("content/rules"), show_default=True,
               help="rule directory: new rules are drafted here")
 @click.option("--drafts", "drafts_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="where drafts of rules that already exist go (default: OUT/../drafts)")
+              help="where drafts of rules that already exist go (default: OUTPUT/../drafts)")
 @click.option("--previous", type=click.Path(dir_okay=False, path_type=Path),
               help="the previous release's DISA XCCDF: report changed/added/removed rules")
 @click.option("--force", is_flag=True, help="overwrite existing rule files with drafts")

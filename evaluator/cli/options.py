@@ -61,7 +61,67 @@ def key_password_prompter(interactive: bool = True):
     return None
 
 
+# ---------------------------------------------------------------- renamed options
+
+class Command(click.Command):
+    """A command whose renamed options still answer to their old spelling for one release.
+
+    `renamed` maps an old spelling to the tokens that replace it, e.g. {"--out": "--output"} or
+    {"--ckl": ("--write", "ckl")} (a switch that became a value). Before parsing, each old
+    spelling (also `--old=value`) is rewritten and a one-line note on stderr names the new
+    one; the old spellings appear in no help text, man page or completion. Values are never
+    rewritten: a token that is the value of an option (`--title --out`) stays as it is."""
+
+    def __init__(self, *args, renamed: dict[str, str | tuple[str, ...]] | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.renamed = {old: (new,) if isinstance(new, str) else tuple(new)
+                        for old, new in (renamed or {}).items()}
+
+    def _takes_value(self) -> set[str]:
+        names: set[str] = set()
+        for p in self.params:
+            if isinstance(p, click.Option) and not p.is_flag and not p.count:
+                names.update(p.opts)
+                names.update(p.secondary_opts)
+        return names
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if self.renamed:
+            args = self.rewrite(args)
+        return super().parse_args(ctx, args)
+
+    def rewrite(self, args: list[str]) -> list[str]:
+        takes_value = self._takes_value()
+        out: list[str] = []
+        i = 0
+        while i < len(args):
+            tok = args[i]
+            i += 1
+            if tok == "--":
+                out.extend(args[i - 1:])
+                break
+            name, eq, value = tok.partition("=") if tok.startswith("--") else (tok, "", "")
+            new = self.renamed.get(name)
+            if new is not None:
+                click.echo(f"stigscap {self.name}: {name} is now {new[0]}"
+                           f"{' ' + ' '.join(new[1:]) if len(new) > 1 else ''}; the old spelling "
+                           "goes in the next release", err=True)
+                out.extend(new[:-1])
+                out.append(new[-1] + eq + value)
+                name = new[0]
+            else:
+                out.append(tok)
+            if not eq and name in takes_value and len(new or ()) < 2 and i < len(args):
+                out.append(args[i])   # this option's value, never rewritten
+                i += 1
+        return out
+
+
 # ---------------------------------------------------------------- WinRM (scan, collect --host)
+
+# what the WinRM options were called before (scan, collect)
+WINRM_RENAMED = {"--ca-bundle": "--tls-ca-bundle"}
+
 
 def winrm_options(fn):
     """The connection options shared by `scan` and `collect --host`."""
@@ -73,8 +133,9 @@ def winrm_options(fn):
         click.option("--auth", type=click.Choice(["negotiate", "ntlm", "kerberos", "basic", "credssp",
                                                   "certificate"]), default="negotiate", show_default=True,
                      help="authentication (basic only over HTTPS)"),
-        click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
-                     help="CA certificates (PEM) that issued the hosts' WinRM certificates"),
+        click.option("--tls-ca-bundle", "ca_bundle", type=click.Path(dir_okay=False, exists=True),
+                     metavar="FILE",
+                     help="CA certificates (PEM) that issued the hosts' WinRM (TLS) certificates"),
         click.option("--insecure-skip-tls-verify", is_flag=True,
                      help="DANGEROUS: do not verify the hosts' TLS certificates"),
         click.option("--endpoint", type=click.Choice(["wsman", "exchange"]), default="wsman", show_default=True,

@@ -26,8 +26,9 @@ def _root(path: str, ns: str, local: str):
 @click.command("oval-analyse")
 @click.argument("definitions", type=click.Path(dir_okay=False))
 @click.argument("syschar", type=click.Path(dir_okay=False))
-@click.option("--results", "results_path", required=True, type=click.Path(dir_okay=False),
-              help="write the OVAL results document here")
+@click.option("--results", "-o", "--output", "results_path", required=True, type=click.Path(dir_okay=False),
+              help="write the OVAL results document here (oscap's --results; -o/--output as "
+                   "in the other commands)")
 @click.option("--variables", "variables_path", type=click.Path(dir_okay=False),
               help="oval_variables document with external variable values")
 @click.option("--var", "var_values", multiple=True, metavar="ID=VALUE",

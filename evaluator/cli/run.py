@@ -1,7 +1,7 @@
 """`stigscap run`: the whole pipeline in one step (generate → collect → eval → results).
 
-    stigscap run --example [--out DIR]          the built-in content and example exports
-    stigscap run --from EXPORTS_DIR [--out DIR] the built-in content and your offline exports
+    stigscap run --example [-o DIR]          the built-in content and example exports
+    stigscap run --from EXPORTS_DIR [-o DIR] the built-in content and your offline exports
 
 It writes into DIR the source data stream, the host's system characteristics, its ARF, the STIG
 Viewer checklists (CKL and CKLB) and an HTML report, and prints a per-rule, per-object table
@@ -37,7 +37,7 @@ from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, targ
                            target_macs, with_macs)
 from ..signing.keys import load_key_files
 from ..signing.signer import sign_bytes
-from .options import key_password_prompter, parse_pairs
+from .options import Command, key_password_prompter, parse_pairs
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "error": "magenta", "unknown": "yellow",
                   "notapplicable": "dim", "notchecked": "cyan"}
@@ -84,7 +84,7 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
     return rows
 
 
-@click.command("run")
+@click.command("run", cls=Command, renamed={"--out": "--output"})
 @click.option("--example", is_flag=True, help="use the built-in example exports")
 @click.option("--from", "sources", multiple=True, metavar="DIR|CMDLET=FILE",
               help="offline exports (as for `stigscap collect --from`); repeatable")
@@ -100,7 +100,7 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 @click.option("--tailoring", "--tailoring-file", "tailoring_file", type=click.Path(dir_okay=False),
               metavar="FILE", help="XCCDF 1.2 tailoring file (`stigscap tailor`); --profile may name "
                                    "one of its profiles")
-@click.option("--out", "out_dir", default="out", show_default=True,
+@click.option("-o", "--output", "out_dir", default="out", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="output directory")
 @click.option("--timestamp", metavar="ISO8601",
               help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")

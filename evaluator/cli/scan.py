@@ -1,8 +1,8 @@
 """`stigscap scan` (a fleet over WinRM → syschar + ARF per host + summary) and the live
 `collect --host` mode (one host → system characteristics only, like `oscap oval collect`).
 
-    stigscap scan DS.xml --profile MAC-1_Classified --inventory hosts.yaml --out DIR \\
-        [--concurrency 16] [--resume] [--transport https --auth ntlm --ca-bundle CA.pem]
+    stigscap scan DS.xml --profile MAC-1_Classified --inventory hosts.yaml -o DIR \\
+        [--concurrency 16] [--resume] [--transport https --auth ntlm --tls-ca-bundle CA.pem]
 
 Credentials: --credentials-file (mode 600), else STIGSCAP_USERNAME / STIGSCAP_PASSWORD, else a
 prompt. Never on the command line. Exit: 0 every host passed, 2 findings, 1 any error.
@@ -21,34 +21,37 @@ from stigscap.schemas.clock import resolve_time, wall_clock, zulu
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
-from .options import key_password_prompter, parse_pairs, winrm_options, winrm_options_from
+from .options import (WINRM_RENAMED, Command, key_password_prompter, parse_pairs, winrm_options,
+                      winrm_options_from)
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold red", "collected": "cyan",
                 "not scanned": "yellow"}
 
 
 # --------------------------------------------------------------------------- scan
-@click.command("scan")
+@click.command("scan", cls=Command,
+               renamed={"--out": "--output", "--ckl": ("--write", "ckl"), "--cklb": ("--write", "cklb"),
+                        "--hdf": ("--write", "hdf"), **WINRM_RENAMED})
 @click.argument("datastream", type=click.Path(dir_okay=False, exists=True))
 @click.option("--profile", metavar="ID", help="XCCDF profile (full id or the part after _profile_)")
 @click.option("--inventory", required=True, type=click.Path(dir_okay=False, exists=True),
               help="hosts: YAML list / {defaults, hosts} or CSV with a 'host' column")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="directory for <host>.syschar.xml, <host>.arf.xml, <host>.result.json, summary.json")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=16, show_default=True,
               help="hosts scanned at the same time")
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="worker processes (default: from CPU count and concurrency)")
-@click.option("--resume", is_flag=True, help="skip hosts finished by an earlier run into the same --out")
+@click.option("--resume", is_flag=True, help="skip hosts finished by an earlier run into the same --output")
 @click.option("--timestamp", metavar="ISO8601", help="results time (default: SOURCE_DATE_EPOCH, else now)")
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR", help="choose an XCCDF Value selector")
 @click.option("--set-value", multiple=True, metavar="ID=VALUE", help="set an XCCDF Value literally")
 @click.option("--tailoring", "--tailoring-file", "tailoring_file", type=click.Path(dir_okay=False),
               metavar="FILE", help="XCCDF 1.2 tailoring file (`stigscap tailor`); --profile may name "
                                    "one of its profiles")
-@click.option("--ckl", "ckl", is_flag=True, help="also write a STIG Viewer 2 checklist per host")
-@click.option("--cklb", "cklb", is_flag=True, help="also write a STIG Viewer 3 checklist per host")
-@click.option("--hdf", "hdf", is_flag=True, help="also write Heimdall Data Format (HDF JSON) per host")
+@click.option("--write", "formats", multiple=True, type=click.Choice(["ckl", "cklb", "hdf"]),
+              help="also write per host: ckl (STIG Viewer 2), cklb (STIG Viewer 3), hdf "
+                   "(Heimdall); repeatable")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
               help="sign every host's ARF (PEM or PKCS#12; password from STIGSCAP_KEY_PASSWORD "
                    "or a prompt)")
@@ -58,12 +61,13 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold red", "collected"
 @winrm_options
 @click.pass_context
 def scan_command(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
-                 refine_value, set_value, ckl, cklb, hdf, sign_key, sign_cert, quiet, **kw):
+                 refine_value, set_value, formats, sign_key, sign_cert, quiet, **kw):
     """Collect and evaluate many hosts over WinRM: one ARF per host and a summary."""
     from stigscap.evaluator.fleet.scan import sigint_interrupts
     with sigint_interrupts():  # Ctrl-C works even when started with SIGINT ignored (`cmd &`)
         _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,
-              refine_value, set_value, ckl, cklb, hdf, sign_key, sign_cert, quiet, **kw)
+              refine_value, set_value, "ckl" in formats, "cklb" in formats, "hdf" in formats,
+              sign_key, sign_cert, quiet, **kw)
 
 
 def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, resume, timestamp,

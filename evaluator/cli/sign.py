@@ -11,13 +11,13 @@ from stigscap.schemas.xmlio import atomic_write, parse_xml_file, serialize
 from ..signing.keys import PASSWORD_ENV, load_certificates, load_key_files
 from ..signing.signer import document_kind, sign_document
 from ..signing.verifier import verify_document
-from .options import key_password_prompter
+from .options import Command, key_password_prompter
 
-@click.command("sign")
+@click.command("sign", cls=Command, renamed={"--key": "--sign-key", "--cert": "--sign-cert"})
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False),
+@click.option("--sign-key", "key_path", required=True, type=click.Path(dir_okay=False),
               help="private key: PEM (optionally encrypted) or PKCS#12 (.p12/.pfx)")
-@click.option("--cert", "cert_path", type=click.Path(dir_okay=False),
+@click.option("--sign-cert", "cert_path", type=click.Path(dir_okay=False),
               help="PEM certificate (chain, signing certificate first); optional with PKCS#12")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="signed output file")

@@ -177,7 +177,7 @@ def no_env_proxies(wsman) -> None:
 
     requests re-reads the proxy environment on every request when `trust_env` is on (a few ms of
     CPU per WSMan round trip); WinRM traffic here never goes through a proxy (no_proxy=True)
-    and CA settings are explicit (--ca-bundle), so nothing from the environment is wanted.
+    and CA settings are explicit (--tls-ca-bundle), so nothing from the environment is wanted.
     """
     transport = getattr(wsman, "transport", None)
     build = getattr(transport, "_build_session", None)

@@ -434,7 +434,7 @@ def _classify(exc: BaseException) -> _Fail:
         return _Fail(kind, f"HTTP {exc.code} from the WinRM service")
     if isinstance(exc, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            return _Fail("tls_verify_failed", "the server certificate could not be verified (use --ca-bundle"
+            return _Fail("tls_verify_failed", "the server certificate could not be verified (use --tls-ca-bundle"
                                               " with the issuing CA)")
         return _Fail("tls_error", _short(text))
     if isinstance(exc, (requests.exceptions.ConnectTimeout,)):

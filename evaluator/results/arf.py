@@ -456,7 +456,8 @@ class Evaluator:
                  set_values: Mapping[str, str] | None = None,
                  refine_values: Mapping[str, str] | None = None,
                  datastream_id: str | None = None, source: str = "<data stream>",
-                 oval_directives: str = "full", oval_evaluate=None):
+                 oval_directives: str = "full", oval_evaluate=None,
+                 rules: Sequence[str] = (), skip_rules: Sequence[str] = ()):
         self.sds: SourceDataStream = open_datastream(ds, datastream_id=datastream_id,
                                                      source=source)
         tailoring_profiles: dict[str, Profile] | None = None
@@ -476,7 +477,8 @@ class Evaluator:
             }
         self.plan: Plan = compile_plan(self.sds, profile, tailoring=tailoring_profiles,
                                        set_values=set_values, refine_values=refine_values,
-                                       oval_evaluate=oval_evaluate)
+                                       oval_evaluate=oval_evaluate, rules=rules,
+                                       skip_rules=skip_rules)
         res = self.plan.resolution
         self.profile_id = res.profile.id if res.profile else None
         bench = self.plan.bench

@@ -422,7 +422,7 @@ def load_signing_key(key_data: bytes, cert_data: bytes | None, *, password: byte
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         raise StigscapError("only RSA and ECDSA keys are supported", file=source)
     if not chain:
-        raise StigscapError("no certificate given for the key (use --cert)", file=source)
+        raise StigscapError("no certificate given for the key (use --sign-cert)", file=source)
     pub = key.public_key().public_bytes(serialization.Encoding.DER,
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
     leaf = [c for c in chain if c.public_key().public_bytes(

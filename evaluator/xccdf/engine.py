@@ -208,6 +208,18 @@ class CompiledBenchmark:
             return short
         return f"xccdf_{self.id_namespace}_{kind}_{short}"
 
+    def rule_id(self, text: str) -> str:
+        """A rule by full id, short id (SV-84553r1_rule) or STIG id (EX13-EG-000340)."""
+        ids = {r.id for r in self.rules}
+        for candidate in (text, self.full_id("rule", text)):
+            if candidate in ids:
+                return candidate
+        by_version = [r.id for r in self.rules if r.version == text]
+        if len(by_version) == 1:
+            return by_version[0]
+        raise StigscapError(f"no rule {text!r} in benchmark {self.id} (give a rule id, its short "
+                            "form SV-…_rule, or the STIG id)")
+
     def profile_id(self, short: str) -> str:
         if short in self.profiles:
             return short
@@ -244,7 +256,11 @@ def parse_tailoring(root: etree._Element) -> dict[str, Profile]:
 def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
             tailoring: Mapping[str, Profile] | None = None,
             set_values: Mapping[str, str] | None = None,
-            refine_values: Mapping[str, str] | None = None) -> Resolution:
+            refine_values: Mapping[str, str] | None = None,
+            rules: Sequence[str] = (), skip_rules: Sequence[str] = ()) -> Resolution:
+    """Selection and values: the benchmark's defaults, then the profile (a tailoring profile
+    by its id), then the command line's values; `rules` (oscap's --rule) leaves only those of
+    the selected rules selected and `skip_rules` (--skip-rule) unselects rules."""
     profiles = dict(bench.profiles)
     profiles.update(tailoring or {})
     rule_sel = {r.id: r.selected for r in bench.rules}
@@ -328,6 +344,13 @@ def resolve(bench: CompiledBenchmark, profile_id: str | None, *,
             raise StigscapError(f"--set-value: unknown Value {vid!r}; values: "
                                 f"{', '.join(bench.values) or '(none)'}")
         set_value(full, text)
+    if rules:
+        keep = {bench.rule_id(r) for r in rules}
+        for rid in rule_sel:
+            if rid not in keep:
+                rule_sel[rid] = False
+    for r in skip_rules:
+        rule_sel[bench.rule_id(r)] = False
     return Resolution(profile, rule_sel, group_sel, values, refine, explicit)
 
 
@@ -1083,8 +1106,9 @@ def compile_plan(sds: SourceDataStream, profile_id: str | None, *,
                  tailoring: Mapping[str, Profile] | None = None,
                  set_values: Mapping[str, str] | None = None,
                  refine_values: Mapping[str, str] | None = None,
-                 oval_evaluate: OvalEvaluate | None = None) -> Plan:
+                 oval_evaluate: OvalEvaluate | None = None,
+                 rules: Sequence[str] = (), skip_rules: Sequence[str] = ()) -> Plan:
     bench = CompiledBenchmark(sds.benchmark)
     res = resolve(bench, profile_id, tailoring=tailoring, set_values=set_values,
-                  refine_values=refine_values)
+                  refine_values=refine_values, rules=rules, skip_rules=skip_rules)
     return Plan(sds, bench, res, oval_evaluate)

@@ -39,20 +39,6 @@ class Tailoring:
     refine_values: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _rule_id(bench: CompiledBenchmark, text: str) -> str:
-    """A rule by full id, short id (SV-84553r1_rule) or STIG id (EX13-EG-000340)."""
-    ids = {r.id for r in bench.rules}
-    full = bench.full_id("rule", text)
-    for candidate in (text, full):
-        if candidate in ids:
-            return candidate
-    by_version = [r.id for r in bench.rules if r.version == text]
-    if len(by_version) == 1:
-        return by_version[0]
-    raise StigscapError(f"no rule {text!r} in benchmark {bench.id} (give a rule id, its short "
-                        "form SV-…_rule, or the STIG id)")
-
-
 def _value_id(bench: CompiledBenchmark, text: str) -> str:
     full = bench.full_id("value", text)
     for candidate in (text, full):
@@ -75,11 +61,11 @@ def build_tailoring(datastream: etree._Element, *, profile: str, timestamp: str 
     new_id = bench.full_id("profile", new_profile or f"{short}_tailored")
     if new_id in bench.profiles:
         raise StigscapError(f"profile {new_id} exists in the benchmark: give --new-profile")
-    both = {_rule_id(bench, r) for r in select} & {_rule_id(bench, r) for r in unselect}
+    both = {bench.rule_id(r) for r in select} & {bench.rule_id(r) for r in unselect}
     if both:
         raise StigscapError(f"rule selected and unselected at once: {', '.join(sorted(both))}")
-    selections = [(_rule_id(bench, r), True) for r in select] + \
-                 [(_rule_id(bench, r), False) for r in unselect]
+    selections = [(bench.rule_id(r), True) for r in select] + \
+                 [(bench.rule_id(r), False) for r in unselect]
     values = [(_value_id(bench, k), v) for k, v in (set_values or {}).items()]
     refines = []
     for k, selector in (refine_values or {}).items():

@@ -27,7 +27,7 @@ def _checks(path):
 def test_changed_checks_are_not_carried_over(tmp_path):
     v5, v6 = shared_file("samples", V1R5), shared_file("samples", V1R6)
     out = tmp_path / "run"
-    assert stigscap("run", "--example", "--out", out, "--timestamp",
+    assert stigscap("run", "--example", "--output", out, "--timestamp",
                     "2026-12-01T00:00:00Z").rc == 2
     arf = next(out.glob("*-arf.xml"))
     results = {rr.get("idref").split("stig_rule_")[-1]: rr.findtext(f"{X}result")

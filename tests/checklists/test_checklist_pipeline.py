@@ -20,7 +20,7 @@ def real_arf(tmp_path_factory):
     if "run" not in set(main.list_commands(click.Context(main))):
         pytest.skip("stigscap run (generate, collect, eval) not available")
     d = tmp_path_factory.mktemp("pipeline")
-    res = CliRunner().invoke(main, ["run", "--example", "--out", str(d), "--timestamp",
+    res = CliRunner().invoke(main, ["run", "--example", "--output", str(d), "--timestamp",
                                     "2026-11-28T03:00:00Z"])
     arfs = list(d.glob("*-arf.xml"))
     # exit 1/2 when rules error or fail on the example data; the ARF is written either way

@@ -21,7 +21,7 @@ STATUS = {"pass": "passed", "fail": "failed"}
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
     out = tmp_path_factory.mktemp("hdf")
-    assert stigscap("run", "--example", "--out", out / "run", "--timestamp", TS).rc == 2
+    assert stigscap("run", "--example", "--output", out / "run", "--timestamp", TS).rc == 2
     arf = next((out / "run").glob("*-arf.xml"))
     assert stigscap("export", "hdf", arf, "-o", out / "hdf.json").rc == 0
     return arf, json.loads((out / "hdf.json").read_text()), out

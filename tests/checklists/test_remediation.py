@@ -17,7 +17,7 @@ TS = "2026-12-01T00:00:00Z"
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
     out = tmp_path_factory.mktemp("fix")
-    assert stigscap("run", "--example", "--out", out / "run", "--timestamp", TS).rc == 2
+    assert stigscap("run", "--example", "--output", out / "run", "--timestamp", TS).rc == 2
     arf = next((out / "run").glob("*-arf.xml"))
     r = stigscap("fix", arf, "-o", out / "fix.ps1", "--timestamp", TS)
     assert r.rc == 0, r.err

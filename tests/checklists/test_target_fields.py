@@ -15,7 +15,7 @@ TS = "2026-12-01T00:00:00Z"
 
 def test_offline_run_fills_ip_mac_and_fqdn(tmp_path):
     out = tmp_path / "run"
-    assert stigscap("run", "--example", "--out", out, "--timestamp", TS, "--target-mac",
+    assert stigscap("run", "--example", "--output", out, "--timestamp", TS, "--target-mac",
                     "00-15-5d-01-02-03", "--target-mac", "00:15:5D:01:02:04").rc == 2
     ckl = etree.parse(str(next(out.glob("*.ckl")))).getroot()
     asset = ckl.find("ASSET")
@@ -33,6 +33,6 @@ def test_offline_run_fills_ip_mac_and_fqdn(tmp_path):
 
 
 def test_bad_mac_is_a_one_line_error(tmp_path):
-    assert_one_line_error(stigscap("run", "--example", "--out", tmp_path / "o", "--target-mac",
+    assert_one_line_error(stigscap("run", "--example", "--output", tmp_path / "o", "--target-mac",
                                    "not-a-mac"), "--target-mac", "not-a-mac")
     assert not (tmp_path / "o").exists()

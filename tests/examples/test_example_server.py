@@ -126,7 +126,7 @@ def example_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
     p = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "run", "--example",
-                        "--out", str(out)], capture_output=True, text=True, env=env,
+                        "--output", str(out)], capture_output=True, text=True, env=env,
                        cwd=out, timeout=300)
     return p, out
 
@@ -181,7 +181,7 @@ def test_run_example_outputs_validate_and_are_deterministic(example_run, tmp_pat
     # the same epoch gives the same bytes
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
     again = subprocess.run([sys.executable, "-m", "stigscap.evaluator.cli.main", "run", "--example",
-                            "--out", str(tmp_path)], capture_output=True, text=True, env=env,
+                            "--output", str(tmp_path)], capture_output=True, text=True, env=env,
                            timeout=300)
     assert again.returncode == 2
     assert (tmp_path / arf.name).read_bytes() == arf.read_bytes()

@@ -83,7 +83,7 @@ def make_base(tmp: Path) -> Base:
     run = stigscap("generate", "-o", ds, "--rule", "SV-84553r1_rule", "--timestamp", STAMP)
     assert run.rc == 0, run.err
     signed = tmp / "ds-signed.xml"
-    run = stigscap("sign", ds, "--key", ident.key_pem, "--cert", ident.cert_pem, "-o", signed,
+    run = stigscap("sign", ds, "--sign-key", ident.key_pem, "--sign-cert", ident.cert_pem, "-o", signed,
                    "--timestamp", STAMP)
     assert run.rc == 0, run.err
     sc = tmp / "sc.xml"

@@ -62,14 +62,14 @@ ENTRY_POINTS = {
                                        "--system-characteristics", B.sc,
                                        "--results-arf", O / "arf.xml", "-q"],
     "verify": lambda H, B, O: ["verify", H, "--trusted-cert", B.cert],
-    "sign": lambda H, B, O: ["sign", H, "--key", B.key, "--cert", B.cert, "-o", O / "s.xml"],
+    "sign": lambda H, B, O: ["sign", H, "--sign-key", B.key, "--sign-cert", B.cert, "-o", O / "s.xml"],
     "export ckl ARF": lambda H, B, O: ["export", "ckl", H, "-o", O / "x.ckl"],
     "export cklb ARF": lambda H, B, O: ["export", "cklb", H, "-o", O / "x.cklb"],
     "export --stig": lambda H, B, O: ["export", "ckl", B.arf, "--stig", H, "-o", O / "x.ckl"],
     "export --merge CKL": lambda H, B, O: ["export", "cklb", B.arf, "--merge", H,
                                            "-o", O / "x.cklb"],
     "generate --stig": lambda H, B, O: ["generate", "--stig", H, "-o", O / "ds.xml"],
-    "import-stig": lambda H, B, O: ["import-stig", H, "--out", O / "rules"],
+    "import-stig": lambda H, B, O: ["import-stig", H, "--output", O / "rules"],
     "import-stig --previous": lambda H, B, O: ["import-stig", B.stig, "--previous", H,
                                                "--report-only"],
     "oval-analyse definitions": lambda H, B, O: ["oval-analyse", H, B.sc,
@@ -81,7 +81,7 @@ ENTRY_POINTS = {
     "report": lambda H, B, O: ["report", H, "-o", O / "r.html"],
     "report --stig": lambda H, B, O: ["report", B.arf, "--stig", H, "-o", O / "r.html"],
     "scan data stream": lambda H, B, O: ["scan", H, "--profile", PROFILE, "--inventory",
-                                         B.inventory, "--out", O / "scan", "-q"],
+                                         B.inventory, "--output", O / "scan", "-q"],
 }
 VARIANTS = ["dtd-dev-zero", "dtd-fifo", "dtd-fifo-external-subset", "fifo-as-input"]
 
@@ -136,7 +136,7 @@ def test_export_with_dtd_is_an_error_not_a_hang(base, tmp_path, fifo, entry, var
         assert reason in run.err
         sc = out / "sc.xml"
     else:
-        run = bounded("run", "--from", d, "--out", out, "--timestamp", "2026-11-28T00:00:00Z")
+        run = bounded("run", "--from", d, "--output", out, "--timestamp", "2026-11-28T00:00:00Z")
         assert run.rc == 2, (run.rc, run.out, run.err)       # no rule passes
         assert "EX13-EG-000340 │ I   │        │                 │ unknown" in run.out
         sc = next(out.glob("*-sc.xml"))
@@ -152,7 +152,7 @@ def test_export_given_as_a_fifo_is_refused(base, tmp_path, fifo, entry):
     if entry == "collect --from":
         run = bounded("collect", "-d", base.ds, "--from", spec, "-o", out / "sc.xml")
     else:
-        run = bounded("run", "--from", spec, "--out", out)
+        run = bounded("run", "--from", spec, "--output", out)
     assert run.rc == 1 and "not a regular file" in run.err, (run.rc, run.out, run.err)
     assert len([ln for ln in run.err.splitlines() if ln.strip()]) == 1
     run = bounded("collect", "-d", base.ds, "--from", fifo, "-o", out / "sc.xml")

@@ -232,7 +232,7 @@ def test_validate_and_platform_read_the_whole_cpe_check_id(base, tmp_path):
 
 def test_signed_arf_with_a_comment_in_a_result_still_verifies_and_reads_whole(base, tmp_path):
     signed = tmp_path / "arf-signed.xml"
-    assert bounded("sign", base.arf, "--key", base.key, "--cert", base.cert, "-o", signed,
+    assert bounded("sign", base.arf, "--sign-key", base.key, "--sign-cert", base.cert, "-o", signed,
                    "--timestamp", STAMP).rc == 0
     arf = _edit(signed, tmp_path / "arf.xml", b"<result>pass</result>",
                 b"<result>pa<!-- -->ss</result>")
@@ -314,7 +314,7 @@ def test_run_from_an_export_with_a_comment_in_a_value(tmp_path):
     write_clixml(d / "Get-ReceiveConnector.xml",
                  text.replace(">Tls, BasicAuth<", ">Tls<!-- --><?x?>, BasicAuth<"))
     out = tmp_path / "out"
-    run = bounded("run", "--from", d, "--out", out, "--timestamp", STAMP, timeout=120)
+    run = bounded("run", "--from", d, "--output", out, "--timestamp", STAMP, timeout=120)
     assert run.rc in (1, 2), run.err     # findings; other rules lack the trimmed properties
     line = next(ln for ln in run.out.splitlines() if "EX13-EG-000340" in ln)
     assert "AuthMechanism=Tls, BasicAuth" in line and line.split("│")[-2].strip() == "fail"

@@ -23,7 +23,7 @@ SEED_VALUE = "xccdf_mil.disa.stig_value_receive_connector_authmechanism"
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    run = stigscap("run", "--example", "--out", out, "--timestamp", "2026-01-01T00:00:00")
+    run = stigscap("run", "--example", "--output", out, "--timestamp", "2026-01-01T00:00:00")
     assert run.rc in (0, 1, 2) and "wrote ARF" in run.out, run.err  # 1: some rules error
     ds = etree.parse(str(next(out.glob("*-ds.xml"))))
     sc = next(out.glob("*-sc.xml"))

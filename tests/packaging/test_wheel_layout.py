@@ -67,7 +67,7 @@ def test_installed_wheel_runs_the_example(wheel, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(target), SOURCE_DATE_EPOCH="1764300000")
     code = ("import stigscap.generator, stigscap.evaluator.cli.main as c, sys; "
             f"assert stigscap.generator.__file__.startswith({str(target)!r}), stigscap.generator.__file__; "
-            "sys.argv=['stigscap','run','--example','--out',sys.argv[1]]; c.main()")
+            "sys.argv=['stigscap','run','--example','--output',sys.argv[1]]; c.main()")
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True,
                          text=True, env=env, cwd=tmp_path, timeout=300)
     assert run.returncode == 2, run.stderr  # findings, as the example intends

@@ -12,7 +12,7 @@ import pytest
 STIGSCAP = str(Path(sys.executable).parent / "stigscap")
 
 
-@pytest.mark.parametrize("args", [["run", "--example", "--out", "{tmp}"], ["--help"]])
+@pytest.mark.parametrize("args", [["run", "--example", "--output", "{tmp}"], ["--help"]])
 def test_closed_stdout_ends_quietly(tmp_path, args):
     argv = [STIGSCAP, *(a.format(tmp=tmp_path / "out") for a in args)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -14,7 +14,7 @@ def test_run_with_timestamp_is_byte_identical(tmp_path):
     outs = []
     for n in (1, 2):
         out = tmp_path / f"run{n}"
-        assert stigscap("run", "--example", "--out", out, "--timestamp", TS).rc == 2
+        assert stigscap("run", "--example", "--output", out, "--timestamp", TS).rc == 2
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
         time.sleep(1.1)            # a wall-clock second apart
     assert outs[0] == outs[1]

@@ -53,7 +53,7 @@ def offenders(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
     # which Receive connectors are internal is organization-defined (issue 14): this site
     # declares all four internal
-    run = stigscap("run", "--from", src, "--out", out,
+    run = stigscap("run", "--from", src, "--output", out,
                    "--set-value", "receive_connector_internal_names=.*",
                    env=dict(os.environ, SOURCE_DATE_EPOCH="1764300000"))
     assert run.rc == 2, run.err

@@ -35,7 +35,7 @@ def _results(arf: Path) -> dict[str, etree._Element]:
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
-    run = stigscap("run", "--example", "--out", out, env=_env())
+    run = stigscap("run", "--example", "--output", out, env=_env())
     return run, out
 
 
@@ -67,7 +67,7 @@ def test_seed_rule_verdict_and_evidence(example):
 
 def test_tailored_value_includes_tls_flag(tmp_path):
     out = tmp_path / "out"
-    run = stigscap("run", "--example", "--out", out, "--refine-value",
+    run = stigscap("run", "--example", "--output", out, "--refine-value",
                    "receive_connector_authmechanism=includes", env=_env())
     assert run.rc in (0, 2), run.err
     rr = _results(out / f"{HOST}-arf.xml")[SEED]
@@ -89,7 +89,7 @@ def test_outputs_pass_the_independent_validators(example):
 def test_run_is_deterministic(example, tmp_path):
     _, out = example
     again = tmp_path / "again"
-    stigscap("run", "--example", "--out", again, env=_env())
+    stigscap("run", "--example", "--output", again, env=_env())
     for p in out.iterdir():
         assert (again / p.name).read_bytes() == p.read_bytes(), p.name
 
@@ -99,7 +99,7 @@ def test_signed_run_verifies_here_and_with_xmlsec1(tmp_path):
     ident = make_identity(tmp_path, "assessor")
     key, cert = ident.key_pem, ident.cert_pem
     out = tmp_path / "out"
-    run = stigscap("run", "--example", "--out", out, "--sign-key", key, "--sign-cert", cert)
+    run = stigscap("run", "--example", "--output", out, "--sign-key", key, "--sign-cert", cert)
     assert run.rc == 2, run.err
     ds, arf = out / "ms-exchange-2013-edge-stig-ds.xml", out / f"{HOST}-arf.xml"
     for f in (ds, arf):
@@ -196,7 +196,7 @@ def test_run_from_exports_of_a_host_with_a_5000_character_fqdn(tmp_path):
     srv.write_bytes(srv.read_bytes().decode("utf-16").replace(
         ">edge01.perimeter.example.mil<", f">{long_fqdn}<").encode("utf-16"))
     out = tmp_path / "out"
-    run = stigscap("run", "--from", exports, "--out", out, env=_env())
+    run = stigscap("run", "--from", exports, "--output", out, env=_env())
     assert run.rc == 2, run.err
     files = sorted(p.name for p in out.iterdir())
     assert len(files) == 7 and all(len(n.encode()) <= 255 for n in files), files

@@ -46,7 +46,7 @@ def _env():
 @pytest.fixture(scope="module")
 def example_arf(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run") / "out"
-    run = stigscap("run", "--example", "--out", out, env=_env())
+    run = stigscap("run", "--example", "--output", out, env=_env())
     assert run.rc == 2, run.err
     assert "target-address" not in run.err   # no missing-address warning
     return out / f"{HOST}-arf.xml"
@@ -105,7 +105,7 @@ def test_notchecked_for_unset_value_reports_not_evaluated(example_arf):
 
 def test_set_values_are_evaluated_again(tmp_path):
     out = tmp_path / "out"
-    run = stigscap("run", "--example", "--out", out, "--set-value",
+    run = stigscap("run", "--example", "--output", out, "--set-value",
                    r"transport_config_internalsmtpservers=^192\.0\.2\.1[01]$",
                    "--set-value", r"send_connector_tlsdomain=^(\*\.mil|example\.mil)$",
                    "--set-value", "receive_connector_internal_names=.*",

@@ -118,7 +118,7 @@ def run_outputs(tmp_path_factory) -> list[Path]:
     for name, extra in (("plain", ()), ("signed", ("--sign-key", ident.key_pem,
                                                    "--sign-cert", ident.cert_pem))):
         out = base / name
-        res = stigscap("run", "--example", "--out", out, *extra,
+        res = stigscap("run", "--example", "--output", out, *extra,
                        env=dict(os.environ, SOURCE_DATE_EPOCH="1764300000"))
         assert res.rc in (0, 1, 2), res.err
         files += sorted(out.glob("*-ds.xml")) + sorted(out.glob("*-arf.xml"))

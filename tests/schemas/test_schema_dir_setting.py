@@ -75,7 +75,7 @@ def test_signer_reads_the_same_setting(tmp_path, name):
     ident = make_identity(tmp_path, "signer")
     absent = tmp_path / "no-schemas"
     out = tmp_path / "signed.xml"
-    run = stigscap("sign", FIXTURES / "mini-ds.xml", "--key", ident.key_pem, "--cert",
+    run = stigscap("sign", FIXTURES / "mini-ds.xml", "--sign-key", ident.key_pem, "--sign-cert",
                    ident.cert_pem, "-o", out, env=_env(tmp_path, **{name: str(absent)}))
     assert run.rc == 1, (run.out, run.err)
     lines = _lines(run.err)

@@ -17,7 +17,7 @@ def run_outputs(tmp_path_factory):
     from stigscap.evaluator.cli.main import main
 
     out = tmp_path_factory.mktemp("run") / "out"
-    res = CliRunner().invoke(main, ["run", "--example", "--out", str(out)], catch_exceptions=False)
+    res = CliRunner().invoke(main, ["run", "--example", "--output", str(out)], catch_exceptions=False)
     # 2 = findings; 1 when some rule results are "error" (the example has such rules)
     assert res.exit_code in (0, 1, 2), res.output
     files = sorted(out.glob("*.xml"))

@@ -61,7 +61,7 @@ def our_arf(work, our_sds) -> Path:
 @pytest.fixture(scope="session")
 def signed_sds(work, our_sds, pki) -> Path:
     out = work / "exchange-ds-signed.xml"
-    run = stigscap("sign", our_sds, "--key", pki["rsa"].key_pem, "--cert", pki["rsa"].cert_pem,
+    run = stigscap("sign", our_sds, "--sign-key", pki["rsa"].key_pem, "--sign-cert", pki["rsa"].cert_pem,
                    "-o", out, "--timestamp", SIGN_TIME)
     assert run.rc == 0, run.err
     return out
@@ -70,7 +70,7 @@ def signed_sds(work, our_sds, pki) -> Path:
 @pytest.fixture(scope="session")
 def signed_arf(work, our_arf, pki) -> Path:
     out = work / "exchange-arf-signed.xml"
-    run = stigscap("sign", our_arf, "--key", pki["ec"].key_pem, "--cert", pki["ec"].cert_pem,
+    run = stigscap("sign", our_arf, "--sign-key", pki["ec"].key_pem, "--sign-cert", pki["ec"].cert_pem,
                    "-o", out, "--timestamp", SIGN_TIME)
     assert run.rc == 0, run.err
     return out

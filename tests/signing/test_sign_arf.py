@@ -71,7 +71,7 @@ def test_rsa_signed_arf_also_verifies(work, our_arf, pki):
     require_tool("xmlsec1")
     from tests.cli_helpers import stigscap
     out = work / "arf-rsa.xml"
-    assert stigscap("sign", our_arf, "--key", pki["rsa"].key_pem, "--cert",
+    assert stigscap("sign", our_arf, "--sign-key", pki["rsa"].key_pem, "--sign-cert",
                     pki["rsa"].cert_pem, "-o", out).rc == 0
     assert xmlsec_verify(out, pki["rsa"].cert_pem).really_ok
     assert stigscap("verify", out, "--trusted-cert", pki["rsa"].cert_pem).rc == 0
@@ -88,7 +88,7 @@ def test_top_level_processing_instruction_is_signed(our_arf, pki, tmp_path):
     src.write_bytes(data[:end] + b'\n<?xml-stylesheet type="text/xsl" href="a.xsl"?>\n'
                     b"<!-- note -->" + data[end:])
     out = tmp_path / "pi-signed.xml"
-    assert stigscap("sign", src, "--key", pki["ec"].key_pem, "--cert", pki["ec"].cert_pem,
+    assert stigscap("sign", src, "--sign-key", pki["ec"].key_pem, "--sign-cert", pki["ec"].cert_pem,
                     "-o", out).rc == 0
     assert xmlsec_verify(out, pki["ec"].cert_pem).really_ok
     assert stigscap("verify", out, "--trusted-cert", pki["ec"].cert_pem).rc == 0
@@ -112,7 +112,7 @@ def test_arf_with_a_default_namespace_in_scope_verifies_with_xmlsec1(our_arf, pk
     src.write_bytes(data.replace(start, start + b' xmlns="urn:example:default"'))
     assert [e.tag for e in parse(src).iter()] == [e.tag for e in parse(our_arf).iter()]
     out = tmp_path / "default-ns-signed.xml"
-    assert stigscap("sign", src, "--key", pki["rsa"].key_pem, "--cert", pki["rsa"].cert_pem,
+    assert stigscap("sign", src, "--sign-key", pki["rsa"].key_pem, "--sign-cert", pki["rsa"].cert_pem,
                     "-o", out).rc == 0
     res = xmlsec_verify(out, pki["rsa"].cert_pem)
     assert res.really_ok and res.signed_info == (2, 2), res.output[-2000:]

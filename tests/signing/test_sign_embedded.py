@@ -33,7 +33,7 @@ LABEL = "embedded signature 1 in report-request 'collection1'"
 def signed_run(tmp_path_factory, pki):
     """`stigscap run --example --sign-key/--sign-cert`: signed data stream + signed ARF."""
     out = tmp_path_factory.mktemp("signed-run")
-    run = stigscap("run", "--example", "--out", out, "--sign-key", pki["rsa"].key_pem,
+    run = stigscap("run", "--example", "--output", out, "--sign-key", pki["rsa"].key_pem,
                    "--sign-cert", pki["rsa"].cert_pem, "--timestamp", SIGN_TIME)
     assert run.rc == 2, run.err           # the example server fails the seed rule
     (arf,) = out.glob("*-arf.xml")
@@ -253,7 +253,7 @@ def test_sign_and_verify_text_node_over_10_mb(our_sds, work, our_arf, pki, tmp_p
     assert len(desc.text) > 10 * 1024 * 1024
     big = write(tree, tmp_path / "big-ds.xml")
     signed = tmp_path / "big-ds-signed.xml"
-    run = stigscap("sign", big, "--key", pki["rsa"].key_pem, "--cert", pki["rsa"].cert_pem,
+    run = stigscap("sign", big, "--sign-key", pki["rsa"].key_pem, "--sign-cert", pki["rsa"].cert_pem,
                    "-o", signed, "--timestamp", SIGN_TIME)
     assert run.rc == 0, run.err
     ok = stigscap("verify", signed, "--trusted-cert", pki["rsa"].cert_pem, "-q")

@@ -138,14 +138,14 @@ def test_pkcs12_with_password_from_environment(our_sds, pki, tmp_path):
         b"signer", pki["rsa"].key, pki["rsa"].cert, None,
         serialization.BestAvailableEncryption(SECRET.encode())))
     out = tmp_path / "p12.xml"
-    run = stigscap("sign", our_sds, "--key", p12, "-o", out, env=_env())
+    run = stigscap("sign", our_sds, "--sign-key", p12, "-o", out, env=_env())
     assert_one_line_error(run, "STIGSCAP_KEY_PASSWORD")
     assert not out.exists()
-    run = stigscap("sign", our_sds, "--key", p12, "-o", out,
+    run = stigscap("sign", our_sds, "--sign-key", p12, "-o", out,
                    env=_env(STIGSCAP_KEY_PASSWORD="wrong"))
     assert_one_line_error(run, "PKCS#12")
     assert not out.exists()
-    run = stigscap("sign", our_sds, "--key", p12, "-o", out,
+    run = stigscap("sign", our_sds, "--sign-key", p12, "-o", out,
                    env=_env(STIGSCAP_KEY_PASSWORD=SECRET))
     assert run.rc == 0, run.err
     assert SECRET.encode() not in out.read_bytes()
@@ -159,7 +159,7 @@ def test_encrypted_pem_key_and_no_password_option(our_sds, pki, tmp_path):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(SECRET.encode())))
     out = tmp_path / "enc.xml"
-    run = stigscap("sign", our_sds, "--key", key, "--cert", pki["ec"].cert_pem, "-o", out,
+    run = stigscap("sign", our_sds, "--sign-key", key, "--sign-cert", pki["ec"].cert_pem, "-o", out,
                    "--password-env", "MY_PW", env=_env(MY_PW=SECRET))
     assert run.rc == 0, run.err
     help_text = stigscap("sign", "--help").out
@@ -168,7 +168,7 @@ def test_encrypted_pem_key_and_no_password_option(our_sds, pki, tmp_path):
 
 def test_key_and_certificate_must_match(our_sds, pki, tmp_path):
     out = tmp_path / "x.xml"
-    run = stigscap("sign", our_sds, "--key", pki["rsa"].key_pem, "--cert",
+    run = stigscap("sign", our_sds, "--sign-key", pki["rsa"].key_pem, "--sign-cert",
                    pki["wrong"].cert_pem, "-o", out)
     assert_one_line_error(run, "does not belong to the private key")
     assert not out.exists()
@@ -177,7 +177,7 @@ def test_key_and_certificate_must_match(our_sds, pki, tmp_path):
 def test_not_scap_input_is_one_line_error(pki, tmp_path):
     f = tmp_path / "other.xml"
     f.write_text("<root/>")
-    assert_one_line_error(stigscap("sign", f, "--key", pki["rsa"].key_pem, "--cert",
+    assert_one_line_error(stigscap("sign", f, "--sign-key", pki["rsa"].key_pem, "--sign-cert",
                                    pki["rsa"].cert_pem, "-o", tmp_path / "o.xml"),
                           "not a SCAP source data stream or ARF")
     run = stigscap("verify", f, "--trusted-cert", pki["rsa"].cert_pem)

@@ -123,7 +123,7 @@ def test_signed_sds_passes_xsd_and_full_schematron(signed_sds):
 def test_ecdsa_signature_verifies_everywhere(work, our_sds, pki):
     require_tool("xmlsec1")
     out = work / "ds-ec.xml"
-    run = stigscap("sign", our_sds, "--key", pki["ec"].key_pem, "--cert", pki["ec"].cert_pem,
+    run = stigscap("sign", our_sds, "--sign-key", pki["ec"].key_pem, "--sign-cert", pki["ec"].cert_pem,
                    "-o", out)
     assert run.rc == 0, run.err
     sm = parse(out).find(".//dsig:SignatureMethod", NS)
@@ -146,10 +146,10 @@ def test_deterministic_with_rsa_fixed_time_and_nonce(our_sds, pki, monkeypatch):
 
 def test_already_signed_is_refused_unless_replace(work, signed_sds, pki):
     out = work / "resigned.xml"
-    run = stigscap("sign", signed_sds, "--key", pki["ec"].key_pem, "--cert", pki["ec"].cert_pem,
+    run = stigscap("sign", signed_sds, "--sign-key", pki["ec"].key_pem, "--sign-cert", pki["ec"].cert_pem,
                    "-o", out)
     assert run.rc == 1 and "already signed" in run.err and not out.exists()
-    run = stigscap("sign", signed_sds, "--key", pki["ec"].key_pem, "--cert", pki["ec"].cert_pem,
+    run = stigscap("sign", signed_sds, "--sign-key", pki["ec"].key_pem, "--sign-cert", pki["ec"].cert_pem,
                    "-o", out, "--replace")
     assert run.rc == 0, run.err
     root = parse(out).getroot()

@@ -222,7 +222,7 @@ def _run_host(tmp_path: Path, host: dict, *extra: str,
         (exports / f"{cmdlet}.json").write_text(json.dumps(objects), encoding="utf-8")
     out = tmp_path / "out"
     run = stigscap("run", "--from", exports, "--content", builtin_benchmark_dir(name),
-                   "--out", out, "--timestamp", TS,
+                   "--output", out, "--timestamp", TS,
                    "--refine-value", "receive_connector_authmechanism=includes",
                    "--refine-value", "receive_connector_authmechanism_basic=includes", *extra)
     x = "{http://checklists.nist.gov/xccdf/1.2}"

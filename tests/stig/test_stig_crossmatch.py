@@ -208,7 +208,7 @@ def test_cli_reports_per_rule_table_and_json(tmp_path):
 def test_cli_writes_reused_drafts(tmp_path):
     stig = shared_file("samples", FAMILY, EDGE16)
     out = tmp_path / "rules"
-    run = stigscap("import-stig", stig, "--out", out)
+    run = stigscap("import-stig", stig, "--output", out)
     assert run.rc == 0, run.err
     assert "wrote 68 rule files" in run.out
     from stigscap.content.loader import builtin_content_dir, load_families, load_model

@@ -113,7 +113,7 @@ def test_draft_v1r5_recognises_the_plain_form():
 
 def test_cli_writes_drafts_and_never_overwrites_authored_files(tmp_path):
     out = tmp_path / "rules"
-    run = stigscap("import-stig", FIXTURE, "--out", out)
+    run = stigscap("import-stig", FIXTURE, "--output", out)
     assert run.rc == 0, run.err
     assert "wrote 8 rule files" in run.out and "drafted 6 of 8" in run.out
     assert sorted(p.name for p in out.glob("*.yaml")) == [f"TEST-00-0000{i}0.yaml" for i in range(1, 9)]
@@ -122,13 +122,13 @@ def test_cli_writes_drafts_and_never_overwrites_authored_files(tmp_path):
     authored = out / "TEST-00-000010.yaml"
     authored.write_text(authored.read_text().replace("verify the drafted check", "AUTHORED"))
     before = {p.name: p.read_bytes() for p in out.glob("*.yaml")}
-    run = stigscap("import-stig", FIXTURE, "--out", out, "--drafts", tmp_path / "d")
+    run = stigscap("import-stig", FIXTURE, "--output", out, "--drafts", tmp_path / "d")
     assert run.rc == 0, run.err
     assert "wrote 0 rule files" in run.out and "8 drafts of existing rules" in run.out
     assert {p.name: p.read_bytes() for p in out.glob("*.yaml")} == before
     assert len(list((tmp_path / "d").glob("*.yaml"))) == 8
     assert "changes content" in run.out and "0 changed, 0 added, 0 removed, 8 unchanged" in run.out
-    run = stigscap("import-stig", FIXTURE, "--out", out, "--force")
+    run = stigscap("import-stig", FIXTURE, "--output", out, "--force")
     assert run.rc == 0 and "wrote 8 rule files" in run.out
     assert "AUTHORED" not in authored.read_text()
 
@@ -155,7 +155,7 @@ def test_change_report_between_fixture_releases(tmp_path):
     assert ch["TEST-00-000050"].details == ("rule id SV-2005r1_rule -> SV-2005r2_rule",)
     assert ch["TEST-00-000080"].kind == "removed"
     assert sum(c.kind == "same" for c in ch.values()) == 5
-    run = stigscap("import-stig", new, "--previous", FIXTURE, "--report-only", "--out", tmp_path / "r")
+    run = stigscap("import-stig", new, "--previous", FIXTURE, "--report-only", "--output", tmp_path / "r")
     assert run.rc == 0, run.err
     assert "changes V2R3 -> V2R4: 2 changed, 0 added, 1 removed, 5 unchanged" in run.out
     assert not (tmp_path / "r").exists()
@@ -181,7 +181,7 @@ def test_v1r6_against_authored_content_keeps_content(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "content" / "rules", rules)
     before = {p.name: p.read_bytes() for p in rules.glob("*.yaml")}
-    run = stigscap("import-stig", shared_file(*V1R6), "--out", rules)
+    run = stigscap("import-stig", shared_file(*V1R6), "--output", rules)
     assert run.rc == 0, run.err
     assert "63 changed, 0 added, 0 removed" in run.out
     assert "wrote 0 rule files" in run.out and "63 drafts of existing rules" in run.out
@@ -192,6 +192,6 @@ def test_v1r6_against_authored_content_keeps_content(tmp_path):
 def test_bad_input_is_one_line_error(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_text("<Benchmark")
-    assert_one_line_error(stigscap("import-stig", bad, "--out", tmp_path / "o"), "bad.xml", "not well-formed")
+    assert_one_line_error(stigscap("import-stig", bad, "--output", tmp_path / "o"), "bad.xml", "not well-formed")
     assert_one_line_error(stigscap("import-stig", tmp_path / "none.xml"), "cannot read file")
     assert not (tmp_path / "o").exists()

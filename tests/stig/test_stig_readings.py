@@ -45,7 +45,7 @@ def _run(tmp_path: Path, host: dict, *extra: str) -> dict[str, str]:
     for cmdlet, objects in host.items():
         (exports / f"{cmdlet}.json").write_text(json.dumps(objects), encoding="utf-8")
     out = tmp_path / "out"
-    run = stigscap("run", "--from", exports, "--content", REPO / "content", "--out", out,
+    run = stigscap("run", "--from", exports, "--content", REPO / "content", "--output", out,
                    "--timestamp", TS, "--refine-value", "receive_connector_authmechanism=includes",
                    "--refine-value", "receive_connector_authmechanism_basic=includes", *extra)
     assert run.rc in (0, 1, 2), run.err

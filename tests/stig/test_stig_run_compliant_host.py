@@ -27,7 +27,7 @@ def _run(tmp_path: Path, *extra: str):
     for cmdlet, objects in HOST.items():
         (exports / f"{cmdlet}.json").write_text(json.dumps(objects), encoding="utf-8")
     out = tmp_path / "out"
-    run = stigscap("run", "--from", exports, "--content", REPO / "content", "--out", out,
+    run = stigscap("run", "--from", exports, "--content", REPO / "content", "--output", out,
                    "--timestamp", "2024-01-01T00:00:00",
                    "--refine-value", "receive_connector_authmechanism=includes",
                    "--refine-value", "receive_connector_authmechanism_basic=includes", *extra)

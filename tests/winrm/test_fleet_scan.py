@@ -115,7 +115,7 @@ def test_fleet_scan_reports_exactly_each_hosts_findings(make_server, full_ds, tm
                                "hosts": entries}))
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["scan", str(full_ds), "--profile", PROFILE, "--inventory", str(inv),
-                                  "--out", str(out), "--timestamp", TS, "--no-prompt", "--concurrency", "2",
+                                  "--output", str(out), "--timestamp", TS, "--no-prompt", "--concurrency", "2",
                                   "--processes", "1", "-q"])
     assert r.exit_code == 1, r.output  # one host errored
     summary = {h["name"]: h for h in json.loads((out / "summary.json").read_text())["hosts"]}

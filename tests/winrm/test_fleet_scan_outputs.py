@@ -32,8 +32,8 @@ def test_scan_signs_arfs_and_writes_matching_checklists(make_server, full_ds, tm
                                          for i, p in enumerate(srv.ports)]}))
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["scan", str(full_ds), "--profile", PROFILE, "--inventory", str(inv),
-                                  "--out", str(out), "--timestamp", TS, "--no-prompt", "--concurrency",
-                                  "2", "--processes", "1", "-q", "--ckl", "--cklb",
+                                  "--output", str(out), "--timestamp", TS, "--no-prompt", "--concurrency",
+                                  "2", "--processes", "1", "-q", "--write", "ckl", "--write", "cklb",
                                   "--sign-key", str(key), "--sign-cert", str(cert)])
     assert r.exit_code == 2, r.output  # the example's own findings
     summary = {h["name"]: h for h in json.loads((out / "summary.json").read_text())["hosts"]}

@@ -26,7 +26,7 @@ def test_scan_takes_the_tailoring(make_server, full_ds, tmp_path, monkeypatch): 
                                           "name": "edge-0"}]}))
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["scan", str(full_ds), "--profile", "MAC-1_Classified_tailored",
-                                  "--tailoring", str(t), "--inventory", str(inv), "--out",
+                                  "--tailoring", str(t), "--inventory", str(inv), "--output",
                                   str(out), "--timestamp", TS, "--no-prompt", "--processes", "1",
                                   "-q"])
     assert r.exit_code == 2, r.output

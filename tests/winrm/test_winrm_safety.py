@@ -97,7 +97,7 @@ def test_scan_refuses_unsafe_content_before_contacting_any_host(make_server, ds_
                                          for i, p in enumerate(srv.ports)]}))
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["scan", str(ds), "--profile", "MAC-1_Classified", "--inventory", str(inv),
-                                  "--out", str(out), "--timestamp", TS, "--no-prompt", "--processes", "1", "-q"])
+                                  "--output", str(out), "--timestamp", TS, "--no-prompt", "--processes", "1", "-q"])
     assert r.exit_code == 1, r.output
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and oid in lines[0] and "Import-Module" in lines[0] and UNC in lines[0], r.output
@@ -158,7 +158,7 @@ def test_scan_keeps_the_previous_good_syschar_of_a_failed_host(make_server, ds_p
     inv.write_text(json.dumps({"defaults": {"transport": "http", "auth": "ntlm", "retries": 0},
                                "hosts": [{"host": "127.0.0.1", "port": srv.port, "name": "edge01"}]}))
     out = tmp_path / "out"
-    args = ["scan", str(ds_path), "--profile", "MAC-1_Classified", "--inventory", str(inv), "--out", str(out),
+    args = ["scan", str(ds_path), "--profile", "MAC-1_Classified", "--inventory", str(inv), "--output", str(out),
             "--timestamp", TS, "--no-prompt", "--processes", "1", "-q"]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output

@@ -59,7 +59,7 @@ def test_scan_fleet_pass_fail_error_and_resume(make_server, ds_path, tmp_path, e
         {"host": "127.0.0.1", "port": denied.port, "name": "edge03"},
     ])
     out = tmp_path / "out"
-    args = ["scan", str(ds_path), "--profile", PROFILE, "--inventory", str(inv), "--out", str(out),
+    args = ["scan", str(ds_path), "--profile", PROFILE, "--inventory", str(inv), "--output", str(out),
             "--timestamp", TS, "--no-prompt", "--concurrency", "3", "--processes", "1"]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 1, r.output  # one host errored
@@ -95,7 +95,7 @@ def test_scan_with_worker_processes(make_server, ds_path, tmp_path, env):
                                      for i, p in enumerate(srv.ports)])
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["scan", str(ds_path), "--profile", PROFILE, "--inventory", str(inv),
-                                  "--out", str(out), "--timestamp", TS, "--no-prompt", "--concurrency", "4",
+                                  "--output", str(out), "--timestamp", TS, "--no-prompt", "--concurrency", "4",
                                   "--processes", "2", "-q"])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in out.glob("*.arf.xml")) == [f"h{i}.arf.xml" for i in range(4)]
@@ -115,7 +115,7 @@ def test_ctrl_c_leaves_finished_hosts_complete(make_server, ds_path, tmp_path, e
                                      for i, p in enumerate(srv.ports)])
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "stigscap.evaluator.cli.main", "scan", str(ds_path), "--profile", PROFILE,
-           "--inventory", str(inv), "--out", str(out), "--timestamp", TS, "--no-prompt", "--concurrency", "1",
+           "--inventory", str(inv), "--output", str(out), "--timestamp", TS, "--no-prompt", "--concurrency", "1",
            "--processes", "1", "-q"]
     p = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, inherited, *cmd[1:]], env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -200,7 +200,7 @@ def test_collect_host_errors_are_written_and_exit_1(make_server, ds_path, tmp_pa
 def test_cli_refuses_basic_over_http_and_has_no_password_option(ds_path, tmp_path, env):
     inv = tmp_path / "h.csv"
     inv.write_text("host,port\n127.0.0.1,5985\n")
-    r = CliRunner().invoke(main, ["scan", str(ds_path), "--inventory", str(inv), "--out", str(tmp_path / "o"),
+    r = CliRunner().invoke(main, ["scan", str(ds_path), "--inventory", str(inv), "--output", str(tmp_path / "o"),
                                   "--transport", "http", "--auth", "basic", "--no-prompt"])
     assert r.exit_code == 1 and "clear text" in r.output
     r = CliRunner().invoke(main, ["scan", "--help"])
@@ -268,7 +268,7 @@ def test_per_host_credentials_file(make_server, ds_path, tmp_path, monkeypatch):
         {"host": "127.0.0.1", "port": srv.ports[0], "name": "ok", "credentials_file": str(good)},
         {"host": "127.0.0.1", "port": srv.ports[1], "name": "loose", "credentials_file": str(loose)}])
     out = tmp_path / "out"
-    r = CliRunner().invoke(main, ["scan", str(ds_path), "--profile", PROFILE, "--inventory", str(inv), "--out",
+    r = CliRunner().invoke(main, ["scan", str(ds_path), "--profile", PROFILE, "--inventory", str(inv), "--output",
                                   str(out), "--timestamp", TS, "--no-prompt", "--processes", "1", "-q"])
     assert r.exit_code == 1, r.output
     rows = {h["name"]: h for h in json.loads((out / "summary.json").read_text())["hosts"]}

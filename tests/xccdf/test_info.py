@@ -17,7 +17,7 @@ from tests.pki import make_identity
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("info")
-    assert stigscap("run", "--example", "--out", out, "--timestamp",
+    assert stigscap("run", "--example", "--output", out, "--timestamp",
                     "2026-12-01T00:00:00Z").rc == 2
     return out
 
@@ -55,7 +55,7 @@ def test_signatures_are_listed(run_dir, tmp_path):
     ident = make_identity(tmp_path, "info")
     ds = next(run_dir.glob("*-ds.xml"))
     signed = tmp_path / "signed.xml"
-    assert stigscap("sign", ds, "--key", ident.key_pem, "--cert", ident.cert_pem,
+    assert stigscap("sign", ds, "--sign-key", ident.key_pem, "--sign-cert", ident.cert_pem,
                     "-o", signed).rc == 0
     doc = json.loads(stigscap("info", signed, "--format", "json").out)
     assert len(doc["signatures"]) == len(doc["datastreams"]) == 1

@@ -77,7 +77,7 @@ def test_eval_applies_the_tailoring(work):
 
 def test_run_takes_the_tailoring(work, tmp_path):
     out = tmp_path / "run"
-    r = stigscap("run", "--example", "--out", out, "--tailoring", work / "t.xml", "--profile",
+    r = stigscap("run", "--example", "--output", out, "--tailoring", work / "t.xml", "--profile",
                  "MAC-1_Classified_tailored", "--timestamp", TS)
     assert r.rc == 2, r.err
     assert _results(next(out.glob("*-arf.xml")))[UNSELECT] == "notselected"

@@ -120,7 +120,7 @@ def test_run_with_an_inventory_check_that_errors_exits_1(tmp_path):
     shutil.copytree(example_exports_dir(), src)
     shutil.copy(src / "Get-TransportConfig.xml", src / "Get-ExchangeServer.xml")
     out = tmp_path / "out"
-    run = stigscap("run", "--from", src, "--out", out,
+    run = stigscap("run", "--from", src, "--output", out,
                    env=dict(os.environ, SOURCE_DATE_EPOCH="1764300000"))
     assert run.rc == 1, (run.out, run.err)
     (arf,) = out.glob("*-arf.xml")
