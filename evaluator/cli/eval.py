@@ -65,6 +65,10 @@ from .options import key_password_prompter, parse_pairs, working
               help="whether the collection account was privileged")
 @click.option("--oval-directives", type=click.Choice(["full", "thin"]), default="full",
               show_default=True, help="OVAL results detail (full: with system characteristics)")
+@click.option("--oval-results-with-definitions", "oval_with_definitions", is_flag=True,
+              help="copy the OVAL definitions into the OVAL results (ARF and --oval-results), "
+                   "for viewers that need them (openscap-report, oval-graph); outside SCAP 1.3, "
+                   "whose RES-181/182 leave them out")
 @click.option("--quiet", "-q", is_flag=True, help="print only the summary line")
 @click.option("--ckl", "ckl_out", type=click.Path(dir_okay=False), metavar="FILE",
               help="also write a STIG Viewer 2 checklist (CKL)")
@@ -92,7 +96,8 @@ from .options import key_password_prompter, parse_pairs, working
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
                  tailoring_file, set_value, refine_value, rules, skip_rules, datastream_id, timestamp, target_name,
-                 target_address, target_mac, identity, authenticated, privileged, oval_directives, quiet,
+                 target_address, target_mac, identity, authenticated, privileged, oval_directives,
+                 oval_with_definitions, quiet,
                  ckl_out, cklb_out, hdf_out, report_out, stig_file, sign_key, sign_cert, trusted,
                  ca_bundle, enforce_signature):
     """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream.
@@ -117,7 +122,8 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
                           set_values=parse_pairs(set_value, "--set-value"),
                           refine_values=parse_pairs(refine_value, "--refine-value"),
                           datastream_id=datastream_id, source=datastream,
-                          oval_directives=oval_directives, rules=rules, skip_rules=skip_rules)
+                          oval_directives=oval_directives, rules=rules, skip_rules=skip_rules,
+                          oval_with_definitions=oval_with_definitions)
     addresses = target_addresses(target_address)
 
     macs = target_macs(target_mac)

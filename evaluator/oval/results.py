@@ -46,9 +46,10 @@ def _sub(parent: _Element, tag: str, attrib: dict[str, str] | None = None,
     return el
 
 
-def _criteria_element(parent: _Element, evaluation: OvalEvaluation, node: CriteriaNode) -> None:
+def _criteria_element(parent: _Element, evaluation: OvalEvaluation, node: CriteriaNode,
+                      not_evaluated: bool = False) -> None:
     compiled = evaluation.compiled
-    result = evaluation.node_result(node)
+    result = OvalResult.NOT_EVALUATED if not_evaluated else evaluation.node_result(node)
     attrs: dict[str, str] = {}
     if node.applicability_check is not None:
         attrs["applicability_check"] = node.applicability_check
@@ -59,7 +60,7 @@ def _criteria_element(parent: _Element, evaluation: OvalEvaluation, node: Criter
         attrs["result"] = result
         el = _sub(parent, _RES + "criteria", attrs)
         for child in node.children:
-            _criteria_element(el, evaluation, child)
+            _criteria_element(el, evaluation, child, not_evaluated)
         return
     if node.kind == "criterion":
         t = compiled.tests.get(node.ref)
@@ -175,8 +176,13 @@ def copy_target() -> _Element:
 def build_results_document(evaluation: OvalEvaluation, *, directives: str = "full",
                            timestamp: str, include_source_definitions: bool = False,
                            product_name: str = "stigscap", product_version: str | None = None,
+                           viewer_shapes: bool = False,
                            _splice: list[_Element] | None = None) -> _Element:
     """The oval_results root element.
+
+    `viewer_shapes`: a definition that was not evaluated gets its criteria (every node `not
+    evaluated`) instead of the message saying why (which the XCCDF rule-result carries too):
+    viewers such as openscap-report take a definition's first child for its criteria.
 
     With `_splice` (a list, used by `results_text`), the system characteristics are not copied
     into the tree: a comment marks their place and the elements to serialize there are
@@ -206,6 +212,10 @@ def build_results_document(evaluation: OvalEvaluation, *, directives: str = "ful
             attrs["result"] = evaluation.definition_results[def_id]
             del_el = _sub(defs, _RES + "definition", attrs)
             skipped = def_id in evaluation.skipped
+            if viewer_shapes:   # criteria first (the reasons are in the XCCDF rule-results)
+                if full and spec.criteria is not None:
+                    _criteria_element(del_el, evaluation, spec.criteria, skipped)
+                continue
             for msg in evaluation.definition_messages.get(def_id, ()):
                 _sub(del_el, _RES + "message", {"level": "info" if skipped else "error"}, msg)
             if full and spec.criteria is not None and not skipped:
@@ -268,7 +278,7 @@ _SPLICE_TEXT = f"<!--{SPLICE_MARK}-->"
 
 def results_text(evaluation: OvalEvaluation, *, directives: str = "full", timestamp: str,
                  include_source_definitions: bool = False, product_name: str = "stigscap",
-                 product_version: str | None = None) -> str:
+                 product_version: str | None = None, viewer_shapes: bool = False) -> str:
     """The same document as build_results_document, serialized (no XML declaration).
 
     The host's system characteristics (often most of the document) are serialized from the
@@ -277,7 +287,7 @@ def results_text(evaluation: OvalEvaluation, *, directives: str = "full", timest
     (tests compare them).
     """
     key = _signature(evaluation, directives, timestamp, include_source_definitions,
-                     product_name, product_version)
+                     product_name, product_version, viewer_shapes)
     cache = _text_cache(evaluation.compiled)
     got = cache.get(key) if key is not None else None
     if got is None:
@@ -285,7 +295,8 @@ def results_text(evaluation: OvalEvaluation, *, directives: str = "full", timest
         root = build_results_document(evaluation, directives=directives, timestamp=timestamp,
                                       include_source_definitions=include_source_definitions,
                                       product_name=product_name,
-                                      product_version=product_version, _splice=spliced)
+                                      product_version=product_version,
+                                      viewer_shapes=viewer_shapes, _splice=spliced)
         parts = etree.tostring(root, encoding="unicode").split(_SPLICE_TEXT)
         if len(parts) != len(spliced) + 1:  # the mark occurs once per spliced element
             raise AssertionError("OVAL results splice marks do not match")
@@ -327,8 +338,8 @@ def _text_cache(compiled: CompiledDefinitions) -> _TextCache:
 
 
 def _signature(evaluation: OvalEvaluation, directives: str, timestamp: str,
-               include_source: bool, product_name: str, product_version: str | None
-               ) -> Hashable | None:
+               include_source: bool, product_name: str, product_version: str | None,
+               viewer_shapes: bool = False) -> Hashable | None:
     """A key equal for two evaluations exactly when their results documents differ only in
     the spliced system-characteristics elements; None when not cacheable (masked entities,
     whose copies are changed in the tree)."""
@@ -341,6 +352,7 @@ def _signature(evaluation: OvalEvaluation, directives: str, timestamp: str,
     if not full and sc is not None:
         thin_children = tuple(c.tag for c in sc if c.tag in _THIN_TAGS)
     key: list[Hashable] = [directives, timestamp, include_source, product_name, product_version,
+                 viewer_shapes,
                  sc is None, thin_children,
                  tuple(evaluation.definition_results.items()), tuple(evaluation.skipped),
                  tuple((k, tuple(v)) for k, v in evaluation.definition_messages.items())]

@@ -302,15 +302,21 @@ class ArfResult:
     @functools.cached_property
     def oval_documents(self) -> list[etree._Element]:
         """The OVAL results documents as trees (built on first use)."""
+        with_defs = self.evaluator.oval_with_definitions
         return [build_results_document(evaluation, directives=directives,
-                                       timestamp=self.end_time)
+                                       timestamp=self.end_time,
+                                       include_source_definitions=with_defs,
+                                       viewer_shapes=with_defs)
                 for evaluation, directives in self.oval_reports]
 
     def oval_texts(self) -> list[str]:
         """The OVAL results documents serialized (what the ARF embeds)."""
         if "oval_documents" in self.__dict__:
             return [_fragment(doc) for doc in self.oval_documents]
-        return [results_text(evaluation, directives=directives, timestamp=self.end_time)
+        with_defs = self.evaluator.oval_with_definitions
+        return [results_text(evaluation, directives=directives, timestamp=self.end_time,
+                             include_source_definitions=with_defs,
+                             viewer_shapes=with_defs)
                 for evaluation, directives in self.oval_reports]
 
     @property
@@ -457,7 +463,8 @@ class Evaluator:
                  refine_values: Mapping[str, str] | None = None,
                  datastream_id: str | None = None, source: str = "<data stream>",
                  oval_directives: str = "full", oval_evaluate=None,
-                 rules: Sequence[str] = (), skip_rules: Sequence[str] = ()):
+                 rules: Sequence[str] = (), skip_rules: Sequence[str] = (),
+                 oval_with_definitions: bool = False):
         self.sds: SourceDataStream = open_datastream(ds, datastream_id=datastream_id,
                                                      source=source)
         tailoring_profiles: dict[str, Profile] | None = None
@@ -486,6 +493,9 @@ class Evaluator:
         self.testresult_id = f"xccdf_{bench.id_namespace}_testresult_{suffix}"
         self.benchmark_version = (find_text(bench.element, f"{{{XCCDF12}}}version") or "1").strip()
         self.oval_directives = oval_directives
+        # copy the OVAL definitions into each OVAL results document (for viewers such as
+        # openscap-report and oval-graph); outside SCAP 1.3, whose RES-181/182 forbid it
+        self.oval_with_definitions = oval_with_definitions
         self._rule_result_cache: dict[tuple, str] = {}
         self.testresult_skeletons = _Skeletons(_TESTRESULT)
         self.arf_skeletons = _Skeletons(_ARF)
@@ -558,7 +568,9 @@ class Evaluator:
         # The first report (compliance checks) carries the host's system characteristics per
         # the chosen directives; further reports (the CPE inventory checks, evaluated against
         # the same syschar) are thin so the item data is not repeated.
-        reports = [(run.evaluation, self.oval_directives if i == 0 else "thin")
+        # (for viewers, --oval-results-with-definitions, every report is as the first)
+        reports = [(run.evaluation, self.oval_directives
+                    if i == 0 or self.oval_with_definitions else "thin")
                    for i, run in enumerate(xres.oval_runs)]
         ids = [f"oval{i}" for i in range(len(reports))]
         return ArfResult(self, xres, target, start, end, reports, ids, streamed)
