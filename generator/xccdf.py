@@ -5,7 +5,7 @@ from __future__ import annotations
 from stigscap.content.model import Benchmark, Rule
 from stigscap.schemas.errors import StigscapError
 
-from . import ocil
+from . import fixes, ocil
 from .ids import IdScheme
 from .oval import OvalIds
 from .render import render
@@ -33,6 +33,7 @@ def benchmark_xccdf(benchmark: Benchmark, rules: list[Rule], ids: IdScheme,
         "publisher": benchmark.publisher, "source": benchmark.source,
         "creator": benchmark.creator, "contributor": benchmark.contributor,
         "release_info": benchmark.release_info, "generator": generator,
+        "disa_file": benchmark.disa_file_name,
         "platform_idref": benchmark.platform.cpe22, "version": str(benchmark.version),
         "time": timestamp, "dpms_target": benchmark.dpms_target,
         "dpms_identifier": benchmark.dpms_identifier,
@@ -48,6 +49,7 @@ def benchmark_xccdf(benchmark: Benchmark, rules: list[Rule], ids: IdScheme,
                          "selected": [ids.rule(r.rule_id) for r in chosen]})
     values: dict[str, dict] = {}
     groups = []
+    scripts = fixes.fix_scripts(rules, ids.value)
     for r in rules:
         for v in r.values:
             if v.id in values:
@@ -78,7 +80,7 @@ def benchmark_xccdf(benchmark: Benchmark, rules: list[Rule], ids: IdScheme,
             "platform": r.applicability.cpe22 if r.applicability else None,
             "ccis": r.ccis, "legacy_ids": r.legacy_ids, "fix_id": r.fix_id,
             "fix_text": r.fix_text, "check_id": r.check_id, "check_content": r.check_content,
-            "oval": oval,
+            "oval": oval, "fix_script": scripts.get(r.rule_id), "fix_system": fixes.SYSTEM,
             "ocil": {"href": ocil_href, "questionnaire": ocil.questionnaire_id(ids, r)},
         }
         groups.append({"id": ids.group(r.group_id), "title": r.group_title, "rule": rule})

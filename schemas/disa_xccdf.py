@@ -127,7 +127,8 @@ class XccdfRule:
     legacy_ids: tuple[str, ...]              # idents of a legacy system (SV-84553, V-69931)
     fixtext: str
     fixref: str | None                       # fixtext/@fixref
-    fixes: tuple[tuple[str | None, str], ...]   # (id, text) of each fix element
+    fixes: tuple[tuple[str | None, str], ...]   # (id, text) of each fix element that holds
+                                                # commands (not a urn:xccdf:fix:script:* script)
     checks: tuple[XccdfCheck, ...]
     reference_subject: str                   # DISA: the DPMS target (first reference)
     reference_identifier: str                # DISA: the DPMS identifier (STIG Viewer TargetKey)
@@ -181,6 +182,8 @@ class XccdfBenchmark:
     groups: tuple[XccdfGroup, ...]           # every Group, document order
     rules: tuple[XccdfRule, ...]             # every Rule, document order
     line: int | None
+    disa_file: str = ""                      # stigscap: plain-text disa-manual-xccdf, the
+                                             # DISA manual XCCDF's file name
 
 
 def _text(el: etree._Element | None) -> str:
@@ -205,10 +208,12 @@ def read_benchmark(root: etree._Element, source: str = "") -> XccdfBenchmark:
                             file=source or None)
     q = lambda name: f"{{{xns}}}{name}"  # noqa: E731
     dc = lambda name: f"{{{ns.DC}}}{name}"  # noqa: E731
-    release = ""
+    release = disa_file = ""
     for pt in root.findall(q("plain-text")):
         if pt.get("id") == "release-info":
             release = _text(pt)
+        elif pt.get("id") == "disa-manual-xccdf":
+            disa_file = _text(pt)
     status = root.find(q("status"))
     notice = root.find(q("notice"))
     ref = root.find(q("reference"))
@@ -239,6 +244,7 @@ def read_benchmark(root: etree._Element, source: str = "") -> XccdfBenchmark:
         groups=tuple(groups.values()),
         rules=tuple(_rule(r, q, dc, groups) for r in root.iter(q("Rule"))),
         line=root.sourceline,
+        disa_file=disa_file,
     )
 
 
@@ -276,7 +282,8 @@ def _rule(rule: etree._Element, q, dc, groups: dict) -> XccdfRule:
         legacy_ids=tuple(legacy),
         fixtext=_prose(fixtext),
         fixref=fixtext.get("fixref") if fixtext is not None else None,
-        fixes=tuple((f.get("id"), _prose(f)) for f in rule.findall(q("fix"))),
+        fixes=tuple((f.get("id"), _prose(f)) for f in rule.findall(q("fix"))
+                    if not f.get("system", "").startswith("urn:xccdf:fix:script:")),
         checks=tuple(
             XccdfCheck(system=c.get("system", ""), content=_prose(c.find(q("check-content"))),
                        refs=tuple((r.get("name", ""), r.get("href", ""))

@@ -14,19 +14,13 @@ as comments for manual review.
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from stigscap.schemas.clock import product_version
+from stigscap.schemas.fixtext import Command, contradictions, describe_contradiction, parse_command
 
 from .model import Checklist, ChecklistRule
 from .report_html import fix_commands
-
-_QUOTED = r"'(?:[^']|'')*'"
-_VALUE = rf"(?:{_QUOTED}|\$\w+|[^\s'$-][^\s]*)"
-_COMMAND = re.compile(rf"^(?P<verb>[A-Z][a-z]+)-(?P<noun>[A-Za-z]+)(?P<args>(?:\s+-\w+(?:\s+{_VALUE})?)*)\s*$")
-_ARG = re.compile(rf"-(?P<name>\w+)(?:\s+(?P<value>{_VALUE}))?")
 
 
 @dataclass
@@ -46,55 +40,32 @@ class Remediation:
     manual: list[tuple[ChecklistRule, str]] = field(default_factory=list)
 
 
-def _parse(command: str) -> tuple[str, str, str | None, dict[str, str]] | None:
-    m = _COMMAND.match(" ".join(command.split()))
-    if not m:
-        return None
-    identity, props = None, {}
-    for a in _ARG.finditer(m.group("args")):
-        name, value = a.group("name"), a.group("value") or "$true"
-        if name.lower() == "identity":
-            identity = value
-        else:
-            props[name] = value
-    return m.group("verb"), m.group("noun"), identity, props
-
-
 def plan(checklist: Checklist) -> Remediation:
     """What to run for one host's failing rules, contradictions taken out."""
     out = Remediation(checklist.target.fqdn or checklist.target.host_name)
     candidates: list[Action] = []
+    parsed_for: list[tuple[str, Command]] = []
     for stig in checklist.stigs:
         for row in stig.rules:
             if row.status != "Open":
                 continue
             for cmd in fix_commands(row):
-                parsed = _parse(cmd)
-                if parsed is None or parsed[0] != "Set" or not parsed[3]:
+                parsed = parse_command(cmd)
+                if parsed is None or parsed.verb != "Set" or not parsed.props:
                     out.manual.append((row, cmd))
                     continue
-                _verb, noun, identity, props = parsed
-                candidates.append(Action(row, noun, identity, props, " ".join(cmd.split())))
-    # (noun, property) → {value: {rule versions}}: different values from different rules clash
-    wanted: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    spelled: dict[tuple[str, str], tuple[str, str]] = {}
-    for a in candidates:
-        for prop, value in a.props.items():
-            wanted[(a.noun.lower(), prop.lower())][value].add(a.rule.rule.version)
-            spelled.setdefault((a.noun.lower(), prop.lower()), (a.noun, prop))
-    clash: set[tuple[str, str]] = set()
-    for (noun, prop), values in sorted(wanted.items()):
-        rules = set().union(*values.values())
-        if len(values) > 1 and len(rules) > 1:
-            clash.add((noun, prop))
-            noun_name, prop_name = spelled[(noun, prop)]
-            detail = "; ".join(f"{', '.join(sorted(v))} wants {val}"
-                               for val, v in sorted(values.items()))
-            out.conflicts.append(
-                f"CONFLICT: the fixes of {' and '.join(sorted(rules))} set {prop_name} of "
-                f"{noun_name} objects to different values ({detail}); both cannot pass as written. Choose "
-                "one with a Value selector (e.g. --refine-value …=includes) and evaluate again; "
-                "these commands are left out.")
+                candidates.append(Action(row, parsed.noun, parsed.identity, dict(parsed.props),
+                                         parsed.text))
+                parsed_for.append((row.rule.version, parsed))
+    # different values for one property of one kind of object from different rules clash
+    clash = contradictions(parsed_for)
+    spelled = {(c.noun.lower(), p.lower()): (c.noun, p) for _r, c in parsed_for for p, _v in c.props}
+    for key, values in sorted(clash.items()):
+        noun_name, prop_name = spelled[key]
+        out.conflicts.append(
+            f"CONFLICT: {describe_contradiction(noun_name, prop_name, values)}. Choose "
+            "one with a Value selector (e.g. --refine-value …=includes) and evaluate again; "
+            "these commands are left out.")
     out.actions = [a for a in candidates
                    if not any((a.noun.lower(), p.lower()) in clash for p in a.props)]
     return out

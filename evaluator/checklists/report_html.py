@@ -8,7 +8,6 @@ their values and the fix command. Layout in templates/report.html.j2.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 import jinja2
@@ -19,6 +18,7 @@ from stigscap.evaluator.checklists.model import (
     record_mark,
 )
 from stigscap.schemas.clock import as_utc, product_version
+from stigscap.schemas.fixtext import IDENTITY_PLACEHOLDER, fix_text_lines
 from stigscap.schemas.templating import environment
 
 STATUS_LABEL = {"NotAFinding": "Not a Finding", "Open": "Open",
@@ -29,8 +29,6 @@ STATUS_COLOR = {"NotAFinding": "#2e7d32", "Open": "#c62828", "Not_Applicable": "
                 "Not_Reviewed": "#ef8f00"}
 MATRIX_MAX_HOSTS = 25          # above this, the rule table shows counts only
 CAT = {"high": "CAT I", "medium": "CAT II", "low": "CAT III"}
-_CMDLET_LINE = re.compile(r"^\s*([A-Z][a-z]+-[A-Za-z]+\b.*)$")
-_PLACEHOLDER = re.compile(r"<\s*'?IdentityName'?\s*>")
 
 
 def fix_commands(row: ChecklistRule) -> list[str]:
@@ -41,15 +39,14 @@ def fix_commands(row: ChecklistRule) -> list[str]:
         return list(rr.fixes)
     if row.rule.fix_commands:
         return list(row.rule.fix_commands)
-    lines = [m.group(1).strip() for m in map(_CMDLET_LINE.match, row.rule.fix_text.splitlines())
-             if m]
+    lines = fix_text_lines(row.rule.fix_text)
     instances = rr.instances if rr is not None else []
     out = []
     for line in lines:
-        if _PLACEHOLDER.search(line) and instances:
+        if IDENTITY_PLACEHOLDER.search(line) and instances:
             for inst in instances:
                 quoted = "'" + inst.replace("'", "''") + "'"
-                out.append(_PLACEHOLDER.sub(lambda _m, q=quoted: q, line))
+                out.append(IDENTITY_PLACEHOLDER.sub(quoted.replace("\\", "\\\\"), line))
         else:
             out.append(line)
     return out

@@ -14,6 +14,8 @@ import click
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.validate import check_file
 
+from .options import working
+
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
 
@@ -45,8 +47,9 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
     code = EXIT_OK
     for f in files:
         try:
-            result = check_file(f, schema_dir=schema_dir, semantic_checks=not xsd_only,
-                                schematron=schematron)
+            with working(f"validating {f}…", quiet=fmt == "json"):
+                result = check_file(f, schema_dir=schema_dir, semantic_checks=not xsd_only,
+                                    schematron=schematron)
         except StigscapError as exc:
             click.echo(f"stigscap: {exc}", err=True)
             reports.append({"file": f, "kind": None, "valid": None, "error": str(exc),

@@ -284,7 +284,7 @@ def benchmark_from_element(root: etree._Element, filename: str = "",
     bench = Benchmark(
         id=facts.id, stig_id=unmangle(facts.id), title=facts.title,
         description=facts.description, version=facts.version, release_info=facts.release_info,
-        filename=filename, notice=facts.notice or "terms-of-use",
+        filename=facts.disa_file or filename, notice=facts.notice or "terms-of-use",
         xccdf_version=facts.xccdf_version,
     )
     if facts.source:

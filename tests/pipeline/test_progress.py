@@ -70,3 +70,13 @@ def test_no_colour_with_no_color(ds, tmp_path):
     out = _on_a_terminal(_argv(ds, tmp_path), env)
     assert b"collecting" in out
     assert not any(f"\x1b[{c}m".encode() in out for c in ("31", "32", "33", "35", "36", "1;31"))
+
+
+def test_validate_shows_a_spinner_on_a_terminal_only(ds):
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    out = _on_a_terminal([STIGSCAP, "validate", str(ds)], env)
+    assert b"validating" in out and b"VALID" in out.upper()
+    r = subprocess.run([STIGSCAP, "validate", str(ds)], capture_output=True, env=os.environ,
+                       timeout=300)
+    assert r.returncode == 0 and b"validating" not in r.stderr + r.stdout
