@@ -71,7 +71,7 @@ def test_live_collection_of_the_example_equals_its_offline_import(make_server, f
                                   "--retries", "0", "-o", str(live), "--timestamp", TS])
     assert r.exit_code == 0, r.output + "\n".join(m.text or "" for m in etree.parse(str(live)).iter("{*}message") if "error" in (m.get("level") or ""))
     offline = tmp_path / "offline.xml"
-    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--from", str(REPO / "content" / "examples"),
+    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--from", str(REPO / "content" / "examples" / "edge2013"),
                                   "-o", str(offline), "--timestamp", TS])
     assert r.exit_code == 0, r.output
     live_items, offline_items = items_by_object(live), items_by_object(offline)
