@@ -43,9 +43,14 @@ class Stig:
     fqdn: str
     version: str                      # AdminDisplayVersion
     role: str                         # ServerRole
-    findings: dict[str, tuple[str, str]]   # STIG id -> (cmdlet, why it fails)
+    # STIG id -> (cmdlet, why it fails, the objects that fail it: their Identity or Name)
+    findings: dict[str, tuple[str, str, tuple[str, ...]]]
     org_defined: dict[str, str]       # STIG id -> the organization-defined Value it waits for
     utf8: frozenset[str] = frozenset()     # cmdlets exported with -Encoding UTF8
+    # the site's values for the organization-defined Values (regular expressions, as
+    # `--set-value` takes them), and the rules that still fail under them, with why
+    site_values: dict[str, str] = field(default_factory=dict)
+    site_findings: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
     remote: bool = False
     self_signed: bool = False
     changes: dict[str, list[Callable[[list[PipelineObject]], list[PipelineObject]]]] = field(
@@ -72,20 +77,20 @@ def named(name: str) -> Callable[[PipelineObject], bool]:
     return lambda o: dict(o.props).get("Name") == name
 
 
-def _retarget(value, old: str, new: str):
-    """Every string in a value with the host name replaced (EDGE01 → EDGE16, edge01 → edge16)."""
+def _retarget(value, pairs: tuple[tuple[str, str], ...]):
+    """Every string in a value with the names replaced, in order (the FQDN, the domain, the
+    host name in both cases: EDGE01 → EDGE16, edge01 → edge16)."""
     if isinstance(value, str):
-        return value.replace(old, new).replace(old.lower(), new.lower())
-    if isinstance(value, (Obj,)):
-        return dataclasses.replace(value, to_string=_retarget(value.to_string, old, new)
+        for old, new in pairs:
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, (Obj, PipelineObject)):
+        props = [(n, _retarget(v, pairs)) for n, v in value.props]
+        return dataclasses.replace(value, to_string=_retarget(value.to_string, pairs)
                                    if value.to_string is not None else None,
-                                   props=tuple((n, _retarget(v, old, new)) for n, v in value.props))
+                                   props=tuple(props) if isinstance(value, Obj) else props)
     if isinstance(value, Collection):
-        return dataclasses.replace(value, items=tuple(_retarget(v, old, new) for v in value.items))
-    if isinstance(value, PipelineObject):
-        return dataclasses.replace(value, to_string=_retarget(value.to_string, old, new)
-                                   if value.to_string is not None else None,
-                                   props=[(n, _retarget(v, old, new)) for n, v in value.props])
+        return dataclasses.replace(value, items=tuple(_retarget(v, pairs) for v in value.items))
     return value
 
 
@@ -225,31 +230,65 @@ def mailbox_only(host: str, fqdn: str) -> dict[str, list[PipelineObject]]:
 EDGE_UTF8 = frozenset({"Get-AcceptedDomain", "Get-EventLogLevel", "Get-ReceiveConnector",
                        "Get-SenderIdConfig", "Get-TransportService"})
 
+
+
+ALL4 = ("Default internal receive connector", "Default Frontend", "Legacy relay",
+        "Anonymous test")
+NOT_TLS_ONLY = ("Default internal receive connector", "Legacy relay", "Anonymous test")
+
+
+def _conn(host: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    # "Default Frontend EDGE01 partner TLS": the host sits inside this one's name
+    return tuple(f"{host}\\Default Frontend {host} partner TLS" if n == "Default Frontend"
+                 else f"{host}\\{n} {host}" for n in names)
+
+
+EDGE2013_OBJECTS = {
+    "EX13-EG-000340": _conn("EDGE01", NOT_TLS_ONLY),
+    "EX13-EG-000090": _conn("EDGE01", ALL4),
+    "EX13-EG-000055": ("EDGE01",),
+    "EX13-EG-000195": ("SenderReputationConfig",),
+}
+NOHYPER = ("Get-TransportAgent", "no hyperlink-scanning transport agent (Hyperlink Protection "
+           "Agent) is installed: only the Edge's built-in agents are", ())
+TLS_ONLY_WHY = ("three of the four Receive connectors have an AuthMechanism other than exactly "
+                "Tls ('Tls, ExchangeServer', 'BasicAuth, BasicAuthRequireTLS', 'None')")
+TLS_BASIC_WHY = ("follows from the same four connectors: this rule wants AuthMechanism 'Tls, "
+                 "BasicAuth, BasicAuthRequireTLS' on every connector, which none has (it and "
+                 "the Tls-only rule cannot both pass)")
+
 STIGS: dict[str, Stig] = {
     "edge2013": Stig(
         "edge2013", "exchange2013_edge", ex.HOST, ex.FQDN, "Version 15.0 (Build 1497.2)",
         "Edge",
-        {v: (c, why) for v, c, why in ex.FINDINGS.values()},
+        {v: (c, why, EDGE2013_OBJECTS[v]) for v, c, why in ex.FINDINGS.values()},
         {v: value for v, value in ex.ORG_DEFINED.values()},
-        utf8=frozenset({"Get-ReceiveConnector", "Get-TransportConfig"})),
+        utf8=frozenset({"Get-ReceiveConnector", "Get-TransportConfig"}),
+        site_values={"transport_config_internalsmtpservers": r"^192\.0\.2\.1[01]$",
+                     "send_connector_tlsdomain": r"^(\*\.mil|example\.mil)$",
+                     "receive_connector_internal_names": "^(Legacy relay|Anonymous test) "}),
     "edge2016": Stig(
         "edge2016", "exchange2016_edge", "EDGE16", "edge16.perimeter.example.mil",
         "Version 15.1 (Build 2507.6)", "Edge",
         {
-            "EX16-ED-000010": ("Get-ReceiveConnector", "the receive connector 'Legacy relay "
-                               "EDGE16' has ConnectionTimeout 00:10:00; the STIG wants 00:05:00"),
+            "EX16-ED-000010": ("Get-ReceiveConnector", "the Receive connector 'Legacy relay "
+                               "EDGE16' has ConnectionTimeout 00:10:00; the STIG wants 00:05:00",
+                               _conn("EDGE16", ("Legacy relay",))),
             "EX16-ED-000020": ("Get-ExchangeCertificate", "the SMTP certificate is the "
-                               "self-signed one setup makes (Issuer CN=EDGE16), not DoD-issued"),
-            "EX16-ED-000180": ("Get-ReceiveConnector", "follows from the same four connectors: "
-                               "this rule wants AuthMechanism 'Tls, BasicAuth, BasicAuthRequireTLS' "
-                               "on every connector (it and the Tls-only rule cannot both pass)"),
-            "EX16-ED-000680": ("Get-ReceiveConnector", "three of the four Receive connectors have an "
-                               "AuthMechanism other than exactly Tls"),
+                               "self-signed one setup makes (Issuer CN=EDGE16), not DoD-issued",
+                               ()),
+            "EX16-ED-000180": ("Get-ReceiveConnector", TLS_BASIC_WHY, _conn("EDGE16", ALL4)),
+            "EX16-ED-000680": ("Get-ReceiveConnector", TLS_ONLY_WHY,
+                               _conn("EDGE16", NOT_TLS_ONLY)),
         },
         {"EX16-ED-000490": "receive_connector_internal_names",
          "EX16-ED-000570": "transport_agent_hyperlink_name",
          "EX16-ED-000690": "send_connector_tlsdomain"},
         utf8=EDGE_UTF8, self_signed=True,
+        site_values={"receive_connector_internal_names": "^(Legacy relay|Anonymous test) ",
+                     "transport_agent_hyperlink_name": "^Hyperlink Protection Agent$",
+                     "send_connector_tlsdomain": r"^(\*\.mil|example\.mil)$"},
+        site_findings={"EX16-ED-000570": NOHYPER},
         changes={"Get-ReceiveConnector": [set_prop("ConnectionTimeout", TimeSpan(600),
                                                    named("Legacy relay EDGE16"))]}),
     "edge2019": Stig(
@@ -257,33 +296,42 @@ STIGS: dict[str, Stig] = {
         "Version 15.2 (Build 1748.10)", "Edge",
         {
             "EX19-ED-000129": ("Get-SenderReputationConfig", "SrlBlockThreshold is 7, the "
-                               "Exchange default; the STIG wants 6"),
-            "EX19-ED-000099": ("Get-ReceiveConnector", "follows from the same four connectors: "
-                               "this rule wants AuthMechanism 'Tls, BasicAuth, BasicAuthRequireTLS' "
-                               "on every connector (it and the Tls-only rule cannot both pass)"),
-            "EX19-ED-000235": ("Get-ReceiveConnector", "three of the four Receive connectors have "
-                               "an AuthMechanism other than exactly Tls"),
+                               "Exchange default; the STIG wants 6", ("SenderReputationConfig",)),
+            "EX19-ED-000099": ("Get-ReceiveConnector", TLS_BASIC_WHY, _conn("EDGE19", ALL4)),
+            "EX19-ED-000235": ("Get-ReceiveConnector", TLS_ONLY_WHY,
+                               _conn("EDGE19", NOT_TLS_ONLY)),
         },
         {"EX19-ED-000122": "transport_agent_hyperlink_name",
          "EX19-ED-000136": "receive_connector_internal_names",
          "EX19-ED-000236": "send_connector_internal_smtp_domain",
          "EX19-ED-000238": "transport_agent_hyperlink_name"},
-        utf8=EDGE_UTF8 | {"Get-ExchangeCertificate"}),
+        utf8=EDGE_UTF8 | {"Get-ExchangeCertificate"},
+        site_values={"receive_connector_internal_names": "^(Legacy relay|Anonymous test) ",
+                     "transport_agent_hyperlink_name": "^Hyperlink Protection Agent$",
+                     "send_connector_internal_smtp_domain": "example.mil"},
+        site_findings={"EX19-ED-000122": NOHYPER, "EX19-ED-000238": NOHYPER}),
     "mailbox2016": Stig(
         "mailbox2016", "exchange2016_mailbox", "MBX01", "mbx01.example.mil",
         "Version 15.1 (Build 2507.6)", "Mailbox",
         {
-            "EX16-MB-000070": ("Get-MailboxDatabase", "DB02 has CircularLoggingEnabled True"),
-            "EX16-MB-000220": ("Get-ReceiveConnector", "three of the four Receive connectors have "
-                               "an AuthMechanism other than exactly Tls"),
+            "EX16-MB-000070": ("Get-MailboxDatabase", "DB02 has CircularLoggingEnabled True",
+                               ("DB02",)),
+            "EX16-MB-000220": ("Get-ReceiveConnector", "two of the four Receive connectors have "
+                               "an AuthMechanism without Tls ('BasicAuth, BasicAuthRequireTLS', "
+                               "'None'; the Mailbox STIG wants Tls among the mechanisms)",
+                               _conn("MBX01", ("Legacy relay", "Anonymous test"))),
             "EX16-MB-002920": ("Get-OwaVirtualDirectory", "'MBX01\\owa (Default Web Site)' has "
-                               "FormsAuthentication True (the Exchange default)"),
+                               "FormsAuthentication True (the Exchange default)",
+                               ("MBX01\\owa (Default Web Site)",)),
         },
         {"EX16-MB-000210": "send_connector_smarthosts",
          "EX16-MB-000320": "mailbox_database_prohibitsendquota",
          "EX16-MB-000510": "transport_config_internalsmtpservers"},
         utf8=frozenset({"Get-MailboxDatabase", "Get-RemoteDomain", "Get-ExchangeCertificate",
                         "Get-TransportConfig"}),
+        site_values={"send_connector_smarthosts": r"^192\.0\.2\.25$",
+                     "mailbox_database_prohibitsendquota": r"^2 GB \(2,147,483,648 bytes\)$",
+                     "transport_config_internalsmtpservers": r"^192\.0\.2\.1[01]$"},
         remote=True),
 }
 
@@ -302,8 +350,10 @@ def stig_exports(key: str) -> dict[str, list[PipelineObject]]:
     base = ex.exports()
     if key == "edge2013":
         return base
+    pairs = ((ex.FQDN, stig.fqdn), (ex.FQDN.split(".", 1)[1], stig.fqdn.split(".", 1)[1]),
+             (ex.HOST, stig.host), (ex.HOST.lower(), stig.host.lower()))
     data: dict[str, list[PipelineObject]] = {
-        cmdlet: [_retarget(o, ex.HOST, stig.host) for o in objs] for cmdlet, objs in base.items()}
+        cmdlet: [_retarget(o, pairs) for o in objs] for cmdlet, objs in base.items()}
     data["Get-ExchangeCertificate"] = [ex.exchange_certificate(
         stig.fqdn, stig.host, self_signed=stig.self_signed,
         not_before=dt.datetime(2025, 3, 4, 0, 0, tzinfo=dt.timezone.utc),
@@ -331,6 +381,10 @@ def stig_exports(key: str) -> dict[str, list[PipelineObject]]:
             data["Get-TransportService"])
         data["Get-TransportConfig"] = set_prop("MaxRecipientEnvelopeLimit", unlimited_int(5000))(
             data["Get-TransportConfig"])
+        # the Mailbox's Send connectors go through the site's smart host
+        data["Get-SendConnector"] = set_prop("SmartHostsString", "192.0.2.25")(set_prop(
+            "SmartHosts", mvp(f"Microsoft.Exchange.Data.SmartHost, {ex.EXCHANGE_ASM}",
+                              ["192.0.2.25"]))(data["Get-SendConnector"]))
         # the Mailbox STIG wants 10 minutes (the Edge STIGs 5)
         data["Get-ReceiveConnector"] = set_prop("ConnectionTimeout", TimeSpan(600))(
             data["Get-ReceiveConnector"])
@@ -353,20 +407,36 @@ def expectations(key: str) -> dict:
     if unknown:
         raise KeyError(f"{key}: no such STIG ids {sorted(unknown)}")
     for rule in sorted(content.rules, key=lambda r: r.version):
+        objects: tuple[str, ...] = ()
         if rule.check is None:
             verdict, why = "notchecked", "manual rule (OCIL question)"
         elif rule.version in stig.findings:
-            cmdlet, reason = stig.findings[rule.version]
+            cmdlet, reason, objects = stig.findings[rule.version]
             verdict, why = "fail", f"{cmdlet}: {reason}"
         elif rule.version in stig.org_defined:
-            verdict, why = "notchecked", (f"organization-defined value "
-                                          f"{stig.org_defined[rule.version]} is not set")
+            value = stig.org_defined[rule.version]
+            verdict, why = "notchecked", f"organization-defined value {value} is not set"
+            if rule.version in stig.site_findings:
+                cmdlet, reason, _ = stig.site_findings[rule.version]
+                site = {"verdict": "fail", "why": f"{cmdlet}: {reason}"}
+            else:
+                site = {"verdict": "pass", "why": f"configured as the STIG requires, with "
+                                                  f"{value} = {stig.site_values[value]!r}"}
         else:
             verdict, why = "pass", "configured as the STIG requires"
         counts[verdict] += 1
         rules[rule.rule_id] = {"stig_id": rule.version, "verdict": verdict, "why": why}
+        if verdict == "fail" and objects:
+            rules[rule.rule_id]["objects"] = list(objects)
+        if verdict == "notchecked" and rule.check is not None:
+            rules[rule.rule_id]["with_site_values"] = site
+    unknown = set(stig.site_findings) - set(stig.org_defined)
+    if unknown or set(stig.site_values) != set(stig.org_defined.values()):
+        raise KeyError(f"{key}: site values/findings do not match the organization-defined "
+                       "rules")
     return {"stig": key, "benchmark": stig.benchmark, "host": stig.fqdn,
-            "exit_code": 2 if counts["fail"] else 0, "counts": counts, "rules": rules}
+            "exit_code": 2 if counts["fail"] else 0, "counts": counts,
+            "site_values": dict(stig.site_values), "rules": rules}
 
 
 def rendered(key: str) -> dict[str, bytes]:
