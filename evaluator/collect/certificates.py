@@ -25,7 +25,7 @@ import hashlib
 from typing import Any
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 X509_TYPES = ("System.Security.Cryptography.X509Certificates.X509Certificate2",
               "System.Security.Cryptography.X509Certificates.X509Certificate")
@@ -86,7 +86,7 @@ def certificate_properties(der: bytes) -> dict[str, Any]:
     except ValueError as exc:
         raise CertificateError(f"RawData is not a DER X.509 certificate ({exc})") from None
     try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         domains = list(san.value.get_values_for_type(x509.DNSName))
     except x509.ExtensionNotFound:
         domains = []
@@ -99,7 +99,7 @@ def certificate_properties(der: bytes) -> dict[str, Any]:
     return {
         "Subject": subject,
         "Issuer": issuer,
-        "Thumbprint": hashlib.sha1(der).hexdigest().upper(),  # noqa: S324 - the thumbprint is SHA-1
+        "Thumbprint": hashlib.sha1(der).hexdigest().upper(),
         "SerialNumber": serial.to_bytes((serial.bit_length() + 8) // 8, "big").hex().upper()
         if serial >= 0 else format(serial, "X"),
         "CertificateDomains": domains,

@@ -22,7 +22,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 
 from stigscap.evaluator.collect.certificates import certificate_properties, dotnet_name
@@ -215,4 +214,4 @@ def test_raw_data_from_convertto_json(tmp_path):
     obj = collect(path, query("ExchangeCertificate", *CERT_SELECT))
     assert obj.flag == "complete", obj.messages
     assert fields(obj)[0]["issuer"] == "CN=DOD SW CA-66, OU=PKI, OU=DoD, O=U.S. Government, C=US"
-    assert fields(obj)[0]["thumbprint"] == hashlib.sha1(der).hexdigest().upper()  # noqa: S324
+    assert fields(obj)[0]["thumbprint"] == hashlib.sha1(der).hexdigest().upper()

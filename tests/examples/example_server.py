@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 from .clixml_writer import (NIL, EXCHANGE_ASM, Collection, DateTime, Guid, I32, Obj,
-                            PipelineObject, TimeSpan, Value, byte_size, clixml_bytes, enum,
+                            PipelineObject, TimeSpan, Value, byte_size, enum,
                             mvp, unlimited_bytes, unlimited_int)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -661,7 +661,7 @@ def exchange_certificate(fqdn: str = FQDN, host: str = HOST, *, domains: tuple[s
         subject_text = f"CN={fqdn}, OU=USA, OU=PKI, OU=DoD, O=U.S. Government, C=US"
         issuer_text = f"CN={DOD_CA}, OU=PKI, OU=DoD, O=U.S. Government, C=US"
     import hashlib
-    thumb = hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - the thumbprint is SHA-1
+    thumb = hashlib.sha1(der).hexdigest().upper()
     serial_text = serial.to_bytes((serial.bit_length() + 8) // 8, "big").hex().upper()
 
     def us(when: dt.datetime) -> str:   # X509Certificate2.ToString(), en-US, UTC host clock

@@ -29,7 +29,7 @@ from typing import Callable
 import yaml
 
 from . import example_server as ex
-from .clixml_writer import (NIL, Collection, Enum, I32, Obj, PipelineObject, TimeSpan, Uri, Value,
+from .clixml_writer import (Collection, Enum, I32, Obj, PipelineObject, TimeSpan, Uri, Value,
                             clixml_bytes, enum, mvp, unlimited_bytes, unlimited_int)
 
 GB = 1 << 30
