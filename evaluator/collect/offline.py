@@ -36,7 +36,7 @@ from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CLIXML
-from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
+from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck, element_text
 
 from .certificates import (DERIVED as _CERT_DERIVED,
                            CertificateError, certificate_properties, disagreement, raw_bytes)
@@ -780,7 +780,12 @@ def _keeps_detail(member: etree._Element) -> bool:
     list expanded: TNRefs are replaced before pruning)."""
     tn = member.find(_TN)
     first = tn.find(_T) if tn is not None else None
-    return first is not None and (first.text or "").strip() in _DETAIL_TYPES
+    if first is None:
+        return False
+    try:
+        return (element_text(first) or "").strip() in _DETAIL_TYPES
+    except StigscapError:   # markup inside a type name: psrpcore's read reports the object
+        return False
 
 
 def _duplicate_members(el: etree._Element) -> list[tuple[str, str]]:
