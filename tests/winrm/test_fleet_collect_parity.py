@@ -133,8 +133,8 @@ def test_deviating_host_live_equals_offline_export_of_the_same_objects(make_serv
             set_property("TarpitInterval", cw.TimeSpan(0)),
             set_property("MaxMessageSize", cw.byte_size(64 * 1024), where=named("Anonymous test EDGE01")),
             set_property("MaxInboundConnection", cw.unlimited_int(None)),
-            set_property("PermissionGroups", cw.enum("Microsoft.Exchange.Data.Directory.SystemConfiguration."
-                                                     "PermissionGroups", ex.PERMISSION_GROUPS,
+            set_property("PermissionGroups", cw.enum("Microsoft.Exchange.Data.PermissionGroups",
+                                                     ex.PERMISSION_GROUPS,
                                                      "AnonymousUsers, ExchangeUsers, Custom")),
             set_property("Banner", cw.NIL)],
         "Get-TransportConfig": [set_property("MaxSendSize", cw.unlimited_bytes(None)),
