@@ -699,9 +699,10 @@ def record_from_object(obj: Any, select: Iterable[str] | None, *, noun: str | No
 
 
 def object_label(obj: Any, index: int) -> str:
-    """How a message names one pipeline object: its Identity, else its Name, else its position."""
+    """How a message names one pipeline object: its Identity, else its Name (a certificate: its
+    Thumbprint), else its position."""
     props = properties(obj) or {}
-    for key in ("Identity", "Name"):
+    for key in ("Identity", "Name", "Thumbprint"):   # a certificate has neither of the first
         found, value = lookup_property(props, key)
         if found and value is not None:
             try:

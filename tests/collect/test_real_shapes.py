@@ -186,7 +186,8 @@ def test_raw_data_contradicting_an_exported_property_is_an_error(tmp_path):
     obj = collect(path, query("ExchangeCertificate", *CERT_SELECT))
     assert obj.flag == "error" and not obj.records
     msg = " ".join(obj.messages)
-    assert "Get-ExchangeCertificate.xml: object #1: property Subject:" in msg
+    thumb = dict(cert.props)["Thumbprint"]   # a certificate is named by its thumbprint
+    assert f"Get-ExchangeCertificate.xml: object '{thumb}': property Subject:" in msg
     assert "CN=other.example.mil" in msg and "edge01.perimeter.example.mil" in msg
     # the same export with the true Subject is read, and agrees with the certificate
     props = [(n, v) for n, v in cert.props] + [("RawData", cw.Bytes(cert.raw_data or b""))]

@@ -1,6 +1,11 @@
 """Typed PowerShell/.NET values and a writer for Export-Clixml files as Windows PowerShell 5.1
-writes them (UTF-16LE with BOM, CRLF, two-space indent, `Objs Version="1.1.0.1"`, TN/TNRef
-type lists and Obj RefIds shared across the document, depth 2).
+writes them (UTF-16LE with BOM, or UTF-8 with BOM for `-Encoding UTF8`; CRLF, two-space indent,
+`Objs Version="1.1.0.1"`, TN/TNRef type lists and Obj RefIds shared across the document,
+depth 2), in the shapes real Exchange objects take: TimeSpans as
+Microsoft.Exchange.Data.EnhancedTimeSpan <Obj>s (ToString, Days/…/Ticks), a
+<BA N="SerializationData"> on every configuration object (ConfigurableObject), an
+X509Certificate2 as its RawData alone, and for objects that came through a remote session
+"Deserialized." type names with PSComputerName / RunspaceId / PSShowComputerName.
 
 Only what the example server needs: the values are described here, the server data lives in
 example_server.py. Depth is explicit in the data: a top-level object's property values are
