@@ -113,7 +113,7 @@ def certificate_properties(der: bytes) -> dict[str, Any]:
 def _comparable(value: Any) -> Any:
     """A property value in a form two spellings of the same fact compare equal in."""
     if isinstance(value, _dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        return value
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -127,6 +127,8 @@ def _comparable(value: Any) -> Any:
 
 def disagreement(name: str, derived: Any, given: Any) -> str | None:
     """The problem text when the export's own `name` contradicts the certificate, else None."""
+    if isinstance(given, _dt.datetime) and given.tzinfo is None:
+        return None   # a time without its offset (DateTimeKind.Unspecified): no instant to compare
     a = _comparable(derived)
     b = _comparable(given)
     if isinstance(a, list) and not isinstance(b, list):

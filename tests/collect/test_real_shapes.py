@@ -24,7 +24,8 @@ from pathlib import Path
 
 from cryptography import x509
 
-from stigscap.evaluator.collect.certificates import certificate_properties, dotnet_name
+from stigscap.evaluator.collect.certificates import (certificate_properties, disagreement,
+                                                     dotnet_name)
 from stigscap.evaluator.collect.model import CmdletQuery
 from stigscap.evaluator.collect.offline import _collect_file
 from tests.examples import clixml_writer as cw
@@ -216,3 +217,17 @@ def test_raw_data_from_convertto_json(tmp_path):
     assert obj.flag == "complete", obj.messages
     assert fields(obj)[0]["issuer"] == "CN=DOD SW CA-66, OU=PKI, OU=DoD, O=U.S. Government, C=US"
     assert fields(obj)[0]["thumbprint"] == hashlib.sha1(der).hexdigest().upper()
+
+
+def test_certificate_facts_compare_as_facts_not_spellings():
+    """An exported NotAfter in the host's offset is the same instant as the certificate's UTC
+    one; domains compare as a set, case-insensitively; a time without an offset cannot be
+    compared (no error); a different instant or flag is a contradiction."""
+    utc = dt.datetime(2028, 11, 21, 23, 59, 59, tzinfo=dt.timezone.utc)
+    est = dt.timezone(dt.timedelta(hours=-5))
+    assert disagreement("NotAfter", utc, dt.datetime(2028, 11, 21, 18, 59, 59, tzinfo=est)) is None
+    assert disagreement("NotAfter", utc, dt.datetime(2028, 11, 21, 18, 59, 59)) is None
+    assert "2029-11-21" in disagreement("NotAfter", utc, utc.replace(year=2029))
+    assert disagreement("CertificateDomains", ["a.mil", "b.mil"], ["B.MIL", "a.mil"]) is None
+    assert disagreement("CertificateDomains", ["a.mil"], ["a.mil", "b.mil"])
+    assert disagreement("IsSelfSigned", False, True)
