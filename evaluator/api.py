@@ -79,10 +79,13 @@ def generate_datastream(content_dir: str | os.PathLike[str] | None = None, *,
 
 # ------------------------------------------------------------------------------- collection
 
-def example_exports() -> Path:
-    """The directory of built-in example exports (an Edge Transport server with findings)."""
+def example_exports(stig: str = "edge2013") -> Path:
+    """The directory of built-in example exports of one STIG's server, with findings:
+    "edge2013" (default; the Exchange 2013 Edge benchmark, `generate_datastream()`'s default),
+    "edge2016", "mailbox2016", "edge2019" (for the benchmarks exchange2016_edge,
+    exchange2016_mailbox, exchange2019_edge)."""
     from .collect.offline import example_exports_dir
-    return example_exports_dir()
+    return example_exports_dir(stig)
 
 
 def collect_offline(definitions: Document, exports: str | os.PathLike[str] | Iterable[str], *,

@@ -11,7 +11,8 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 
 from ..collect.model import CollectedObject
-from ..collect.offline import ExportMap, collect_with_system, example_exports_dir
+from ..collect.offline import (EXAMPLES, DEFAULT_EXAMPLE, ExportMap, collect_with_system,
+                               example_exports_dir)
 from ..collect.syschar import syschar_bytes, write_syschar
 from ..collect.model import cmdlet_name
 from ..oval.objects import read_cmdlet_objects
@@ -34,7 +35,10 @@ def _parse_interface(text: str) -> tuple[str, str, str]:
               help="a directory of exports named after the cmdlet (Get-ReceiveConnector.xml, "
                    "Get-ExchangeServer.json, ...), or CMDLET=FILE / OVAL-OBJECT-ID=FILE; "
                    "repeatable")
-@click.option("--example", is_flag=True, help="use the built-in example exports")
+@click.option("--example", is_flag=False, flag_value=DEFAULT_EXAMPLE, default=None,
+              type=click.Choice(list(EXAMPLES)), metavar="[STIG]",
+              help="use a built-in example server's exports: "
+                   f"{', '.join(EXAMPLES)} (default {DEFAULT_EXAMPLE})")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="system characteristics file to write")
 @click.option("--host-name", help="primary host name (default: Fqdn/Name of Get-ExchangeServer)")
@@ -48,7 +52,7 @@ def _parse_interface(text: str) -> tuple[str, str, str]:
 @click.option("--timestamp", help="generator timestamp (ISO 8601; default SOURCE_DATE_EPOCH "
                                   "or now)")
 @collect_host_options  # live mode: --host H + the WinRM options of `scan`
-def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, output: Path,
+def collect_cmd(definitions: Path, sources: tuple[str, ...], example: str | None, output: Path,
                 host_name: str | None, os_name: str | None, os_version: str | None,
                 architecture: str | None, interfaces: tuple[str, ...], asset_ref: str,
                 timestamp: str | None, **live) -> None:
@@ -67,7 +71,7 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: bool, outp
         raise StigscapError("give --from DIR (exports named after the cmdlet) or --example")
     specs = list(sources)
     if example:
-        specs.append(str(example_exports_dir()))
+        specs.append(str(example_exports_dir(example)))
     exports = ExportMap.from_specs(specs)
     objects = read_cmdlet_objects(parse_xml_file(definitions, huge_tree=True).getroot())
     if not objects.all():

@@ -77,12 +77,14 @@ class Command(click.Command):
         self.renamed = {old: (new,) if isinstance(new, str) else tuple(new)
                         for old, new in (renamed or {}).items()}
 
-    def _takes_value(self) -> set[str]:
-        names: set[str] = set()
+    def _takes_value(self) -> dict[str, bool]:
+        """Option name → whether its value is optional (`--example [STIG]`: the next token is
+        its value only when it does not look like an option)."""
+        names: dict[str, bool] = {}
         for p in self.params:
             if isinstance(p, click.Option) and not p.is_flag and not p.count:
-                names.update(p.opts)
-                names.update(p.secondary_opts)
+                optional = bool(getattr(p, "_flag_needs_value", False))
+                names.update(dict.fromkeys(p.opts + p.secondary_opts, optional))
         return names
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -111,7 +113,8 @@ class Command(click.Command):
                 name = new[0]
             else:
                 out.append(tok)
-            if not eq and name in takes_value and len(new or ()) < 2 and i < len(args):
+            if not eq and name in takes_value and len(new or ()) < 2 and i < len(args) \
+                    and not (takes_value[name] and args[i].startswith("-")):
                 out.append(args[i])   # this option's value, never rewritten
                 i += 1
         return out

@@ -1,6 +1,8 @@
 """`stigscap run`: the whole pipeline in one step (generate → collect → eval → results).
 
-    stigscap run --example [-o DIR]          the built-in content and example exports
+    stigscap run --example [STIG] [-o DIR]   a built-in benchmark and its example exports
+                                             (edge2013, the default; edge2016, mailbox2016,
+                                             edge2019)
     stigscap run --from EXPORTS_DIR [-o DIR] the built-in content and your offline exports
 
 It writes into DIR the source data stream, the host's system characteristics, its ARF, the STIG
@@ -19,7 +21,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from stigscap.content.loader import Content, load_content
+from stigscap.content.loader import Content, builtin_benchmark_dir, load_content
 from stigscap.generator.build import generate, id_scheme
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes, parse_xml_file
@@ -30,7 +32,8 @@ from stigscap.schemas.clock import resolve_time, zulu
 from ..checklists.export import checklist_from_arf
 from ..checklists.report_html import html_report
 from ..collect.model import CollectedObject
-from ..collect.offline import ExportMap, collect_with_system, example_exports_dir
+from ..collect.offline import (EXAMPLES, DEFAULT_EXAMPLE, ExportMap, collect_with_system,
+                               example_benchmark, example_exports_dir)
 from ..collect.syschar import syschar_bytes
 from ..oval.objects import read_cmdlet_objects
 from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar,
@@ -85,11 +88,18 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 
 
 @click.command("run", cls=Command, renamed={"--out": "--output"})
-@click.option("--example", is_flag=True, help="use the built-in example exports")
+@click.option("--example", is_flag=False, flag_value=DEFAULT_EXAMPLE, default=None,
+              type=click.Choice(list(EXAMPLES)), metavar="[STIG]",
+              help="use a built-in example server's exports and its benchmark: "
+                   f"{', '.join(EXAMPLES)} (default {DEFAULT_EXAMPLE})")
 @click.option("--from", "sources", multiple=True, metavar="DIR|CMDLET=FILE",
               help="offline exports (as for `stigscap collect --from`); repeatable")
 @click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
               help="content directory (default: the built-in content)")
+@click.option("--benchmark", metavar="NAME",
+              help="a built-in benchmark: exchange2013_edge (default), exchange2016_edge, "
+                   "exchange2019_edge, exchange2016_mailbox (default with --example STIG: its "
+                   "benchmark)")
 @click.option("--profile", default="MAC-1_Classified", show_default=True, metavar="ID",
               help="XCCDF profile")
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR",
@@ -116,12 +126,18 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
 @click.option("--sign-cert", type=click.Path(dir_okay=False), metavar="CERT",
               help="PEM certificate (chain) of --sign-key")
 @click.pass_context
-def run_command(ctx, example, sources, content_dir, profile, refine_value, set_value,
+def run_command(ctx, example, sources, content_dir, benchmark, profile, refine_value, set_value,
                 tailoring_file, out_dir, timestamp, target_address, target_mac, sign_key, sign_cert):
     """Generate the data stream, import the exports, evaluate, and write the ARF."""
     if not example and not sources:
         raise StigscapError("give --example or --from EXPORTS")
-    specs = list(sources) + ([str(example_exports_dir())] if example else [])
+    if benchmark and content_dir:
+        raise StigscapError("give --content or --benchmark, not both")
+    specs = list(sources) + ([str(example_exports_dir(example))] if example else [])
+    if example and not benchmark and not content_dir:
+        benchmark = example_benchmark(example)
+    if benchmark:
+        content_dir = builtin_benchmark_dir(benchmark)
     refine = parse_pairs(refine_value, "--refine-value")
     values = parse_pairs(set_value, "--set-value")
     tailoring = parse_xml_file(tailoring_file) if tailoring_file else None

@@ -22,6 +22,8 @@ Rules (the agreed convention: a field holds the value's PowerShell ToString() te
   order and spelling when every name is known; unknown names keep the text verbatim and add a
   message (a newer Exchange build may have more members); a number written as text is a number.
 - TimeSpan → .NET "c" format ("00:05:00", "1.02:03:04.5000000"); ``number`` = total seconds.
+  Exchange's EnhancedTimeSpan (an <Obj> with ToString and Days/…/Ticks) → its ToString, which
+  must agree with its Ticks when both are there (else an error).
 - ByteQuantifiedSize → the ToString text "10 MB (10,485,760 bytes)" (what Exchange remoting
   sends as a string, so both paths agree); ``number`` = the byte count. Unlimited<T> →
   "Unlimited" (``kind`` "unlimited").
@@ -505,11 +507,38 @@ def _normalize_exchange_typed(obj: Any, base: str, property_name) -> list[Normal
         if found:
             return normalize_value(inner, property_name=property_name, _depth=1)
         return None
+    if simple == "Microsoft.Exchange.Data.EnhancedTimeSpan":
+        return [_enhanced_timespan(obj)]
     if simple == "Microsoft.Exchange.Data.ByteQuantifiedSize":
         ts = _to_string(obj)
         if ts is not None:
             return [Normalized(ts, kind="bytesize", number=bytes_from_text(ts))]
     return None
+
+
+def _enhanced_timespan(obj: Any) -> Normalized:
+    """Microsoft.Exchange.Data.EnhancedTimeSpan (how Exchange exports every TimeSpan setting:
+    an <Obj> with its ToString and Days/Hours/…/Ticks): the ToString text; when Ticks is
+    there too, both must say the same (else an error, not a compared value)."""
+    ts = _to_string(obj)
+    found, ticks_value = lookup_property(properties(obj) or {}, "Ticks")
+    ticks: int | None = None
+    if found and isinstance(ticks_value, int) and not isinstance(ticks_value, bool):
+        ticks = int(ticks_value)
+    elif found and ticks_value is not None:
+        return Normalized("", kind="timespan", error=(
+            f"EnhancedTimeSpan Ticks {ticks_value!r} is not a number; not compared"))
+    if ticks is None:
+        if ts is None:
+            return Normalized("", kind="timespan", error="EnhancedTimeSpan without its text "
+                                                         "or Ticks; not compared")
+        return Normalized(ts, kind="timespan")
+    expected = timespan_text(0, ticks=ticks)
+    if ts is not None and ts.strip() != expected:
+        return Normalized("", kind="timespan", number=ticks / 10_000_000, error=(
+            f"the text '{ts}' and Ticks {ticks} ('{expected}') of the EnhancedTimeSpan "
+            "disagree; contradictory data is not compared"))
+    return Normalized(expected, kind="timespan", number=ticks / 10_000_000)
 
 
 # JSON objects ConvertTo-Json writes for .NET types whose ToString() is not in the file
@@ -670,9 +699,10 @@ def record_from_object(obj: Any, select: Iterable[str] | None, *, noun: str | No
 
 
 def object_label(obj: Any, index: int) -> str:
-    """How a message names one pipeline object: its Identity, else its Name, else its position."""
+    """How a message names one pipeline object: its Identity, else its Name (a certificate: its
+    Thumbprint), else its position."""
     props = properties(obj) or {}
-    for key in ("Identity", "Name"):
+    for key in ("Identity", "Name", "Thumbprint"):   # a certificate has neither of the first
         found, value = lookup_property(props, key)
         if found and value is not None:
             try:

@@ -36,8 +36,10 @@ from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import CLIXML
-from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck
+from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, PrologCheck, element_text
 
+from .certificates import (DERIVED as _CERT_DERIVED,
+                           CertificateError, certificate_properties, disagreement, raw_bytes)
 from .model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from .records import ExportError, RecordCollector, collected_error as _error
 from .normalize import FieldMemo, base_type_name, lookup_property, normalize_value, properties
@@ -124,10 +126,31 @@ class ExportMap:
         return out
 
 
-def example_exports_dir() -> Path:
-    """The built-in example exports (content/examples), for ``stigscap run --example``."""
+# the built-in examples: name → the built-in benchmark it is made for (content/examples/<name>)
+EXAMPLES: dict[str, str] = {
+    "edge2013": "exchange2013_edge",
+    "edge2016": "exchange2016_edge",
+    "mailbox2016": "exchange2016_mailbox",
+    "edge2019": "exchange2019_edge",
+}
+DEFAULT_EXAMPLE = "edge2013"
+
+
+def example_benchmark(stig: str = DEFAULT_EXAMPLE) -> str:
+    """The built-in benchmark the example `stig` is made for."""
+    try:
+        return EXAMPLES[stig]
+    except KeyError:
+        raise StigscapError(f"no built-in example {stig!r}; the examples are "
+                            f"{', '.join(EXAMPLES)}") from None
+
+
+def example_exports_dir(stig: str = DEFAULT_EXAMPLE) -> Path:
+    """The built-in example exports of one STIG's server (content/examples/<stig>), for
+    ``stigscap run --example [STIG]``."""
     import stigscap.content as content_pkg
-    return Path(content_pkg.__file__).resolve().parent / "examples"
+    example_benchmark(stig)   # refuses an unknown name
+    return Path(content_pkg.__file__).resolve().parent / "examples" / stig
 
 
 # --- reading bytes -----------------------------------------------------------------------
@@ -594,7 +617,8 @@ class _ClixmlStream:
         elif len(member):
             for node in list(member.iter(_TNREF)):
                 _parent(node).replace(node, copy.deepcopy(self.tn_by_ref[node.get("RefId", "")]))
-            if prune and member.tag == _OBJ and member.find(_TOSTRING) is not None:
+            if prune and member.tag == _OBJ and member.find(_TOSTRING) is not None \
+                    and not _keeps_detail(member):
                 for detail in member.findall(_PROPS) + member.findall(_MS):
                     member.remove(detail)
             value = deserialize(_to_et(member), self._cipher)
@@ -738,10 +762,30 @@ class _ClixmlStream:
                         bag.remove(member)
                         continue
                     if _local(member.tag) == "Obj" and member.find(
-                            f"{{{CLIXML_NS}}}ToString") is not None:
+                            f"{{{CLIXML_NS}}}ToString") is not None \
+                            and not _keeps_detail(member):
                         for detail in member.findall(f"{{{CLIXML_NS}}}Props") + member.findall(
                                 f"{{{CLIXML_NS}}}MS"):
                             member.remove(detail)
+
+
+# values whose properties are read besides their ToString: an EnhancedTimeSpan's Ticks must
+# agree with its text (normalize._enhanced_timespan)
+_DETAIL_TYPES = frozenset(("Microsoft.Exchange.Data.EnhancedTimeSpan",
+                           "Deserialized.Microsoft.Exchange.Data.EnhancedTimeSpan"))
+
+
+def _keeps_detail(member: etree._Element) -> bool:
+    """Whether a nested object keeps its properties when properties were selected (its type
+    list expanded: TNRefs are replaced before pruning)."""
+    tn = member.find(_TN)
+    first = tn.find(_T) if tn is not None else None
+    if first is None:
+        return False
+    try:
+        return (element_text(first) or "").strip() in _DETAIL_TYPES
+    except StigscapError:   # markup inside a type name: psrpcore's read reports the object
+        return False
 
 
 def _duplicate_members(el: etree._Element) -> list[tuple[str, str]]:
@@ -960,6 +1004,9 @@ def _collect_file(path: Path, queries: list[CmdletQuery],
     # None: some query selects every property
     wanted = None if any(not q.select for q in queries) else \
         {s.lower() for q in queries for s in q.select}
+    certificates = wanted is None or bool(wanted & _CERT_DERIVED.keys())
+    if wanted is not None and certificates:
+        wanted.add("rawdata")   # a certificate exported whole carries only its RawData
     memo: FieldMemo = {}
     # one collector per distinct (verb, noun, select): the same records for each such query
     leads: dict[tuple, RecordCollector] = {}
@@ -970,6 +1017,8 @@ def _collect_file(path: Path, queries: list[CmdletQuery],
         content = read_export(path, wanted, _BindingTap.EXTRA if tap is not None else
                               frozenset())
         for obj in content.objects:
+            if certificates:
+                obj = _certificate_view(obj)
             for acc in collectors:
                 acc.add(obj.value, obj.type_names, obj.problems)
             if tap is not None:
@@ -987,6 +1036,46 @@ def _collect_file(path: Path, queries: list[CmdletQuery],
         lead = leads[RecordCollector.twin_key(q)]
         out.append(lead.result(file_messages, query=None if lead.query is q else q))
     return out
+
+
+def _certificate_view(obj: ExportObject) -> ExportObject:
+    """A certificate object carrying RawData (Export-Clixml of Get-ExchangeCertificate writes
+    nothing else): the properties the certificate decides (Subject, Issuer, Thumbprint,
+    CertificateDomains, NotAfter, …) parsed from it. A property the export also carries must
+    say the same as the certificate, else it is a problem (the object is not compared); RawData
+    that is not a certificate is a problem of each property it should have given."""
+    value = obj.value
+    props = value if type(value) is dict else properties(value)
+    if not props:
+        return obj
+    found, raw = lookup_property(props, "RawData")
+    if not found:
+        return obj
+    der = raw_bytes(raw)
+    if der is None and raw is None:
+        return obj
+    problems = list(obj.problems)
+    merged = dict(props)
+    try:
+        if der is None:
+            raise CertificateError(f"RawData is not a byte array ({type(raw).__name__})")
+        derived = certificate_properties(der)
+    except CertificateError as exc:
+        for name in _CERT_DERIVED.values():
+            if not lookup_property(props, name)[0]:
+                problems.append((name, f"{exc}; not compared"))
+        return ExportObject(merged, obj.type_names, obj.index, problems, obj.extras,
+                            obj.extras_failed)
+    for name, derived_value in derived.items():
+        present, given = lookup_property(props, name)
+        if not present:
+            merged[name] = derived_value
+        elif given is not None:
+            problem = disagreement(name, derived_value, given)
+            if problem:
+                problems.append((name, problem))
+    return ExportObject(merged, obj.type_names, obj.index, problems, obj.extras,
+                        obj.extras_failed)
 
 
 # --- system information ---------------------------------------------------------------------

@@ -98,7 +98,7 @@ def _analyse(tmp_path: Path, connectors) -> dict[str, str]:
     write_clixml(d / "Get-ReceiveConnector.xml", clixml_text(connectors))
     (d / "Get-ExchangeServer.xml").write_bytes(
         (Path(__file__).resolve().parents[2] / "content" / "examples" /
-         "Get-ExchangeServer.xml").read_bytes())
+         "edge2013" / "Get-ExchangeServer.xml").read_bytes())
     sc = tmp_path / "sc.xml"
     r = _run("collect", "-d", str(DEFS), "--from", str(d), "-o", str(sc), "--timestamp", STAMP)
     assert r.exit_code == 0, r.output

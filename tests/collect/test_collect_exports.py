@@ -94,8 +94,11 @@ def test_example_exports(tmp_path):
     assert [(f.name, f.value) for f in server.records[0]] == [
         ("name", "EDGE01"), ("serverrole", "Edge"),
         ("admindisplayversion", "Version 15.0 (Build 1497.2)")]
-    raw = (example_exports_dir() / "Get-ReceiveConnector.xml").read_bytes()
+    raw = (example_exports_dir() / "Get-ExchangeServer.xml").read_bytes()
     assert raw.startswith(b"\xff\xfe<\x00O\x00b\x00j\x00s\x00")  # PS 5.1: UTF-16LE + BOM
+    # issue 14: exported with -Encoding UTF8 (UTF-8 with BOM), read the same way
+    raw = (example_exports_dir() / "Get-ReceiveConnector.xml").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf<Objs ")
 
 
 def test_missing_export_is_not_collected(tmp_path):

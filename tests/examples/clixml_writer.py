@@ -1,6 +1,11 @@
 """Typed PowerShell/.NET values and a writer for Export-Clixml files as Windows PowerShell 5.1
-writes them (UTF-16LE with BOM, CRLF, two-space indent, `Objs Version="1.1.0.1"`, TN/TNRef
-type lists and Obj RefIds shared across the document, depth 2).
+writes them (UTF-16LE with BOM, or UTF-8 with BOM for `-Encoding UTF8`; CRLF, two-space indent,
+`Objs Version="1.1.0.1"`, TN/TNRef type lists and Obj RefIds shared across the document,
+depth 2), in the shapes real Exchange objects take: TimeSpans as
+Microsoft.Exchange.Data.EnhancedTimeSpan <Obj>s (ToString, Days/…/Ticks), a
+<BA N="SerializationData"> on every configuration object (ConfigurableObject), an
+X509Certificate2 as its RawData alone, and for objects that came through a remote session
+"Deserialized." type names with PSComputerName / RunspaceId / PSShowComputerName.
 
 Only what the example server needs: the values are described here, the server data lives in
 example_server.py. Depth is explicit in the data: a top-level object's property values are
@@ -10,7 +15,9 @@ primitives or their ToString() text (depth 0), the way the serializer runs out o
 
 from __future__ import annotations
 
+import base64
 import codecs
+import hashlib
 from dataclasses import dataclass, field
 from typing import Sequence, Union
 from xml.sax.saxutils import escape, quoteattr
@@ -45,7 +52,33 @@ class DateTime:
 
 @dataclass(frozen=True)
 class TimeSpan:
+    """An Exchange TimeSpan: Microsoft.Exchange.Data.EnhancedTimeSpan, which Export-Clixml
+    writes as an <Obj> with its ToString ("00:05:00") and Days/Hours/.../Ticks properties;
+    `enhanced=False`: a plain System.TimeSpan (<TS>)."""
+
     seconds: int
+    enhanced: bool = True
+
+    def dotnet_text(self) -> str:
+        """TimeSpan.ToString(): [d.]hh:mm:ss."""
+        days, rem = divmod(self.seconds, 86400)
+        hours, rem = divmod(rem, 3600)
+        minutes, secs = divmod(rem, 60)
+        return (f"{days}." if days else "") + f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+    def enhanced_obj(self) -> "Obj":
+        days, rem = divmod(self.seconds, 86400)
+        hours, rem = divmod(rem, 3600)
+        minutes, secs = divmod(rem, 60)
+        total = float(self.seconds)
+        return Obj(("Microsoft.Exchange.Data.EnhancedTimeSpan", "System.ValueType",
+                    "System.Object"), self.dotnet_text(), (
+            ("Days", I32(days)), ("Hours", I32(hours)), ("Milliseconds", I32(0)),
+            ("Minutes", I32(minutes)), ("Seconds", I32(secs)),
+            ("Ticks", I64(self.seconds * 10_000_000)),
+            ("TotalDays", Double(total / 86400)), ("TotalHours", Double(total / 3600)),
+            ("TotalMilliseconds", Double(total * 1000)), ("TotalMinutes", Double(total / 60)),
+            ("TotalSeconds", Double(total))))
 
     def xs_duration(self) -> str:
         """XmlConvert.ToString(TimeSpan): PT5M, PT10M, PT5S, P1D, PT0S."""
@@ -59,6 +92,28 @@ class TimeSpan:
             out += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") \
                 + (f"{secs}S" if secs else "")
         return out
+
+
+@dataclass(frozen=True)
+class Double:
+    value: float
+
+    def text(self) -> str:
+        return str(int(self.value)) if self.value.is_integer() else repr(self.value)
+
+
+@dataclass(frozen=True)
+class Bytes:
+    """<BA>: a byte array, base64."""
+
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Uri:
+    """<URI>: a System.Uri."""
+
+    value: str
 
 
 @dataclass(frozen=True)
@@ -95,7 +150,8 @@ class Collection:
     items: tuple["Value", ...] = ()
 
 
-Value = Union[str, bool, int, I32, I64, Guid, DateTime, TimeSpan, Nil, Enum, Obj, Collection]
+Value = Union[str, bool, int, I32, I64, Double, Bytes, Uri, Guid, DateTime, TimeSpan, Nil, Enum,
+              Obj, Collection]
 
 
 def byte_quantified_text(n_bytes: int) -> str:
@@ -157,9 +213,26 @@ def mvp(element_type: str, items: Sequence[Value]) -> Collection:
 
 @dataclass
 class PipelineObject:
+    """One object of a cmdlet's output. `raw_data`: an X509Certificate2 (ExchangeCertificate),
+    which the serializer writes as its RawData alone (its other properties stay what the live
+    object has, for Select-Object)."""
+
     type_names: tuple[str, ...]
     to_string: str | None
     props: list[tuple[str, Value]] = field(default_factory=list)
+    raw_data: bytes | None = None
+    member_set: bool = False   # a PSCustomObject: its properties are note properties (<MS>)
+
+
+# Exchange configuration objects carry the binary form Exchange rehydrates them from
+SERIALIZABLE_BASE = "Microsoft.Exchange.Data.ConfigurableObject"
+
+
+def serialization_data(obj: PipelineObject) -> bytes:
+    """A stand-in for the BinaryFormatter blob (its header, then bytes fixed by the object)."""
+    seed = hashlib.sha256(repr((obj.type_names, obj.to_string)).encode("utf-8")).digest()
+    return (b"\x00\x01\x00\x00\x00\xff\xff\xff\xff\x01\x00\x00\x00\x00\x00\x00\x00\x0c\x02"
+            + seed * 8)
 
 
 # --- the writer -------------------------------------------------------------------------------
@@ -167,7 +240,11 @@ class PipelineObject:
 class ClixmlWriter:
     """Serializes pipeline objects the way Export-Clixml does (element order and spacing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, remote: tuple[str, str] | None = None) -> None:
+        """`remote`: (computer name, runspace id) of the remote session the objects came
+        through (Exchange Management Shell on a Mailbox server): "Deserialized." type names
+        and the PSComputerName / RunspaceId / PSShowComputerName notes PowerShell adds."""
+        self.remote = remote
         self.lines: list[str] = []
         self._obj_ref = 0
         self._tn_refs: dict[tuple[str, ...], int] = {}
@@ -209,8 +286,16 @@ class ClixmlWriter:
             self._emit(depth, f"<G{n}>{value.value}</G>")
         elif isinstance(value, DateTime):
             self._emit(depth, f"<DT{n}>{value.value}</DT>")
+        elif isinstance(value, TimeSpan) and value.enhanced:
+            self._value(depth, name, value.enhanced_obj())
         elif isinstance(value, TimeSpan):
             self._emit(depth, f"<TS{n}>{value.xs_duration()}</TS>")
+        elif isinstance(value, Double):
+            self._emit(depth, f"<Db{n}>{value.text()}</Db>")
+        elif isinstance(value, Uri):
+            self._emit(depth, f"<URI{n}>{_text(value.value)}</URI>")
+        elif isinstance(value, Bytes):
+            self._emit(depth, f"<BA{n}>{base64.b64encode(value.value).decode('ascii')}</BA>")
         elif isinstance(value, Enum):
             self._emit(depth, f'<Obj{n} RefId="{self._next_obj()}">')
             self._type_names(depth + 1, (value.type_name,) + ENUM_BASES)
@@ -246,7 +331,7 @@ class ClixmlWriter:
             self._value(depth + 1, name, value)
         self._emit(depth, "</Props>")
 
-    def write(self, objects: Sequence[PipelineObject]) -> bytes:
+    def write(self, objects: Sequence[PipelineObject]) -> str:
         head = f'<Objs Version="1.1.0.1" xmlns="{CLIXML_NS}"'
         if not objects:  # an empty pipeline: the root element only
             self.lines = [head + " />"]
@@ -254,13 +339,36 @@ class ClixmlWriter:
             self.lines = [head + ">"]
             for obj in objects:
                 self._emit(1, f'<Obj RefId="{self._next_obj()}">')
-                self._type_names(2, obj.type_names)
+                names = obj.type_names
+                if self.remote is not None:
+                    names = tuple(f"Deserialized.{t}" for t in names)
+                self._type_names(2, names)
                 if obj.to_string is not None:
                     self._emit(2, f"<ToString>{_text(obj.to_string)}</ToString>")
-                self._props(2, obj.props)
+                props = list(obj.props)
+                if obj.raw_data is not None:   # X509Certificate2: RawData alone
+                    props = [("RawData", Bytes(obj.raw_data))]
+                elif SERIALIZABLE_BASE in obj.type_names:
+                    props.append(("SerializationData", Bytes(serialization_data(obj))))
+                if obj.member_set:
+                    self._emit(2, "<MS>")
+                    for pname, pvalue in props:
+                        self._value(3, pname, pvalue)
+                    if self.remote is None:
+                        self._emit(2, "</MS>")
+                else:
+                    self._props(2, props)
+                if self.remote is not None:
+                    computer, runspace = self.remote
+                    if not obj.member_set:
+                        self._emit(2, "<MS>")
+                    self._value(3, "PSComputerName", computer)
+                    self._value(3, "RunspaceId", Guid(runspace))
+                    self._value(3, "PSShowComputerName", False)
+                    self._emit(2, "</MS>")
                 self._emit(1, "</Obj>")
             self.lines.append("</Objs>")
-        return codecs.BOM_UTF16_LE + "\r\n".join(self.lines).encode("utf-16-le")
+        return "\r\n".join(self.lines)
 
 
 def _text(value: str) -> str:
@@ -274,5 +382,13 @@ def _text(value: str) -> str:
     return escape("".join(out))
 
 
-def clixml_bytes(objects: Sequence[PipelineObject]) -> bytes:
-    return ClixmlWriter().write(objects)
+def clixml_bytes(objects: Sequence[PipelineObject], *, encoding: str = "utf-16",
+                 remote: tuple[str, str] | None = None) -> bytes:
+    """The file: `encoding` "utf-16" (Windows PowerShell 5.1's default: UTF-16LE with BOM) or
+    "utf-8" (`Export-Clixml -Encoding UTF8` in 5.1: UTF-8 with BOM)."""
+    text = ClixmlWriter(remote=remote).write(objects)
+    if encoding == "utf-16":
+        return codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    if encoding == "utf-8":
+        return codecs.BOM_UTF8 + text.encode("utf-8")
+    raise ValueError(f"no such Export-Clixml encoding: {encoding}")

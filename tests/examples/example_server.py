@@ -8,7 +8,7 @@ names carry no "Deserialized." prefix).
 The server is configured to the STIG except for a small, deliberate set of findings
 (FINDINGS below, keyed by rule id, each with the reason). Everything else passes.
 
-    python -m tests.examples.example_server            # rewrite content/examples/*.xml
+    python -m tests.examples.example_server            # rewrite content/examples/<stig>/
     python -m tests.examples.example_server --check    # exit 1 if the files differ
 
 tests/examples/test_example_server.py asserts the committed files equal what this writes.
@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 from .clixml_writer import (NIL, EXCHANGE_ASM, Collection, DateTime, Guid, I32, Obj,
-                            PipelineObject, TimeSpan, Value, byte_size, clixml_bytes, enum,
+                            PipelineObject, TimeSpan, Value, byte_size, enum,
                             mvp, unlimited_bytes, unlimited_int)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -255,8 +255,8 @@ def receive_connector(name: str, auth: str, groups: str, bindings: list[str],
         ("MaxMessageSize", byte_size(10 * MB)),
         ("MaxProtocolErrors", unlimited_int(5)),
         ("MaxRecipientsPerMessage", I32(5000)),
-        ("PermissionGroups", enum("Microsoft.Exchange.Data.Directory.SystemConfiguration."
-                                  "PermissionGroups", PERMISSION_GROUPS, groups)),
+        ("PermissionGroups", enum("Microsoft.Exchange.Data.PermissionGroups",
+                                  PERMISSION_GROUPS, groups)),
         ("PipeliningEnabled", True),
         ("ProtocolLoggingLevel", enum("Microsoft.Exchange.Data.ProtocolLoggingLevel",
                                       {"None": 0, "Verbose": 1}, "Verbose")),
@@ -636,15 +636,40 @@ def transport_agent(name: str, priority: int) -> PipelineObject:
     ])
 
 
-def exchange_certificate() -> PipelineObject:
-    thumb = "7C1E9B24F0A35D86C2B48E17A906F3D5B2C8E410"
-    subject = f"CN={FQDN}, OU=USA, OU=PKI, OU=DoD, O=U.S. Government, C=US"
-    issuer = "CN=DOD SW CA-66, OU=PKI, OU=DoD, O=U.S. Government, C=US"
-    serial = "0F3A9C"
+def exchange_certificate(fqdn: str = FQDN, host: str = HOST, *, domains: tuple[str, ...] = (
+        "mail.example.mil",), self_signed: bool = False, serial: int = 0x0F3A9C,
+        not_before: dt.datetime = dt.datetime(2025, 11, 21, 0, 0, tzinfo=dt.timezone.utc),
+        not_after: dt.datetime = dt.datetime(2028, 11, 21, 23, 59, 59, tzinfo=dt.timezone.utc)
+        ) -> PipelineObject:
+    """The server's SMTP certificate: a real (generated, deterministic) X.509 certificate whose
+    RawData is what Export-Clixml writes; the other properties are what the live object shows
+    (Select-Object over WinRM), taken from the same certificate."""
+    from cryptography import x509
+
+    from .certificates import DOD_CA, certificate, dod_name
+    names = [fqdn, *domains]
+    if self_signed:   # what New-ExchangeCertificate makes: CN=<host name>, signed by itself
+        subject = issuer = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, host)])
+        der = certificate(subject, issuer, serial=serial, dns_names=[host, fqdn],
+                          not_before=not_before, not_after=not_after, label=f"{fqdn} self")
+        names = [host, fqdn]
+        subject_text = issuer_text = f"CN={host}"
+    else:
+        der = certificate(dod_name(fqdn, "USA"), dod_name(DOD_CA), serial=serial,
+                          dns_names=names, not_before=not_before, not_after=not_after,
+                          label=fqdn, issuer_label=DOD_CA)
+        subject_text = f"CN={fqdn}, OU=USA, OU=PKI, OU=DoD, O=U.S. Government, C=US"
+        issuer_text = f"CN={DOD_CA}, OU=PKI, OU=DoD, O=U.S. Government, C=US"
+    import hashlib
+    thumb = hashlib.sha1(der).hexdigest().upper()
+    serial_text = serial.to_bytes((serial.bit_length() + 8) // 8, "big").hex().upper()
+
+    def us(when: dt.datetime) -> str:   # X509Certificate2.ToString(), en-US, UTC host clock
+        return when.strftime("%m/%d/%Y %I:%M:%S %p").lstrip("0").replace("/0", "/")
     # X509Certificate2.ToString() (en-US culture for the dates)
     text = "".join(f"[{k}]\r\n  {v}\r\n\r\n" for k, v in (
-        ("Subject", subject), ("Issuer", issuer), ("Serial Number", serial),
-        ("Not Before", "11/20/2025 7:00:00 PM"), ("Not After", "11/21/2028 6:59:59 PM"),
+        ("Subject", subject_text), ("Issuer", issuer_text), ("Serial Number", serial_text),
+        ("Not Before", us(not_before)), ("Not After", us(not_after)),
         ("Thumbprint", thumb)))[:-2]
     return PipelineObject(("Microsoft.Exchange.Management.SystemConfigurationTasks."
                            "ExchangeCertificate",
@@ -653,19 +678,19 @@ def exchange_certificate() -> PipelineObject:
                            "System.Object"), text, [
         ("AccessRules", NIL),
         ("CertificateDomains", mvp(f"Microsoft.Exchange.Data.SmtpDomainWithSubdomains, "
-                                   f"{EXCHANGE_ASM}", [FQDN, "mail.example.mil"])),
+                                   f"{EXCHANGE_ASM}", names)),
         ("HasPrivateKey", True),
-        ("IsSelfSigned", False),
-        ("Issuer", issuer),
-        ("NotAfter", DateTime("2028-11-21T18:59:59-05:00")),
-        ("NotBefore", DateTime("2025-11-20T19:00:00-05:00")),
-        ("PublicKeySize", I32(2048)),
+        ("IsSelfSigned", self_signed),
+        ("Issuer", issuer_text),
+        ("NotAfter", DateTime(not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))),
+        ("NotBefore", DateTime(not_before.strftime("%Y-%m-%dT%H:%M:%SZ"))),
+        ("PublicKeySize", I32(256)),
         ("RootCAType", enum("Microsoft.Exchange.Management.SystemConfigurationTasks."
                             "CertificateAuthorityType", {"None": 0, "Registry": 1,
                                                          "ThirdParty": 2, "Enterprise": 3,
                                                          "GroupPolicy": 4, "Unknown": 5},
-                            "ThirdParty")),
-        ("SerialNumber", serial),
+                            "None" if self_signed else "ThirdParty")),
+        ("SerialNumber", serial_text),
         ("Services", enum("Microsoft.Exchange.Data.AllowedServices",
                           {"None": 0, "IMAP": 1, "POP": 2, "UM": 4, "IIS": 8, "SMTP": 16,
                            "Federation": 32, "UMCallRouter": 64}, "SMTP")),
@@ -673,16 +698,12 @@ def exchange_certificate() -> PipelineObject:
                         "CertificateStatus", {"Unknown": 0, "Valid": 1, "Revoked": 2,
                                               "DateInvalid": 3, "Untrusted": 4},
                         "Valid")),
-        ("Subject", subject),
+        ("Subject", subject_text),
         ("Thumbprint", thumb),
-        ("FriendlyName", f"{HOST} DoD SMTP"),
+        ("FriendlyName", f"{host} SMTP" if self_signed else f"{host} DoD SMTP"),
         ("Version", I32(3)),
         ("Archived", False),
-        ("SignatureAlgorithm", Obj(("System.Security.Cryptography.Oid", "System.Object"),
-                                   "System.Security.Cryptography.Oid",
-                                   (("Value", "1.2.840.113549.1.1.11"),
-                                    ("FriendlyName", "sha256RSA")))),
-    ])
+    ], raw_data=der)
 
 
 # --- the server: one export per cmdlet -------------------------------------------------------
@@ -717,15 +738,17 @@ def exports() -> dict[str, list[PipelineObject]]:
     }
 
 
-def rendered() -> dict[str, bytes]:
-    """File name -> the bytes Export-Clixml would write."""
-    return {f"{cmdlet}.xml": clixml_bytes(objs) for cmdlet, objs in exports().items()}
+def rendered(stig: str = "edge2013") -> dict[str, bytes]:
+    """File name -> the bytes Export-Clixml would write (and the expectations file)."""
+    from .stig_examples import rendered as stig_rendered
+    return stig_rendered(stig)
 
 
-def write(directory: Path = EXAMPLES_DIR) -> list[Path]:
+def write(directory: Path | None = None, stig: str = "edge2013") -> list[Path]:
+    directory = directory if directory is not None else EXAMPLES_DIR / stig
     directory.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, data in rendered().items():
+    for name, data in rendered(stig).items():
         path = directory / name
         path.write_bytes(data)
         out.append(path)
@@ -733,17 +756,24 @@ def write(directory: Path = EXAMPLES_DIR) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .stig_examples import STIGS
     argv = sys.argv[1:] if argv is None else argv
     if "--check" in argv:
-        files = rendered()
-        stale = [n for n, d in files.items()
-                 if not (EXAMPLES_DIR / n).is_file() or (EXAMPLES_DIR / n).read_bytes() != d]
-        extra = sorted(p.name for p in EXAMPLES_DIR.glob("*.xml") if p.name not in files)
-        for n in stale + extra:
-            print(f"content/examples/{n} differs from tests/examples/example_server.py")
-        return 1 if stale or extra else 0
-    for path in write():
-        print(f"wrote {path.relative_to(REPO)}")
+        bad = 0
+        for stig in STIGS:
+            folder = EXAMPLES_DIR / stig
+            files = rendered(stig)
+            stale = [n for n, d in files.items()
+                     if not (folder / n).is_file() or (folder / n).read_bytes() != d]
+            extra = sorted(p.name for p in folder.glob("*.xml") if p.name not in files)
+            for n in stale + extra:
+                print(f"content/examples/{stig}/{n} differs from tests/examples/"
+                      "example_server.py")
+            bad += len(stale) + len(extra)
+        return 1 if bad else 0
+    for stig in STIGS:
+        for path in write(stig=stig):
+            print(f"wrote {path.relative_to(REPO)}")
     return 0
 
 

@@ -14,6 +14,7 @@ import pytest
 from psrpcore.types import PSCryptoProvider, deserialize_clixml
 
 from stigscap.content.loader import load_content
+from stigscap.evaluator.collect.certificates import certificate_properties
 from stigscap.evaluator.collect.offline import example_exports_dir
 from stigscap.schemas.namespaces import ARF, XCCDF12
 from stigscap.schemas.xmlio import parse_xml_file
@@ -36,10 +37,18 @@ def _cmdlet_selects() -> dict[str, set[str]]:
     return out
 
 
+def _text(raw: bytes) -> str:
+    """An export's text: Windows PowerShell 5.1 writes UTF-16LE with BOM, or with
+    `-Encoding UTF8` UTF-8 with BOM (the example has both)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8")
+    assert raw.startswith(codecs.BOM_UTF16_LE)
+    return raw[2:].decode("utf-16-le")
+
+
 def _read(name: str) -> list:
     raw = (example_exports_dir() / name).read_bytes()
-    assert raw.startswith(codecs.BOM_UTF16_LE)
-    text = raw[2:].decode("utf-16-le")
+    text = _text(raw)
     if text.endswith(" />") and text.count("<") == 1:
         # an empty pipeline: Export-Clixml writes the root element only, which psrpcore's
         # deserialize_clixml cannot take (it cuts the root tag at the first ">")
@@ -51,7 +60,7 @@ def _read(name: str) -> list:
 # --- the files ------------------------------------------------------------------------------
 
 def test_committed_exports_equal_the_builder():
-    files = rendered()
+    files = {n: d for n, d in rendered().items() if n.endswith(".xml")}
     on_disk = {p.name: p.read_bytes() for p in example_exports_dir().glob("*.xml")}
     assert sorted(on_disk) == sorted(files)
     stale = [n for n in files if on_disk[n] != files[n]]
@@ -59,15 +68,17 @@ def test_committed_exports_equal_the_builder():
                        "`python -m tests.examples.example_server`")
 
 
+XML_FILES = sorted(n for n in rendered() if n.endswith(".xml"))
+
+
 def test_one_export_per_cmdlet_the_content_uses():
-    assert sorted(f"{c}.xml" for c in _cmdlet_selects()) == sorted(rendered())
+    assert sorted(f"{c}.xml" for c in _cmdlet_selects()) == XML_FILES
 
 
-@pytest.mark.parametrize("name", sorted(rendered()))
+@pytest.mark.parametrize("name", XML_FILES)
 def test_export_is_windows_powershell_51_clixml(name):
     raw = (example_exports_dir() / name).read_bytes()
-    text = raw[2:].decode("utf-16-le")
-    assert raw[:2] == codecs.BOM_UTF16_LE
+    text = _text(raw)
     assert text.startswith('<Objs Version="1.1.0.1" '
                            'xmlns="http://schemas.microsoft.com/powershell/2004/04"')
     assert "\n" not in text.replace("\r\n", "") and not text.endswith("\n")
@@ -82,10 +93,14 @@ def test_export_deserializes_with_every_selected_property(cmdlet):
     for obj in objs:
         names = {p.name.lower() for p in obj.PSObject.adapted_properties}
         names |= {p.name.lower() for p in obj.PSObject.extended_properties}
+        if cmdlet == "Get-ExchangeCertificate":
+            # exported whole, a certificate is its RawData alone: the rest is parsed from it
+            assert names == {"rawdata"}
+            names = {k.lower() for k in certificate_properties(bytes(obj.RawData))}
         missing = {w for w in wanted if w.lower() not in names}
         assert not missing, f"{cmdlet} object {obj.PSObject.to_string!r} lacks {missing}"
     # the Edge shell loads the snap-in locally, and nothing was selected: live .NET type names
-    raw = (example_exports_dir() / f"{cmdlet}.xml").read_bytes().decode("utf-16")
+    raw = _text((example_exports_dir() / f"{cmdlet}.xml").read_bytes())
     assert "<T>Deserialized." not in raw and "<T>Selected." not in raw
 
 
@@ -95,7 +110,13 @@ def test_values_keep_their_dotnet_types():
     assert config.MaxSendSize.IsUnlimited is False
     assert [str(s) for s in config.InternalSMTPServers] == ["192.0.2.10", "192.0.2.11"]
     conns = _read("Get-ReceiveConnector.xml")
-    assert conns[0].ConnectionTimeout == dt.timedelta(minutes=5)
+    # issue 14: an Exchange TimeSpan is an EnhancedTimeSpan object, not a <TS>
+    timeout = conns[0].ConnectionTimeout
+    assert timeout.PSObject.type_names[0].endswith("Microsoft.Exchange.Data.EnhancedTimeSpan")
+    assert str(timeout) == "00:05:00" and int(timeout.Ticks) == 5 * 60 * 10_000_000
+    assert dt.timedelta(seconds=float(timeout.TotalSeconds)) == dt.timedelta(minutes=5)
+    assert conns[0].PermissionGroups.PSObject.type_names[0].endswith(
+        "Microsoft.Exchange.Data.PermissionGroups")
     assert conns[0].ChunkingEnabled is True and int(conns[0].MaxHopCount) == 60
     assert int(conns[0].AuthMechanism) == 17 and str(conns[0].AuthMechanism) == \
         "Tls, ExchangeServer"
@@ -199,10 +220,12 @@ def test_oscap_accepts_the_example_arf(example_run):
 
 def test_builder_check_mode_reports_drift(tmp_path, monkeypatch):
     from . import example_server
+    from .stig_examples import STIGS
     monkeypatch.setattr(example_server, "EXAMPLES_DIR", tmp_path)
-    example_server.write(tmp_path)
+    for stig in STIGS:
+        example_server.write(stig=stig)
     assert example_server.main(["--check"]) == 0
-    (tmp_path / "Get-SenderIdConfig.xml").write_bytes(b"\xff\xfe")
+    (tmp_path / "edge2019" / "Get-SenderIdConfig.xml").write_bytes(b"\xff\xfe")
     assert example_server.main(["--check"]) == 1
 
 

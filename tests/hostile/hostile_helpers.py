@@ -109,5 +109,5 @@ def make_base(tmp: Path) -> Base:
     inventory = tmp / "hosts.yaml"
     inventory.write_text("- host.invalid\n")
     return Base(tmp, ds, signed, sc, arf, ckl, defs, variables,
-                REPO / "content" / "examples", inventory, DISA_FIXTURE, ident.key_pem,
+                REPO / "content" / "examples" / "edge2013", inventory, DISA_FIXTURE, ident.key_pem,
                 ident.cert_pem)

@@ -310,7 +310,7 @@ def test_run_from_an_export_with_a_comment_in_a_value(tmp_path):
                        auth_shape="string")
     assert text.count(">Tls, BasicAuth<") == 1
     d = tmp_path / "exports"
-    shutil.copytree(REPO / "content" / "examples", d)
+    shutil.copytree(REPO / "content" / "examples" / "edge2013", d)
     write_clixml(d / "Get-ReceiveConnector.xml",
                  text.replace(">Tls, BasicAuth<", ">Tls<!-- --><?x?>, BasicAuth<"))
     out = tmp_path / "out"

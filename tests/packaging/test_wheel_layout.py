@@ -52,7 +52,10 @@ def test_wheel_holds_only_the_stigscap_namespace(wheel):
     assert "stigscap/evaluator/templates/arf.xml.j2" in names
     assert "stigscap/content/rules/EX13-EG-000340.yaml" in names
     assert "stigscap/content/families/receive-connector-requires-tls.yaml" in names
-    assert "stigscap/content/examples/Get-ReceiveConnector.xml" in names
+    for stig in ("edge2013", "edge2016", "edge2019", "mailbox2016"):   # issue 14: one per STIG
+        assert f"stigscap/content/examples/{stig}/Get-ReceiveConnector.xml" in names
+        assert f"stigscap/content/examples/{stig}/expected.yaml" in names
+    assert "stigscap/content/examples/edge2013/README.md" in names
     assert "stigscap/schemas/catalog.json" in names
     assert not any(n.startswith("stigscap/tests/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))

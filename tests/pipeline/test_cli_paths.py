@@ -41,7 +41,7 @@ def files(tmp_path_factory):
         "SC": next(ex.glob("*-sc.xml")),
         "ARF": next(ex.glob("*-arf.xml")),
         "CKL": next(ex.glob("*.ckl")),
-        "EX": REPO / "content" / "examples",
+        "EX": REPO / "content" / "examples" / "edge2013",
         "DISA": DISA,
         "D": t / "a-directory",
         "F": t / "a-file.txt",

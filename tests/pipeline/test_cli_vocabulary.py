@@ -112,6 +112,14 @@ def test_old_spellings_are_rewritten_to_the_new_ones(args, expected):
     assert scan.rewrite(list(args)) == expected
 
 
+def test_an_optional_value_is_not_taken_for_an_old_spelling():
+    run = _commands()["run"]
+    assert isinstance(run, Command)
+    assert run.rewrite(["--example", "--out", "d"]) == ["--example", "--output", "d"]
+    assert run.rewrite(["--example", "edge2016", "--out", "d"]) == ["--example", "edge2016",
+                                                                     "--output", "d"]
+
+
 def test_old_spelling_runs_like_the_new_one_with_a_note(tmp_path):
     new = stigscap("run", "--example", "-o", tmp_path / "new", "--timestamp", TS)
     old = stigscap("run", "--example", "--out", tmp_path / "old", "--timestamp", TS)

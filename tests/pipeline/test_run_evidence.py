@@ -1,7 +1,7 @@
 """Findings name exactly the offending objects (rules whose meaning is "no object may satisfy
 X"), end to end: `stigscap run` table, ARF instances, CKL FINDING_DETAILS and HTML report.
 
-The exports are the built-in example's (Exchange's own CLIXML, UTF-16) with one offender
+The exports are the built-in example's (Exchange's own CLIXML, UTF-16 or UTF-8) with one offender
 each: one Receive connector whose PermissionGroups include AnonymousUsers (EX13-EG-000245,
 state entity_check "none satisfy") among compliant ones, and an enabled transport agent named
 'Malware Agent' (EX13-EG-003010, check_existence any_exist) among other enabled agents.
@@ -32,9 +32,13 @@ RULES = {  # STIG id → (rule id, offender, the other objects of the same cmdle
 
 
 def _edit_utf16(path, old, new, count=1):
-    text = path.read_bytes().decode("utf-16")
+    """Edit an export in its own encoding (UTF-16LE or, exported with -Encoding UTF8, UTF-8;
+    both with BOM)."""
+    raw = path.read_bytes()
+    codec = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-16"
+    text = raw.decode(codec)
     assert text.count(old) == count, (path.name, old)
-    path.write_bytes(text.replace(old, new).encode("utf-16"))
+    path.write_bytes(text.replace(old, new).encode(codec))
 
 
 @pytest.fixture(scope="module")

@@ -190,7 +190,7 @@ def test_run_from_exports_of_a_host_with_a_5000_character_fqdn(tmp_path):
     """File names come from the host name: cut to 120 characters (as `scan` names host files),
     not 'File name too long'; the checklist's host name is cut to STIG Manager's 255."""
     exports = tmp_path / "exports"
-    shutil.copytree(REPO / "content" / "examples", exports)
+    shutil.copytree(REPO / "content" / "examples" / "edge2013", exports)
     srv = exports / "Get-ExchangeServer.xml"
     long_fqdn = "edge" + "x" * 4996 + ".perimeter.example.mil"
     srv.write_bytes(srv.read_bytes().decode("utf-16").replace(

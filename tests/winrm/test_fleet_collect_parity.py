@@ -71,7 +71,7 @@ def test_live_collection_of_the_example_equals_its_offline_import(make_server, f
                                   "--retries", "0", "-o", str(live), "--timestamp", TS])
     assert r.exit_code == 0, r.output + "\n".join(m.text or "" for m in etree.parse(str(live)).iter("{*}message") if "error" in (m.get("level") or ""))
     offline = tmp_path / "offline.xml"
-    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--from", str(REPO / "content" / "examples"),
+    r = CliRunner().invoke(main, ["collect", "-d", str(full_ds), "--from", str(REPO / "content" / "examples" / "edge2013"),
                                   "-o", str(offline), "--timestamp", TS])
     assert r.exit_code == 0, r.output
     live_items, offline_items = items_by_object(live), items_by_object(offline)
@@ -133,8 +133,8 @@ def test_deviating_host_live_equals_offline_export_of_the_same_objects(make_serv
             set_property("TarpitInterval", cw.TimeSpan(0)),
             set_property("MaxMessageSize", cw.byte_size(64 * 1024), where=named("Anonymous test EDGE01")),
             set_property("MaxInboundConnection", cw.unlimited_int(None)),
-            set_property("PermissionGroups", cw.enum("Microsoft.Exchange.Data.Directory.SystemConfiguration."
-                                                     "PermissionGroups", ex.PERMISSION_GROUPS,
+            set_property("PermissionGroups", cw.enum("Microsoft.Exchange.Data.PermissionGroups",
+                                                     ex.PERMISSION_GROUPS,
                                                      "AnonymousUsers, ExchangeUsers, Custom")),
             set_property("Banner", cw.NIL)],
         "Get-TransportConfig": [set_property("MaxSendSize", cw.unlimited_bytes(None)),
