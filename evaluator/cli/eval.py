@@ -42,7 +42,11 @@ from .options import key_password_prompter, parse_pairs, working
 @click.option("--refine-value", multiple=True, metavar="ID=SELECTOR",
               help="choose a selector of an XCCDF Value, e.g. "
                    "receive_connector_authmechanism=includes (repeatable)")
-@click.option("--datastream-id", metavar="ID", help="data stream to use (default: the first)")
+@click.option("--datastream-id", metavar="ID", help="data stream to use (default: the first; "
+              "in a collection of several benchmarks: the one whose platform the host matches)")
+@click.option("--benchmark-id", metavar="ID",
+              help="in a collection of several benchmarks: evaluate this XCCDF Benchmark (full "
+                   "id or the part after _benchmark_), whatever the host's platform")
 @click.option("--timestamp", metavar="ISO8601",
               help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
 @click.option("--target", "target_name", metavar="NAME", help="target name (default: syschar host)")
@@ -81,7 +85,8 @@ from .options import key_password_prompter, parse_pairs, working
               help="refuse a source data stream without a valid signature")
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
-                 tailoring_file, set_value, refine_value, datastream_id, timestamp, target_name,
+                 tailoring_file, set_value, refine_value, datastream_id, benchmark_id, timestamp,
+                 target_name,
                  target_address, target_mac, identity, authenticated, privileged, oval_directives, quiet,
                  ckl_out, cklb_out, hdf_out, report_out, stig_file, sign_key, sign_cert, trusted,
                  ca_bundle, enforce_signature):
@@ -102,6 +107,8 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if note:
         click.echo(note, err=True)
     tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
+    datastream_id = _chosen_datastream(ds_tree.getroot(), datastream, datastream_id,
+                                       benchmark_id, syschar)
     evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
                           tailoring_href=tailoring_file or "tailoring.xml",
                           set_values=parse_pairs(set_value, "--set-value"),
@@ -163,6 +170,29 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if code == 1:
         click.echo(f"stigscap: {counts.get('error', 0)} rule(s) evaluated to error", err=True)
     ctx.exit(code)
+
+
+def _chosen_datastream(collection, source, datastream_id, benchmark_id, syschar):
+    """--datastream-id, else the data stream of --benchmark-id, else (a collection of several
+    benchmarks) the one whose platform the host matches, said on stderr with the others'
+    results; none or several matching is an error naming each."""
+    from ..xccdf.selection import choose_benchmark, datastream_for_benchmark, is_multi_benchmark
+    if datastream_id and benchmark_id:
+        raise StigscapError("give --datastream-id or --benchmark-id, not both")
+    if benchmark_id:
+        return datastream_for_benchmark(collection, benchmark_id, source)
+    if datastream_id or not is_multi_benchmark(collection):
+        return datastream_id
+    from ..xccdf.selection import benchmark_platforms
+    sc_root = parse_xml_file(syschar, huge_tree=True).getroot()
+    chosen = choose_benchmark(collection, sc_root, source,
+                              host=f"{syschar}: the host")
+    others = [b for b in benchmark_platforms(collection, sc_root, source)
+              if b.datastream_id != chosen.datastream_id]
+    click.echo(f"benchmark {chosen.benchmark_id}: its platform matches the host; not "
+               "applicable (platform false): " + ", ".join(b.benchmark_id for b in others),
+               err=True)
+    return chosen.datastream_id
 
 
 def _write_outputs(result, now, signing_key, results_arf, results_xccdf, oval_results, ckl_out,
