@@ -186,3 +186,16 @@ def choose_benchmark(collection: etree._Element, syschar_root: etree._Element,
     else:
         why = "no benchmark's platform matches"
     raise StigscapError(f"{host}: {why}; " + "; ".join(b.label for b in found))
+
+
+def datastream_oval_roots(collection: etree._Element, datastream_id: str,
+                          source: str = "<data stream>") -> list[etree._Element]:
+    """The OVAL definitions documents one data stream's ds:checks hold (what a collector
+    reads to judge a host against that data stream alone)."""
+    sds = open_datastream(collection, datastream_id=datastream_id, source=source)
+    out = []
+    for ref in sds.datastream.iterfind(f"{{{DS}}}checks/{{{DS}}}component-ref"):
+        comp = sds.component_for_ref(ref.get("id", ""))
+        if comp.root.tag == f"{D}oval_definitions":
+            out.append(comp.root)
+    return out
