@@ -214,7 +214,7 @@ class ScanJob:
         return bool(self.datastream_queries)
 
 
-_EVALUATORS: dict[int, Any] = {}
+_EVALUATORS: dict[tuple[int, str | None], Any] = {}
 _EVAL_LOCK = threading.Lock()
 
 
