@@ -108,7 +108,7 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
         click.echo(note, err=True)
     tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
     datastream_id = _chosen_datastream(ds_tree.getroot(), datastream, datastream_id,
-                                       benchmark_id, syschar)
+                                       benchmark_id, syschar, target_name)
     evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
                           tailoring_href=tailoring_file or "tailoring.xml",
                           set_values=parse_pairs(set_value, "--set-value"),
@@ -172,7 +172,8 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     ctx.exit(code)
 
 
-def _chosen_datastream(collection, source, datastream_id, benchmark_id, syschar):
+def _chosen_datastream(collection, source, datastream_id, benchmark_id, syschar,
+                       target_name=None):
     """--datastream-id, else the data stream of --benchmark-id, else (a collection of several
     benchmarks) the one whose platform the host matches, said on stderr with the others'
     results; none or several matching is an error naming each."""
@@ -185,9 +186,10 @@ def _chosen_datastream(collection, source, datastream_id, benchmark_id, syschar)
         return datastream_id
     from ..xccdf.selection import benchmark_platforms
     sc_root = parse_xml_file(syschar, huge_tree=True).getroot()
-    chosen = choose_benchmark(collection, sc_root, source,
-                              host=f"{syschar}: the host")
-    others = [b for b in benchmark_platforms(collection, sc_root, source)
+    names = (target_name,) if target_name else ()
+    chosen = choose_benchmark(collection, sc_root, source, host=f"{syschar}: the host",
+                              host_names=names)
+    others = [b for b in benchmark_platforms(collection, sc_root, source, names)
               if b.datastream_id != chosen.datastream_id]
     click.echo(f"benchmark {chosen.benchmark_id}: its platform matches the host; not "
                "applicable (platform false): " + ", ".join(b.benchmark_id for b in others),

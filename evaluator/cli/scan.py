@@ -181,13 +181,17 @@ def _print_table(console, summary: dict, quiet: bool) -> None:
     from rich.table import Table
     if not quiet:
         table = Table(title="stigscap scan", show_lines=False)
-        for col in ("host", "status", "pass", "fail", "error", "other", "seconds", "problem"):
+        # a collection of several benchmarks: which one each host was judged against
+        benchmarks = any(row.get("benchmark") for row in summary["hosts"])
+        for col in ("host", *(("benchmark",) if benchmarks else ()), "status", "pass", "fail",
+                    "error", "other", "seconds", "problem"):
             table.add_column(col, justify="right" if col in ("pass", "fail", "error", "other", "seconds") else "left")
         for row in summary["hosts"]:
             counts = row.get("counts") or {}
             other = sum(v for k, v in counts.items() if k not in ("pass", "fail", "error"))
             st = row["status"]
-            table.add_row(row["name"], f"[{STATUS_STYLE.get(st, '')}]{st}[/]", str(counts.get("pass", "")),
+            bench = ((row.get("benchmark") or "").split("_benchmark_", 1)[-1],) if benchmarks else ()
+            table.add_row(row["name"], *bench, f"[{STATUS_STYLE.get(st, '')}]{st}[/]", str(counts.get("pass", "")),
                           str(counts.get("fail", "")), str(counts.get("error", "")), str(other or ""),
                           f"{row.get('seconds', 0):.1f}", (row.get("errors") or [""])[0][:80])
         console.print(table)

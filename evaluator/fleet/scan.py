@@ -320,7 +320,8 @@ def _choose(job: ScanJob, host: InventoryHost, creds: Credentials,
     root = parse_xml_bytes(sc, "<platform system characteristics>").getroot()
     with _EVAL_LOCK:
         chosen = choose_benchmark(_collection(job).getroot(), root,
-                                  job.datastream or "<data stream>", host=host.name)
+                                  job.datastream or "<data stream>", host=host.name,
+                                  host_names=(host.name, host.address))
     return chosen.datastream_id, chosen.benchmark_id
 
 

@@ -16,12 +16,15 @@ out.
 
 from __future__ import annotations
 
+import copy
+import ipaddress
 from dataclasses import dataclass
+from typing import Sequence
 
 from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.namespaces import DS, OVAL_DEF, XCCDF12
+from stigscap.schemas.namespaces import DS, OVAL_DEF, OVAL_SC, XCCDF12
 
 from ..collect.model import CmdletQuery
 from ..oval.engine import compile_definitions
@@ -134,9 +137,99 @@ def _definition_objects(root: etree._Element, def_id: str) -> set[str]:
     return objects
 
 
+def _own_server_view(syschar_root: etree._Element, object_ids: set[str],
+                     host_names: Sequence[str] = ()) -> etree._Element:
+    """The system characteristics of the platform objects alone, where an item listing
+    several servers (one `value` record each) keeps only the host's own. On a Mailbox server
+    Get-ExchangeServer lists every server of the organization (other versions, subscribed Edge
+    servers): the benchmark is chosen by the record whose Name is the host's computer name —
+    the first label of system_info's primary_host_name or of one of `host_names` (the
+    inventory name and address; the Exchange endpoint gives no system facts). When no record
+    names the host, all are kept (several matching benchmarks are then an error, never a
+    guess)."""
+    root = etree.Element(syschar_root.tag, nsmap=syschar_root.nsmap)
+    head = {etree.QName(c).localname: c for c in syschar_root if isinstance(c.tag, str)}
+    for name in ("generator", "system_info"):
+        if name in head:
+            root.append(copy.deepcopy(head[name]))
+    names = list(host_names)
+    info = head.get("system_info")
+    if info is not None:
+        for el in info:
+            if isinstance(el.tag, str) and etree.QName(el).localname == "primary_host_name":
+                names.append((el.text or "").strip())
+    shorts = {n.split(".")[0].lower() for n in names if n and not _is_address(n)}
+    items: dict[str, etree._Element] = {}
+    data = head.get("system_data")
+    if data is not None:
+        items = {i.get("id", ""): i for i in data if isinstance(i.tag, str)}
+    objects = etree.SubElement(root, f"{{{OVAL_SC}}}collected_objects")
+    system_data = etree.SubElement(root, f"{{{OVAL_SC}}}system_data")
+    kept: list[str] = []
+    collected = head.get("collected_objects")
+    for obj in (collected if collected is not None else ()):
+        if not isinstance(obj.tag, str) or obj.get("id") not in object_ids:
+            continue
+        objects.append(copy.deepcopy(obj))
+        kept += [r.get("item_ref", "") for r in obj if isinstance(r.tag, str)
+                 and etree.QName(r).localname == "reference"]
+    for ref in dict.fromkeys(kept):
+        if ref not in items:
+            continue
+        item = copy.deepcopy(items[ref])
+        values = [v for v in item if isinstance(v.tag, str)
+                  and etree.QName(v).localname == "value"]
+        own = [v for v in values if _record_name(v) in shorts]
+        if len(values) > 1 and own:
+            for v in values:
+                if v not in own:
+                    item.remove(v)
+        system_data.append(item)
+    return root
+
+
+def _record_name(value: etree._Element) -> str | None:
+    for f in value:
+        if isinstance(f.tag, str) and etree.QName(f).localname == "field" and \
+                f.get("name") == "name":
+            return (f.text or "").strip().lower()
+    return None
+
+
+def _collection_problems(view: etree._Element) -> str:
+    """What the collector said about the platform objects it could not use (flag error):
+    the file, object and property of contradictory or missing Get-ExchangeServer data."""
+    seen: dict[str, None] = {}
+    for obj in view.iter():
+        if isinstance(obj.tag, str) and etree.QName(obj).localname == "object" and \
+                obj.get("flag") == "error":
+            for m in obj:
+                if isinstance(m.tag, str) and etree.QName(m).localname == "message" and \
+                        m.get("level") == "error" and m.text:
+                    seen.setdefault(m.text.strip())
+    return "; ".join(seen)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
 def benchmark_platforms(collection: etree._Element, syschar_root: etree._Element,
-                        source: str = "<data stream>") -> list[BenchmarkPlatform]:
-    """Every benchmark's platform, evaluated on the host's system characteristics."""
+                        source: str = "<data stream>", host_names: Sequence[str] = ()
+                        ) -> list[BenchmarkPlatform]:
+    """Every benchmark's platform, evaluated on the host's system characteristics (for an
+    object listing several servers, on the host's own record: `_own_server_view`)."""
+    wanted: set[str] = set()
+    for sds in datastreams(collection, source):
+        for _name, root, def_id, _problem in _platform_definitions(sds):
+            if root is not None and def_id is not None:
+                wanted |= _definition_objects(root, def_id)
+    syschar_root = _own_server_view(syschar_root, wanted, host_names)
+    collected = _collection_problems(syschar_root)
     out = []
     for sds in datastreams(collection, source):
         results: list[str] = []
@@ -156,7 +249,8 @@ def benchmark_platforms(collection: etree._Element, syschar_root: etree._Element
                 results.append("false")
             else:
                 results.append("error")
-                problems.append(f"inventory definition {def_id} of {name} is {r}")
+                problems.append(f"inventory definition {def_id} of {name} is {r}"
+                                + (f" ({collected})" if collected else ""))
         if not names or "true" in results:
             result = "true"          # no platform: the benchmark applies to every host
         elif "error" in results:
@@ -170,10 +264,12 @@ def benchmark_platforms(collection: etree._Element, syschar_root: etree._Element
 
 
 def choose_benchmark(collection: etree._Element, syschar_root: etree._Element,
-                     source: str = "<data stream>", host: str = "the host") -> BenchmarkPlatform:
+                     source: str = "<data stream>", host: str = "the host",
+                     host_names: Sequence[str] = ()) -> BenchmarkPlatform:
     """The one benchmark whose platform `host` matches; StigscapError naming every benchmark's
-    platform result when none matches, several do, or one cannot be decided."""
-    found = benchmark_platforms(collection, syschar_root, source)
+    platform result when none matches, several do, or one cannot be decided. `host_names`:
+    names the host is known by besides the syschar's (see `_own_server_view`)."""
+    found = benchmark_platforms(collection, syschar_root, source, host_names)
     matching = [b for b in found if b.result == "true"]
     undecided = [b for b in found if b.result == "error"]
     if len(matching) == 1 and not undecided:

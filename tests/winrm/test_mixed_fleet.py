@@ -44,6 +44,17 @@ def exchange_server(minor: int, build: int, role: str) -> list:
             set_property("IsMailboxServer", role == "Mailbox")]
 
 
+def other_server(name: str, minor: int, build: int, role: str):
+    """Override adding another server of the organization to Get-ExchangeServer (what a
+    Mailbox server lists: every Exchange server, subscribed Edge servers included)."""
+    def add(objs: list) -> list:
+        other = [objs[0]]
+        for change in [*exchange_server(minor, build, role), set_property("Name", name)]:
+            other = change(other)
+        return objs + other
+    return add
+
+
 # name -> (benchmark it must get, Get-ExchangeServer facts, endpoint, ErrorReportingEnabled,
 #          CustomerFeedbackEnabled); both settings comply only when False
 HOSTS = {
@@ -58,9 +69,14 @@ FACTS = {("Get-ExchangeServer", "ErrorReportingEnabled"): 3,
 
 def host(name: str) -> ExampleHost:
     _bench, (minor, build, role), endpoint, error_reporting, feedback = HOSTS[name]
+    # a Mailbox server lists its organization too; its own record carries its computer name
+    # (here the inventory name: the Exchange endpoint gives no system facts)
+    org = [set_property("Name", name.upper()), other_server("EDGE16", 1, 2507, "Edge"),
+           other_server("EDGE13", 0, 1497, "Edge"),
+           other_server("MBX19", 2, 1544, "Mailbox")] if role == "Mailbox" else []
     h = ExampleHost(overrides={
         "Get-ExchangeServer": [*exchange_server(minor, build, role),
-                               set_property("ErrorReportingEnabled", error_reporting)],
+                               set_property("ErrorReportingEnabled", error_reporting), *org],
         "Get-OrganizationConfig": [set_property("CustomerFeedbackEnabled", feedback)]})
     h.endpoint = endpoint
     return h
@@ -107,12 +123,25 @@ def test_mixed_fleet_each_host_gets_its_own_benchmark(make_server, collection, t
     # Get-ExchangeServer returns nothing: the product cannot be told
     blank = ExampleHost(overrides={"Get-ExchangeServer": [lambda objs: []]})
     blank.endpoint = "wsman"
-    srv = make_server(hosts=[*hosts, unknown, blank])
+    # Exchange 2019 with ServerRole Edge, but IsEdgeServer False: contradictory role data
+    contradictory = ExampleHost(overrides={"Get-ExchangeServer": [
+        *exchange_server(2, 1544, "Edge"), set_property("IsEdgeServer", False)]})
+    contradictory.endpoint = "wsman"
+    # a 2019 Mailbox server in an organization with a 2016 Mailbox server: its own record
+    # decides (no 2019 Mailbox benchmark), not the other server's
+    mbx19 = ExampleHost(overrides={"Get-ExchangeServer": [
+        *exchange_server(2, 1544, "Mailbox"), set_property("Name", "EX2019-MBX"),
+        other_server("MBX16", 1, 2507, "Mailbox")]})
+    mbx19.endpoint = "exchange"
+    srv = make_server(hosts=[*hosts, unknown, blank, contradictory, mbx19])
     entries = [{"host": "127.0.0.1", "port": p, "name": n, "endpoint": HOSTS[n][2]}
                for n, p in zip(names, srv.ports)]
-    entries += [{"host": "127.0.0.1", "port": srv.ports[-2], "name": "ex2013-mbx",
+    entries += [{"host": "127.0.0.1", "port": srv.ports[-4], "name": "ex2013-mbx",
                  "endpoint": "exchange"},
-                {"host": "127.0.0.1", "port": srv.ports[-1], "name": "no-exchangeserver"}]
+                {"host": "127.0.0.1", "port": srv.ports[-3], "name": "no-exchangeserver"},
+                {"host": "127.0.0.1", "port": srv.ports[-2], "name": "contradictory"},
+                {"host": "127.0.0.1", "port": srv.ports[-1], "name": "ex2019-mbx",
+                 "endpoint": "exchange"}]
     inv = tmp_path / "hosts.yaml"
     inv.write_text(json.dumps({"defaults": {"transport": "http", "auth": "ntlm", "retries": 0,
                                             "connection_timeout": 3, "operation_timeout": 2,
@@ -122,7 +151,7 @@ def test_mixed_fleet_each_host_gets_its_own_benchmark(make_server, collection, t
     r = CliRunner().invoke(main, ["scan", str(collection), "--profile", "MAC-1_Classified",
                                   "--inventory", str(inv), "--out", str(out), "--timestamp", TS,
                                   "--no-prompt", "--concurrency", "2", "--processes", "1", "-q"])
-    assert r.exit_code == 1, r.output   # the two hosts without a benchmark are errors
+    assert r.exit_code == 1, r.output   # the four hosts without a benchmark are errors
     summary = {h["name"]: h for h in json.loads((out / "summary.json").read_text())["hosts"]}
 
     for n in names:
@@ -152,7 +181,13 @@ def test_mixed_fleet_each_host_gets_its_own_benchmark(make_server, collection, t
     assert "add-pssnapin" not in mbx_cmds and "add-pssnapin" in edge_cmds
 
     for bad, why in (("ex2013-mbx", "no benchmark's platform matches"),
-                     ("no-exchangeserver", "no benchmark's platform matches")):
+                     ("no-exchangeserver", "cannot be decided"),
+                     ("no-exchangeserver", "lists at least the server itself"),
+                     ("contradictory", "cannot be decided"),
+                     ("contradictory", "IsEdgeServer is False but ServerRole is 'Edge'"),
+                     ("ex2019-mbx", "no benchmark's platform matches"),
+                     ("ex2019-mbx", "MS_Exchange_2016_Mailbox_Server_STIG (cpe:/a:microsoft:"
+                                    "exchange_server:2016::~~~~~mailbox): false")):
         row = summary[bad]
         assert row["status"] == "error" and not row.get("benchmark"), row
         assert why in row["errors"][0], row

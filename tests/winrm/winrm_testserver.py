@@ -206,6 +206,7 @@ def exchange_server_props(host: ExchangeHost) -> dict[str, Any]:
                                                             "Build": 1497, "Revision": 2}),
         "Edition": "Standard",
         "IsEdgeServer": bool(host.role & 64),
+        "IsMailboxServer": bool(host.role & 2),
         "Identity": _ad_object_id(host, host.name),
     }
 
