@@ -25,6 +25,7 @@ from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import DS, OVAL_DEF, OVAL_SC, XCCDF12
+from stigscap.schemas.xmlio import element_text
 
 from ..collect.model import CmdletQuery
 from ..oval.engine import compile_definitions
@@ -157,7 +158,7 @@ def _own_server_view(syschar_root: etree._Element, object_ids: set[str],
     if info is not None:
         for el in info:
             if isinstance(el.tag, str) and etree.QName(el).localname == "primary_host_name":
-                names.append((el.text or "").strip())
+                names.append((element_text(el) or "").strip())
     shorts = {n.split(".")[0].lower() for n in names if n and not _is_address(n)}
     items: dict[str, etree._Element] = {}
     data = head.get("system_data")
@@ -192,7 +193,7 @@ def _record_name(value: etree._Element) -> str | None:
     for f in value:
         if isinstance(f.tag, str) and etree.QName(f).localname == "field" and \
                 f.get("name") == "name":
-            return (f.text or "").strip().lower()
+            return (element_text(f) or "").strip().lower()
     return None
 
 
@@ -204,9 +205,10 @@ def _collection_problems(view: etree._Element) -> str:
         if isinstance(obj.tag, str) and etree.QName(obj).localname == "object" and \
                 obj.get("flag") == "error":
             for m in obj:
-                if isinstance(m.tag, str) and etree.QName(m).localname == "message" and \
-                        m.get("level") == "error" and m.text:
-                    seen.setdefault(m.text.strip())
+                text = (element_text(m) or "").strip() if isinstance(m.tag, str) and \
+                    etree.QName(m).localname == "message" and m.get("level") == "error" else ""
+                if text:
+                    seen.setdefault(text)
     return "; ".join(seen)
 
 
