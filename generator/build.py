@@ -7,7 +7,7 @@ only after the whole set has been built and validated.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stigscap.content.loader import Content
 from stigscap.schemas.clock import as_utc, product_version
@@ -63,13 +63,20 @@ def generate(content: Content, ids: IdScheme | None = None,
     """The SCAP 1.3 source data stream and its components for `content`. `timestamp`: the
     time written into the content (default: content_time); the generator never reads the
     clock or the environment."""
-    ids = ids or id_scheme(content)
+    result = _build(content, ids or id_scheme(content), timestamp)
+    _refuse_invalid(result.datastream)
+    return result
+
+
+def _build(content: Content, ids: IdScheme, timestamp: str | dt.datetime | None, *,
+           inventory_first: int = 1) -> Generated:
     ts = xml_datetime(as_utc(timestamp) if timestamp is not None else content_time(content))
     ver = product_version()
     files = datastream.component_files(ids)
     rules = list(content.rules)
     oval_doc, oval_ids = oval.compliance_oval(rules, ids, ts, ver)
-    inv_doc, inv_ids = oval.inventory_oval(content.benchmark, ids, ts, ver, rules)
+    inv_doc, inv_ids = oval.inventory_oval(content.benchmark, ids, ts, ver, rules,
+                                           first=inventory_first)
     cpe_doc = cpe.cpe_dictionary(content.benchmark, inv_ids, files["cpe_oval"], ts, ver, rules)
     ocil_doc = ocil.ocil_document(rules, ids, ts, ver)
     xccdf_doc = xccdf.benchmark_xccdf(content.benchmark, rules, ids, oval_ids, files["oval"],
@@ -77,10 +84,50 @@ def generate(content: Content, ids: IdScheme | None = None,
     docs = {"xccdf": xccdf_doc, "oval": oval_doc, "ocil": ocil_doc, "cpe_oval": inv_doc,
             "cpe_dict": cpe_doc}
     ds = datastream.source_data_stream(docs, ids, content.benchmark.id, ts)
-    _refuse_invalid(ds)
     return Generated(datastream=ds,
                      components={files[k]: _pretty(v) for k, v in docs.items()},
                      files=files, oval_ids=oval_ids)
+
+
+# inventory (platform) OVAL definitions of the k-th benchmark of a collection are numbered
+# from 1 + k * INVENTORY_STRIDE: far below any STIG V-number the compliance checks use
+INVENTORY_STRIDE = 1000
+
+
+def generate_collection(contents: list[Content], name: str, ids: list[IdScheme] | None = None,
+                        timestamp: str | dt.datetime | None = None) -> Generated:
+    """One SCAP 1.3 source data stream collection holding one data stream per benchmark, each
+    with its own XCCDF Benchmark, OVAL, OCIL, CPE dictionary and platform (inventory) check:
+    `stigscap eval --benchmark-id` / `--datastream-id` choose one, `eval` and `scan` without
+    them pick per host the benchmark whose platform the host matches. `name` goes into the
+    collection id. Each data stream is the one `generate` writes for its benchmark alone, except
+    that ids unique to the collection are made so (SCAP 1.3 A-25-1): profile ids end in
+    `.<platform id>` (`--profile MAC-1_Classified` still finds them), and the inventory
+    definitions of all but the first are renumbered (INVENTORY_STRIDE) so that no OVAL id
+    stands for two different checks."""
+    if len(contents) < 2:
+        raise StigscapError("a collection needs at least two benchmarks")
+    ids = [replace(i, profile_tag=c.benchmark.platform.id)
+           for c, i in zip(contents, ids or [id_scheme(c) for c in contents])]
+    seen: dict[str, int] = {}
+    for i, c in enumerate(contents):
+        if c.benchmark.id in seen:
+            raise StigscapError(f"benchmark {c.benchmark.id} is given twice")
+        seen[c.benchmark.id] = i
+    when = (as_utc(timestamp) if timestamp is not None
+            else max(content_time(c) for c in contents))
+    built = [_build(c, i, when, inventory_first=1 + k * INVENTORY_STRIDE)
+             for k, (c, i) in enumerate(zip(contents, ids))]
+    ds = datastream.merge_collections([b.datastream for b in built],
+                                      ids[0].ds("collection", name))
+    _refuse_invalid(ds)
+    components: dict[str, bytes] = {}
+    files: dict[str, str] = {}
+    oval_ids: dict[str, oval.OvalIds] = {}
+    for b in built:
+        components.update(b.components)
+        oval_ids.update(b.oval_ids)
+    return Generated(datastream=ds, components=components, files=files, oval_ids=oval_ids)
 
 
 def content_from_stig(content: Content, disa: DisaBenchmark, rule_ids: list[str], *,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from stigscap.schemas.namespaces import CAT
+from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.namespaces import CAT, DS
 from stigscap.schemas.xmlio import parse_xml_bytes, serialize
 
 from .ids import IdScheme
@@ -37,6 +38,33 @@ def source_data_stream(docs: dict[str, bytes], ids: IdScheme, benchmark_id: str,
                  files=files, comps=comps, refs=refs, components=components)
     # re-indent the whole document uniformly (oscap misreads compact catalogs)
     pretty = serialize(parse_xml_bytes(raw, "<generated data stream>", remove_blank_text=True))
+    return _oscap_readable_catalogs(pretty)
+
+
+def merge_collections(collections: list[bytes], collection_id: str) -> bytes:
+    """Several one-data-stream collections → one collection: every ds:data-stream first, then
+    every ds:component (the schema's order), under `collection_id`. Component ids carry each
+    benchmark's file stem, so they stay unique."""
+    trees = [parse_xml_bytes(c, "<generated data stream>", remove_blank_text=True)
+             for c in collections]
+    root = trees[0].getroot()
+    root.set("id", collection_id)
+    streams = list(root.findall(f"{{{DS}}}data-stream"))
+    comps = list(root.findall(f"{{{DS}}}component"))
+    for t in trees[1:]:
+        streams += t.getroot().findall(f"{{{DS}}}data-stream")
+        comps += t.getroot().findall(f"{{{DS}}}component")
+    for el in list(root):
+        root.remove(el)
+    ids: set[str] = set()
+    for el in [*streams, *comps]:
+        if el.get("id") in ids:
+            raise StigscapError(f"two benchmarks give the data stream collection the same "
+                                f"id {el.get('id')}")
+        ids.add(el.get("id", ""))
+        root.append(el)
+    pretty = serialize(parse_xml_bytes(serialize(trees[0]), "<generated data stream>",
+                                       remove_blank_text=True))
     return _oscap_readable_catalogs(pretty)
 
 

@@ -20,6 +20,10 @@ _NS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")  # SRC-338: reverse-DNS letters
 class IdScheme:
     namespace: str = DEFAULT_NAMESPACE
     stem: str = "stigscap"
+    # in a collection of several benchmarks (SCAP 1.3 A-25-1: a Profile id is unique in the
+    # collection) each benchmark's profile ids end in `.<profile_tag>`; `--profile MAC-1_…`
+    # still finds them (xccdf.engine: Benchmark.profile_id)
+    profile_tag: str | None = None
 
     def __post_init__(self) -> None:
         if not _NS.match(self.namespace):
@@ -34,7 +38,8 @@ class IdScheme:
         return self.xccdf("benchmark", bench_id)
 
     def profile(self, profile_id: str) -> str:
-        return self.xccdf("profile", profile_id)
+        tag = f".{self.profile_tag}" if self.profile_tag else ""
+        return self.xccdf("profile", profile_id + tag)
 
     def group(self, group_id: str) -> str:
         return self.xccdf("group", group_id)

@@ -136,14 +136,17 @@ def applicabilities(rules: list[Rule]) -> list[Applicability]:
 
 
 def inventory_oval(benchmark: Benchmark, ids: IdScheme, timestamp: str, version: str,
-                   rules: list[Rule] | None = None) -> tuple[bytes, dict[str, OvalIds]]:
-    """The platform's inventory definition (number 1) and one per rule applicability
-    condition (2, 3, ...). Returns the document and ids per CPE 2.2 name."""
+                   rules: list[Rule] | None = None, *,
+                   first: int = 1) -> tuple[bytes, dict[str, OvalIds]]:
+    """The platform's inventory definition (number `first`, 1 by default) and one per rule
+    applicability condition (`first`+1, ...). Returns the document and ids per CPE 2.2 name.
+    A collection of several benchmarks gives each its own `first`, so no OVAL id names two
+    different inventory checks in one collection."""
     view = _empty_view()
     out: dict[str, OvalIds] = {}
     p = benchmark.platform
     conditions: list[Platform | Applicability] = [p, *applicabilities(rules or [])]
-    for n, c in enumerate(conditions, start=1):
+    for n, c in enumerate(conditions, start=first):
         refs = [{"source": "CPE", "ref_id": c.cpe}]
         out[c.cpe22] = _definition(ids, n, "inventory", c.title, c.check.meaning, c.check,
                                    refs, [], view)

@@ -48,7 +48,11 @@ from .options import key_password_prompter, parse_pairs, working
                    "repeatable, as oscap --rule); the others are notselected")
 @click.option("--skip-rule", "skip_rules", multiple=True, metavar="RULE",
               help="do not evaluate this rule (repeatable, as oscap --skip-rule)")
-@click.option("--datastream-id", metavar="ID", help="data stream to use (default: the first)")
+@click.option("--datastream-id", metavar="ID", help="data stream to use (default: the first; "
+              "in a collection of several benchmarks: the one whose platform the host matches)")
+@click.option("--benchmark-id", metavar="ID",
+              help="in a collection of several benchmarks: evaluate this XCCDF Benchmark (full "
+                   "id or the part after _benchmark_), whatever the host's platform")
 @click.option("--timestamp", metavar="ISO8601",
               help="evaluation time (default: SOURCE_DATE_EPOCH, else now)")
 @click.option("--target", "target_name", metavar="NAME", help="target name (default: syschar host)")
@@ -95,9 +99,9 @@ from .options import key_password_prompter, parse_pairs, working
               help="refuse a source data stream without a valid signature")
 @click.pass_context
 def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, oval_results,
-                 tailoring_file, set_value, refine_value, rules, skip_rules, datastream_id, timestamp, target_name,
-                 target_address, target_mac, identity, authenticated, privileged, oval_directives,
-                 oval_with_definitions, quiet,
+                 tailoring_file, set_value, refine_value, rules, skip_rules, datastream_id,
+                 benchmark_id, timestamp, target_name, target_address, target_mac, identity,
+                 authenticated, privileged, oval_directives, oval_with_definitions, quiet,
                  ckl_out, cklb_out, hdf_out, report_out, stig_file, sign_key, sign_cert, trusted,
                  ca_bundle, enforce_signature):
     """Evaluate a host (its system characteristics) against a SCAP 1.3 source data stream.
@@ -117,6 +121,8 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if note:
         click.echo(note, err=True)
     tailoring = parse_xml_file(tailoring_file) if tailoring_file else None
+    datastream_id = _chosen_datastream(ds_tree.getroot(), datastream, datastream_id,
+                                       benchmark_id, syschar, target_name)
     evaluator = Evaluator(ds_tree, profile, tailoring=tailoring,
                           tailoring_href=tailoring_file or "tailoring.xml",
                           set_values=parse_pairs(set_value, "--set-value"),
@@ -179,6 +185,31 @@ def eval_command(ctx, datastream, profile, syschar, results_arf, results_xccdf, 
     if code == 1:
         click.echo(f"stigscap: {counts.get('error', 0)} rule(s) evaluated to error", err=True)
     ctx.exit(code)
+
+
+def _chosen_datastream(collection, source, datastream_id, benchmark_id, syschar,
+                       target_name=None):
+    """--datastream-id, else the data stream of --benchmark-id, else (a collection of several
+    benchmarks) the one whose platform the host matches, said on stderr with the others'
+    results; none or several matching is an error naming each."""
+    from ..xccdf.selection import choose_benchmark, datastream_for_benchmark, is_multi_benchmark
+    if datastream_id and benchmark_id:
+        raise StigscapError("give --datastream-id or --benchmark-id, not both")
+    if benchmark_id:
+        return datastream_for_benchmark(collection, benchmark_id, source)
+    if datastream_id or not is_multi_benchmark(collection):
+        return datastream_id
+    from ..xccdf.selection import benchmark_platforms
+    sc_root = parse_xml_file(syschar, huge_tree=True).getroot()
+    names = (target_name,) if target_name else ()
+    chosen = choose_benchmark(collection, sc_root, source, host=f"{syschar}: the host",
+                              host_names=names)
+    others = [b for b in benchmark_platforms(collection, sc_root, source, names)
+              if b.datastream_id != chosen.datastream_id]
+    click.echo(f"benchmark {chosen.benchmark_id}: its platform matches the host; not "
+               "applicable (platform false): " + ", ".join(b.benchmark_id for b in others),
+               err=True)
+    return chosen.datastream_id
 
 
 def _write_outputs(result, now, signing_key, results_arf, results_xccdf, oval_results, ckl_out,

@@ -81,8 +81,11 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
     signer = load_key_files(sign_key, sign_cert, prompter=key_password_prompter()) \
         if sign_key else None
     # unsafe content is refused before credentials are asked for or any host is contacted
-    queries, unsupported = live_queries(parse_xml_file(datastream, huge_tree=True).getroot(),
-                                        datastream)
+    from stigscap.evaluator.fleet.scan import multi_benchmark_queries
+    ds_root = parse_xml_file(datastream, huge_tree=True).getroot()
+    queries, unsupported = live_queries(ds_root, datastream)
+    # a collection of several benchmarks: per host, the one whose platform matches
+    platform_queries, datastream_queries = multi_benchmark_queries(ds_root, datastream)
     tailoring_file = kw.pop("tailoring_file")
     tailoring = {"tailoring": parse_xml_file(tailoring_file),
                  "tailoring_href": tailoring_file} if tailoring_file else {}
@@ -97,10 +100,12 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
                                     "refine_values": parse_pairs(refine_value, "--refine-value"),
                                     **tailoring},
                   checklists=tuple(f for f, on in (("ckl", ckl), ("cklb", cklb), ("hdf", hdf)) if on),
-                  signer=signer)
+                  signer=signer, platform_queries=platform_queries,
+                  datastream_queries=datastream_queries)
     # compile once up front: a bad profile or data stream fails before any host is contacted
     from stigscap.evaluator.fleet.scan import compile_job
-    compile_job(job)
+    for ds_id in datastream_queries or [None]:
+        compile_job(job, ds_id)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
 
     outcomes = [load_done(job, h) if resume else None for h in hosts]
@@ -129,6 +134,8 @@ def _scan(ctx, datastream, profile, inventory, out_dir, concurrency, processes, 
         running.discard(o.name)
         style = STATUS_STYLE.get(o.status, "")
         detail = ", ".join(f"{k} {v}" for k, v in sorted(o.counts.items())) if o.counts else ""
+        if o.benchmark:
+            detail = f"[{o.benchmark.split('_benchmark_', 1)[-1]}] " + detail
         if o.errors:
             detail = (detail + "; " if detail else "") + o.errors[0]
         progress.console.print(f"[{style}]{o.status:<9}[/] {o.name}  {o.seconds:.1f}s  {detail}", markup=True,
@@ -178,13 +185,17 @@ def _print_table(console, summary: dict, quiet: bool) -> None:
     from rich.table import Table
     if not quiet:
         table = Table(title="stigscap scan", show_lines=False)
-        for col in ("host", "status", "pass", "fail", "error", "other", "seconds", "problem"):
+        # a collection of several benchmarks: which one each host was judged against
+        benchmarks = any(row.get("benchmark") for row in summary["hosts"])
+        for col in ("host", *(("benchmark",) if benchmarks else ()), "status", "pass", "fail",
+                    "error", "other", "seconds", "problem"):
             table.add_column(col, justify="right" if col in ("pass", "fail", "error", "other", "seconds") else "left")
         for row in summary["hosts"]:
             counts = row.get("counts") or {}
             other = sum(v for k, v in counts.items() if k not in ("pass", "fail", "error"))
             st = row["status"]
-            table.add_row(row["name"], f"[{STATUS_STYLE.get(st, '')}]{st}[/]", str(counts.get("pass", "")),
+            bench = ((row.get("benchmark") or "").split("_benchmark_", 1)[-1],) if benchmarks else ()
+            table.add_row(row["name"], *bench, f"[{STATUS_STYLE.get(st, '')}]{st}[/]", str(counts.get("pass", "")),
                           str(counts.get("fail", "")), str(counts.get("error", "")), str(other or ""),
                           f"{row.get('seconds', 0):.1f}", (row.get("errors") or [""])[0][:80])
         console.print(table)

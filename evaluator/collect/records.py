@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .model import CmdletQuery, CollectedObject, cmdlet_name
+from .model import CmdletQuery, CollectedObject, FieldValue, cmdlet_name
 from .normalize import FieldMemo, _type_names, base_type_name, object_label, record_from_object
 
 MAX_DISTINCT_MESSAGES = 40
@@ -136,6 +136,8 @@ class RecordCollector:
         fields, messages, lacks = record_from_object(value, self.query.select,
                                                      noun=self.query.noun, errors=errors,
                                                      memo=self.memo)
+        if self.query.noun.lower() == "exchangeserver":
+            errors.extend(server_role_problems(fields))
         if errors:
             label = object_label(value, self.count)
             self.error_objects += 1
@@ -160,6 +162,12 @@ class RecordCollector:
             params = " ".join(f"-{n} {v}" for n, v in q.parameters)
             head.append(f"the export is taken as the output of {cmdlet_name(q)} {params}; "
                         "parameters of an offline export cannot be checked")
+        if self.count == 0 and q.noun.lower() == "exchangeserver" and not q.parameters:
+            # every Exchange server lists at least itself: nothing means the data is missing,
+            # and the product and role it decides (the platform) cannot be told
+            return collected_error(q, f"{self.source} holds no objects: {cmdlet_name(q)} "
+                                      "lists at least the server itself on any Exchange "
+                                      "server, so its output is missing")
         if self.count == 0:
             return CollectedObject(q, flag="does not exist", status="does not exist",
                                    messages=head + list(extra_messages) +
@@ -181,6 +189,31 @@ class RecordCollector:
                                records=self.records if query is None else list(self.records))
 
 
+# Get-ExchangeServer's role flags and the ServerRole enumeration they restate
+_ROLE_FLAGS = {"isedgeserver": ("Edge", "IsEdgeServer"),
+               "ismailboxserver": ("Mailbox", "IsMailboxServer")}
+
+
+def server_role_problems(fields: Sequence[FieldValue]) -> list[tuple[str, str]]:
+    """(property, problem) where a Get-ExchangeServer record's IsEdgeServer / IsMailboxServer
+    (when collected) contradicts its ServerRole: the role decides which benchmark applies, so
+    such a record is never compared."""
+    values = {f.name: f.value for f in fields}
+    role = values.get("serverrole")
+    if role is None:
+        return []
+    roles = {r.strip().lower() for r in role.split(",")}
+    out = []
+    for name, (role_name, prop) in _ROLE_FLAGS.items():
+        flag = values.get(name)
+        if flag is None or flag.lower() not in ("true", "false"):
+            continue
+        if (flag.lower() == "true") != (role_name.lower() in roles):
+            out.append((prop, f"{prop} is {flag.capitalize()} but ServerRole is {role!r}: "
+                              "contradictory role data"))
+    return out
+
+
 def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,
                           source: str) -> CollectedObject:
     """Live-path helper: deserialized pipeline output (psrpcore or pypsrp objects) → object.
@@ -197,4 +230,4 @@ def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,
 
 
 __all__ = ["KNOWN_TYPES", "ExportError", "RecordCollector", "collected_error",
-           "collected_from_values"]
+           "collected_from_values", "server_role_problems"]

@@ -179,6 +179,7 @@ class HostOutcome:
     seconds: float = 0.0
     files: dict[str, str] = field(default_factory=dict)
     resumed: bool = False
+    benchmark: str | None = None     # a collection of several benchmarks: the one chosen
 
     @classmethod
     def from_json(cls, data: dict) -> "HostOutcome":
@@ -201,26 +202,127 @@ class ScanJob:
     write_syschar: bool = True
     checklists: tuple[str, ...] = ()   # "ckl", "cklb", "hdf": per-host checklists / HDF
     signer: Any = field(default=None, repr=False, compare=False)  # signing.core.SigningKey
+    # a data stream collection of several benchmarks: per host, the platform objects are
+    # collected first, the benchmark whose platform matches is chosen, then only its objects
+    # are collected (queries/unsupported above are then unused)
+    platform_queries: list[CmdletQuery] = field(default_factory=list)
+    datastream_queries: dict[str, tuple[list[CmdletQuery], list[tuple[CmdletQuery, str]]]] = \
+        field(default_factory=dict)
+
+    @property
+    def multi_benchmark(self) -> bool:
+        return bool(self.datastream_queries)
 
 
-_EVALUATORS: dict[int, Any] = {}
+_EVALUATORS: dict[tuple[int, str | None], Any] = {}
 _EVAL_LOCK = threading.Lock()
 
 
-def compile_job(job: ScanJob):
-    """The job's Evaluator, compiled once per process (the data stream parsed once); a bad
-    data stream or profile raises StigscapError before any host is contacted."""
-    key = id(job)
+def compile_job(job: ScanJob, datastream_id: str | None = None):
+    """The job's Evaluator (for one data stream of a collection of several benchmarks),
+    compiled once per process (the data stream parsed once); a bad data stream or profile
+    raises StigscapError before any host is contacted."""
+    key = (id(job), datastream_id)
     with _EVAL_LOCK:
         ev = _EVALUATORS.get(key)
         if ev is None:
             from stigscap.evaluator.results.arf import Evaluator
-            from stigscap.schemas.xmlio import parse_xml_file
             assert job.datastream is not None   # evaluated only for a job with a data stream
-            ev = Evaluator(parse_xml_file(job.datastream, huge_tree=True), job.profile,
-                           source=job.datastream, **job.evaluator_kwargs)
+            ev = Evaluator(_collection(job), job.profile, source=job.datastream,
+                           datastream_id=datastream_id, **job.evaluator_kwargs)
             _EVALUATORS[key] = ev
         return ev
+
+
+_COLLECTIONS: dict[int, Any] = {}
+
+
+def _collection(job: ScanJob):
+    """The job's parsed data stream collection, once per process (callers hold _EVAL_LOCK
+    or run before the workers start)."""
+    tree = _COLLECTIONS.get(id(job))
+    if tree is None:
+        from stigscap.schemas.xmlio import parse_xml_file
+        assert job.datastream is not None
+        tree = _COLLECTIONS[id(job)] = parse_xml_file(job.datastream, huge_tree=True)
+    return tree
+
+
+def multi_benchmark_queries(collection_root, source: str | None = None
+                            ) -> tuple[list[CmdletQuery], dict[str, tuple[list[CmdletQuery],
+                                                                          list[tuple[CmdletQuery, str]]]]]:
+    """For a collection of several benchmarks: (the platform checks' objects, per data stream
+    id its objects to collect and the unsupported ones with the reason); every one is checked
+    safe (Get verbs, the Exchange snap-in) before any host is contacted. ({} when the file
+    holds one data stream.)"""
+    from stigscap.evaluator.oval.objects import read_cmdlet_objects
+    from stigscap.evaluator.xccdf.selection import (datastream_oval_roots, datastreams,
+                                                    is_multi_benchmark, platform_queries)
+    if not is_multi_benchmark(collection_root):
+        return [], {}
+    src = source or "<data stream>"
+    per_ds = {}
+    for sds in datastreams(collection_root, src):
+        ds_id = sds.datastream.get("id", "")
+        queries: dict[str, CmdletQuery] = {}
+        unsupported: dict[str, tuple[CmdletQuery, str]] = {}
+        for root in datastream_oval_roots(collection_root, ds_id, src):
+            objs = read_cmdlet_objects(root)
+            for q in objs.queries:
+                queries.setdefault(q.object_id, q)
+            for q, why in objs.unsupported:
+                unsupported.setdefault(q.object_id, (q, why))
+        refuse_unsafe([*queries.values(), *(q for q, _ in unsupported.values())], source=source)
+        per_ds[ds_id] = (list(queries.values()), list(unsupported.values()))
+    plat = platform_queries(collection_root, src)
+    refuse_unsafe(plat, source=source)
+    return plat, per_ds
+
+
+def _same_cmdlet(q: CmdletQuery) -> tuple:
+    return (q.module_name, q.verb.lower(), q.noun.lower(), q.parameters, q.select,
+            q.parameter_datatypes)
+
+
+def _collect_deduplicated(collector, address, queries: list[CmdletQuery], options, creds
+                          ) -> HostCollection:
+    """Collect `queries`, running each distinct cmdlet call once (the benchmarks of a
+    collection read the same Get-ExchangeServer under different OVAL object ids)."""
+    distinct: dict[tuple, CmdletQuery] = {}
+    for q in queries:
+        distinct.setdefault(_same_cmdlet(q), q)
+    collection = collector(address, list(distinct.values()), options, creds)
+    by_key = {_same_cmdlet(o.query): o for o in collection.objects}
+    objects = []
+    for q in queries:
+        got = by_key.get(_same_cmdlet(q))
+        objects.append(replace(got, query=q, messages=list(got.messages),
+                               records=list(got.records)) if got is not None else
+                       CollectedObject(q, flag="error", status="error",
+                                       messages=["not collected"]))
+    collection.objects = objects
+    return collection
+
+
+def _choose(job: ScanJob, host: InventoryHost, creds: Credentials,
+            collector: Callable[..., HostCollection]):
+    """Collect the platform objects, pick the benchmark whose platform the host matches:
+    (data stream id, benchmark id), or StigscapError naming every benchmark's result."""
+    from stigscap.evaluator.collect.syschar import syschar_bytes
+    from stigscap.evaluator.xccdf.selection import choose_benchmark
+    from stigscap.schemas.xmlio import parse_xml_bytes
+    probe = _collect_deduplicated(collector, host.address, job.platform_queries, host.options,
+                                  creds)
+    if probe.failed:
+        raise StigscapError("; ".join(redact(str(e)) for e in probe.errors)
+                            or "the platform objects could not be collected")
+    sc = syschar_bytes(probe.objects, probe.system_info, timestamp=zulu(job.clock()))
+    root = parse_xml_bytes(sc, "<platform system characteristics>").getroot()
+    with _EVAL_LOCK:
+        chosen = choose_benchmark(_collection(job).getroot(), root,
+                                  job.datastream or "<data stream>", host=host.name,
+                                  host_names=(host.name, host.address))
+    return chosen.datastream_id, chosen.benchmark_id
 
 
 def host_files(out_dir: str | os.PathLike, host: InventoryHost) -> dict[str, Path]:
@@ -241,18 +343,32 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
     started = time.monotonic()
     files = host_files(job.out_dir, host)
     creds = credentials
+    queries, unsupported = job.queries, job.unsupported
+    datastream_id = benchmark_id = None
     try:
         creds = load_credentials_file(host.credentials_file) if host.credentials_file else credentials
-        collection = collector(host.address, job.queries, host.options, creds)
+        if job.multi_benchmark:
+            try:
+                datastream_id, benchmark_id = _choose(job, host, creds, collector)
+            except StigscapError as exc:
+                # no benchmark for this host: nothing is judged, nothing but the reason written
+                outcome = HostOutcome(host.name, host.address, "error",
+                                      errors=[redact(exc.message)],
+                                      seconds=round(time.monotonic() - started, 3))
+                atomic_write(files["result"],
+                             json.dumps(asdict(outcome), indent=2, sort_keys=True) + "\n")
+                return outcome
+            queries, unsupported = job.datastream_queries[datastream_id]
+        collection = collector(host.address, queries, host.options, creds)
     except StigscapError as exc:
         collection = HostCollection(host.address, _sysinfo(host), [
-            CollectedObject(q, flag="error", status="error", messages=[redact(str(exc))]) for q in job.queries],
+            CollectedObject(q, flag="error", status="error", messages=[redact(str(exc))]) for q in queries],
             failed=True)
         from stigscap.evaluator.collect.winrm import HostError
         collection.errors.append(HostError("config_error", redact(str(exc))))
     objects = list(collection.objects) + [
         CollectedObject(q, flag="error", status="error", messages=[f"not collected: {why}"])
-        for q, why in job.unsupported]
+        for q, why in unsupported]
     sysinfo = replace(collection.system_info, host_name=host.name) \
         if collection.system_info.host_name == host.address else collection.system_info
     when = job.clock()
@@ -269,7 +385,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
     counts: dict[str, int] = {}
     if job.datastream:
         from stigscap.evaluator.results.arf import target_from_syschar
-        ev = compile_job(job)
+        ev = compile_job(job, datastream_id)
         sc_root = parse_xml_bytes(sc, "<system characteristics>", huge_tree=True).getroot()
         target_info = target_from_syschar(sc_root, name=host.name, identity=creds.username,
                                           authenticated=True, addresses=host.target_addresses)
@@ -293,7 +409,7 @@ def scan_one(job: ScanJob, host: InventoryHost, credentials: Credentials,
     else:
         status = "error" if collection.errors else "collected"
     outcome = HostOutcome(host.name, host.address, status, counts, errors,
-                          round(time.monotonic() - started, 3), written)
+                          round(time.monotonic() - started, 3), written, benchmark=benchmark_id)
     atomic_write(files["result"], json.dumps(asdict(outcome), indent=2, sort_keys=True) + "\n")
     return outcome
 
@@ -385,7 +501,9 @@ def run_fleet(job: ScanJob, hosts: Sequence[InventoryHost], credentials: Credent
     KeyboardInterrupt propagates after the workers are stopped; files of finished hosts are
     complete (atomic writes), unfinished hosts have none.
     """
-    refuse_unsafe([*job.queries, *(q for q, _ in job.unsupported)], source=job.datastream)
+    refuse_unsafe([*job.queries, *(q for q, _ in job.unsupported), *job.platform_queries,
+                   *(q for qs, un in job.datastream_queries.values()
+                     for q in [*qs, *(u for u, _ in un)])], source=job.datastream)
     concurrency = max(1, concurrency)
     if processes is None:
         processes = min(os.cpu_count() or 1, max(1, math.ceil(concurrency / 8)), len(hosts))

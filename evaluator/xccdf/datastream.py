@@ -112,6 +112,10 @@ class SourceDataStream:
         self._cache[ref_id] = result
         return result
 
+    def component_for_ref(self, ref_id: str) -> Component:
+        """The component a component-ref of this data stream points at."""
+        return self._component_for_ref(ref_id)
+
     def _resolve(self, from_ref_id: str, href: str) -> Component:
         if href.startswith("#"):
             return self._component_for_ref(href[1:])

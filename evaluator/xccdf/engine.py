@@ -226,6 +226,12 @@ class CompiledBenchmark:
         full = self.full_id("profile", short)
         if full in self.profiles:
             return full
+        # a benchmark of a multi-benchmark collection tags its profile ids (`….<platform id>`,
+        # unique in the collection): the untagged id names the one tagged profile
+        tagged = [p for p in self.profiles if p.startswith(full + ".") and "." not in
+                  p[len(full) + 1:] and "." not in short]
+        if len(tagged) == 1:
+            return tagged[0]
         available = ", ".join(self.profiles) or "(none)"
         raise StigscapError(f"no profile {short!r} in benchmark {self.id}; available profiles: "
                             f"{available}")

@@ -145,6 +145,10 @@ class ExchangeHost:
     os_version: str = "6.3.9600"
     ip: str = "192.0.2.10"
     mac: str = "00:15:5D:01:02:03"
+    # "exchange": a Mailbox server reached only through the Exchange management endpoint
+    # (/PowerShell, configuration Microsoft.Exchange; /wsman answers 404); "wsman": an Edge
+    # server, /wsman only (no /PowerShell virtual directory); None: the server's setting
+    endpoint: str | None = None
 
     def identity(self, connector: Connector) -> str:
         return f"{self.name}\\{connector.name}"
@@ -202,6 +206,7 @@ def exchange_server_props(host: ExchangeHost) -> dict[str, Any]:
                                                             "Build": 1497, "Revision": 2}),
         "Edition": "Standard",
         "IsEdgeServer": bool(host.role & 64),
+        "IsMailboxServer": bool(host.role & 2),
         "Identity": _ad_object_id(host, host.name),
     }
 
@@ -320,6 +325,8 @@ class _Shell:
         self.queues: dict[Any, deque[bytes]] = {}
         self.done: set[uuid.UUID] = set()
         self.loaded_snapins: list[str] = []
+        # the Exchange management endpoint: the Exchange cmdlets without any snap-in
+        self.exchange = server.exchange_endpoint or host.endpoint == "exchange"
 
     def feed(self, data: bytes, pipeline_id: uuid.UUID | None) -> None:
         self.pool.receive_data(psrpcore.PSRPPayload(data, psrpcore.StreamType.default, pipeline_id))
@@ -398,7 +405,7 @@ class _Shell:
                                              "ScriptsNotSupported", ErrorCategory.PermissionDenied,
                                              "System.Management.Automation.RuntimeException"))
         if lname in faults.cmdlet_not_found or (lname in EXCHANGE_CMDLETS and not self.loaded_snapins
-                                                and not self.server.exchange_endpoint):
+                                                and not self.exchange):
             raise _Terminating(_error_record(
                 f"The term '{name}' is not recognized as the name of a cmdlet, function, script "
                 "file, or operable program. Check the spelling of the name, or if a path was "
@@ -409,7 +416,7 @@ class _Shell:
         if serve is not None and lname not in ("get-pssnapin", "add-pssnapin", "get-ciminstance"):
             objs = serve(name, params)
             if objs is not None:
-                if not self.loaded_snapins and not self.server.exchange_endpoint:
+                if not self.loaded_snapins and not self.exchange:
                     raise _Terminating(_error_record(
                         f"The term '{name}' is not recognized as the name of a cmdlet, function, "
                         "script file, or operable program.", "CommandNotFoundException",
@@ -696,6 +703,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return None
         if srv.faults.server_500_on in (name, "any"):
             return self._reply(500, b"Internal Server Error", ctype="text/plain")
+        host = srv._port_host.get(port)
+        wanted = getattr(host, "endpoint", None)
+        if wanted is not None and self.path.split("?")[0].strip("/").lower() != (
+                "powershell" if wanted == "exchange" else "wsman"):
+            return self._reply(404, b"Not Found", ctype="text/plain")
         if name == "create":
             srv.shell_opens.append((self.path, root.findtext("s:Header/wsman:ResourceURI", namespaces=NS)))
         status, xml = srv.dispatch(name, root, port, self.user)
