@@ -33,8 +33,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_.:]+$")
 
 @dataclass(frozen=True)
 class Part:
-    """A piece of a fix script: text, or the value of an XCCDF Value (`sub` is its id)."""
-    text: str = ""
+    """A piece of a fix script: literal characters, or the value of an XCCDF Value (`sub` is
+    its id)."""
+    literal: str = ""
     sub: str | None = None
 
 
@@ -44,9 +45,9 @@ class FixScript:
     parts: list[Part]
 
     @property
-    def text(self) -> str:
+    def shown(self) -> str:
         """The script with each Value shown as {value:ID} (for reading and tests)."""
-        return "".join(p.text if p.sub is None else f"{{value:{p.sub}}}" for p in self.parts)
+        return "".join(p.literal if p.sub is None else f"{{value:{p.sub}}}" for p in self.parts)
 
 
 def _commands(rule: Rule) -> list[Command] | None:
@@ -77,7 +78,7 @@ def _value_for(rule: Rule, noun: str, prop: str) -> XccdfValue | None:
 def _guard_value(parts: list[Part]) -> list[Part]:
     """A value as the guard compares it: quoted unless it is a literal PowerShell reads as one."""
     if len(parts) == 1 and parts[0].sub is None:
-        text = parts[0].text
+        text = parts[0].literal
         if text.startswith(("'", "$")) or re.fullmatch(r"\d+", text):
             return parts
         return [Part("'" + text.replace("'", "''") + "'")]
@@ -90,7 +91,7 @@ def _script(rule: Rule, cmds: Sequence[Command], value_id: Callable[[str], str],
                             "# Changes only what differs; shows each change (-WhatIf) unless "
                             "$Apply = $true is set first.\n")]
     for c in cmds:
-        out.append(Part(f"# fix text: {c.text}\n"))
+        out.append(Part(f"# fix text: {c.line}\n"))
         sets: list[tuple[str, list[Part]]] = []
         for prop, literal in c.props:
             why = clashes.get((c.noun.lower(), prop.lower()))
@@ -123,8 +124,8 @@ def _merged(parts: list[Part]) -> list[Part]:
     out: list[Part] = []
     for p in parts:
         if p.sub is None and out and out[-1].sub is None:
-            out[-1] = Part(out[-1].text + p.text)
-        elif p.sub is not None or p.text:
+            out[-1] = Part(out[-1].literal + p.literal)
+        elif p.sub is not None or p.literal:
             out.append(p)
     return out
 

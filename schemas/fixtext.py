@@ -31,7 +31,7 @@ class Command:
     noun: str
     identity: str | None               # the -Identity argument as written, or None
     props: tuple[tuple[str, str], ...]  # (parameter, value as written), in order
-    text: str                          # the command, whitespace collapsed
+    line: str                          # the command, whitespace collapsed
 
     @property
     def each_object(self) -> bool:

@@ -55,7 +55,7 @@ def plan(checklist: Checklist) -> Remediation:
                     out.manual.append((row, cmd))
                     continue
                 candidates.append(Action(row, parsed.noun, parsed.identity, dict(parsed.props),
-                                         parsed.text))
+                                         parsed.line))
                 parsed_for.append((row.rule.version, parsed))
     # different values for one property of one kind of object from different rules clash
     clash = contradictions(parsed_for)

@@ -19,7 +19,7 @@ from tests.conftest import REPO
 
 TS = "2026-01-01T00:00:00"
 XCCDF = {"x": "http://checklists.nist.gov/xccdf/1.2"}
-EXPORT = REPO / "content" / "examples" / "Get-ExchangeServer.xml"
+EXPORT = REPO / "content" / "examples" / "edge2013" / "Get-ExchangeServer.xml"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def ds(tmp_path_factory) -> Path:
 
 def _exports(tmp_path: Path, server_xml: str | None) -> Path:
     d = tmp_path / "exports"
-    shutil.copytree(REPO / "content" / "examples", d)
+    shutil.copytree(REPO / "content" / "examples" / "edge2013", d)
     if server_xml is not None:
         (d / "Get-ExchangeServer.xml").write_bytes(codecs.BOM_UTF16_LE +
                                                    server_xml.encode("utf-16-le"))
@@ -39,7 +39,8 @@ def _exports(tmp_path: Path, server_xml: str | None) -> Path:
 
 
 def _example_server_xml() -> str:
-    return EXPORT.read_bytes().decode("utf-16")
+    data = EXPORT.read_bytes()   # the example's encoding: UTF-8 or UTF-16, each with a BOM
+    return data.decode("utf-8-sig") if data.startswith(codecs.BOM_UTF8) else data.decode("utf-16")
 
 
 def _eval(ds: Path, exports: Path, tmp_path: Path):

@@ -75,7 +75,7 @@ def test_every_scriptable_fix_text_has_a_script(ds):
             expected.add(rule.rule_id)
             text = "".join(scripts[rule.rule_id].itertext())
             for c in cmds:
-                assert f"# fix text: {c.text}" in text
+                assert f"# fix text: {c.line}" in text
                 assert f"Get-{c.noun}" in text or "Write-Warning" in text  # all clash
     assert set(scripts) == expected
     assert len(expected) >= 30

@@ -87,7 +87,7 @@ class AuthMechanisms(PSFlagBase):
     ExternalAuthoritative = 32
 
 
-@PSType(["Microsoft.Exchange.Data.Directory.SystemConfiguration.PermissionGroups"], rehydrate=False)
+@PSType(["Microsoft.Exchange.Data.PermissionGroups"], rehydrate=False)
 class PermissionGroups(PSFlagBase):
     none = 0
     AnonymousUsers = 1
