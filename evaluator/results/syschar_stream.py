@@ -35,8 +35,8 @@ Whatever the item-by-item path cannot reproduce exactly raises `NotStreamable` b
 anything is written, and the caller parses the file as a whole: a namespace declared below the
 document element, no collected_objects before system_data, two items with one id, a message
 that is not plain text, a document element without text children (the results writer's
-pretty-printing would then indent the copy), content the engine cannot stream (object
-components, masks), or a file the streaming reader refuses (the whole-tree reader then reports
+pretty-printing would then indent the copy), content the engine cannot stream (masked
+entities), or a file the streaming reader refuses (the whole-tree reader then reports
 it in its usual words).
 """
 
