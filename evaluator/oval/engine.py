@@ -34,6 +34,7 @@ Readings where the specification leaves room (each covered by tests/oval):
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -299,6 +300,37 @@ class CompiledDefinitions:
                     self.variable_elements[eid] = el
         self.definition_order = list(self.definitions)
         self._test_vars: dict[str, list[str]] = {}
+        self.component_objects, self.item_variables = self._item_dependencies()
+
+    def _item_dependencies(self) -> tuple[list[str], frozenset[str]]:
+        """(the objects an object_component reads, the variables whose values come from
+        collected items: those with an object_component, and those built from them through
+        variable_components)."""
+        objects: dict[str, None] = {}
+        uses: dict[str, set[str]] = {}
+        dependent: set[str] = set()
+        for var_id, el in self.variable_elements.items():
+            refs = uses.setdefault(var_id, set())
+            for c in el.iter():
+                local = _local(c.tag)
+                if local == "object_component":
+                    objects.setdefault(c.get("object_ref", ""))
+                    dependent.add(var_id)
+                elif local == "variable_component":
+                    refs.add(c.get("var_ref", ""))
+        grew = True
+        while grew:
+            grew = False
+            for var_id, refs in uses.items():
+                if var_id not in dependent and refs & dependent:
+                    dependent.add(var_id)
+                    grew = True
+        return list(objects), frozenset(dependent)
+
+    def test_reads_items(self, test_id: str) -> bool:
+        """Whether the test's object or states use a variable whose value comes from
+        collected items (an object_component)."""
+        return any(v in self.item_variables for v in self.test_variables(test_id))
 
     def test_variables(self, test_id: str) -> list[str]:
         """Variables referenced directly by the test's object and states."""
@@ -332,12 +364,9 @@ class CompiledDefinitions:
 
     def stream_problem(self) -> str | None:
         """Why this content cannot be evaluated item by item (`start_stream`), None if it can:
-        an object_component reads values of items other than the one at hand, and masked
-        entities change the items the results document copies."""
-        for var_id, el in self.variable_elements.items():
-            for c in el.iter():
-                if _local(c.tag) == "object_component":
-                    return f"variable {var_id} has an object_component"
+        masked entities change the items the results document copies. (An object_component
+        reads values of items other than the one at hand: the evaluation keeps those items,
+        and defers the items whose tests need them until they have all gone by.)"""
         for obj in self.objects.values():
             if obj.masked:
                 return f"object {obj.id} has masked entities"
@@ -460,7 +489,14 @@ class OvalEvaluation:
     messages (a ghost); what it needs of the item's values (its result per test, and for
     evidence the explanation of every item that is not true, or that a check where true items
     are to blame has) is worked out while the item is fed. Anything else asks `loader` for the
-    item again."""
+    item again.
+
+    Variables with an object_component (OVAL 5.11.2: the values of an item entity of another
+    object's collected items) are resolved from the items of those objects (named by
+    collected_objects), which a streamed evaluation keeps whole as they go by; only once all of
+    them have gone by (or the document has ended) is such a variable resolved. An item fed
+    earlier whose tests use one is deferred (`feed_item` returns True): the caller feeds it
+    again with `feed_deferred` after the last item, before `finish_stream`."""
 
     def __init__(self, compiled: CompiledDefinitions, syschar_root: Syschar,
                  external_variables: Mapping[str, Sequence[str] | str],
@@ -483,6 +519,11 @@ class OvalEvaluation:
         self._ghosts: set[str] = set()
         self._reloaded: dict[str, _Element] = {}
         self.loader: ItemLoader | None = None
+        # streamed: the items object_components read (kept whole), those still to come, and
+        # the tests whose work on an item waits for them (item id → tests)
+        self._held: dict[str, _Element] = {}
+        self._awaited: set[str] = set()
+        self._deferred: dict[str, list[TestSpec]] = {}
         self._index_syschar(sc, items=not streaming)
         self._var_cache: dict[str, tuple[list[str], str | None]] = {}
         self._comp_cache: dict[tuple[str, str, str], Comparison] = {}
@@ -497,6 +538,9 @@ class OvalEvaluation:
         self.skipped: dict[str, str] = {d: why for d, why in (not_evaluated or {}).items()
                                         if d in compiled.definitions}
         if streaming:
+            for obj_id in compiled.component_objects:
+                for entry in self._objects.get(obj_id, ()):
+                    self._awaited.update(entry.refs)
             self._interest = self._stream_interest()
         else:
             self._analyse()
@@ -545,46 +589,78 @@ class OvalEvaluation:
             test = self.compiled.tests.get(tid)
             if test is None or test.problem:
                 continue
-            entry = self._select_object(test)
-            if entry is None or entry.flag not in (Flag.COMPLETE, Flag.INCOMPLETE):
-                continue
-            for ref in entry.refs:
-                tests = interest.setdefault(ref, [])
-                if test not in tests:
-                    tests.append(test)
+            entries = self._objects.get(test.object_ref or "", [])
+            if len(entries) > 1 and self._awaited and self.compiled.test_reads_items(tid):
+                # which collection the test selects depends on a variable not yet known: any
+                chosen = [e for e in entries if e.flag in (Flag.COMPLETE, Flag.INCOMPLETE)]
+            else:
+                entry = self._select_object(test)
+                chosen = [entry] if entry is not None and entry.flag in (
+                    Flag.COMPLETE, Flag.INCOMPLETE) else []
+            for entry in chosen:
+                for ref in entry.refs:
+                    tests = interest.setdefault(ref, [])
+                    if test not in tests:
+                        tests.append(test)
         return interest
 
-    def feed_item(self, item: _Element) -> None:
+    def feed_item(self, item: _Element) -> bool:
         """Streaming: one item of system_data, complete, in document order. Its results for
         every test that looks at it (and the evidence likely to be asked for) are worked out
-        now; the caller may discard the item afterwards."""
+        now; the caller may discard the item afterwards. True when some of that work waits
+        for items still to come (an object_component's): then feed the item again with
+        `feed_deferred` once every item has been fed."""
         item_id = item.get("id", "")
+        if item_id in self._awaited:
+            self._held[item_id] = copy.deepcopy(item)
+            self._awaited.discard(item_id)
         tests = self._interest.get(item_id)
+        deferred = False
         if tests and (item.get("status") or _EXISTS) == _EXISTS:
             for test in tests:
-                check_existence, check = test.check_existence, test.check
-                if check == Check.NONE_EXIST:
-                    check_existence, check = Existence.NONE_EXIST, Check.NONE_SATISFY
-                r = self._item_result(test, item_id, item) if test.state_refs else None
-                if not self._explain:
-                    continue
-                try:
-                    if check_existence in (Existence.NONE_EXIST, Existence.ONLY_ONE_EXISTS):
-                        self._existing_item(test, item_id, _exists_reason(check_existence),
-                                            item)
-                    # an item is explained for its own result: the items that are not true,
-                    # and true ones where a check blames true items for a false test
-                    if r is not None and (r != _TRUE or check in (Check.NONE_SATISFY,
-                                                                    Check.ONLY_ONE)):
-                        self._explain_item(test, item_id, r, item)
-                except Exception:  # noqa: BLE001 - raised again if this evidence is asked for
-                    pass
+                if self._awaited and self.compiled.test_reads_items(test.id):
+                    self._deferred.setdefault(item_id, []).append(test)
+                    deferred = True
+                else:
+                    self._work_out(test, item_id, item)
+        self._item_entities.pop(item_id, None)
+        return deferred
+
+    def feed_deferred(self, item: _Element) -> None:
+        """Streaming, after the last `feed_item`: an item `feed_item` deferred, again (any
+        order). The items an object_component reads that did not come are not in the
+        document."""
+        self._awaited.clear()
+        item_id = item.get("id", "")
+        for test in self._deferred.pop(item_id, ()):
+            self._work_out(test, item_id, item)
         self._item_entities.pop(item_id, None)
 
+    def _work_out(self, test: TestSpec, item_id: str, item: _Element) -> None:
+        """An item's result for a test, and the evidence likely to be asked for."""
+        check_existence, check = test.check_existence, test.check
+        if check == Check.NONE_EXIST:
+            check_existence, check = Existence.NONE_EXIST, Check.NONE_SATISFY
+        r = self._item_result(test, item_id, item) if test.state_refs else None
+        if not self._explain:
+            return
+        try:
+            if check_existence in (Existence.NONE_EXIST, Existence.ONLY_ONE_EXISTS):
+                self._existing_item(test, item_id, _exists_reason(check_existence), item)
+            # an item is explained for its own result: the items that are not true, and true
+            # ones where a check blames true items for a false test
+            if r is not None and (r != _TRUE or check in (Check.NONE_SATISFY, Check.ONLY_ONE)):
+                self._explain_item(test, item_id, r, item)
+        except Exception:  # noqa: BLE001 - raised again if this evidence is asked for
+            pass
+
     def finish_stream(self, ghosts: Mapping[str, _Element]) -> None:
-        """Streaming: every item was fed; `ghosts` maps each item id of system_data to an
-        element with the item's tag, attributes and messages (what is kept of it). The
-        definitions are analysed now."""
+        """Streaming: every item was fed (and the deferred ones again); `ghosts` maps each
+        item id of system_data to an element with the item's tag, attributes and messages
+        (what is kept of it). The definitions are analysed now (an item deferred and not fed
+        again is loaded again when its result is needed)."""
+        self._awaited.clear()
+        self._deferred.clear()
         self._items.update(ghosts)
         self._ghosts.update(ghosts)
         self._analyse()
@@ -662,6 +738,8 @@ class OvalEvaluation:
         got = self._var_cache.get(var_id)
         if got is not None:
             return got
+        if self._awaited and var_id in self.compiled.item_variables:
+            raise RuntimeError(f"variable {var_id} is resolved before the items it reads")
         self._var_cache[var_id] = ([], f"variable {var_id} refers to itself")
         try:
             got = self._resolve_variable(var_id)
@@ -801,12 +879,11 @@ class OvalEvaluation:
             return [], f"object {obj_id} has flag error"
         out: list[str] = []
         for ref in refs:
-            item = self._items.get(ref)
+            # (streamed: the items kept whole as they went by)
+            item = self._held.get(ref) if self._streaming else self._items.get(ref)
             if item is None or (item.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                 continue
-            item = self._real_item(ref)
-            assert item is not None
-            for ent in self._entities_of(ref, item).get(item_field, ()):
+            for ent in item.iterchildren(f"{{*}}{item_field}"):
                 if (ent.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                     continue
                 if record_field:

@@ -25,12 +25,18 @@ every system-characteristics document of the test suite):
 An item's tail (the text after it) is written when the next item ends: the parser may not have
 read it yet when the item's own end is reported.
 
+An item whose evaluation waits for items still to come (a test comparing with an
+object_component's variable, whose object's items come later in system_data) is also
+serialized into a spool of its own; once the document has ended, that spool is parsed and its
+items fed again (`OvalEvaluation.feed_deferred`), so the document is read once whatever the
+order of its items.
+
 Whatever the item-by-item path cannot reproduce exactly raises `NotStreamable` before
 anything is written, and the caller parses the file as a whole: a namespace declared below the
 document element, no collected_objects before system_data, two items with one id, a message
 that is not plain text, a document element without text children (the results writer's
-pretty-printing would then indent the copy), content the engine cannot stream (object
-components, masks), or a file the streaming reader refuses (the whole-tree reader then reports
+pretty-printing would then indent the copy), content the engine cannot stream (masked
+entities), or a file the streaming reader refuses (the whole-tree reader then reports
 it in its usual words).
 """
 
@@ -49,7 +55,7 @@ from lxml import etree
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_DEF, OVAL_SC
-from stigscap.schemas.xmlio import element_text, stream_xml_file
+from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, element_text, stream_xml_file
 
 from ..oval.engine import CompiledDefinitions, OvalEvaluation
 from ..oval.results import copy_target
@@ -200,6 +206,8 @@ def stream_syschar(path: str, start: Starter, *, tags: Sequence[str],
         s.run()
     except BaseException:
         s.out.close()
+        if s.deferred is not None:
+            s.deferred.close()
         raise
     return s.out, s.evaluations or []
 
@@ -228,6 +236,8 @@ class _Streamer:
         self.copy_differs: re.Pattern[bytes] | None = None
         self.out = StreamedSyschar(path, etree.Element("placeholder"), self.tags,
                                    huge_tree=huge_tree)
+        # the items some evaluation deferred (`feed_item` True), serialized one after another
+        self.deferred: IO[bytes] | None = None
         for form in sorted(self.forms):
             self.out.spools[form] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
 
@@ -321,13 +331,19 @@ class _Streamer:
         item_id = c.get("id", "")
         if item_id in self.out.ghosts:
             raise NotStreamable(f"two items with id {item_id!r}")
+        deferred = False
         try:
             for ev in self.evaluations:
-                ev.feed_item(c)
+                if ev.feed_item(c):
+                    deferred = True
         except StigscapError as exc:   # e.g. a value that is not text: as the whole tree says
             raise NotStreamable(exc.message) from None
         self.out.ghosts[item_id] = _ghost(c)
         text = etree.tostring(c, encoding="UTF-8", with_tail=False)
+        if deferred:      # as serialized on its own: with the namespaces it uses declared
+            if self.deferred is None:
+                self.deferred = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+            self.deferred.write(text)
         head = b"<" + _qname(c).encode("utf-8")
         if not text.startswith(head):
             raise NotStreamable("unexpected serialization of an item")
@@ -433,10 +449,46 @@ class _Streamer:
                 sd.append(etree.Comment(token))
                 self.out.marker = f"<!--{token}-->".encode("ascii")
         self.out.root = root
+        self._feed_deferred()
         loader = self.out.load_items
         for ev in self.evaluations:
             ev.loader = loader
             ev.finish_stream(self.out.ghosts)
+
+    def _feed_deferred(self) -> None:
+        """The deferred items, parsed again from their spool (written here, so read with the
+        safe parser but not checked as input), fed to the evaluations one by one."""
+        spool = self.deferred
+        if spool is None:
+            return
+        self.deferred = None
+        assert self.evaluations is not None
+        try:
+            parser = etree.XMLPullParser(events=("start", "end"), huge_tree=self.huge_tree,
+                                         **SAFE_PARSER_OPTIONS)
+            parser.feed(b"<deferred>")
+            wrapper: etree._Element | None = None
+            spool.seek(0)
+            while True:
+                chunk = spool.read(_COPY_CHUNK)
+                if not chunk:
+                    parser.feed(b"</deferred>")
+                for event, el in parser.read_events():
+                    if wrapper is None:
+                        wrapper = el
+                    parent = el.getparent()
+                    if event != "end" or parent is None or parent is not wrapper:
+                        continue
+                    for ev in self.evaluations:
+                        ev.feed_deferred(el)
+                    el.clear()
+                    parent.remove(el)
+                if not chunk:
+                    break
+                parser.feed(chunk)
+            parser.close()
+        finally:
+            spool.close()
 
 
 def release_memory() -> None:

@@ -15,13 +15,15 @@ import pytest
 from lxml import etree
 
 import tests.oval.ovalcases_matrix as M
+import tests.oval.test_oval_local_variables as LV
 from stigscap.evaluator.oval.engine import compile_definitions
 from stigscap.evaluator.oval.results import build_results_document, results_text
 from stigscap.evaluator.results import syschar_stream as S
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.xmlio import atomic_write, parse_xml_bytes, serialize, stream_xml_file
-from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_object, criteria, criterion,
-                                          definition, definitions_doc)
+from tests.oval.ovalcases_builder import (F, P, State, Test, cmdlet_item, cmdlet_object,
+                                          collected, connector, criteria, criterion, definition,
+                                          definitions_doc, syschar_doc)
 
 TS = "2026-01-01T00:00:00"
 OVAL_SC = "http://oval.mitre.org/XMLSchema/oval-system-characteristics-5"
@@ -229,22 +231,95 @@ def test_what_cannot_stream_says_why_and_the_whole_tree_takes_over(tmp_path, sc,
     assert ev.definition_results == expected
 
 
-@pytest.mark.parametrize("extra, problem", [
-    (f'<local_variable id="{P}:var:9" datatype="string" version="1" comment="c">'
-     f'<object_component object_ref="{OBJ}" item_field="value" record_field="name"/>'
-     "</local_variable>", "object_component"),
-])
-def test_content_that_reads_other_items_is_not_streamed(extra, problem):
+def test_masked_content_is_not_streamed_but_object_components_are():
+    extra = (f'<local_variable id="{P}:var:9" datatype="string" version="1" comment="c">'
+             f'<object_component object_ref="{OBJ}" item_field="value" record_field="name"/>'
+             "</local_variable>")
     defs = DEFS.replace(b"</oval_definitions>",
                         f"<variables>{extra}</variables></oval_definitions>".encode())
-    compiled = compile_definitions(etree.fromstring(defs))
-    assert problem in compiled.stream_problem()
+    assert compile_definitions(etree.fromstring(defs)).stream_problem() is None
     masked = definitions_doc([definition(DEF, criteria("AND", criterion(TST)))],
                              [Test(TST, OBJ, [STE]).xml()], [cmdlet_object(OBJ)],
                              [State(STE, [F("authmechanism", "Tls", mask=True)]).xml()], [])
-    assert "masked" in compile_definitions(etree.fromstring(masked)).stream_problem()
+    compiled = compile_definitions(etree.fromstring(masked))
+    assert "masked" in compiled.stream_problem()
     with pytest.raises(ValueError, match="cannot stream"):
         compiled.start_stream(etree.fromstring(ODD["empty system_data"]))
+
+
+# ------------------------------------------------------------------ object_component variables
+def _component_docs(order: str) -> bytes:
+    """tests/oval/test_oval_local_variables' host: the tests look at item 1 (object 1), the
+    object_component variables read object 2's items, placed after or before item 1, missing,
+    in error, or not collected at all."""
+    recs1 = [[("authmechanism", "Tls"), ("count", "2", "int")],
+             [("authmechanism", "Tls, ExchangeServer"), ("count", "2", "int")]]
+    read = [connector("B", "Tls"), connector("C", "Tls, ExchangeServer"), connector("D", "Tls")]
+    item1, item2 = cmdlet_item(1, recs1), cmdlet_item(2, read)
+    objects = [collected(LV.O, "complete", [1]), collected(LV.O2, "complete", [2])]
+    items = {"after": [item1, item2], "before": [item2, item1], "missing": [item1],
+             "error": [item1, cmdlet_item(2, [], status="error", message="access denied")],
+             "between": [cmdlet_item(3, read), item1, cmdlet_item(4, [connector("E", "Tls")]),
+                         item2]}.get(order)
+    if order == "not collected":
+        objects, items = [collected(LV.O, "complete", [1]),
+                          collected(LV.O2, "does not exist")], [item1]
+    if order == "between":   # object 2 collected as items 2 and 4, 3 read by no one
+        objects[1] = collected(LV.O2, "complete", [4, 2])
+    return _indented(syschar_doc(objects, items))
+
+
+@pytest.mark.parametrize("order", ["after", "before", "missing", "error", "not collected",
+                                   "between"])
+def test_object_component_variables_stream_in_any_item_order(tmp_path, order):
+    """OVAL 5.11.2 object_component: the values of an item entity of the items collected for
+    another object, whatever their place in system_data. An item whose tests compare with such
+    a variable before the items it reads have gone by is fed again after the last item (from
+    a spool of its own: the file is read once); the results, evidence and both serializations
+    are the whole tree's, byte for byte."""
+    defs, _s = LV._docs()
+    sc = _component_docs(order)
+    tree_ev, tree_doc, tree_text = _tree(defs, sc, {})
+    if order in ("after", "before", "between"):
+        assert set(tree_ev.definition_results.values()) >= {"true", "false"}
+    compiled = compile_definitions(etree.fromstring(defs))
+    path = tmp_path / "sc.xml"
+    path.write_bytes(sc)
+    for chunk_size in (1 << 20, 29):
+        deferred: list[str] = []
+        early: list[str] = []
+
+        def start(root):
+            ev = compiled.start_stream(root, {})
+            try:
+                ev.variable_values(f"{P}:var:3")
+            except RuntimeError:
+                early.append("refused")
+            again = ev.feed_deferred
+
+            def counted(item):
+                deferred.append(item.get("id"))
+                again(item)
+            ev.feed_deferred = counted
+            return [ev]
+
+        streamed, (ev,) = S.stream_syschar(str(path), start, tags=S.item_tags([compiled]),
+                                           forms=(S.FORM_COPIED, S.FORM_INPLACE),
+                                           chunk_size=chunk_size)
+        _same_evaluation(ev, tree_ev)
+        for i in LV.CASES:
+            assert ev.variable_values(f"{P}:var:{i}") == tree_ev.variable_values(
+                f"{P}:var:{i}"), i
+        assert b"".join(streamed.expand(serialize(build_results_document(
+            ev, timestamp=TS)), S.FORM_COPIED)) == tree_doc
+        assert b"".join(streamed.expand(results_text(ev, timestamp=TS).encode(),
+                                        S.FORM_INPLACE)) == tree_text
+        streamed.close()
+        # deferred: item 1 when object 2's (existing) items come after it; never resolved early
+        assert deferred == (["1"] if order in ("after", "missing", "error", "between") else [])
+        assert early == (["refused"] if order != "not collected" else [])
+    if order == "after":
+        assert tree_ev.variable_values(f"{P}:var:3") == (LV.CASES[3][5], None)
 
 
 def test_only_the_item_at_hand_is_held(tmp_path):

@@ -26,6 +26,24 @@ def test_the_installed_pypsrp_is_the_tested_one():
     assert pypsrp_compat.unsupported_pypsrp() is None
 
 
+def test_the_installed_version_is_read_once_per_process(monkeypatch):
+    """Every host's session asks (a fleet scan: hundreds per process); the package metadata
+    is read the first time only."""
+    reads = []
+    real = pypsrp_compat.metadata.version
+
+    def counted(name):
+        reads.append(name)
+        return real(name)
+    monkeypatch.setattr(pypsrp_compat.metadata, "version", counted)
+    pypsrp_compat._installed_pypsrp.cache_clear()
+    try:
+        assert [pypsrp_compat.unsupported_pypsrp() for _ in range(3)] == [None] * 3
+    finally:
+        pypsrp_compat._installed_pypsrp.cache_clear()
+    assert reads == ["pypsrp"]
+
+
 def test_an_untested_pypsrp_is_refused_before_connecting(monkeypatch):
     # a port that is listening: a connection attempt would be accepted (and counted)
     listener = socket.socket()
@@ -33,7 +51,7 @@ def test_an_untested_pypsrp_is_refused_before_connecting(monkeypatch):
     listener.listen(8)
     listener.settimeout(0.5)
     port = listener.getsockname()[1]
-    monkeypatch.setattr(pypsrp_compat.metadata, "version", lambda name: "0.10.2")
+    monkeypatch.setattr(pypsrp_compat, "_installed_pypsrp", lambda: "0.10.2")
     q = CmdletQuery(object_id="oval:x:obj:1", module_name=None, verb="Get", noun="ReceiveConnector")
     try:
         c = collect_host("127.0.0.1", [q], WinRMOptions(transport="http", auth="ntlm", port=port,
