@@ -2,7 +2,8 @@
 
 Usage: .venv/bin/python bench/collect_100k.py [N]
 Prints wall time of collection and of writing the system characteristics, and peak RSS.
-Target: works without error; N=100,000 in about a minute and well under 1 GB on 2 cores.
+Targets (issue 13), scaled linearly to N: collection of 100,000 connectors ≤ 30 s, collection
+and writing ≤ 60 s, peak RSS ≤ 1 GB; exits 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from tests.collect.collect_fixtures import DEFS, clixml_text, write_clixml  # noqa: E402
 
 
-def main() -> None:
+def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp) / "exports"
@@ -46,7 +47,15 @@ def main() -> None:
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"connectors={n} export={size / 1e6:.1f} MB (UTF-16LE) collect={t1 - t0:.1f}s "
               f"write={t2 - t1:.1f}s syschar={len(data) / 1e6:.1f} MB peak_rss={rss:.0f} MB")
+        scale = n / 100_000
+        missed = [what for what, ok in (
+            (f"collect ≤ {30 * scale:.1f} s", t1 - t0 <= 30 * scale),
+            (f"collect + write ≤ {60 * scale:.1f} s", t2 - t0 <= 60 * scale),
+            ("peak RSS ≤ 1024 MB", rss <= 1024)) if not ok]
+        for what in missed:
+            print(f"target missed: {what}")
+        return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

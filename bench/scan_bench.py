@@ -167,7 +167,12 @@ def main() -> int:
           f"both sharing {os.cpu_count()} cores")
     print(f"peak memory      coordinator {main_peak_kb / 1024:.0f} MiB, largest scan worker "
           f"{worker_peak_kb / 1024:.0f} MiB")
-    return 0 if statuses.get("missing", 0) == 0 and "error" not in statuses else 1
+    if statuses.get("missing", 0) or "error" in statuses:
+        return 1
+    if 100 * ideal / wall < 90:
+        print("target missed: efficiency below 90 % of ideal")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
