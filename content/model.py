@@ -392,15 +392,12 @@ class Benchmark(_Strict):
     disa_file_stem: str | None = Field(default=None, pattern=r"^U_[A-Za-z0-9_]+$", description=(
         "DISA's name for the manual XCCDF up to the version, e.g. "
         "U_MS_Exchange_2013_Edge_Transport_Server_STIG (default: U_<id>)"))
-    disa_file: str | None = Field(default=None, description=(
-        "the DISA manual XCCDF file the facts come from (set by generate --stig)"))
 
     @property
     def disa_file_name(self) -> str:
         """The DISA manual XCCDF's file name, as STIG Viewer records it (STIG_INFO filename):
-        U_<name>_V<version>R<release>_Manual-xccdf.xml."""
-        if self.disa_file:
-            return self.disa_file
+        U_<name>_V<version>R<release>_Manual-xccdf.xml (from the facts, never from the name of
+        the file the facts were read from, so a renamed copy generates the same content)."""
         return f"{self.disa_file_stem or 'U_' + self.id}_V{self.version}R{self.release}_Manual-xccdf.xml"
 
     @property

@@ -255,6 +255,6 @@ def benchmark_with_disa_facts(base, disa: DisaBenchmark):
     for key in ("publisher", "source", "dpms_target", "dpms_identifier"):
         if getattr(disa, key):
             update[key] = getattr(disa, key)
-    if disa.source_file:
-        update["disa_file"] = os.path.basename(disa.source_file)
+    if disa.id and disa.id != base.id:   # another STIG: its file is named after its own id
+        update["disa_file_stem"] = None
     return type(base).model_validate({**base.model_dump(), **update})

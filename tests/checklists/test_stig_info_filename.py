@@ -55,7 +55,7 @@ def test_checklists_without_stig_name_the_disa_file(tmp_path):
     assert _ckl_filename((tmp_path / "x.ckl").read_bytes()) == DISA_NAMES["exchange2013_edge"]
 
 
-def test_generate_from_a_disa_file_records_that_file(tmp_path):
+def test_generate_from_a_disa_file_names_that_release(tmp_path):
     stig = SHARED / "samples" / "U_MS_Exchange_2013_Edge_Transport_Server_STIG_V1R6_Manual-xccdf.xml"
     if not stig.is_file():
         pytest.skip(f"reference file not available: {stig}")
@@ -64,3 +64,9 @@ def test_generate_from_a_disa_file_records_that_file(tmp_path):
     texts = {pt.get("id"): pt.text for pt in etree.parse(str(ds)).getroot().iter(
         "{http://checklists.nist.gov/xccdf/1.2}plain-text")}
     assert texts["disa-manual-xccdf"] == stig.name
+    # named from the STIG's facts, not from the file name: a renamed copy generates the same
+    copy = tmp_path / "renamed.xml"
+    copy.write_bytes(stig.read_bytes())
+    again = tmp_path / "again.xml"
+    assert stigscap("generate", "--stig", copy, "-o", again, "--timestamp", TS).rc == 0
+    assert again.read_bytes() == ds.read_bytes()
