@@ -4,7 +4,8 @@ psrpcore objects a real Exchange host would send over PSRP, plus per-host overri
 simulated host can deviate from the example.
 
 Typed values map as Exchange remoting sends them:
-- bool → <B>, int / I32 → <I32>, I64 → <I64>, Guid → <G>, DateTime → <DT>, TimeSpan → <TS>
+- bool → <B>, int / I32 → <I32>, I64 → <I64>, Guid → <G>, DateTime → <DT>, TimeSpan → the
+  EnhancedTimeSpan <Obj> Exchange writes (<TS> for a plain System.TimeSpan)
   (psrpcore PSDuration), Nil → <Nil>;
 - Enum → a psrpcore enum (type names ending System.Enum, <ToString> the .NET text, <I32>);
 - Obj (ADObjectId, ByteQuantifiedSize, Unlimited<T>, SmtpDomain, ServerVersion ...) → a PSObject
@@ -55,11 +56,17 @@ def ps_value(value: cw.Value) -> Any:
         return int(value)
     if isinstance(value, cw.I64):
         return PSInt64(value.value)
+    if isinstance(value, cw.Double):
+        return float(value.value)
     if isinstance(value, cw.Guid):
         return uuid.UUID(value.value)
     if isinstance(value, cw.DateTime):
         return PSDateTime.fromisoformat(value.value.replace("Z", "+00:00"))
     if isinstance(value, cw.TimeSpan):
+        # an Exchange setting is a Microsoft.Exchange.Data.EnhancedTimeSpan object over
+        # remoting too (ToString plus Days/…/Ticks), a plain System.TimeSpan only when asked
+        if value.enhanced:
+            return ps_value(value.enhanced_obj())
         return PSDuration(seconds=value.seconds)
     if isinstance(value, cw.Enum):
         cls = _enum_class(value.type_name, value.text, value.value)

@@ -50,8 +50,12 @@ def items_by_object(path: Path) -> dict[str, tuple[str, list]]:
 def test_adapter_keeps_the_typed_values():
     """The psrpcore objects carry the .NET types (not pre-rendered strings)."""
     from psrpcore.types import PSDuration, PSEnumBase, PSList, PSObject
-    v = ps_value(ex.minutes(5))
-    assert isinstance(v, PSDuration) and v.total_seconds() == 300
+    v = ps_value(ex.minutes(5))   # an Exchange setting: EnhancedTimeSpan, as remoting sends it
+    assert isinstance(v, PSObject) and v.PSObject.to_string == "00:05:00"
+    assert v.PSObject.type_names[0] == "Microsoft.Exchange.Data.EnhancedTimeSpan"
+    assert v.Ticks == 300 * 10_000_000
+    plain = ps_value(cw.TimeSpan(300, enhanced=False))
+    assert isinstance(plain, PSDuration) and plain.total_seconds() == 300
     e = ps_value(cw.enum("X.AuthMechanisms", ex.AUTH_MECHANISMS, "Tls, ExchangeServer"))
     assert isinstance(e, PSEnumBase) and int(e) == 17 and "System.Enum" in e.PSObject.type_names
     b = ps_value(cw.byte_size(10 * ex.MB))
