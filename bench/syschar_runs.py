@@ -20,9 +20,8 @@ if str(REPO) not in sys.path:
 from lxml import etree  # noqa: E402
 
 from tests.oval.ovalcases_builder import variables_doc  # noqa: E402
-from tests.xccdf.stig_syschar import whole_stig_syschar  # noqa: E402
+from tests.xccdf.stig_syschar import compliance_oval, whole_stig_syschar  # noqa: E402
 
-from stigscap.schemas.namespaces import DS, OVAL_DEF, XCCDF12  # noqa: E402
 
 TS = "2026-01-01T00:00:00"
 STIGSCAP = str(Path(sys.executable).parent / "stigscap")
@@ -77,16 +76,7 @@ def _build_inputs(work: Path, sizes: list[int]) -> None:
     subprocess.run([STIGSCAP, "generate", "-o", str(ds), "--timestamp", TS], check=True,
                    stdout=subprocess.DEVNULL)
     root = etree.parse(str(ds)).getroot()
-    defs = next(c.find(f"{{{OVAL_DEF}}}oval_definitions") for c in root.iterfind(f"{{{DS}}}component")
-                if c.get("id").endswith("-oval.xml") and "-cpe-" not in c.get("id"))
-    values = {v.get("id"): v for v in root.iter(f"{{{XCCDF12}}}Value")}
-    exports = {e.get("export-name"): e.get("value-id")
-               for e in root.iter(f"{{{XCCDF12}}}check-export")}
-    variables = {}
-    for var in defs.iter(f"{{{OVAL_DEF}}}external_variable"):
-        # the Value's default; the two organization-defined ones (no default) get a pattern
-        chosen = values[exports[var.get("id")]].findtext(f"{{{XCCDF12}}}value") or ".*"
-        variables[var.get("id")] = (var.get("datatype"), [chosen])
+    defs, variables = compliance_oval(root)
     defs_path, vars_path = work / "defs.xml", work / "vars.xml"
     defs_path.write_bytes(etree.tostring(defs, xml_declaration=True, encoding="UTF-8"))
     vars_path.write_bytes(variables_doc(variables))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from stigscap.content.model import Rule, XccdfValue
 from stigscap.schemas.fixtext import (Command, contradictions, describe_contradiction,
-                                      fix_text_lines, parse_command)
+                                      fix_text_lines, parse_command, ps_string)
 
 SYSTEM = "urn:xccdf:fix:script:powershell"
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:]+$")
@@ -43,11 +43,6 @@ class Part:
 class FixScript:
     id: str
     parts: list[Part]
-
-    @property
-    def shown(self) -> str:
-        """The script with each Value shown as {value:ID} (for reading and tests)."""
-        return "".join(p.literal if p.sub is None else f"{{value:{p.sub}}}" for p in self.parts)
 
 
 def _commands(rule: Rule) -> list[Command] | None:
@@ -96,7 +91,7 @@ def _script(rule: Rule, cmds: Sequence[Command], value_id: Callable[[str], str],
         for prop, literal in c.props:
             why = clashes.get((c.noun.lower(), prop.lower()))
             if why is not None:
-                out.append(Part(f"Write-Warning {_ps_string(f'{rule.version}: not changed: {why}')}\n"))
+                out.append(Part(f"Write-Warning {ps_string(f'{rule.version}: not changed: {why}')}\n"))
                 continue
             v = _value_for(rule, c.noun, prop)
             sets.append((prop, [Part(sub=value_id(v.id))] if v else [Part(literal)]))
@@ -128,10 +123,6 @@ def _merged(parts: list[Part]) -> list[Part]:
         elif p.sub is not None or p.literal:
             out.append(p)
     return out
-
-
-def _ps_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def fix_scripts(rules: Sequence[Rule], value_id: Callable[[str], str]) -> dict[str, FixScript]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 CMDLET_LINE = re.compile(r"^\s*([A-Z][a-z]+-[A-Za-z]+\b.*)$")
@@ -78,10 +78,14 @@ def contradictions(wanted: Iterable[tuple[str, Command]]) -> dict[tuple[str, str
             if len(values) > 1 and len(set().union(*values.values())) > 1}
 
 
-def describe_contradiction(noun: str, prop: str, values: dict[str, set[str]],
-                           rules: Sequence[str] | None = None) -> str:
+def describe_contradiction(noun: str, prop: str, values: dict[str, set[str]]) -> str:
     """One line naming the rules and the values they want."""
-    names = rules or sorted(set().union(*values.values()))
+    names = sorted(set().union(*values.values()))
     detail = "; ".join(f"{', '.join(sorted(v))} wants {val}" for val, v in sorted(values.items()))
     return (f"the fixes of {' and '.join(names)} set {prop} of {noun} objects to different "
             f"values ({detail}); both cannot pass as written")
+
+
+def ps_string(text: str) -> str:
+    """`text` as a PowerShell single-quoted string."""
+    return "'" + text.replace("'", "''") + "'"

@@ -71,10 +71,6 @@ def plan(checklist: Checklist) -> Remediation:
     return out
 
 
-def _ps_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def render_script(checklist: Checklist, *, source: str, generated: str) -> bytes:
     """The PowerShell script for one host (UTF-8 with BOM, as Windows PowerShell 5.1 reads
     non-ASCII scripts correctly only with one)."""

@@ -21,6 +21,7 @@ for bad data: every problem becomes an `error` / `not collected` flag with a mes
 from __future__ import annotations
 
 import codecs
+import contextlib
 import copy
 import io
 import ipaddress
@@ -579,7 +580,7 @@ class _ClixmlStream:
         value: dict[str, Any] = {}
         extras: dict[str, Any] = {}
         extras_failed = False
-        try:
+        with _deserializing(index):
             for name, low, member in members:
                 if wanted is None or low in wanted:
                     value[name] = self._member_value(member, wanted is not None)
@@ -588,13 +589,6 @@ class _ClixmlStream:
                         extras[name] = self._member_value(member, True)
                     except Exception:  # noqa: BLE001 - a read for it alone would fail
                         extras_failed = True
-        except ExportError:
-            raise
-        except RecursionError:
-            raise ExportError(f"object #{index + 1} is nested too deeply") from None
-        except Exception as exc:  # noqa: BLE001 - psrpcore on hostile input
-            text = " ".join(str(exc).split()) or type(exc).__name__
-            raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
         return ExportObject(value, type_names, index, [], extras, extras_failed)
 
     def _member_value(self, member: etree._Element, prune: bool) -> Any:
@@ -695,17 +689,10 @@ class _ClixmlStream:
                             extras_failed)
 
     def _value(self, el: etree._Element, index: int) -> Any:
-        try:
+        with _deserializing(index):
             if self._is_property_bag(el):
                 return self._bag_members(el)
             return deserialize(_to_et(el), self._cipher)
-        except ExportError:
-            raise
-        except RecursionError:
-            raise ExportError(f"object #{index + 1} is nested too deeply") from None
-        except Exception as exc:  # noqa: BLE001 - psrpcore on hostile input
-            text = " ".join(str(exc).split()) or type(exc).__name__
-            raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
 
     _BAG_TAGS = {"TN", "TNRef", "MS", "Props", "ToString"}
 
@@ -767,6 +754,21 @@ class _ClixmlStream:
                         for detail in member.findall(f"{{{CLIXML_NS}}}Props") + member.findall(
                                 f"{{{CLIXML_NS}}}MS"):
                             member.remove(detail)
+
+
+@contextlib.contextmanager
+def _deserializing(index: int) -> Iterator[None]:
+    """Reading export object #index+1: psrpcore's failures on hostile input (any exception,
+    deep nesting) become one ExportError naming the object; an ExportError passes as it is."""
+    try:
+        yield
+    except ExportError:
+        raise
+    except RecursionError:
+        raise ExportError(f"object #{index + 1} is nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - psrpcore on hostile input
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise ExportError(f"object #{index + 1} cannot be deserialized: {text}") from None
 
 
 # values whose properties are read besides their ToString: an EnhancedTimeSpan's Ticks must

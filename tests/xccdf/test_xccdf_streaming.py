@@ -15,10 +15,9 @@ from stigscap.evaluator.cli.main import main
 from stigscap.evaluator.oval.engine import OvalEvaluation, compile_definitions
 from stigscap.evaluator.oval.results import build_results_document
 from stigscap.evaluator.results.arf import Evaluator
-from stigscap.schemas.namespaces import DS, OVAL_DEF, XCCDF12
 from stigscap.schemas.xmlio import parse_xml_file, serialize
 from tests.oval.ovalcases_builder import variables_doc
-from tests.xccdf.stig_syschar import whole_stig_syschar
+from tests.xccdf.stig_syschar import compliance_oval, whole_stig_syschar
 
 TS = "2026-01-01T00:00:00"
 PROFILE = "MAC-1_Classified"
@@ -72,17 +71,7 @@ def test_eval_outputs_equal_the_whole_tree(stig, tmp_path, streams, directives):
 
 def test_oval_analyse_equals_the_whole_tree(stig, tmp_path, streams):
     ds, sc = stig
-    root = parse_xml_file(ds).getroot()
-    defs = next(c.find(f"{{{OVAL_DEF}}}oval_definitions")
-                for c in root.iterfind(f"{{{DS}}}component")
-                if c.get("id").endswith("-oval.xml") and "-cpe-" not in c.get("id"))
-    values = {v.get("id"): v for v in root.iter(f"{{{XCCDF12}}}Value")}
-    exports = {e.get("export-name"): e.get("value-id")
-               for e in root.iter(f"{{{XCCDF12}}}check-export")}
-    variables = {}
-    for var in defs.iter(f"{{{OVAL_DEF}}}external_variable"):
-        chosen = values[exports[var.get("id")]].findtext(f"{{{XCCDF12}}}value") or ".*"
-        variables[var.get("id")] = (var.get("datatype"), [chosen])
+    defs, variables = compliance_oval(parse_xml_file(ds).getroot())
     (tmp_path / "defs.xml").write_bytes(etree.tostring(defs))
     (tmp_path / "vars.xml").write_bytes(variables_doc(variables))
     res = tmp_path / "res.xml"
