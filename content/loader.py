@@ -100,6 +100,14 @@ def _line_of(data, loc: tuple) -> int | None:
     return line
 
 
+def _data_loc(data, loc: tuple) -> tuple:
+    """The error location without the tags pydantic inserts for a tagged union (a test's
+    `object` is a cmdlet or a registry object): only the keys and indexes of the data."""
+    from .model import OBJECT_TAGS
+    return tuple(p for i, p in enumerate(loc)
+                 if not (p in OBJECT_TAGS and i and loc[i - 1] == "object"))
+
+
 def load_model(path: Path, model: type[BaseModel]):
     try:
         text = path.read_text(encoding="utf-8")
@@ -120,7 +128,7 @@ def load_model(path: Path, model: type[BaseModel]):
         return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(err["loc"])
+        loc = _data_loc(data, tuple(err["loc"]))
         field = ".".join(str(p) for p in loc) or "(document)"
         msg = err["msg"]
         if err["type"] == "missing":

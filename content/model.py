@@ -2,7 +2,8 @@
 
 A rule file holds the DISA facts of one STIG rule and, where the check can be automated, its
 machine check: OVAL `cmdlet_object`s (module, cmdlet, parameters, selected properties) and the
-expected value of each selected property. Without `check` the rule is manual and evaluates to
+expected value of each selected property, or `registry_object`s (hive, key, value name) and
+the expected type and value. Without `check` the rule is manual and evaluates to
 `notchecked`, never to a guessed pass.
 """
 
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator,
+                      model_validator)
 
 # OVAL EntityObjectCmdletVerbType: the verbs OVAL lets content name. This is NOT a safety list:
 # Import-Module loads code (from a UNC path too), Approve-* and Import-* change state.
@@ -47,7 +49,7 @@ OVAL_OPERATIONS = (
     "greater than", "less than", "greater than or equal", "less than or equal",
     "bitwise and", "bitwise or", "pattern match",
 )
-OVAL_DATATYPES = ("string", "int", "boolean", "version", "float")
+OVAL_DATATYPES = ("string", "int", "boolean", "version", "float", "binary")
 CHECKS = ("all", "at least one", "none satisfy", "only one")
 EXISTENCE = ("all_exist", "any_exist", "at_least_one_exists", "none_exist", "only_one_exists")
 OPERATORS = ("AND", "OR", "ONE", "XOR")
@@ -152,6 +154,29 @@ class CmdletObject(_Strict):
         return self.cmdlet.split("-", 1)[1]
 
 
+REGISTRY_HIVES = ("HKEY_CLASSES_ROOT", "HKEY_CURRENT_CONFIG", "HKEY_CURRENT_USER",
+                  "HKEY_LOCAL_MACHINE", "HKEY_USERS")
+# the registry_item entities a state may compare (OVAL registry_state)
+REGISTRY_STATE_ENTITIES = ("type", "value")
+REGISTRY_TYPES = ("reg_binary", "reg_dword", "reg_expand_sz", "reg_multi_sz", "reg_none",
+                  "reg_qword", "reg_sz")
+
+
+class RegistryObject(_Strict):
+    """A registry value to read (OVAL `win-def:registry_object`): collected with
+    `Get-ItemProperty -LiteralPath Registry::<hive>\\<key>` (a Get- cmdlet with one literal
+    parameter), live or from an export. A state compares its `type` and `value`."""
+
+    hive: Literal[REGISTRY_HIVES] = "HKEY_LOCAL_MACHINE"  # type: ignore[valid-type]
+    key: str = Field(pattern=r"^[^\\\x00-\x1f][^\x00-\x1f]*[^\\\x00-\x1f]$",
+                     description="the key below the hive, without a leading backslash")
+    name: str = Field(pattern=r"^[^\x00-\x1f]+$", description="the value's name")
+
+    @property
+    def shown(self) -> str:
+        return f"{self.hive}\\{self.key}\\{self.name}"
+
+
 class ValueOf(_Strict):
     """A value collected on the host: `property` of the objects of test number `test` of the
     same check (1-based), e.g. the global MaxSendSize every Send connector must equal. Written
@@ -165,7 +190,7 @@ class FieldCheck(_Strict):
     """Expected value of one selected property (an OVAL record field in the state)."""
 
     property: str
-    datatype: Literal["string", "int", "boolean", "version", "float"] = "string"
+    datatype: Literal["string", "int", "boolean", "version", "float", "binary"] = "string"
     operation: Literal[OVAL_OPERATIONS] = "equals"  # type: ignore[valid-type]
     value: str | None = None
     value_ref: str | None = Field(default=None, description="id of an XCCDF Value of this rule")
@@ -189,9 +214,23 @@ class StateSpec(_Strict):
     entity_check: Literal["all", "at least one", "none satisfy", "only one"] = "all"
 
 
+OBJECT_TAGS = ("CmdletObject", "RegistryObject")   # the tags of a test's object kinds
+
+
+def _object_kind(v: object) -> str:
+    """Which object a test's `object:` mapping describes (a registry value names its hive or
+    key and no cmdlet), so a mistake is reported against that kind's fields only."""
+    if isinstance(v, RegistryObject) or (isinstance(v, dict) and "cmdlet" not in v
+                                         and ("hive" in v or "key" in v)):
+        return "RegistryObject"
+    return "CmdletObject"
+
+
 class TestSpec(_Strict):
     comment: str
-    object: CmdletObject
+    object: Annotated[Union[Annotated[CmdletObject, Tag("CmdletObject")],
+                            Annotated[RegistryObject, Tag("RegistryObject")]],
+                      Discriminator(_object_kind)]
     check_existence: Literal[EXISTENCE] = "at_least_one_exists"  # type: ignore[valid-type]
     check: Literal[CHECKS] = "all"  # type: ignore[valid-type]
     state: StateSpec | None = None
@@ -199,7 +238,18 @@ class TestSpec(_Strict):
 
     @model_validator(mode="after")
     def _fields_selected(self) -> "TestSpec":
-        if self.state:
+        if self.state and isinstance(self.object, RegistryObject):
+            for f in self.state.fields:
+                if f.property not in REGISTRY_STATE_ENTITIES:
+                    raise ValueError(f"state property {f.property!r} of a registry object must be "
+                                     f"one of {', '.join(REGISTRY_STATE_ENTITIES)}")
+                if f.property == "type" and (f.value not in REGISTRY_TYPES
+                                             or f.operation != "equals"):
+                    raise ValueError(f"state type must equal one of {', '.join(REGISTRY_TYPES)}")
+                if f.value_of is not None:
+                    raise ValueError("value_of is for cmdlet records, not registry values")
+        elif self.state:
+            assert isinstance(self.object, CmdletObject)
             selected = {s.lower() for s in self.object.select}
             for f in self.state.fields:
                 if f.property.lower() not in selected:
@@ -224,7 +274,8 @@ class MachineCheck(_Strict):
                 if ref.test == n or ref.test > len(self.tests):
                     raise ValueError(f"value_of of {f.property!r} (test {n}) names test "
                                      f"{ref.test}: it must be another test of this check")
-                other = self.tests[ref.test - 1].object.select
+                target = self.tests[ref.test - 1].object
+                other = target.select if isinstance(target, CmdletObject) else []
                 if ref.property.lower() not in {s.lower() for s in other}:
                     raise ValueError(f"value_of property {ref.property!r} is not in the select "
                                      f"list of test {ref.test}")

@@ -60,7 +60,8 @@ def _value_for(rule: Rule, noun: str, prop: str) -> XccdfValue | None:
         return None
     by_id = {v.id: v for v in rule.values}
     for test in rule.check.tests:
-        if test.object.cmdlet.lower() != f"get-{noun.lower()}" or test.state is None:
+        cmdlet = getattr(test.object, "cmdlet", "")   # a registry object has none
+        if cmdlet.lower() != f"get-{noun.lower()}" or test.state is None:
             continue
         for f in test.state.fields:
             if f.property.lower() == prop.lower() and f.value_ref in by_id:

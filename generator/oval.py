@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stigscap.content.model import (Applicability, Benchmark, MachineCheck, Platform, Rule,
-                                    XccdfValue)
+from stigscap.content.model import (Applicability, Benchmark, CmdletObject, MachineCheck,
+                                    Platform, RegistryObject, Rule, XccdfValue)
 from stigscap.schemas.errors import StigscapError
 
 from .ids import IdScheme
@@ -53,13 +53,20 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
         sid = ids.oval("ste", sub) if test.state else None
         test_ids.append(tid)
         obj = test.object
-        view["objects"].append({
-            "id": oid, "comment": f"{obj.cmdlet} | Select-Object {', '.join(obj.select)}",
-            "module": obj.module, "verb": obj.verb, "noun": obj.noun,
-            "parameters": [dict(zip(("value", "datatype"), _param_text(v)), name=k.lower())
-                           for k, v in obj.parameters.items()],
-            "select": list(obj.select),
-        })
+        kind = "registry" if isinstance(obj, RegistryObject) else "cmdlet"
+        if isinstance(obj, RegistryObject):
+            view["objects"].append({
+                "id": oid, "kind": kind, "comment": f"registry value {obj.shown}",
+                "hive": obj.hive, "key": obj.key, "name": obj.name})
+        else:
+            view["objects"].append({
+                "id": oid, "kind": kind,
+                "comment": f"{obj.cmdlet} | Select-Object {', '.join(obj.select)}",
+                "module": obj.module, "verb": obj.verb, "noun": obj.noun,
+                "parameters": [dict(zip(("value", "datatype"), _param_text(v)), name=k.lower())
+                               for k, v in obj.parameters.items()],
+                "select": list(obj.select),
+            })
         if test.state:
             fields = []
             for f in test.state.fields:
@@ -79,6 +86,7 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
                     local_ids.append((n, vid))
                     ref = f.value_of
                     other = check.tests[ref.test - 1].object
+                    assert isinstance(other, CmdletObject)   # the model allows no other
                     view["local_variables"].append({
                         "id": vid, "datatype": f.datatype,
                         "comment": f"{ref.property} of {other.cmdlet} (test {ref.test})",
@@ -86,9 +94,11 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
                         "record_field": ref.property.lower()})
                     field["var_ref"] = vid
                 fields.append(field)
-            view["states"].append({"id": sid, "comment": test.comment,
+            if kind == "registry":   # the schema's entity order: type before value
+                fields.sort(key=lambda x: ("type", "value").index(x["name"]))
+            view["states"].append({"id": sid, "kind": kind, "comment": test.comment,
                                    "entity_check": test.state.entity_check, "fields": fields})
-        view["tests"].append({"id": tid, "check": test.check,
+        view["tests"].append({"id": tid, "kind": kind, "check": test.check,
                               "check_existence": test.check_existence,
                               "comment": test.comment, "object_id": oid, "state_id": sid})
         criteria.append({"test_id": tid, "negate": test.negate, "comment": test.comment})

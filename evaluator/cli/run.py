@@ -69,17 +69,23 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
             failing = set(rr.object_instances.get(obj_id, ()) if rr.object_instances
                           else rr.instances)
             props = [f.property for f in (test.state.fields if test.state else [])]
+            for item in (obj.items if obj else []):   # a registry value: one item
+                ents = {e.name: e.value for e in item.entities}
+                shown = ", ".join(f"{p}={ents.get(p) or '(not collected)'}" for p in props)
+                rows.append((rule.version, rule.severity,
+                             f"registry {ents.get('name')}", shown, rr.result))
+                emitted = True
             for record in (obj.records if obj else []):
                 fields = {f.name: f.value for f in record}
                 who = (fields.get("name") or fields.get("identity")
-                       or next((fields[s.lower()] for s in test.object.select
-                                if fields.get(s.lower())), test.object.noun))
+                       or next((fields[s.lower()] for s in getattr(test.object, "select", ())
+                                if fields.get(s.lower())), getattr(test.object, "noun", "")))
                 ident = fields.get("identity") or who
                 shown = ", ".join(f"{p}={fields.get(p.lower(), '(missing)')}" for p in props)
                 verdict = rr.result
                 if rr.result == "fail" and ident not in failing and who not in failing:
                     verdict = "pass"
-                rows.append((rule.version, rule.severity, f"{test.object.noun} {who}", shown,
+                rows.append((rule.version, rule.severity, f"{getattr(test.object, 'noun', '')} {who}", shown,
                              verdict))
                 emitted = True
         if not emitted:

@@ -40,6 +40,12 @@ class CmdletQuery:
     # OVAL datatype of each parameter field (same order as `parameters`; empty = all string):
     # a live collector must send a boolean as a .NET Boolean (a switch rejects the text "true")
     parameter_datatypes: tuple[str, ...] = ()
+    # what the object is: "cmdlet" (a win-def:cmdlet_object, one cmdlet_item of records) or
+    # another OVAL object the collector turns into a Get- cmdlet call, e.g. "registry" (a
+    # win-def:registry_object, collected with Get-ItemProperty -LiteralPath; see registry.py)
+    kind: str = "cmdlet"
+    # the OVAL object's own entities the items must echo (registry: hive, key, value name)
+    target: tuple[str, ...] = ()
 
 
 def cmdlet_name(query: CmdletQuery) -> str:
@@ -59,6 +65,28 @@ def _oval_verb(verb: str) -> str:
     return next((v for v in OVAL_CMDLET_VERBS if v.lower() == verb.lower()), verb)
 
 
+@dataclass(frozen=True, slots=True)
+class ItemEntity:
+    """One entity of an item other than a cmdlet_item (e.g. registry_item `value`): its
+    element name, text, OVAL datatype and status (`not collected` when the host cannot tell
+    it, written without a value)."""
+
+    name: str
+    value: str | None
+    datatype: str = "string"
+    status: str = "exists"
+
+
+@dataclass(frozen=True)
+class WinItem:
+    """One item of a non-cmdlet object: `kind` is the item element's name without `_item`
+    (registry → win-sc:registry_item), entities in the schema's order."""
+
+    kind: str
+    entities: tuple[ItemEntity, ...]
+    status: str = "exists"
+
+
 @dataclass
 class CollectedObject:
     query: CmdletQuery
@@ -67,6 +95,8 @@ class CollectedObject:
     messages: list[str] = field(default_factory=list)
     # one record per pipeline object (e.g. per Receive connector)
     records: list[list[FieldValue]] = field(default_factory=list)
+    # the items of a non-cmdlet object (query.kind != "cmdlet"), in place of the records
+    items: list[WinItem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

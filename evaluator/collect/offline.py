@@ -43,6 +43,7 @@ from .certificates import (DERIVED as _CERT_DERIVED,
                            CertificateError, certificate_properties, disagreement, raw_bytes)
 from .model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from .records import ExportError, RecordCollector, collected_error as _error
+from .registry import registry_result
 from .normalize import FieldMemo, base_type_name, lookup_property, normalize_value, properties
 from .psrpcore_compat import PSCryptoProvider, PSString, deserialize
 from ..oval.objects import CmdletObjects
@@ -995,6 +996,13 @@ def _collect_offline(objects: CmdletObjects, exports: ExportMap,
         pending.setdefault((files[0],), []).append(query)
 
     for (path,), queries in pending.items():
+        registry = [q for q in queries if q.kind == "registry"]
+        queries = [q for q in queries if q.kind != "registry"]
+        if registry:
+            for query, collected in zip(registry, _collect_registry_file(path, registry)):
+                results[query.object_id] = collected
+        if not queries:
+            continue
         file_tap = tap if tap is not None and tap.path == path and not tap.done else None
         for query, collected in zip(queries, _collect_file(path, queries, file_tap)):
             results[query.object_id] = collected
@@ -1037,6 +1045,31 @@ def _collect_file(path: Path, queries: list[CmdletQuery],
     for q in queries:
         lead = leads[RecordCollector.twin_key(q)]
         out.append(lead.result(file_messages, query=None if lead.query is q else q))
+    return out
+
+
+def _collect_registry_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
+    """Registry objects from one Get-ItemProperty export (one object per exported key)."""
+    try:
+        content = read_export(path, None)
+        objects = []
+        for obj in content.objects:
+            if obj.problems:
+                prop, problem = obj.problems[0]
+                raise ExportError(f"object #{obj.index + 1}: property {prop}: {problem}")
+            objects.append(obj.value)
+    except ExportError as exc:
+        return [_error(q, f"{path.name}: {exc}") for q in queries]
+    except MemoryError:
+        return [_error(q, f"{path.name}: too large to read in the available memory")
+                for q in queries]
+    notes = list(dict.fromkeys(content.messages))
+    out = []
+    for q in queries:
+        got = registry_result(q, objects, path.name, offline=True,
+                              json=content.format == "json")
+        got.messages[1:1] = notes
+        out.append(got)
     return out
 
 

@@ -136,6 +136,8 @@ def use_typed_serializer(pool) -> None:
                 if tag == "S":
                     return self._deserialize_string(element.text)
                 if tag in _INT_TAGS:
+                    if tag in ("I64", "U64"):   # kept typed: a registry QWORD is told by it
+                        return psrpcore_deserialize(element, PSCryptoProvider())
                     return int(element.text)
             if tag in ("TS", "DT") and getattr(element, "text", None):
                 try:

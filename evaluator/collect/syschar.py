@@ -5,9 +5,11 @@ templates/oval-system-characteristics.xml.j2; this module decides ids, flags, st
 messages, and makes every text XML-1.0-safe.
 
 Item ids are 1..n in the order of the objects given (the definitions' document order), so the
-same collection gives the same document. One `win-sc:cmdlet_item` per collected object whose
-flag is `complete` (status exists) or `error` (status error, with the messages); objects that
-were `not collected` or `does not exist` get no item, only their flag and messages.
+same collection gives the same document. One `win-sc:cmdlet_item` per collected cmdlet object
+whose flag is `complete` (status exists) or `error` (status error, with the messages); objects
+that were `not collected` or `does not exist` get no item, only their flag and messages. Other
+objects (e.g. registry) get their collected items (`CollectedObject.items`, e.g. one
+`win-sc:registry_item`) when complete, and only their flag and messages otherwise.
 
 Characters XML 1.0 cannot carry (C0 controls other than tab/newline/carriage return, U+FFFE,
 U+FFFF, unpaired surrogates) are written as the visible escape ``_xHHHH_`` — the same escape
@@ -72,7 +74,7 @@ def _xml(text: object) -> Markup:
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     env = environment("stigscap.evaluator", autoescape=True, keep_trailing_newline=True,
-                      filters={"x": _xml})
+                      filters={"x": _xml, "v": _value_text})
     return env.get_template("oval-system-characteristics.xml.j2")
 
 
@@ -137,6 +139,11 @@ def _escaped_value(value: str | None) -> str:
     return text.replace("\r", "&#13;") if "\r" in text else text
 
 
+def _value_text(value: str | None) -> Markup:
+    """Jinja filter: a collected value (an item entity's text), reversibly escaped."""
+    return Markup(_escaped_value(value))
+
+
 class _Records:
     """The records of one item as the template reads them: runs of rendered records.
 
@@ -196,9 +203,20 @@ def _render_chunks(objects: Sequence[CollectedObject], system: SystemInfo, *,
         seen_ids.add(q.object_id)
         level = _level_for(obj)
         extra: list[tuple[str, str]] = []
-        item_id = None
+        item_ids: list[int] = []
+        if q.kind != "cmdlet":
+            msgs = _cap([(level, m) for m in obj.messages])
+            for item in obj.items if obj.flag in ("complete", "incomplete") else ():
+                item_ids.append(next_id)
+                view_items.append({"id": next_id, "kind": item.kind, "status": item.status,
+                                   "messages": [], "entities": item.entities})
+                next_id += 1
+            view_objects.append({
+                "id": q.object_id, "version": int(q.version), "comment": q.comment,
+                "flag": obj.flag, "item_ids": item_ids, "messages": msgs})
+            continue
         if obj.flag in ("complete", "incomplete", "error"):
-            item_id = next_id
+            item_ids.append(next_id)
             next_id += 1
             if _forbidden_in(obj.records):
                 extra.append(("warning", "some values hold characters XML 1.0 cannot carry; "
@@ -208,7 +226,7 @@ def _render_chunks(objects: Sequence[CollectedObject], system: SystemInfo, *,
                 obj.status if obj.status in ("exists", "error") else "exists")
             msgs = _cap([(level, m) for m in obj.messages] + extra)
             view_items.append({
-                "id": item_id, "status": status, "messages": msgs,
+                "id": item_ids[0], "kind": "cmdlet", "status": status, "messages": msgs,
                 "module_name": q.module_name, "verb": q.verb, "noun": q.noun,
                 "parameters": [(n.lower(), v) for n, v in q.parameters],
                 "select": [(s.lower(), s) for s in q.select],
@@ -216,7 +234,7 @@ def _render_chunks(objects: Sequence[CollectedObject], system: SystemInfo, *,
             })
         view_objects.append({
             "id": q.object_id, "version": int(q.version), "comment": q.comment,
-            "flag": obj.flag, "item_id": item_id,
+            "flag": obj.flag, "item_ids": item_ids,
             "messages": _cap([(level, m) for m in obj.messages] + extra),
         })
     ifaces = [_Iface(*i) for i in system.interfaces]

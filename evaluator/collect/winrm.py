@@ -31,6 +31,7 @@ from stigscap.evaluator.collect.pypsrp_compat import (no_env_proxies, packing, p
                                                      powershell_class, unsupported_pypsrp,
                                                      use_typed_serializer)
 from stigscap.evaluator.collect.records import collected_from_values
+from stigscap.evaluator.collect.registry import registry_result
 from stigscap.schemas.errors import StigscapError
 
 log = logging.getLogger(__name__)
@@ -627,6 +628,10 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
 
     ps = _invoke(pool, build, options)
     errs = list(ps.streams.error)
+    if q.kind == "registry" and errs and not ps.output and all(
+            (getattr(e, "fq_error", "") or "").startswith("PathNotFound,") for e in errs):
+        # Get-ItemProperty of a key that is not there (ItemNotFoundException): no item
+        return registry_result(q, [], name, offline=False), None
     if _failed(ps) or errs:
         first = errs[0] if errs else None
         fq = (getattr(first, "fq_error", "") or "") if first is not None else ""
@@ -638,6 +643,9 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
                               messages=[redact(f"{name}: {REASONS[kind]}: {msg}")])
         return obj, HostError(kind, redact(f"{name}: {msg}"))
     # the same record rules as the offline import (collect.records.RecordCollector)
-    obj = collected_from_values(q, ps.output, source=name)
+    if q.kind == "registry":
+        obj = registry_result(q, ps.output, name, offline=False)
+    else:
+        obj = collected_from_values(q, ps.output, source=name)
     obj.messages[:] = [redact(m) for m in obj.messages]
     return obj, None

@@ -1,4 +1,9 @@
-"""Read the `win-def:cmdlet_object`s of OVAL content → what a collector must ask the host.
+r"""Read the `win-def:cmdlet_object`s (and `win-def:registry_object`s) of OVAL content → what a
+collector must ask the host.
+
+A registry_object becomes the query `Get-ItemProperty -LiteralPath Registry::<hive>\<key>`
+(kind "registry", target (hive, key, name)): built from the object's entities as a command
+with one literal parameter, never as script text, and checked by the same Get-only rule.
 
 Accepts a parsed `oval_definitions` document or a SCAP source data stream (every OVAL
 component in it, e.g. the compliance OVAL and the CPE inventory OVAL). Pure: parsed tree in,
@@ -69,65 +74,121 @@ def _entity_problem(el: etree._Element, name: str) -> str | None:
     return None
 
 
+def _set_or_filter(obj: etree._Element) -> str | None:
+    if obj.find(f"{_D}set") is not None:
+        return "object is an oval-def:set, which the collector does not expand"
+    if obj.find(f"{_D}filter") is not None:
+        return "object has an oval-def:filter, which the collector does not apply"
+    return None
+
+
+# the registry hives OVAL names (EntityObjectRegistryHiveType), as the Registry provider
+# spells them in a provider-qualified path (Registry::HKEY_LOCAL_MACHINE\...)
+REGISTRY_HIVES = ("HKEY_CLASSES_ROOT", "HKEY_CURRENT_CONFIG", "HKEY_CURRENT_USER",
+                  "HKEY_LOCAL_MACHINE", "HKEY_USERS")
+_CONTROL = frozenset(chr(c) for c in range(32)) | {"\x7f"}
+
+
+def registry_path(hive: str, key: str) -> str:
+    """The provider-qualified path Get-ItemProperty -LiteralPath takes for hive + key."""
+    return f"Registry::{hive}\\{key}" if key else f"Registry::{hive}"
+
+
+def _registry_query(obj: etree._Element, oid: str, version: int, comment: str | None
+                    ) -> tuple[CmdletQuery, str | None]:
+    problem = _set_or_filter(obj)
+    beh = obj.find(f"{_W}behaviors")
+    if beh is not None:
+        extra = sorted(k for k, v in beh.attrib.items()
+                       if not (k == "windows_view" and v == "64_bit"))
+        if extra:
+            problem = problem or (f"behaviors {', '.join(extra)} are not supported (the "
+                                  "collector reads one value, in the 64-bit view)")
+    values: dict[str, str] = {}
+    for label in ("hive", "key", "name"):
+        el = obj.find(f"{_W}{label}")
+        if el is None or _is_nil(el):
+            problem = problem or (f"registry {label} is missing or nil; the collector reads one "
+                                  "named value of one key")
+            values[label] = ""
+            continue
+        problem = problem or _entity_problem(el, label)
+        text = _text(el)
+        if any(ch in _CONTROL for ch in text):
+            problem = problem or f"registry {label} holds a control character"
+        values[label] = text
+    hive, key, name = values["hive"], values["key"].strip("\\"), values["name"]
+    if hive and hive not in REGISTRY_HIVES:
+        problem = problem or f"registry hive {hive!r} is not one OVAL names"
+    query = CmdletQuery(object_id=oid, module_name=None, verb="Get", noun="ItemProperty",
+                        parameters=(("LiteralPath", registry_path(hive, key)),),
+                        version=version, comment=comment, kind="registry",
+                        target=(hive, key, name))
+    return query, problem
+
+
+def _cmdlet_query(obj: etree._Element, oid: str, version: int, comment: str | None
+                  ) -> tuple[CmdletQuery, str | None]:
+    module_el = obj.find(f"{_W}module_name")
+    module = None if module_el is None or _is_nil(module_el) else _text(module_el)
+    verb = _text(obj.find(f"{_W}verb"))
+    noun = _text(obj.find(f"{_W}noun"))
+    params: list[tuple[str, str]] = []
+    param_types: list[str] = []
+    select: list[str] = []
+    problem = _set_or_filter(obj)
+    for tag, label in ((f"{_W}module_name", "module_name"), (f"{_W}verb", "verb"),
+                       (f"{_W}noun", "noun")):
+        el = obj.find(tag)
+        if el is not None:
+            problem = problem or _entity_problem(el, label)
+    for tag, label in ((f"{_W}module_id", "module_id"),
+                       (f"{_W}module_version", "module_version")):
+        el = obj.find(tag)
+        if el is not None and not _is_nil(el) and _text(el).strip():
+            # the collector loads modules by name only: it cannot honour a module id or
+            # version, so it must not claim to have collected from that module
+            problem = problem or (f"{label} {_text(el).strip()!r} is set; the collector "
+                                  "selects modules by name only")
+    p_el = obj.find(f"{_W}parameters")
+    if p_el is not None and not _is_nil(p_el):
+        problem = problem or _entity_problem(p_el, "parameters")
+        for f in p_el.findall(f"{_D}field"):
+            problem = problem or _entity_problem(f, f"parameter {f.get('name')}")
+            params.append((f.get("name", ""), _text(f)))
+            param_types.append(f.get("datatype") or "string")
+    s_el = obj.find(f"{_W}select")
+    if s_el is not None and not _is_nil(s_el):
+        problem = problem or _entity_problem(s_el, "select")
+        for f in s_el.findall(f"{_D}field"):
+            problem = problem or _entity_problem(f, f"select {f.get('name')}")
+            prop = _text(f).strip() or f.get("name", "")
+            if prop == "*":
+                problem = problem or "select '*' is not permitted by OVAL"
+            select.append(prop)
+    if not verb or not noun:
+        problem = problem or "object has no verb or noun"
+    query = CmdletQuery(object_id=oid, module_name=module, verb=verb, noun=noun,
+                        parameters=tuple(params), select=tuple(select),
+                        version=version, comment=comment,
+                        parameter_datatypes=tuple(param_types))
+    return query, problem
+
+
 def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
-    """Every `win-def:cmdlet_object` in the document, in document order."""
+    """Every `win-def:cmdlet_object` and `win-def:registry_object` in the document, in
+    document order."""
     result = CmdletObjects()
     seen: dict[str, CmdletQuery] = {}
     for defs in _definitions_roots(root):
-        for obj in defs.iter(f"{_W}cmdlet_object"):
+        for obj in defs.iter(f"{_W}cmdlet_object", f"{_W}registry_object"):
             oid = obj.get("id", "")
             try:
                 version = int(obj.get("version", "1"))
             except ValueError:
                 version = 1
-            comment = obj.get("comment")
-            problem: str | None = None
-            module_el = obj.find(f"{_W}module_name")
-            module = None if module_el is None or _is_nil(module_el) else _text(module_el)
-            verb = _text(obj.find(f"{_W}verb"))
-            noun = _text(obj.find(f"{_W}noun"))
-            params: list[tuple[str, str]] = []
-            param_types: list[str] = []
-            select: list[str] = []
-            if obj.find(f"{_D}set") is not None:
-                problem = "object is an oval-def:set, which the collector does not expand"
-            if obj.find(f"{_D}filter") is not None:
-                problem = "object has an oval-def:filter, which the collector does not apply"
-            for tag, label in ((f"{_W}module_name", "module_name"), (f"{_W}verb", "verb"),
-                               (f"{_W}noun", "noun")):
-                el = obj.find(tag)
-                if el is not None:
-                    problem = problem or _entity_problem(el, label)
-            for tag, label in ((f"{_W}module_id", "module_id"),
-                               (f"{_W}module_version", "module_version")):
-                el = obj.find(tag)
-                if el is not None and not _is_nil(el) and _text(el).strip():
-                    # the collector loads modules by name only: it cannot honour a module id or
-                    # version, so it must not claim to have collected from that module
-                    problem = problem or (f"{label} {_text(el).strip()!r} is set; the collector "
-                                          "selects modules by name only")
-            p_el = obj.find(f"{_W}parameters")
-            if p_el is not None and not _is_nil(p_el):
-                problem = problem or _entity_problem(p_el, "parameters")
-                for f in p_el.findall(f"{_D}field"):
-                    problem = problem or _entity_problem(f, f"parameter {f.get('name')}")
-                    params.append((f.get("name", ""), _text(f)))
-                    param_types.append(f.get("datatype") or "string")
-            s_el = obj.find(f"{_W}select")
-            if s_el is not None and not _is_nil(s_el):
-                problem = problem or _entity_problem(s_el, "select")
-                for f in s_el.findall(f"{_D}field"):
-                    problem = problem or _entity_problem(f, f"select {f.get('name')}")
-                    prop = _text(f).strip() or f.get("name", "")
-                    if prop == "*":
-                        problem = problem or "select '*' is not permitted by OVAL"
-                    select.append(prop)
-            if not verb or not noun:
-                problem = problem or "object has no verb or noun"
-            query = CmdletQuery(object_id=oid, module_name=module, verb=verb, noun=noun,
-                                parameters=tuple(params), select=tuple(select),
-                                version=version, comment=comment,
-                                parameter_datatypes=tuple(param_types))
+            read = _registry_query if obj.tag == f"{_W}registry_object" else _cmdlet_query
+            query, problem = read(obj, oid, version, obj.get("comment"))
             if oid in seen:
                 if seen[oid] != query:
                     raise StigscapError(f"OVAL object {oid} is defined twice with different "

@@ -931,6 +931,14 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
             continue
         noun = None
         fields: dict[str, str] = {}
+        if etree.QName(obj).localname == "registry_object":
+            # evidence names the value itself: hive\key\name (the "@instance" pseudo-field)
+            parts = {etree.QName(c).localname: element_text(c) or "" for c in obj
+                     if isinstance(c.tag, str)}
+            path = "\\".join(p for p in (parts.get("hive"), parts.get("key"), parts.get("name"))
+                              if p)
+            out[obj_id] = ("Registry value", {"@instance": path})
+            continue
         for child in obj:
             if not isinstance(child.tag, str):
                 continue
@@ -1034,12 +1042,16 @@ def evidence_lines(evidence: Sequence[TestEvidence] | None,
                         f"result {rec.result}"
                 out.append((f"{who}: {text}", ident or name or f"item {item.item_id}"))
                 emitted = True
+            instance = props.get("@instance")
             for f in item.failures:
                 if f.result == OvalResult.TRUE:
                     text = "satisfies the state, which it must not here: " + _reason(f, props)
                 else:
                     text = _reason(f, props)
-                out.append((f"{noun} item {item.item_id}: {text}", f"item {item.item_id}"))
+                if instance:   # an item that is one named thing (a registry value)
+                    out.append((f"{noun} {instance}: {text}", instance))
+                else:
+                    out.append((f"{noun} item {item.item_id}: {text}", f"item {item.item_id}"))
                 emitted = True
             if not item.records and not item.failures:
                 detail = "; ".join(m for m in item.messages if m)

@@ -29,8 +29,8 @@ from typing import Callable
 import yaml
 
 from . import example_server as ex
-from .clixml_writer import (Collection, Enum, I32, Obj, PipelineObject, TimeSpan, Uri, Value,
-                            clixml_bytes, enum, mvp, unlimited_bytes, unlimited_int)
+from .clixml_writer import (NIL, Collection, Enum, I32, Obj, PipelineObject, TimeSpan, Uri,
+                            Value, clixml_bytes, enum, mvp, unlimited_bytes, unlimited_int)
 
 GB = 1 << 30
 
@@ -55,6 +55,9 @@ class Stig:
     self_signed: bool = False
     changes: dict[str, list[Callable[[list[PipelineObject]], list[PipelineObject]]]] = field(
         default_factory=dict)
+    # registry keys (below HKEY_LOCAL_MACHINE) -> their values, exported with
+    # Get-ItemProperty -LiteralPath 'HKLM:\<key>', … | Export-Clixml Get-ItemProperty.xml
+    registry: dict[str, list[tuple[str, Value]]] = field(default_factory=dict)
 
 
 def set_prop(prop: str, value: Value, where: Callable[[PipelineObject], bool] | None = None):
@@ -237,6 +240,52 @@ ALL4 = ("Default internal receive connector", "Default Frontend", "Legacy relay"
 NOT_TLS_ONLY = ("Default internal receive connector", "Legacy relay", "Anonymous test")
 
 
+REG_PROVIDER = "Microsoft.PowerShell.Core\\Registry"
+
+
+def registry_key(key: str, values: list[tuple[str, Value]]) -> PipelineObject:
+    """What Get-ItemProperty -LiteralPath 'HKLM:\\<key>' returns: a PSCustomObject with each
+    value of the key as a note property (REG_DWORD as Int32, REG_MULTI_SZ as String[], REG_SZ
+    and REG_EXPAND_SZ (expanded) as String), then the provider's PSPath, PSParentPath,
+    PSChildName, PSDrive and PSProvider."""
+    parent, _, child = key.rpartition("\\")
+    hklm = f"{REG_PROVIDER}::HKEY_LOCAL_MACHINE"
+    drive = Obj(("System.Management.Automation.PSDriveInfo", "System.Object"), "HKLM", (
+        ("CurrentLocation", ""), ("Name", "HKLM"), ("Provider", REG_PROVIDER),
+        ("Root", "HKEY_LOCAL_MACHINE"), ("Description", "The configuration settings for the "
+                                                        "local computer"),
+        ("MaximumSize", NIL), ("Credential", "System.Management.Automation.PSCredential"),
+        ("DisplayRoot", NIL)))
+    provider = Obj(("System.Management.Automation.ProviderInfo", "System.Object"), REG_PROVIDER, (
+        ("ImplementingType", "Microsoft.PowerShell.Commands.RegistryProvider"),
+        ("HelpFile", "System.Management.Automation.dll-Help.xml"), ("Name", "Registry"),
+        ("PSSnapIn", "Microsoft.PowerShell.Core"), ("ModuleName", "Microsoft.PowerShell.Core"),
+        ("Module", NIL), ("Description", ""), ("Capabilities", "ShouldProcess, Transactions"),
+        ("Home", ""), ("Drives", "{HKLM, HKCU}")))
+    return PipelineObject(("System.Management.Automation.PSCustomObject", "System.Object"), None,
+                          [*values, ("PSPath", f"{hklm}\\{key}"),
+                           ("PSParentPath", f"{hklm}\\{parent}"), ("PSChildName", child),
+                           ("PSDrive", drive), ("PSProvider", provider)], member_set=True)
+
+
+def _strings(*items: str) -> Collection:
+    return Collection(("System.String[]", "System.Array", "System.Object"), items)
+
+
+NETFX = "SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319"
+SERVICES = "SYSTEM\\CurrentControlSet\\Services"
+V15 = "C:\\Program Files\\Microsoft\\Exchange Server\\V15"
+
+
+def exchange_service(name: str, display: str, exe: str, start: int) -> list[tuple[str, Value]]:
+    """An Exchange service's key (Start 2 automatic, 3 manual (setup's default for IMAP4 and
+    POP3), 4 disabled)."""
+    return [("Type", I32(16)), ("Start", I32(start)), ("ErrorControl", I32(1)),
+            ("ImagePath", f'"{V15}\\FrontEnd\\PopImap\\{exe}"'), ("DisplayName", display),
+            ("DependOnService", _strings("MSExchangeADTopology")),
+            ("ObjectName", "LocalSystem"), ("Description", f"Provides {display} service.")]
+
+
 def _conn(host: str, names: tuple[str, ...]) -> tuple[str, ...]:
     # "Default Frontend EDGE01 partner TLS": the host sits inside this one's name
     return tuple(f"{host}\\Default Frontend {host} partner TLS" if n == "Default Frontend"
@@ -309,7 +358,8 @@ STIGS: dict[str, Stig] = {
         site_values={"receive_connector_internal_names": "^(Legacy relay|Anonymous test) ",
                      "transport_agent_hyperlink_name": "^Hyperlink Protection Agent$",
                      "send_connector_internal_smtp_domain": "example.mil"},
-        site_findings={"EX19-ED-000122": NOHYPER, "EX19-ED-000238": NOHYPER}),
+        site_findings={"EX19-ED-000122": NOHYPER, "EX19-ED-000238": NOHYPER},
+        registry={NETFX: [("SchUseStrongCrypto", I32(1)), ("SystemDefaultTlsVersions", I32(1))]}),
     "mailbox2016": Stig(
         "mailbox2016", "exchange2016_mailbox", "MBX01", "mbx01.example.mil",
         "Version 15.1 (Build 2507.6)", "Mailbox",
@@ -323,6 +373,10 @@ STIGS: dict[str, Stig] = {
             "EX16-MB-002920": ("Get-OwaVirtualDirectory", "'MBX01\\owa (Default Web Site)' has "
                                "FormsAuthentication True (the Exchange default)",
                                ("MBX01\\owa (Default Web Site)",)),
+            "EX16-MB-000180": ("Get-ItemProperty", "the MSExchangeIMAP4 service's Start is 3 "
+                               "(manual, as Exchange setup leaves it); the STIG wants 4 "
+                               "(disabled)",
+                               (f"HKEY_LOCAL_MACHINE\\{SERVICES}\\MSExchangeIMAP4\\Start",)),
         },
         {"EX16-MB-000210": "send_connector_smarthosts",
          "EX16-MB-000320": "mailbox_database_prohibitsendquota",
@@ -332,7 +386,14 @@ STIGS: dict[str, Stig] = {
         site_values={"send_connector_smarthosts": r"^192\.0\.2\.25$",
                      "mailbox_database_prohibitsendquota": r"^2 GB \(2,147,483,648 bytes\)$",
                      "transport_config_internalsmtpservers": r"^192\.0\.2\.1[01]$"},
-        remote=True),
+        remote=True,
+        registry={
+            f"{SERVICES}\\MSExchangeIMAP4": exchange_service(
+                "MSExchangeIMAP4", "Microsoft Exchange IMAP4",
+                "Microsoft.Exchange.Imap4Service.exe", 3),
+            f"{SERVICES}\\MSExchangePOP3": exchange_service(
+                "MSExchangePOP3", "Microsoft Exchange POP3",
+                "Microsoft.Exchange.Pop3Service.exe", 4)}),
 }
 
 
@@ -341,7 +402,7 @@ def _cmdlets(benchmark: str) -> set[str]:
     content = load_content(builtin_benchmark_dir(benchmark))
     tests = [t for r in content.rules if r.check for t in r.check.tests]
     tests += list(content.benchmark.platform.check.tests)
-    return {t.object.cmdlet for t in tests}
+    return {getattr(t.object, "cmdlet", "Get-ItemProperty") for t in tests}
 
 
 def stig_exports(key: str) -> dict[str, list[PipelineObject]]:
@@ -388,6 +449,8 @@ def stig_exports(key: str) -> dict[str, list[PipelineObject]]:
         # the Mailbox STIG wants 10 minutes (the Edge STIGs 5)
         data["Get-ReceiveConnector"] = set_prop("ConnectionTimeout", TimeSpan(600))(
             data["Get-ReceiveConnector"])
+    if stig.registry:   # read in a local PowerShell: no remote-session notes
+        data["Get-ItemProperty"] = [registry_key(k, v) for k, v in stig.registry.items()]
     for cmdlet, changes in stig.changes.items():
         for change in changes:
             data[cmdlet] = change(data[cmdlet])
@@ -443,8 +506,11 @@ def rendered(key: str) -> dict[str, bytes]:
     """File name -> bytes: the exports (as Export-Clixml wrote them) and expected.yaml."""
     stig = STIGS[key]
     remote = (stig.fqdn, "6f0f3c1e-8e1a-4c55-9a57-1b2a4d0c9e31") if stig.remote else None
+    # Get-ItemProperty runs in the local shell even in the Exchange Management Shell (only
+    # the Exchange cmdlets come through its remote session)
     out = {f"{cmdlet}.xml": clixml_bytes(objs, encoding="utf-8" if cmdlet in stig.utf8
-                                         else "utf-16", remote=remote)
+                                         else "utf-16",
+                                         remote=None if cmdlet == "Get-ItemProperty" else remote)
            for cmdlet, objs in stig_exports(key).items()}
     head = (f"# {key}: the expected verdict of every rule of {stig.benchmark} on this example\n"
             "# and why (written by tests/examples/stig_examples.py from its FINDINGS; do not\n"

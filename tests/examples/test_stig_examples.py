@@ -90,8 +90,17 @@ def test_exports_use_the_real_serialization_shapes(stig):
     cert = text["Get-ExchangeCertificate.xml"]
     assert '<BA N="RawData">' in cert and 'N="Issuer"' not in cert and 'N="Subject"' not in cert
     remote = STIGS[stig].remote
+    # Exchange cmdlets come through the Exchange Management Shell's remote session on a
+    # Mailbox server; Get-ItemProperty runs in the local shell
     assert all(("<T>Deserialized." in t) == remote and ('N="PSComputerName"' in t) == remote
-               for n, t in text.items() if "<Obj" in t)
+               for n, t in text.items() if "<Obj" in t and n != "Get-ItemProperty.xml")
+    if "Get-ItemProperty.xml" in text:
+        reg = text["Get-ItemProperty.xml"]
+        assert "<T>System.Management.Automation.PSCustomObject</T>" in reg
+        assert "Deserialized." not in reg and 'N="PSComputerName"' not in reg
+        assert reg.count('<S N="PSPath">Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\') \
+            == len(STIGS[stig].registry) > 0
+        assert '<I32 N="Start">' in reg or '<I32 N="SchUseStrongCrypto">' in reg
 
 
 @pytest.mark.parametrize("stig", sorted(STIGS))
