@@ -87,7 +87,9 @@ def collect_cmd(definitions: Path, sources: tuple[str, ...], example: str | None
         click.echo(f"stigscap: note: {note}", err=True)
     for c in collected:
         first = c.messages[-1] if c.flag in ("error", "not collected") and c.messages else ""
-        line = f"{c.query.object_id} ({cmdlet_name(c.query)}): {c.flag}, {len(c.records)} record(s)"
+        line = (f"{c.query.object_id} ({cmdlet_name(c.query)}): {c.flag}, "
+                + (f"{len(c.records)} record(s)" if c.query.kind == "cmdlet" else
+                   f"{len(c.items)} {c.query.kind} item(s)"))
         click.echo(line + (f": {first}" if first else ""), err=True)
     if problems:
         click.echo(f"stigscap: {len(problems)} of {len(collected)} object(s) not collected; "

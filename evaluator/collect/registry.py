@@ -124,7 +124,8 @@ def registry_result(query: CmdletQuery, objects: Iterable[Any], source: str, *,
                                              f"'Registry::{shown}'; whether the key exists "
                                              "cannot be told from an export without it)"])
         return CollectedObject(query, flag="does not exist", status="does not exist",
-                               messages=[head, f"key {shown} returned no object"])
+                               messages=[head, f"key {shown} does not exist on the host "
+                                               "(Get-ItemProperty: PathNotFound)"])
     outcomes: list[tuple[str | None, list[ItemEntity]] | None] = []
     for props in matches:
         has, value = _lookup(props, name)

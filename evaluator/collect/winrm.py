@@ -639,6 +639,10 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
         if first is not None and "is not recognized as the name of a cmdlet" in str(first):
             kind = "cmdlet_not_found"
         msg = _error_text(first) if first is not None else "the pipeline failed"
+        if q.kind != "cmdlet" and options.endpoint == "exchange":
+            msg += ("; the Exchange endpoint (/PowerShell) runs Exchange cmdlets only: collect "
+                    "this host's registry values over WinRM (--endpoint wsman) or from an "
+                    "export")
         obj = CollectedObject(q, flag="error", status="error",
                               messages=[redact(f"{name}: {REASONS[kind]}: {msg}")])
         return obj, HostError(kind, redact(f"{name}: {msg}"))

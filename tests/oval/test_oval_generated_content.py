@@ -20,10 +20,13 @@ NS = {"ds": "http://scap.nist.gov/schema/scap/source/1.2",
 SEED_VALUE = "xccdf_mil.disa.stig_value_receive_connector_authmechanism"
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    run = stigscap("run", "--example", "--output", out, "--timestamp", "2026-01-01T00:00:00")
+@pytest.fixture(scope="module", params=["edge2013", "edge2019", "mailbox2016"])
+def generated(tmp_path_factory, request):
+    """The example's content and system characteristics (edge2019 and mailbox2016 include
+    registry_tests: SchUseStrongCrypto, the IMAP4 and POP3 services' Start values)."""
+    out = tmp_path_factory.mktemp(f"run-{request.param}")
+    run = stigscap("run", "--example", request.param, "--output", out,
+                   "--timestamp", "2026-01-01T00:00:00")
     assert run.rc in (0, 1, 2) and "wrote ARF" in run.out, run.err  # 1: some rules error
     ds = etree.parse(str(next(out.glob("*-ds.xml"))))
     sc = next(out.glob("*-sc.xml"))
@@ -66,3 +69,11 @@ def test_generated_content_matches_oscap(generated, selector):
                     {k: vals for k, (_dt, vals) in variables.items()}).definition_results
     assert ours == theirs
     assert "false" in ours.values() and "true" in ours.values()
+    registry = {t.get("id") for t in defs.iter(f"{{{NS['o']}}}tests") for t in t
+                if t.tag.endswith("}registry_test")}
+    if "edge2013" not in out.name:   # the 2013 Edge STIG has no registry check
+        assert registry, "the example's content has no registry_test"
+    compared = {c.get("test_ref") for d in defs.iter(f"{{{NS['o']}}}definition")
+                if ours.get(d.get("id")) in ("true", "false")
+                for c in d.iter(f"{{{NS['o']}}}criterion")}
+    assert registry <= compared   # each decided, by both engines alike

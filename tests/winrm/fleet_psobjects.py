@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from psrpcore.types import (ErrorCategory, PSDateTime, PSDuration, PSEnumBase, PSInt64, PSList,
+from psrpcore.types import (ErrorCategory, PSByteArray, PSDateTime, PSDuration, PSEnumBase, PSInt64, PSList,
                             PSNoteProperty, PSObject, PSType)
 from tests.winrm.winrm_testserver import ExchangeHost, _error_record, _only, _Terminating, full_object
 
@@ -58,6 +58,8 @@ def ps_value(value: cw.Value) -> Any:
         return PSInt64(value.value)
     if isinstance(value, cw.Double):
         return float(value.value)
+    if isinstance(value, cw.Bytes):
+        return PSByteArray(value.value)
     if isinstance(value, cw.Guid):
         return uuid.UUID(value.value)
     if isinstance(value, cw.DateTime):

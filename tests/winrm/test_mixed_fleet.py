@@ -79,6 +79,9 @@ def host(name: str) -> ExampleHost:
                                set_property("ErrorReportingEnabled", error_reporting), *org],
         "Get-OrganizationConfig": [set_property("CustomerFeedbackEnabled", feedback)]})
     h.endpoint = endpoint
+    if name == "ex2019-edge":   # SchUseStrongCrypto set, but to 0: a registry finding
+        h.registry = {"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319":
+                      {"SchUseStrongCrypto": 0, "SystemDefaultTlsVersions": 1}}
     return h
 
 
@@ -88,7 +91,8 @@ def fact_rules(bench: str) -> dict[tuple[str, str], str]:
     for r in load_content(builtin_benchmark_dir(bench)).rules:
         for t in (r.check.tests if r.check else ()):
             for f in (t.state.fields if t.state else ()):
-                if (t.object.cmdlet, f.property) in FACTS and len(r.check.tests) == 1:
+                if (getattr(t.object, "cmdlet", None), f.property) in FACTS \
+                        and len(r.check.tests) == 1:
                     out[(t.object.cmdlet, f.property)] = r.rule_id
     assert set(out) == set(FACTS), bench
     return out
@@ -170,6 +174,15 @@ def test_mixed_fleet_each_host_gets_its_own_benchmark(make_server, collection, t
                    ("Get-OrganizationConfig", "CustomerFeedbackEnabled"): feedback}
         for fact, rule_id in rules.items():
             assert results[rule_id] == ("fail" if setting[fact] else "pass"), (n, fact)
+
+    # registry values: the 2019 Edge host's SchUseStrongCrypto (0) is read over WinRM and
+    # fails EX19-ED-000006; the Mailbox host's Exchange endpoint has no Get-ItemProperty, so
+    # its IMAP4/POP3 service rules are errors (never a pass)
+    _b, results19 = arf_results(out / summary["ex2019-edge"]["files"]["arf"])
+    assert results19["SV-259577r960759_rule"] == "fail"
+    _b, results_mbx = arf_results(out / summary["ex2016-mbx"]["files"]["arf"])
+    assert results_mbx["SV-228371r944805_rule"] == results_mbx["SV-228372r879587_rule"] == "error"
+    assert "Get-ItemProperty" in _commands(srv, srv.ports[3])
 
     # only the Mailbox host used the Exchange management endpoint, and it was asked for the
     # Mailbox benchmark's cmdlets (which the Edge benchmarks do not read)

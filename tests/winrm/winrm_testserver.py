@@ -3,7 +3,7 @@
 Test support only (never shipped): SOAP over HTTP/HTTPS on 127.0.0.1, Basic and NTLM/Negotiate
 (pyspnego acceptor) with WinRM message encryption, PSRP from psrpcore's server classes, and an
 emulation of the few cmdlets the collector runs (Get-PSSnapin, Add-PSSnapin, Get-ReceiveConnector,
-Get-ExchangeServer, Get-CimInstance, Select-Object -Property). Objects are Exchange-shaped
+Get-ExchangeServer, Get-CimInstance, Get-ItemProperty -LiteralPath, Select-Object -Property). Objects are Exchange-shaped
 (AuthMechanisms as a flags enum, Identity as ADObjectId) and serialized at remoting depth 1.
 Every command with its parameters is recorded; faults are switchable per server.
 
@@ -149,6 +149,10 @@ class ExchangeHost:
     # (/PowerShell, configuration Microsoft.Exchange; /wsman answers 404); "wsman": an Edge
     # server, /wsman only (no /PowerShell virtual directory); None: the server's setting
     endpoint: str | None = None
+    # registry keys ("HKEY_LOCAL_MACHINE\\SOFTWARE\\...") -> their values as .NET reads them
+    # (PSInt: REG_DWORD, PSInt64: REG_QWORD, str: REG_SZ/REG_EXPAND_SZ, bytes: REG_BINARY,
+    # list of str: REG_MULTI_SZ), served by Get-ItemProperty -LiteralPath Registry::<key>
+    registry: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def identity(self, connector: Connector) -> str:
         return f"{self.name}\\{connector.name}"
@@ -412,6 +416,15 @@ class _Shell:
                 "included, verify that the path is correct and try again.",
                 "CommandNotFoundException", ErrorCategory.ObjectNotFound,
                 "System.Management.Automation.CommandNotFoundException", name))
+        if lname == "get-itemproperty":
+            if self.exchange:   # the Exchange endpoint is restricted to Exchange cmdlets
+                raise _Terminating(_error_record(
+                    f"The term '{name}' is not recognized as the name of a cmdlet, function, "
+                    "script file, or operable program.", "CommandNotFoundException",
+                    ErrorCategory.ObjectNotFound,
+                    "System.Management.Automation.CommandNotFoundException", name))
+            _only(params, {"literalpath"}, name)
+            return self._registry_key(pipe, str(params.get("literalpath", "")))
         serve = getattr(self.host, "serve", None)  # hosts that serve more cmdlets (fleet_psobjects)
         if serve is not None and lname not in ("get-pssnapin", "add-pssnapin", "get-ciminstance"):
             objs = serve(name, params)
@@ -477,6 +490,36 @@ class _Shell:
             f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, "
             "or operable program.", "CommandNotFoundException", ErrorCategory.ObjectNotFound,
             "System.Management.Automation.CommandNotFoundException", name))
+
+    def _registry_key(self, pipe, path: str) -> list:
+        """Get-ItemProperty -LiteralPath Registry::<key>: one PSCustomObject with the key's
+        values as note properties and the provider's PSPath, PSParentPath, PSChildName,
+        PSDrive (none for a provider-qualified path) and PSProvider; a missing key is the
+        non-terminating PathNotFound error PowerShell writes."""
+        head, sep, key = path.partition("::")
+        found = next((k for k in self.host.registry if k.lower() == key.strip("\\").lower()),
+                     None) if sep and head.lower() == "registry" else None
+        if found is None:
+            shown = key if sep else path
+            pipe.write_error(
+                NETException(Message=f"Cannot find path '{shown}' because it does not exist."),
+                ErrorCategoryInfo(Category=ErrorCategory.ObjectNotFound,
+                                  Reason="ItemNotFoundException", TargetName=shown),
+                target_object=shown,
+                fully_qualified_error_id="PathNotFound,Microsoft.PowerShell.Commands."
+                                         "GetItemPropertyCommand")
+            return []
+        provider = "Microsoft.PowerShell.Core\\Registry"
+        parent, _, child = found.rpartition("\\")
+        notes = dict(self.host.registry[found])
+        notes.update({
+            "PSPath": f"{provider}::{found}", "PSParentPath": f"{provider}::{parent}",
+            "PSChildName": child, "PSDrive": None,
+            "PSProvider": _obj(["System.Management.Automation.ProviderInfo", "System.Object"],
+                               provider, adapted={"Name": "Registry",
+                                                  "PSSnapIn": "Microsoft.PowerShell.Core"})})
+        return [_obj(["System.Management.Automation.PSCustomObject", "System.Object"],
+                     extended=notes)]
 
     def _cim(self, cls: str) -> list:
         h = self.host
