@@ -235,18 +235,18 @@ _CALLBACK_TYPES = {"XA", "XD", "XU", "ZA"}
 
 class _Parser:
     def __init__(self, text: str):
-        self.text = text
+        self.sddl = text
         self.pos = 0
 
     def fail(self, problem: str, position: int | None = None) -> SddlError:
-        return SddlError(problem, self.text, self.pos if position is None else position)
+        return SddlError(problem, self.sddl, self.pos if position is None else position)
 
     def at_section(self) -> bool:
-        return _SECTION.match(self.text, self.pos) is not None
+        return _SECTION.match(self.sddl, self.pos) is not None
 
     def sid(self, *, in_ace: bool) -> str:
         """A SID (literal or alias) at pos, which must end the ACE (")") or the section."""
-        text, start = self.text, self.pos
+        text, start = self.sddl, self.pos
         m = _LITERAL_SID.match(text, start)
         if m:
             sid = _canonical_sid(m, self)
@@ -268,7 +268,7 @@ class _Parser:
     def acl_flags(self) -> tuple[frozenset[str], bool]:
         flags: set[str] = set()
         null = False
-        text = self.text
+        text = self.sddl
         while self.pos < len(text) and text[self.pos] != "(" and not self.at_section():
             if text.startswith("NO_ACCESS_CONTROL", self.pos):
                 null, self.pos = True, self.pos + len("NO_ACCESS_CONTROL")
@@ -283,7 +283,7 @@ class _Parser:
         return frozenset(flags), null
 
     def ace(self) -> Ace:
-        text, start = self.text, self.pos
+        text, start = self.sddl, self.pos
         end = text.find(")", start)
         kind = text[start + 1:].split(";", 1)[0].split(")", 1)[0]
         if kind in _CALLBACK_TYPES:
@@ -326,7 +326,7 @@ class _Parser:
 
     def raw_acl(self) -> None:
         """Skip a SACL's ACEs (parentheses and quoted strings balanced)."""
-        text = self.text
+        text = self.sddl
         while self.pos < len(text) and text[self.pos] == "(":
             depth, quoted, i = 0, False, self.pos
             while True:
