@@ -177,6 +177,35 @@ class RegistryObject(_Strict):
         return f"{self.hive}\\{self.key}\\{self.name}"
 
 
+# the rights a fileeffectiverights53_state compares (booleans), in the schema's order
+FILE_RIGHTS = ("standard_delete", "standard_read_control", "standard_write_dac",
+               "standard_write_owner", "standard_synchronize", "access_system_security",
+               "generic_read", "generic_write", "generic_execute", "generic_all",
+               "file_read_data", "file_write_data", "file_append_data", "file_read_ea",
+               "file_write_ea", "file_execute", "file_delete_child", "file_read_attributes",
+               "file_write_attributes")
+FILE_RIGHTS_STATE_ENTITIES = ("trustee_sid", *FILE_RIGHTS)
+
+
+class FileRightsObject(_Strict):
+    """The effective rights of a file's or directory's trustees (OVAL
+    `win-def:fileeffectiverights53_object`): collected with `Get-Acl -LiteralPath <path>` (a
+    Get- cmdlet with one literal parameter), live or from an export; one item per trustee. A
+    state compares `trustee_sid` and the rights (booleans)."""
+
+    path: str = Field(pattern=r"^[A-Za-z]:\\[^\x00-\x1f]*$",
+                      description="the directory, or the folder of the file")
+    filename: str | None = Field(default=None, pattern=r"^[^\\/\x00-\x1f]+$",
+                                 description="the file; none: the directory itself")
+    trustee_sid: str = Field(description="a SID (equals) or a regular expression over the SIDs "
+                                         "the DACL names (pattern match)")
+    trustee_operation: Literal["equals", "pattern match"] = "pattern match"
+
+    @property
+    def shown(self) -> str:
+        return f"{self.path}\\{self.filename}" if self.filename else self.path
+
+
 class ValueOf(_Strict):
     """A value collected on the host: `property` of the objects of test number `test` of the
     same check (1-based), e.g. the global MaxSendSize every Send connector must equal. Written
@@ -214,7 +243,7 @@ class StateSpec(_Strict):
     entity_check: Literal["all", "at least one", "none satisfy", "only one"] = "all"
 
 
-OBJECT_TAGS = ("CmdletObject", "RegistryObject")   # the tags of a test's object kinds
+OBJECT_TAGS = ("CmdletObject", "RegistryObject", "FileRightsObject")   # a test's object kinds
 
 
 def _object_kind(v: object) -> str:
@@ -223,22 +252,55 @@ def _object_kind(v: object) -> str:
     if isinstance(v, RegistryObject) or (isinstance(v, dict) and "cmdlet" not in v
                                          and ("hive" in v or "key" in v)):
         return "RegistryObject"
+    if isinstance(v, FileRightsObject) or (isinstance(v, dict) and "cmdlet" not in v
+                                           and ("path" in v or "trustee_sid" in v)):
+        return "FileRightsObject"
     return "CmdletObject"
 
 
 class TestSpec(_Strict):
     comment: str
     object: Annotated[Union[Annotated[CmdletObject, Tag("CmdletObject")],
-                            Annotated[RegistryObject, Tag("RegistryObject")]],
+                            Annotated[RegistryObject, Tag("RegistryObject")],
+                            Annotated[FileRightsObject, Tag("FileRightsObject")]],
                       Discriminator(_object_kind)]
     check_existence: Literal[EXISTENCE] = "at_least_one_exists"  # type: ignore[valid-type]
     check: Literal[CHECKS] = "all"  # type: ignore[valid-type]
     state: StateSpec | None = None
+    alternatives: list[StateSpec] = Field(default_factory=list, description=(
+        "other states an object may satisfy instead of `state` (OVAL state_operator OR), "
+        "e.g. 'an authorized trustee, or one with no rights'"))
     negate: bool = False
+
+    @property
+    def states(self) -> list[StateSpec]:
+        """The state and its alternatives (state_operator OR), in order."""
+        return [self.state, *self.alternatives] if self.state else []
+
+    @staticmethod
+    def variable_key(n: int, k: int, prop: str) -> tuple[int, str]:
+        """The key of the OVAL variable of property `prop` in state `k` (0: `state`) of test
+        `n`, in OvalIds.variables."""
+        return (n, prop.lower()) if k == 0 else (n, f"{prop.lower()}#{k}")
 
     @model_validator(mode="after")
     def _fields_selected(self) -> "TestSpec":
-        if self.state and isinstance(self.object, RegistryObject):
+        if self.alternatives and self.state is None:
+            raise ValueError("alternatives need a state they are alternatives to")
+        if isinstance(self.object, FileRightsObject):
+            for st in self.states:
+                for f in st.fields:
+                    if f.property not in FILE_RIGHTS_STATE_ENTITIES:
+                        raise ValueError(f"state property {f.property!r} of a file-rights "
+                                         f"object must be trustee_sid or a right "
+                                         f"({', '.join(FILE_RIGHTS)})")
+                    if f.property in FILE_RIGHTS and f.datatype != "boolean":
+                        raise ValueError(f"state property {f.property!r} is a boolean")
+                    if f.value_of is not None:
+                        raise ValueError("value_of is for cmdlet records, not file rights")
+        elif self.alternatives:
+            raise ValueError("alternatives are for file-rights objects")
+        elif self.state and isinstance(self.object, RegistryObject):
             for f in self.state.fields:
                 if f.property not in REGISTRY_STATE_ENTITIES:
                     raise ValueError(f"state property {f.property!r} of a registry object must be "
@@ -386,14 +448,14 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _value_refs(self) -> "Rule":
         if self.family and self.check and not self.values and any(
-                f.value_ref for t in self.check.tests for f in (t.state.fields if t.state else [])):
+                f.value_ref for t in self.check.tests for st in t.states for f in st.fields):
             raise ValueError(f"check: a rule with a family takes it from the family "
                              f"({self.family}); state differences under overrides")
         checks = [(self.check, {v.id for v in self.values})]
         checks += [(r.check, {v.id for v in r.values}) for r in self.revisions]
         for check, ids in checks:
             for t in (check.tests if check else []):
-                for f in (t.state.fields if t.state else []):
+                for f in (f for st in t.states for f in st.fields):
                     if f.value_ref and f.value_ref not in ids:
                         raise ValueError(f"value_ref {f.value_ref!r} names no Value of this rule")
         return self

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stigscap.content.model import (Applicability, Benchmark, CmdletObject, MachineCheck,
-                                    Platform, RegistryObject, Rule, XccdfValue)
+from stigscap.content.model import (FILE_RIGHTS_STATE_ENTITIES, Applicability, Benchmark,
+                                    CmdletObject, FileRightsObject, MachineCheck, Platform,
+                                    RegistryObject, Rule, XccdfValue)
 from stigscap.schemas.errors import StigscapError
 
 from .ids import IdScheme
 from .render import render
 
 PRODUCT = "stigscap"
+# state entities in the order each schema wants them (cmdlet states hold one record)
+_ENTITY_ORDER = {"registry": ("type", "value"),
+                 "fileeffectiverights53": FILE_RIGHTS_STATE_ENTITIES}
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,16 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
     for n, test in enumerate(check.tests, start=1):
         sub = number * 100 + n
         tid, oid = ids.oval("tst", sub), ids.oval("obj", sub)
-        sid = ids.oval("ste", sub) if test.state else None
         test_ids.append(tid)
         obj = test.object
-        kind = "registry" if isinstance(obj, RegistryObject) else "cmdlet"
-        if isinstance(obj, RegistryObject):
+        kind = ("registry" if isinstance(obj, RegistryObject) else
+                "fileeffectiverights53" if isinstance(obj, FileRightsObject) else "cmdlet")
+        if isinstance(obj, FileRightsObject):
+            view["objects"].append({
+                "id": oid, "kind": kind, "comment": f"trustees of {obj.shown}",
+                "path": obj.path, "filename": obj.filename, "trustee_sid": obj.trustee_sid,
+                "trustee_operation": obj.trustee_operation})
+        elif isinstance(obj, RegistryObject):
             view["objects"].append({
                 "id": oid, "kind": kind, "comment": f"registry value {obj.shown}",
                 "hive": obj.hive, "key": obj.key, "name": obj.name})
@@ -67,15 +76,18 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
                                for k, v in obj.parameters.items()],
                 "select": list(obj.select),
             })
-        if test.state:
+        state_ids = []
+        for k, state in enumerate(test.states):
+            sid = ids.oval("ste", sub if k == 0 else sub * 10 + k)
+            state_ids.append(sid)
             fields = []
-            for f in test.state.fields:
+            for f in state.fields:
                 field = {"name": f.property.lower(), "datatype": f.datatype,
                          "operation": f.operation, "entity_check": f.entity_check,
                          "value": f.value, "var_ref": None}
                 if f.value_ref:
                     vid = _var_id(ids, sub, n, var_ids, local_ids)
-                    var_ids[(n, f.property.lower())] = vid
+                    var_ids[test.variable_key(n, k, f.property)] = vid
                     value = next((v for v in values if v.id == f.value_ref), None)
                     view["variables"].append({
                         "id": vid, "datatype": f.datatype,
@@ -94,13 +106,14 @@ def _definition(ids: IdScheme, number: int, cls: str, title: str, description: s
                         "record_field": ref.property.lower()})
                     field["var_ref"] = vid
                 fields.append(field)
-            if kind == "registry":   # the schema's entity order: type before value
-                fields.sort(key=lambda x: ("type", "value").index(x["name"]))
+            if kind in _ENTITY_ORDER:   # the schema's entity order
+                fields.sort(key=lambda x: _ENTITY_ORDER[kind].index(x["name"]))
             view["states"].append({"id": sid, "kind": kind, "comment": test.comment,
-                                   "entity_check": test.state.entity_check, "fields": fields})
+                                   "entity_check": state.entity_check, "fields": fields})
         view["tests"].append({"id": tid, "kind": kind, "check": test.check,
                               "check_existence": test.check_existence,
-                              "comment": test.comment, "object_id": oid, "state_id": sid})
+                              "comment": test.comment, "object_id": oid, "state_ids": state_ids,
+                              "state_operator": "OR" if test.alternatives else "AND"})
         criteria.append({"test_id": tid, "negate": test.negate, "comment": test.comment})
     view["definitions"].append({"id": def_id, "cls": cls, "title": title,
                                 "description": description, "references": references,

@@ -67,10 +67,11 @@ def benchmark_xccdf(benchmark: Benchmark, rules: list[Rule], ids: IdScheme,
             o = oval_ids[r.rule_id]
             exports = []
             for n, test in enumerate(r.check.tests, start=1):
-                for f in (test.state.fields if test.state else []):
-                    if f.value_ref:
-                        exports.append({"value_id": ids.value(f.value_ref),
-                                        "var_id": o.variables[(n, f.property.lower())]})
+                for k, state in enumerate(test.states):
+                    for f in state.fields:
+                        if f.value_ref:
+                            exports.append({"value_id": ids.value(f.value_ref), "var_id":
+                                            o.variables[test.variable_key(n, k, f.property)]})
             oval = {"href": oval_href, "definition": o.definition, "exports": exports}
         rule = {
             "id": ids.rule(r.rule_id), "severity": r.severity, "weight": f"{r.weight:.1f}",

@@ -69,11 +69,18 @@ def _rule_rows(content: Content, result, collected: list[CollectedObject], ids) 
             failing = set(rr.object_instances.get(obj_id, ()) if rr.object_instances
                           else rr.instances)
             props = [f.property for f in (test.state.fields if test.state else [])]
-            for item in (obj.items if obj else []):   # a registry value: one item
+            for item in (obj.items if obj else []):   # a registry value, a file's trustee
                 ents = {e.name: e.value for e in item.entities}
-                shown = ", ".join(f"{p}={ents.get(p) or '(not collected)'}" for p in props)
-                rows.append((rule.version, rule.severity,
-                             f"registry {ents.get('name')}", shown, rr.result))
+                shown_props = props
+                if item.kind == "registry":
+                    what, verdict = f"registry {ents.get('name')}", rr.result
+                else:   # one row per trustee; only the trustees the evidence names fail
+                    sid = ents.get("trustee_sid") or ""
+                    what = f"trustee {ents.get('trustee_name') or sid}"
+                    verdict = rr.result if rr.result != "fail" or sid in failing else "pass"
+                    shown_props = ["file_read_data", "file_write_data", "standard_write_dac"]
+                shown = ", ".join(f"{p}={ents.get(p) or '(not collected)'}" for p in shown_props)
+                rows.append((rule.version, rule.severity, what, shown, verdict))
                 emitted = True
             for record in (obj.records if obj else []):
                 fields = {f.name: f.value for f in record}

@@ -43,7 +43,7 @@ from .certificates import (DERIVED as _CERT_DERIVED,
                            CertificateError, certificate_properties, disagreement, raw_bytes)
 from .model import CmdletQuery, CollectedObject, SystemInfo, cmdlet_name
 from .records import ExportError, RecordCollector, collected_error as _error
-from .registry import registry_result
+from .items import items_result
 from .normalize import FieldMemo, base_type_name, lookup_property, normalize_value, properties
 from .psrpcore_compat import PSCryptoProvider, PSString, deserialize
 from ..oval.objects import CmdletObjects
@@ -996,10 +996,10 @@ def _collect_offline(objects: CmdletObjects, exports: ExportMap,
         pending.setdefault((files[0],), []).append(query)
 
     for (path,), queries in pending.items():
-        registry = [q for q in queries if q.kind == "registry"]
-        queries = [q for q in queries if q.kind != "registry"]
-        if registry:
-            for query, collected in zip(registry, _collect_registry_file(path, registry)):
+        special = [q for q in queries if q.kind != "cmdlet"]
+        queries = [q for q in queries if q.kind == "cmdlet"]
+        if special:
+            for query, collected in zip(special, _collect_items_file(path, special)):
                 results[query.object_id] = collected
         if not queries:
             continue
@@ -1048,8 +1048,9 @@ def _collect_file(path: Path, queries: list[CmdletQuery],
     return out
 
 
-def _collect_registry_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
-    """Registry objects from one Get-ItemProperty export (one object per exported key)."""
+def _collect_items_file(path: Path, queries: list[CmdletQuery]) -> list[CollectedObject]:
+    """Non-cmdlet objects (registry values, file rights) from one export of the Get- cmdlet
+    they stand for (one object per exported key or path)."""
     try:
         content = read_export(path, None)
         objects = []
@@ -1066,8 +1067,7 @@ def _collect_registry_file(path: Path, queries: list[CmdletQuery]) -> list[Colle
     notes = list(dict.fromkeys(content.messages))
     out = []
     for q in queries:
-        got = registry_result(q, objects, path.name, offline=True,
-                              json=content.format == "json")
+        got = items_result(q, objects, path.name, offline=True, json=content.format == "json")
         got.messages[1:1] = notes
         out.append(got)
     return out

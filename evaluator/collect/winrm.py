@@ -31,7 +31,7 @@ from stigscap.evaluator.collect.pypsrp_compat import (no_env_proxies, packing, p
                                                      powershell_class, unsupported_pypsrp,
                                                      use_typed_serializer)
 from stigscap.evaluator.collect.records import collected_from_values
-from stigscap.evaluator.collect.registry import registry_result
+from stigscap.evaluator.collect.items import items_result
 from stigscap.schemas.errors import StigscapError
 
 log = logging.getLogger(__name__)
@@ -628,10 +628,10 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
 
     ps = _invoke(pool, build, options)
     errs = list(ps.streams.error)
-    if q.kind == "registry" and errs and not ps.output and all(
-            (getattr(e, "fq_error", "") or "").startswith("PathNotFound,") for e in errs):
-        # Get-ItemProperty of a key that is not there (ItemNotFoundException): no item
-        return registry_result(q, [], name, offline=False), None
+    if q.kind != "cmdlet" and errs and not ps.output and all(
+            "PathNotFound" in (getattr(e, "fq_error", "") or "") for e in errs):
+        # Get-ItemProperty of a key, Get-Acl of a path that is not there: no item
+        return items_result(q, [], name, offline=False), None
     if _failed(ps) or errs:
         first = errs[0] if errs else None
         fq = (getattr(first, "fq_error", "") or "") if first is not None else ""
@@ -641,14 +641,14 @@ def _run_query(pool, q: CmdletQuery, options: WinRMOptions) -> tuple[CollectedOb
         msg = _error_text(first) if first is not None else "the pipeline failed"
         if q.kind != "cmdlet" and options.endpoint == "exchange":
             msg += ("; the Exchange endpoint (/PowerShell) runs Exchange cmdlets only: collect "
-                    "this host's registry values over WinRM (--endpoint wsman) or from an "
-                    "export")
+                    "this host's registry values and file permissions over WinRM (--endpoint "
+                    "wsman) or from an export")
         obj = CollectedObject(q, flag="error", status="error",
                               messages=[redact(f"{name}: {REASONS[kind]}: {msg}")])
         return obj, HostError(kind, redact(f"{name}: {msg}"))
     # the same record rules as the offline import (collect.records.RecordCollector)
-    if q.kind == "registry":
-        obj = registry_result(q, ps.output, name, offline=False)
+    if q.kind != "cmdlet":
+        obj = items_result(q, ps.output, name, offline=False)
     else:
         obj = collected_from_values(q, ps.output, source=name)
     obj.messages[:] = [redact(m) for m in obj.messages]

@@ -1,9 +1,11 @@
-r"""Read the `win-def:cmdlet_object`s (and `win-def:registry_object`s) of OVAL content → what a
-collector must ask the host.
+r"""Read the `win-def:cmdlet_object`s (and `win-def:registry_object`s and
+`win-def:fileeffectiverights53_object`s) of OVAL content → what a collector must ask the host.
 
 A registry_object becomes the query `Get-ItemProperty -LiteralPath Registry::<hive>\<key>`
 (kind "registry", target (hive, key, name)): built from the object's entities as a command
 with one literal parameter, never as script text, and checked by the same Get-only rule.
+A fileeffectiverights53_object likewise becomes `Get-Acl -LiteralPath <file or directory>`
+(kind "fileeffectiverights", the name of the item it is collected as).
 
 Accepts a parsed `oval_definitions` document or a SCAP source data stream (every OVAL
 component in it, e.g. the compliance OVAL and the CPE inventory OVAL). Pure: parsed tree in,
@@ -16,6 +18,7 @@ the caller can flag it `error` instead of guessing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -175,19 +178,79 @@ def _cmdlet_query(obj: etree._Element, oid: str, version: int, comment: str | No
     return query, problem
 
 
+# behaviors a file-rights object may carry with the collector's reading (groups listed as
+# trustees of their own, never resolved to members; one file or directory, no recursion)
+_RIGHTS_BEHAVIORS = {"windows_view": "64_bit", "include_group": "true", "resolve_group": "false"}
+
+
+def _rights_query(obj: etree._Element, oid: str, version: int, comment: str | None
+                  ) -> tuple[CmdletQuery, str | None]:
+    """A fileeffectiverights53_object: one file (path + filename, or filepath) or one
+    directory (path, filename nil), its trustees by SID (equals) or all the DACL names whose
+    SID matches (pattern match) → Get-Acl -LiteralPath <file or directory>."""
+    problem = _set_or_filter(obj)
+    beh = obj.find(f"{_W}behaviors")
+    if beh is not None:
+        extra = sorted(k for k, v in beh.attrib.items() if _RIGHTS_BEHAVIORS.get(k) != v)
+        if extra:
+            problem = problem or (f"behaviors {', '.join(extra)} are not supported (the "
+                                  "collector reads one file or directory, groups as trustees)")
+    entities = {n: obj.find(f"{_W}{n}") for n in ("filepath", "path", "filename",
+                                                   "trustee_sid")}
+    for label, el in entities.items():
+        if el is None or (label == "filename" and _is_nil(el)):
+            continue
+        if label == "trustee_sid" and el.get("operation") == "pattern match" \
+                and not el.get("var_ref"):
+            continue
+        problem = problem or _entity_problem(el, label)
+    fp, path_el, name_el, trustee = (entities["filepath"], entities["path"],
+                                     entities["filename"], entities["trustee_sid"])
+    directory = False
+    if fp is not None:
+        full = _text(fp)
+        folder, _, name = full.rpartition("\\")
+    elif path_el is not None and name_el is not None:
+        folder = _text(path_el).rstrip("\\")
+        directory = _is_nil(name_el)
+        name = "" if directory else _text(name_el)
+        full = folder if directory else f"{folder}\\{name}"
+    else:
+        folder = name = full = ""
+        problem = problem or "the object names no filepath or path and filename"
+    if trustee is None:
+        problem = problem or "the object has no trustee_sid"
+    op = (trustee.get("operation") or "equals") if trustee is not None else "equals"
+    sid = _text(trustee) if trustee is not None else ""
+    if op == "pattern match":
+        try:
+            re.compile(sid)
+        except re.error as exc:
+            problem = problem or f"trustee_sid pattern {sid!r} is not a regular expression: {exc}"
+    if any(ch in _CONTROL for ch in full) or not full:
+        problem = problem or "the file path is empty or holds a control character"
+    query = CmdletQuery(object_id=oid, module_name=None, verb="Get", noun="Acl",
+                        parameters=(("LiteralPath", full),), version=version, comment=comment,
+                        kind="fileeffectiverights",
+                        target=(folder, name, "directory" if directory else "file", op, sid))
+    return query, problem
+
+
 def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
     """Every `win-def:cmdlet_object` and `win-def:registry_object` in the document, in
     document order."""
     result = CmdletObjects()
     seen: dict[str, CmdletQuery] = {}
     for defs in _definitions_roots(root):
-        for obj in defs.iter(f"{_W}cmdlet_object", f"{_W}registry_object"):
+        for obj in defs.iter(f"{_W}cmdlet_object", f"{_W}registry_object",
+                             f"{_W}fileeffectiverights53_object"):
             oid = obj.get("id", "")
             try:
                 version = int(obj.get("version", "1"))
             except ValueError:
                 version = 1
-            read = _registry_query if obj.tag == f"{_W}registry_object" else _cmdlet_query
+            read = {f"{_W}registry_object": _registry_query,
+                    f"{_W}fileeffectiverights53_object": _rights_query}.get(obj.tag, _cmdlet_query)
             query, problem = read(obj, oid, version, obj.get("comment"))
             if oid in seen:
                 if seen[oid] != query:

@@ -939,6 +939,14 @@ def object_labels(defs_root: etree._Element) -> dict[str, tuple[str, dict[str, s
                               if p)
             out[obj_id] = ("Registry value", {"@instance": path})
             continue
+        if etree.QName(obj).localname == "fileeffectiverights53_object":
+            # evidence names the trustee (its SID, the "@instance_entity" the items carry)
+            parts = {etree.QName(c).localname: element_text(c) or "" for c in obj
+                     if isinstance(c.tag, str)}
+            where = parts.get("filepath") or "\\".join(
+                p for p in (parts.get("path"), parts.get("filename")) if p)
+            out[obj_id] = (f"Trustee of {where}", {"@instance_entity": "trustee_sid"})
+            continue
         for child in obj:
             if not isinstance(child.tag, str):
                 continue
@@ -1043,6 +1051,10 @@ def evidence_lines(evidence: Sequence[TestEvidence] | None,
                 out.append((f"{who}: {text}", ident or name or f"item {item.item_id}"))
                 emitted = True
             instance = props.get("@instance")
+            if "@instance_entity" in props:   # the item's own value of that entity (a SID)
+                instance = next((a for f in item.failures
+                                 if f.entity == props["@instance_entity"] for a in f.actual),
+                                None)
             for f in item.failures:
                 if f.result == OvalResult.TRUE:
                     text = "satisfies the state, which it must not here: " + _reason(f, props)

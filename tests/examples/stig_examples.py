@@ -28,6 +28,8 @@ from typing import Callable
 
 import yaml
 
+from tests.collect import acl_shapes as acl
+
 from . import example_server as ex
 from .clixml_writer import (NIL, Collection, Enum, I32, Obj, PipelineObject, TimeSpan, Uri,
                             Value, clixml_bytes, enum, mvp, unlimited_bytes, unlimited_int)
@@ -58,6 +60,9 @@ class Stig:
     # registry keys (below HKEY_LOCAL_MACHINE) -> their values, exported with
     # Get-ItemProperty -LiteralPath 'HKLM:\<key>', … | Export-Clixml Get-ItemProperty.xml
     registry: dict[str, list[tuple[str, Value]]] = field(default_factory=dict)
+    # ACEs added to the Exchange install directory's ACL (Get-Acl.xml), as SDDL ACE, identity,
+    # AccessControlType, FileSystemRights (see tests/collect/acl_shapes.py)
+    extra_aces: tuple[tuple[str, str, str, str], ...] = ()
 
 
 def set_prop(prop: str, value: Value, where: Callable[[PipelineObject], bool] | None = None):
@@ -286,6 +291,12 @@ def exchange_service(name: str, display: str, exe: str, start: int) -> list[tupl
             ("ObjectName", "LocalSystem"), ("Description", f"Provides {display} service.")]
 
 
+# the EDSP of the examples: the Windows defaults of Program Files (the Values' options)
+DIR_FULL = ("^(S-1-5-18|S-1-5-32-544|S-1-5-80-956008885-3418522649-1831038044-1853292631-"
+            "2271478464|S-1-3-0)$")
+DIR_READ = "^(S-1-5-32-545|S-1-15-2-1|S-1-15-2-2)$"
+
+
 def _conn(host: str, names: tuple[str, ...]) -> tuple[str, ...]:
     # "Default Frontend EDGE01 partner TLS": the host sits inside this one's name
     return tuple(f"{host}\\Default Frontend {host} partner TLS" if n == "Default Frontend"
@@ -330,13 +341,15 @@ STIGS: dict[str, Stig] = {
             "EX16-ED-000680": ("Get-ReceiveConnector", TLS_ONLY_WHY,
                                _conn("EDGE16", NOT_TLS_ONLY)),
         },
-        {"EX16-ED-000490": "receive_connector_internal_names",
+        {"EX16-ED-000580": "exchange_directory_full_trustees, exchange_directory_read_trustees",
+         "EX16-ED-000490": "receive_connector_internal_names",
          "EX16-ED-000570": "transport_agent_hyperlink_name",
          "EX16-ED-000690": "send_connector_tlsdomain"},
         utf8=EDGE_UTF8, self_signed=True,
         site_values={"receive_connector_internal_names": "^(Legacy relay|Anonymous test) ",
                      "transport_agent_hyperlink_name": "^Hyperlink Protection Agent$",
-                     "send_connector_tlsdomain": r"^(\*\.mil|example\.mil)$"},
+                     "send_connector_tlsdomain": r"^(\*\.mil|example\.mil)$",
+                     "exchange_directory_full_trustees": DIR_FULL, "exchange_directory_read_trustees": DIR_READ,},
         site_findings={"EX16-ED-000570": NOHYPER},
         changes={"Get-ReceiveConnector": [set_prop("ConnectionTimeout", TimeSpan(600),
                                                    named("Legacy relay EDGE16"))]}),
@@ -350,15 +363,23 @@ STIGS: dict[str, Stig] = {
             "EX19-ED-000235": ("Get-ReceiveConnector", TLS_ONLY_WHY,
                                _conn("EDGE19", NOT_TLS_ONLY)),
         },
-        {"EX19-ED-000122": "transport_agent_hyperlink_name",
+        {"EX19-ED-000195": "exchange_directory_full_trustees, exchange_directory_read_trustees",
+         "EX19-ED-000122": "transport_agent_hyperlink_name",
          "EX19-ED-000136": "receive_connector_internal_names",
          "EX19-ED-000236": "send_connector_internal_smtp_domain",
          "EX19-ED-000238": "transport_agent_hyperlink_name"},
         utf8=EDGE_UTF8 | {"Get-ExchangeCertificate"},
         site_values={"receive_connector_internal_names": "^(Legacy relay|Anonymous test) ",
                      "transport_agent_hyperlink_name": "^Hyperlink Protection Agent$",
-                     "send_connector_internal_smtp_domain": "example.mil"},
-        site_findings={"EX19-ED-000122": NOHYPER, "EX19-ED-000238": NOHYPER},
+                     "send_connector_internal_smtp_domain": "example.mil",
+                     "exchange_directory_full_trustees": DIR_FULL, "exchange_directory_read_trustees": DIR_READ,},
+        site_findings={"EX19-ED-000122": NOHYPER, "EX19-ED-000238": NOHYPER,
+                       "EX19-ED-000195": ("Get-Acl", "NT AUTHORITY\\Authenticated Users has "
+                                          "Modify on the Exchange install directory (an ACE "
+                                          "added by hand), which the EDSP does not grant",
+                                          ("S-1-5-11",))},
+        extra_aces=(("(A;OICI;0x1301bf;;;AU)", "NT AUTHORITY\\Authenticated Users", "Allow",
+                     "Modify, Synchronize"),),
         registry={NETFX: [("SchUseStrongCrypto", I32(1)), ("SystemDefaultTlsVersions", I32(1))]}),
     "mailbox2016": Stig(
         "mailbox2016", "exchange2016_mailbox", "MBX01", "mbx01.example.mil",
@@ -378,14 +399,16 @@ STIGS: dict[str, Stig] = {
                                "(disabled)",
                                (f"HKEY_LOCAL_MACHINE\\{SERVICES}\\MSExchangeIMAP4\\Start",)),
         },
-        {"EX16-MB-000210": "send_connector_smarthosts",
+        {"EX16-MB-000570": "exchange_directory_full_trustees, exchange_directory_read_trustees",
+         "EX16-MB-000210": "send_connector_smarthosts",
          "EX16-MB-000320": "mailbox_database_prohibitsendquota",
          "EX16-MB-000510": "transport_config_internalsmtpservers"},
         utf8=frozenset({"Get-MailboxDatabase", "Get-RemoteDomain", "Get-ExchangeCertificate",
                         "Get-TransportConfig"}),
         site_values={"send_connector_smarthosts": r"^192\.0\.2\.25$",
                      "mailbox_database_prohibitsendquota": r"^2 GB \(2,147,483,648 bytes\)$",
-                     "transport_config_internalsmtpservers": r"^192\.0\.2\.1[01]$"},
+                     "transport_config_internalsmtpservers": r"^192\.0\.2\.1[01]$",
+                     "exchange_directory_full_trustees": DIR_FULL, "exchange_directory_read_trustees": DIR_READ,},
         remote=True,
         registry={
             f"{SERVICES}\\MSExchangeIMAP4": exchange_service(
@@ -402,7 +425,9 @@ def _cmdlets(benchmark: str) -> set[str]:
     content = load_content(builtin_benchmark_dir(benchmark))
     tests = [t for r in content.rules if r.check for t in r.check.tests]
     tests += list(content.benchmark.platform.check.tests)
-    return {getattr(t.object, "cmdlet", "Get-ItemProperty") for t in tests}
+    from stigscap.evaluator.collect.items import KINDS
+    kinds = {"RegistryObject": KINDS["registry"], "FileRightsObject": KINDS["fileeffectiverights"]}
+    return {getattr(t.object, "cmdlet", None) or kinds[type(t.object).__name__] for t in tests}
 
 
 def stig_exports(key: str) -> dict[str, list[PipelineObject]]:
@@ -478,13 +503,15 @@ def expectations(key: str) -> dict:
             verdict, why = "fail", f"{cmdlet}: {reason}"
         elif rule.version in stig.org_defined:
             value = stig.org_defined[rule.version]
-            verdict, why = "notchecked", f"organization-defined value {value} is not set"
+            verdict, why = "notchecked", (f"organization-defined value {value} is not set"
+                                          if ", " not in value else
+                                          f"organization-defined values {value} are not set")
             if rule.version in stig.site_findings:
                 cmdlet, reason, _ = stig.site_findings[rule.version]
                 site = {"verdict": "fail", "why": f"{cmdlet}: {reason}"}
             else:
-                site = {"verdict": "pass", "why": f"configured as the STIG requires, with "
-                                                  f"{value} = {stig.site_values[value]!r}"}
+                site = {"verdict": "pass", "why": "configured as the STIG requires, with " +
+                        ", ".join(f"{v} = {stig.site_values[v]!r}" for v in value.split(", "))}
         else:
             verdict, why = "pass", "configured as the STIG requires"
         counts[verdict] += 1
@@ -494,7 +521,8 @@ def expectations(key: str) -> dict:
         if verdict == "notchecked" and rule.check is not None:
             rules[rule.rule_id]["with_site_values"] = site
     unknown = set(stig.site_findings) - set(stig.org_defined)
-    if unknown or set(stig.site_values) != set(stig.org_defined.values()):
+    if unknown or set(stig.site_values) != {v for vs in stig.org_defined.values()
+                                            for v in vs.split(", ")}:
         raise KeyError(f"{key}: site values/findings do not match the organization-defined "
                        "rules")
     return {"stig": key, "benchmark": stig.benchmark, "host": stig.fqdn,
@@ -512,6 +540,10 @@ def rendered(key: str) -> dict[str, bytes]:
                                          else "utf-16",
                                          remote=None if cmdlet == "Get-ItemProperty" else remote)
            for cmdlet, objs in stig_exports(key).items()}
+    if "Get-Acl" in _cmdlets(stig.benchmark):   # `Get-Acl -LiteralPath <dir> | Export-Clixml`
+        install = dataclasses.replace(acl.EXCHANGE_INSTALL,
+                                      aces=acl.EXCHANGE_INSTALL.aces + stig.extra_aces)
+        out["Get-Acl.xml"] = acl.get_acl_clixml((install,))
     head = (f"# {key}: the expected verdict of every rule of {stig.benchmark} on this example\n"
             "# and why (written by tests/examples/stig_examples.py from its FINDINGS; do not\n"
             "# edit by hand). tests/examples/test_stig_examples.py checks `stigscap run\n"

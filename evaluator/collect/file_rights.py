@@ -1,0 +1,108 @@
+"""Get-Acl output → OVAL `win-sc:fileeffectiverights_item`s (what a
+`fileeffectiverights53_object` is collected as): the rules both collectors follow.
+
+The object names one file or directory and its trustees (a SID, or a pattern over the SIDs the
+DACL names). It is collected with `Get-Acl -LiteralPath <file or directory>` (live, one call
+per object; offline, one export of every path: ``Get-Acl -LiteralPath <path>, <path> |
+Export-Clixml Get-Acl.xml``). The Get-Acl object whose Path names the file holds the security
+descriptor (`Sddl`); `filesystem.py` reads it and computes each trustee's effective rights
+(readings there: the trustee's own ACEs and Everyone's, groups not expanded).
+
+Outcomes: one item per trustee (status exists); a pattern no DACL SID matches → `does not
+exist`; live, a missing path (PathNotFound) → `does not exist`; offline, no object of the
+export names the path → `not collected`; an SDDL that cannot be read, or a trustee whose rights
+cannot be known (an ACE naming a domain-relative alias that could be it, an object ACE) →
+`error` naming the file, path and problem, never a guessed right.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from .filesystem import AclError, account_name, canonical_sid, effective_rights, read_get_acl, \
+    trustees
+from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem
+
+EVERYONE = "S-1-1-0"
+from .normalize import properties
+
+
+def file_rights_result(query: CmdletQuery, objects: Iterable[Any], source: str, *,
+                       offline: bool) -> CollectedObject:
+    """The CollectedObject of one fileeffectiverights53_object from Get-Acl's pipeline objects
+    (live: the output of this object's own call; offline: every object of the export)."""
+    folder, name, kind, op, pattern = query.target
+    full = f"{folder}\\{name}" if name else folder
+    found = []
+    count = 0
+    for obj in objects:
+        count += 1
+        props = properties(obj)
+        if props is None:
+            return _error(query, f"{source}: object #{count} is not a Get-Acl object (it has "
+                                 "no properties)")
+        try:
+            filepath, sd = read_get_acl(props)
+        except AclError as exc:
+            if offline and "property Path" in str(exc):
+                continue   # another provider's object: not this file's
+            return _error(query, f"{source}: object #{count}: {exc}")
+        if filepath.rstrip("\\").lower() != full.lower():
+            if offline:
+                continue
+            return _error(query, f"{source}: the output names {filepath}, not {full}")
+        found.append(sd)
+    head = f"read {count} object(s) from {source}"
+    if not found:
+        if offline:
+            return CollectedObject(query, flag="not collected", status="not collected",
+                                   messages=[head, f"{source} holds no security descriptor of "
+                                             f"{full} (export it with Get-Acl -LiteralPath "
+                                             f"'{full}'; whether it exists cannot be told from "
+                                             "an export without it)"])
+        return CollectedObject(query, flag="does not exist", status="does not exist",
+                               messages=[head, f"{full} does not exist on the host "
+                                               "(Get-Acl: PathNotFound)"])
+    if any(sd.sddl != found[0].sddl for sd in found[1:]):
+        return _error(query, f"{source}: {len(found)} objects name {full} with different "
+                             "security descriptors; none is compared")
+    sd = found[0]
+    if op == "equals":
+        try:
+            sids = [canonical_sid(pattern)]
+        except AclError as exc:
+            return _error(query, f"trustee_sid {pattern!r}: {exc}")
+    else:   # a NULL DACL names no trustee but gives Everyone every right: Everyone's item
+        named = trustees(sd) if sd.dacl is not None or not sd.dacl_present else [EVERYONE]
+        sids = [s for s in named if re.search(pattern, s)]
+    items = []
+    for sid in sids:
+        try:
+            rights = effective_rights(sd, sid, directory=kind == "directory")
+        except AclError as exc:
+            return _error(query, f"{source}: {full}: trustee {sid}: {exc}; none of this "
+                                 "object's trustees is compared")
+        who = account_name(sid)
+        entities = [ItemEntity("filepath", full), ItemEntity("path", folder if name else full),
+                    ItemEntity("filename", name or None), ItemEntity("trustee_sid", sid)]
+        if who:
+            entities.append(ItemEntity("trustee_name", who))
+        entities += [ItemEntity(k, "true" if v else "false", "boolean")
+                     for k, v in rights.entities().items()]
+        entities.append(ItemEntity("windows_view", "64_bit"))
+        items.append(WinItem("fileeffectiverights", tuple(entities)))
+    if not items:
+        return CollectedObject(query, flag="does not exist", status="does not exist",
+                               messages=[head, f"no trustee of {full}'s DACL matches "
+                                               f"{pattern!r}"])
+    return CollectedObject(query, flag="complete", status="exists",
+                           messages=[head, f"{full}: {len(items)} trustee(s), owner "
+                                           f"{sd.owner or 'not given'}"], items=items)
+
+
+def _error(query: CmdletQuery, message: str) -> CollectedObject:
+    return CollectedObject(query, flag="error", status="error", messages=[message])
+
+
+__all__ = ["file_rights_result"]
