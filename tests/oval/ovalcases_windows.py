@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from lxml import etree
-
 from tests.oval.ovalcases_builder import (P, a, collected, criteria, criterion, definition,
-                                          definitions_doc, external_variable, syschar_doc)
+                                          definitions_doc, external_variable, indented,
+                                          syschar_doc)
 
 _RIGHTS = ("standard_delete", "standard_read_control", "standard_write_dac",
            "standard_write_owner", "standard_synchronize", "access_system_security",
@@ -157,15 +156,6 @@ class Suite:
     def syschar(self) -> bytes:
         return indented(syschar_doc(self.collected, self.items))
 
-
-def indented(doc: bytes) -> bytes:
-    """The document one element a line. oscap 1.3.7's reader loses the element that follows
-    an element without children when no text separates them (an empty collected object's
-    neighbour: "No syschar for object"; the second of two external_variables: "Attempt to
-    bind a non-external variable"), which would be a parser accident, not an OVAL reading."""
-    root = etree.fromstring(doc)
-    etree.indent(root, space=" ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 # ====================================================================== the three suites
