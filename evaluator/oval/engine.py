@@ -195,6 +195,23 @@ def _compile_state(el: _Element) -> StateSpec:
                      el.get("operator") or Operator.AND, entities)
 
 
+# The objects whose items are not named after them (the oval:element_mapping of the OVAL 5.11.2
+# definitions schemas): e.g. a fileeffectiverights53_object collects fileeffectiverights_items.
+_ITEM_OF_OBJECT = {
+    "fileauditedpermissions53_object": "fileauditedpermissions_item",
+    "fileeffectiverights53_object": "fileeffectiverights_item",
+    "process58_object": "process_item",
+    "regkeyauditedpermissions53_object": "regkeyauditedpermissions_item",
+    "regkeyeffectiverights53_object": "regkeyeffectiverights_item",
+    "user_sid55_object": "user_sid_item",
+    "textfilecontent54_object": "textfilecontent_item",
+    "inetlisteningservers_object": "inetlisteningserver_item",
+    "patch53_object": "patch_item", "patch54_object": "patch_item", "patch56_object": "patch_item",
+    "plist510_object": "plist_item", "plist511_object": "plist_item",
+    "version55_object": "version_item",
+}
+
+
 def _compile_object(el: _Element) -> ObjectSpec:
     var_refs: list[str] = []
     masked: set[tuple[str, str | None]] = set()
@@ -211,7 +228,8 @@ def _compile_object(el: _Element) -> ObjectSpec:
                 masked.add((name, f.get("name")))
     spec = ObjectSpec(el.get("id", ""), el.get("version") or "1", var_refs, masked)
     local = _local(el.tag)
-    spec.item_name = local[:-len("_object")] + "_item" if local.endswith("_object") else ""
+    spec.item_name = _ITEM_OF_OBJECT.get(local) or (
+        local[:-len("_object")] + "_item" if local.endswith("_object") else "")
     for child in el:
         name = _local(child.tag)
         if name in ("set", "filter"):

@@ -8,7 +8,9 @@ external variable (`^Tls$` and `(^|, )Tls(, |$)`). Every definition result must 
 oscap's, except the documented cases in KNOWN_DIFFERENCES where oscap departs from the OVAL
 5.11.2 specification (../shared/reference/tool-quirks.md §10 and the results-schema TestType rules): there the
 test asserts both our specification answer and oscap's known different answer, so a change
-on either side is noticed.
+on either side is noticed. oscap reads the documents indented (ovalcases_builder.indented):
+compact, its reader loses the collected object after an empty one, which made flag 'error' and
+'not applicable' objects look unknown to it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 from lxml import etree
 
 import tests.oval.ovalcases_matrix as M
-from tests.oval.ovalcases_builder import variables_doc
+from tests.oval.ovalcases_builder import indented, variables_doc
 from stigscap.evaluator.oval.engine import compile_definitions
 from stigscap.evaluator.oval.results import build_results_document
 from tests.conftest import require_tool
@@ -67,65 +69,12 @@ KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
         'no_connectors|all|at_least_one_exists|multi-ONE': ('false', 'unknown'),
         'no_connectors|all|at_least_one_exists|multi-XOR': ('false', 'unknown'),
     },
-    # results-schema TestType: collected object flag 'error' → test result must be 'error'; oscap 1.3.7 gives unknown.
+    # ../shared/reference/tool-quirks.md §10: flag 'error' with check_existence any_exist and no state; spec (TestType) says error, oscap true.
     'flag_error': {
-        'flag_error|all|all_exist|ste:1': ('error', 'unknown'),
-        'flag_error|all|all_exist|': ('error', 'unknown'),
-        'flag_error|all|any_exist|ste:1': ('error', 'unknown'),
-        'flag_error|all|any_exist|': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|': ('error', 'unknown'),
-        'flag_error|all|none_exist|ste:1': ('error', 'unknown'),
-        'flag_error|all|none_exist|': ('error', 'unknown'),
-        'flag_error|all|only_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|all|only_one_exists|': ('error', 'unknown'),
-        'flag_error|at least one|all_exist|ste:1': ('error', 'unknown'),
-        'flag_error|at least one|all_exist|': ('error', 'unknown'),
-        'flag_error|at least one|any_exist|ste:1': ('error', 'unknown'),
-        'flag_error|at least one|any_exist|': ('error', 'unknown'),
-        'flag_error|at least one|at_least_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|at least one|at_least_one_exists|': ('error', 'unknown'),
-        'flag_error|at least one|none_exist|ste:1': ('error', 'unknown'),
-        'flag_error|at least one|none_exist|': ('error', 'unknown'),
-        'flag_error|at least one|only_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|at least one|only_one_exists|': ('error', 'unknown'),
-        'flag_error|none satisfy|all_exist|ste:1': ('error', 'unknown'),
-        'flag_error|none satisfy|all_exist|': ('error', 'unknown'),
-        'flag_error|none satisfy|any_exist|ste:1': ('error', 'unknown'),
-        'flag_error|none satisfy|any_exist|': ('error', 'unknown'),
-        'flag_error|none satisfy|at_least_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|none satisfy|at_least_one_exists|': ('error', 'unknown'),
-        'flag_error|none satisfy|none_exist|ste:1': ('error', 'unknown'),
-        'flag_error|none satisfy|none_exist|': ('error', 'unknown'),
-        'flag_error|none satisfy|only_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|none satisfy|only_one_exists|': ('error', 'unknown'),
-        'flag_error|only one|all_exist|ste:1': ('error', 'unknown'),
-        'flag_error|only one|all_exist|': ('error', 'unknown'),
-        'flag_error|only one|any_exist|ste:1': ('error', 'unknown'),
-        'flag_error|only one|any_exist|': ('error', 'unknown'),
-        'flag_error|only one|at_least_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|only one|at_least_one_exists|': ('error', 'unknown'),
-        'flag_error|only one|none_exist|ste:1': ('error', 'unknown'),
-        'flag_error|only one|none_exist|': ('error', 'unknown'),
-        'flag_error|only one|only_one_exists|ste:1': ('error', 'unknown'),
-        'flag_error|only one|only_one_exists|': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:2': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:3': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:4': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:5': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:6': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:7': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:8': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:9': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:10': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:11': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:12': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|ste:13': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|multi-AND': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|multi-OR': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|multi-ONE': ('error', 'unknown'),
-        'flag_error|all|at_least_one_exists|multi-XOR': ('error', 'unknown'),
-        'flag_error|none exist|-|none-exist': ('error', 'unknown'),
+        'flag_error|all|any_exist|': ('error', 'true'),
+        'flag_error|at least one|any_exist|': ('error', 'true'),
+        'flag_error|none satisfy|any_exist|': ('error', 'true'),
+        'flag_error|only one|any_exist|': ('error', 'true'),
     },
     # ../shared/reference/tool-quirks.md §10: flag 'not collected' with check_existence any_exist and no state; spec (TestType) says unknown, oscap true.
     'flag_not_collected_any_exist': {
@@ -134,65 +83,12 @@ KNOWN_DIFFERENCES: dict[str, dict[str, tuple[str, str]]] = {
         'flag_not_collected|none satisfy|any_exist|': ('unknown', 'true'),
         'flag_not_collected|only one|any_exist|': ('unknown', 'true'),
     },
-    # results-schema TestType: flag 'not applicable' → test result must be 'not applicable'; oscap gives unknown.
+    # ../shared/reference/tool-quirks.md §10: flag 'not applicable' with check_existence any_exist and no state; spec (TestType) says not applicable, oscap true.
     'flag_not_applicable': {
-        'flag_not_applicable|all|all_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|all_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|any_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|any_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|none_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|none_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|only_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|only_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|all_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|all_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|any_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|any_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|at_least_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|at_least_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|none_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|none_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|only_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|at least one|only_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|all_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|all_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|any_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|any_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|at_least_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|at_least_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|none_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|none_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|only_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|none satisfy|only_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|all_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|all_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|any_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|any_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|at_least_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|at_least_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|none_exist|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|none_exist|': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|only_one_exists|ste:1': ('not applicable', 'unknown'),
-        'flag_not_applicable|only one|only_one_exists|': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:2': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:3': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:4': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:5': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:6': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:7': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:8': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:9': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:10': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:11': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:12': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|ste:13': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|multi-AND': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|multi-OR': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|multi-ONE': ('not applicable', 'unknown'),
-        'flag_not_applicable|all|at_least_one_exists|multi-XOR': ('not applicable', 'unknown'),
-        'flag_not_applicable|none exist|-|none-exist': ('not applicable', 'unknown'),
+        'flag_not_applicable|all|any_exist|': ('not applicable', 'true'),
+        'flag_not_applicable|at least one|any_exist|': ('not applicable', 'true'),
+        'flag_not_applicable|none satisfy|any_exist|': ('not applicable', 'true'),
+        'flag_not_applicable|only one|any_exist|': ('not applicable', 'true'),
     },
     # ExistenceEnumeration: on a test all_exist equals at_least_one_exists; oscap applies the all_exist table (error items → error).
     'all_exist_on_test': {
@@ -438,8 +334,8 @@ def _oscap(tmp_path, m, name: str, value: list[str]) -> dict[str, str]:
     s = tmp_path / f"sc-{name}.xml"
     v = tmp_path / f"vars-{name}.xml"
     out = tmp_path / f"res-{name}.xml"
-    d.write_bytes(m.defs)
-    s.write_bytes(m.syschar)
+    d.write_bytes(indented(m.defs))
+    s.write_bytes(indented(m.syschar))
     v.write_bytes(variables_doc({M.VAR: ("string", value)}))
     r = subprocess.run(["oscap", "oval", "analyse", "--variables", str(v), "--results",
                         str(out), str(d), str(s)], capture_output=True, text=True, timeout=300)
@@ -523,8 +419,8 @@ def test_missing_external_variable_is_error_like_oscap(matrix, runs, tmp_path):
     """Without a value for the external variable, the seed rule's state gives error (oscap
     too, rc 0); definitions that do not use the variable keep their results."""
     d, s, out = tmp_path / "d.xml", tmp_path / "s.xml", tmp_path / "o.xml"
-    d.write_bytes(matrix.defs)
-    s.write_bytes(matrix.syschar)
+    d.write_bytes(indented(matrix.defs))
+    s.write_bytes(indented(matrix.syschar))
     r = subprocess.run(["oscap", "oval", "analyse", "--results", str(out), str(d), str(s)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -578,8 +474,8 @@ def test_not_evaluated_propagation_matches_oscap(tmp_path):
         [State(f"{P}:ste:1", [F("authmechanism", "Tls")]).xml(),
          State(f"{P}:ste:2", [F("authmechanism", "None")]).xml()])
     sc = syschar_doc([collected(obj, "complete", [1])], [cmdlet_item(1, [connector("A", "Tls")])])
-    (tmp_path / "d.xml").write_bytes(doc)
-    (tmp_path / "s.xml").write_bytes(sc)
+    (tmp_path / "d.xml").write_bytes(indented(doc))
+    (tmp_path / "s.xml").write_bytes(indented(sc))
     r = subprocess.run(["oscap", "oval", "analyse", "--results", str(tmp_path / "o.xml"),
                         str(tmp_path / "d.xml"), str(tmp_path / "s.xml")],
                        capture_output=True, text=True, timeout=120)
