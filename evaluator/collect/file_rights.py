@@ -23,9 +23,9 @@ from typing import Any, Iterable
 from .filesystem import AclError, account_name, canonical_sid, effective_rights, read_get_acl, \
     trustees
 from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem
+from .normalize import properties
 
 EVERYONE = "S-1-1-0"
-from .normalize import properties
 
 
 def file_rights_result(query: CmdletQuery, objects: Iterable[Any], source: str, *,
@@ -64,7 +64,7 @@ def file_rights_result(query: CmdletQuery, objects: Iterable[Any], source: str, 
         return CollectedObject(query, flag="does not exist", status="does not exist",
                                messages=[head, f"{full} does not exist on the host "
                                                "(Get-Acl: PathNotFound)"])
-    if any(sd.sddl != found[0].sddl for sd in found[1:]):
+    if any(sd != found[0] for sd in found[1:]):
         return _error(query, f"{source}: {len(found)} objects name {full} with different "
                              "security descriptors; none is compared")
     sd = found[0]

@@ -250,7 +250,8 @@ def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
             except ValueError:
                 version = 1
             read = {f"{_W}registry_object": _registry_query,
-                    f"{_W}fileeffectiverights53_object": _rights_query}.get(obj.tag, _cmdlet_query)
+                    f"{_W}fileeffectiverights53_object": _rights_query}.get(str(obj.tag),
+                                                                            _cmdlet_query)
             query, problem = read(obj, oid, version, obj.get("comment"))
             if oid in seen:
                 if seen[oid] != query:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import shutil
 
 import pytest
 from lxml import etree
@@ -16,7 +15,7 @@ from stigscap.evaluator.collect.offline import ExportMap, collect_offline
 from stigscap.evaluator.oval.objects import read_cmdlet_objects, registry_path
 from tests.cli_helpers import stigscap
 from tests.examples.clixml_writer import I32, I64, Bytes, clixml_bytes
-from tests.examples.example_server import EXAMPLES_DIR
+from tests.examples.example_server import copy_exports
 from tests.examples.stig_examples import NETFX, SERVICES, _strings, registry_key
 
 HKLM = "HKEY_LOCAL_MACHINE"
@@ -142,10 +141,7 @@ def test_registry_objects_the_collector_cannot_honour_are_reported():
 
 @pytest.fixture
 def mailbox_exports(tmp_path):
-    folder = tmp_path / "exports"
-    shutil.copytree(EXAMPLES_DIR / "mailbox2016", folder)
-    (folder / "expected.yaml").unlink()
-    return folder
+    return copy_exports("mailbox2016", tmp_path / "exports")
 
 
 def _verdicts(tmp_path, folder) -> dict[str, tuple[str, list[str]]]:

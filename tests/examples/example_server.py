@@ -17,6 +17,7 @@ tests/examples/test_example_server.py asserts the committed files equal what thi
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -742,6 +743,13 @@ def rendered(stig: str = "edge2013") -> dict[str, bytes]:
     """File name -> the bytes Export-Clixml would write (and the expectations file)."""
     from .stig_examples import rendered as stig_rendered
     return stig_rendered(stig)
+
+
+def copy_exports(stig: str, directory: Path) -> Path:
+    """A copy of the STIG's example exports (without expected.yaml) to change in a test."""
+    shutil.copytree(EXAMPLES_DIR / stig, directory)
+    (directory / "expected.yaml").unlink()
+    return directory
 
 
 def write(directory: Path | None = None, stig: str = "edge2013") -> list[Path]:

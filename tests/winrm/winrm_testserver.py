@@ -153,6 +153,9 @@ class ExchangeHost:
     # (PSInt: REG_DWORD, PSInt64: REG_QWORD, str: REG_SZ/REG_EXPAND_SZ, bytes: REG_BINARY,
     # list of str: REG_MULTI_SZ), served by Get-ItemProperty -LiteralPath Registry::<key>
     registry: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # files and directories -> their security (tests/collect/acl_shapes.AclObject), served by
+    # Get-Acl -LiteralPath <path>
+    acls: dict[str, Any] = field(default_factory=dict)
 
     def identity(self, connector: Connector) -> str:
         return f"{self.name}\\{connector.name}"
@@ -416,7 +419,7 @@ class _Shell:
                 "included, verify that the path is correct and try again.",
                 "CommandNotFoundException", ErrorCategory.ObjectNotFound,
                 "System.Management.Automation.CommandNotFoundException", name))
-        if lname == "get-itemproperty":
+        if lname in ("get-itemproperty", "get-acl"):
             if self.exchange:   # the Exchange endpoint is restricted to Exchange cmdlets
                 raise _Terminating(_error_record(
                     f"The term '{name}' is not recognized as the name of a cmdlet, function, "
@@ -424,6 +427,8 @@ class _Shell:
                     ErrorCategory.ObjectNotFound,
                     "System.Management.Automation.CommandNotFoundException", name))
             _only(params, {"literalpath"}, name)
+            if lname == "get-acl":
+                return self._acl(pipe, str(params.get("literalpath", "")))
             return self._registry_key(pipe, str(params.get("literalpath", "")))
         serve = getattr(self.host, "serve", None)  # hosts that serve more cmdlets (fleet_psobjects)
         if serve is not None and lname not in ("get-pssnapin", "add-pssnapin", "get-ciminstance"):
@@ -500,14 +505,8 @@ class _Shell:
         found = next((k for k in self.host.registry if k.lower() == key.strip("\\").lower()),
                      None) if sep and head.lower() == "registry" else None
         if found is None:
-            shown = key if sep else path
-            pipe.write_error(
-                NETException(Message=f"Cannot find path '{shown}' because it does not exist."),
-                ErrorCategoryInfo(Category=ErrorCategory.ObjectNotFound,
-                                  Reason="ItemNotFoundException", TargetName=shown),
-                target_object=shown,
-                fully_qualified_error_id="PathNotFound,Microsoft.PowerShell.Commands."
-                                         "GetItemPropertyCommand")
+            _path_not_found(pipe, key if sep else path,
+                            "PathNotFound,Microsoft.PowerShell.Commands.GetItemPropertyCommand")
             return []
         provider = "Microsoft.PowerShell.Core\\Registry"
         parent, _, child = found.rpartition("\\")
@@ -520,6 +519,25 @@ class _Shell:
                                                   "PSSnapIn": "Microsoft.PowerShell.Core"})})
         return [_obj(["System.Management.Automation.PSCustomObject", "System.Object"],
                      extended=notes)]
+
+    def _acl(self, pipe, path: str) -> list:
+        """Get-Acl -LiteralPath <path>: a DirectorySecurity / FileSecurity whose extended
+        properties (Path, Owner, Group, Sddl, AccessToString; Access at depth 0) come over
+        remoting as its note and code properties do; a missing path is PathNotFound."""
+        acl = next((a for p, a in self.host.acls.items() if p.lower() == path.lower()), None)
+        if acl is None:
+            _path_not_found(pipe, path, "GetAcl_PathNotFound_Exception,Microsoft.PowerShell."
+                                        "Commands.GetAclCommand")
+            return []
+        kind = "Directory" if acl.directory else "File"
+        base = "System.Security.AccessControl."
+        return [_obj([f"{base}{kind}Security", f"{base}FileSystemSecurity",
+                      f"{base}NativeObjectSecurity", f"{base}CommonObjectSecurity",
+                      f"{base}ObjectSecurity", "System.Object"], f"{base}{kind}Security",
+                     extended={"Path": f"Microsoft.PowerShell.Core\\FileSystem::{acl.path}",
+                               "Owner": acl.owner_name, "Group": acl.group_name,
+                               "Access": [f"{base}FileSystemAccessRule" for _ in acl.aces],
+                               "Sddl": acl.sddl, "AccessToString": acl.access_to_string})]
 
     def _cim(self, cls: str) -> list:
         h = self.host
@@ -536,6 +554,15 @@ class _Shell:
                          None, adapted={"Description": "Microsoft Hyper-V Network Adapter",
                                         "IPAddress": [h.ip], "MACAddress": h.mac, "IPEnabled": True})]
         return []
+
+
+def _path_not_found(pipe, path: str, fqid: str) -> None:
+    """The non-terminating error PowerShell writes for a path that does not exist."""
+    pipe.write_error(
+        NETException(Message=f"Cannot find path '{path}' because it does not exist."),
+        ErrorCategoryInfo(Category=ErrorCategory.ObjectNotFound, Reason="ItemNotFoundException",
+                          TargetName=path),
+        target_object=path, fully_qualified_error_id=fqid)
 
 
 class _Terminating(Exception):
