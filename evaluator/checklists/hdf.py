@@ -54,7 +54,8 @@ def _objects(details: str, rule_status: str) -> list[tuple[str, str, str]]:
         why = ""
         if status == "failed":
             fields = dict(f.split("=", 1) for f in text.split("; ") if "=" in f)
-            ident = fields.get("identity") or fields.get("name") or ""
+            ident = (fields.get("identity") or fields.get("trustee_sid") or fields.get("name")
+                     or "")
             why = next((e for e in explanations if ident and ident in e), "")
         objects.append((status, text, why))
     return objects

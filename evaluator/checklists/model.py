@@ -222,7 +222,10 @@ def record_mark(record: dict[str, str], instances: list[str]) -> str:
     others when the rule-result lists instances, else nothing (OVAL judges whole items)."""
     if not instances:
         return ""
-    return "[FAIL]" if set(record.values()) & set(instances) else "[ok]"
+    names = set(record.values())
+    if {"hive", "key", "name"} <= record.keys():   # a registry value is named by its path
+        names.add("\\".join((record["hive"], record["key"], record["name"])))
+    return "[FAIL]" if names & set(instances) else "[ok]"
 
 
 def finding_details(rr: RuleResult, tr: TestResult, arf: ArfReport, bench: Benchmark | None,

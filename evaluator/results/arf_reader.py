@@ -527,7 +527,10 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
                 records: list[dict[str, str]] = []
                 simple: dict[str, str] = {}
                 children = [c for c in item if isinstance(c.tag, str)]
-                values = [c for c in children if _local(c) == "value"]
+                # a cmdlet_item's records are its `value` records; any other item (a
+                # registry value, a file's trustee) is one record of its simple entities
+                values = [c for c in children if _local(c) == "value"
+                          and c.find(f"{{{SC}}}field") is not None]
                 for child in values or children:
                     if _local(child) in ("select", "parameters"):   # echoes of the object
                         continue
@@ -535,7 +538,8 @@ def _oval_from_element(report_id: str, root: etree._Element) -> OvalResults:
                     if fields:
                         records.append({f.get("name", ""): (element_text(f) or "") for f in fields})
                     elif text := (element_text(child) or "").strip():
-                        simple[_local(child)] = text
+                        name = _local(child)   # a repeated entity (REG_MULTI_SZ) lists its values
+                        simple[name] = f"{simple[name]}, {text}" if name in simple else text
                 res._items[item.get("id", "")] = records or ([simple] if simple else [])
     return res
 

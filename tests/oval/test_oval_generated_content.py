@@ -23,7 +23,8 @@ SEED_VALUE = "xccdf_mil.disa.stig_value_receive_connector_authmechanism"
 @pytest.fixture(scope="module", params=["edge2013", "edge2019", "mailbox2016"])
 def generated(tmp_path_factory, request):
     """The example's content and system characteristics (edge2019 and mailbox2016 include
-    registry_tests: SchUseStrongCrypto, the IMAP4 and POP3 services' Start values)."""
+    registry_tests, SchUseStrongCrypto and the IMAP4 and POP3 services' Start values, and the
+    Exchange directory's fileeffectiverights53_test, with its Values' offered options)."""
     out = tmp_path_factory.mktemp(f"run-{request.param}")
     run = stigscap("run", "--example", request.param, "--output", out,
                    "--timestamp", "2026-01-01T00:00:00")
@@ -70,9 +71,11 @@ def test_generated_content_matches_oscap(generated, selector):
     assert ours == theirs
     assert "false" in ours.values() and "true" in ours.values()
     registry = {t.get("id") for t in defs.iter(f"{{{NS['o']}}}tests") for t in t
-                if t.tag.endswith("}registry_test")}
-    if "edge2013" not in out.name:   # the 2013 Edge STIG has no registry check
-        assert registry, "the example's content has no registry_test"
+                if t.tag.endswith(("}registry_test", "}fileeffectiverights53_test"))}
+    if "edge2013" not in out.name:   # the 2013 Edge STIG has no registry or permission check
+        assert {t.rsplit("}", 1)[-1] for t in (x.tag for x in defs.iter()
+                                               if x.get("id") in registry)} == {
+            "registry_test", "fileeffectiverights53_test"}
     compared = {c.get("test_ref") for d in defs.iter(f"{{{NS['o']}}}definition")
                 if ours.get(d.get("id")) in ("true", "false")
                 for c in d.iter(f"{{{NS['o']}}}criterion")}
