@@ -193,7 +193,7 @@ class FileRightsObject(_Strict):
     Get- cmdlet with one literal parameter), live or from an export; one item per trustee. A
     state compares `trustee_sid` and the rights (booleans)."""
 
-    path: str = Field(pattern=r"^[A-Za-z]:\\[^\x00-\x1f]*$",
+    path: str = Field(pattern=r"^[A-Za-z]:\\[^:*?\"<>|/\x00-\x1f]*$",
                       description="the directory, or the folder of the file")
     filename: str | None = Field(default=None, pattern=r"^[^\\/\x00-\x1f]+$",
                                  description="the file; none: the directory itself")

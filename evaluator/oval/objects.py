@@ -178,6 +178,7 @@ def _cmdlet_query(obj: etree._Element, oid: str, version: int, comment: str | No
     return query, problem
 
 
+_LOCAL_PATH = re.compile(r"[A-Za-z]:\\[^:*?\"<>|/]*")
 # behaviors a file-rights object may carry with the collector's reading (groups listed as
 # trustees of their own, never resolved to members; one file or directory, no recursion)
 _RIGHTS_BEHAVIORS = {"windows_view": "64_bit", "include_group": "true", "resolve_group": "false"}
@@ -229,6 +230,11 @@ def _rights_query(obj: etree._Element, oid: str, version: int, comment: str | No
             problem = problem or f"trustee_sid pattern {sid!r} is not a regular expression: {exc}"
     if any(ch in _CONTROL for ch in full) or not full:
         problem = problem or "the file path is empty or holds a control character"
+    elif not _LOCAL_PATH.fullmatch(full):
+        # a UNC (\\host\share), device (\\.\, \\?\) or stream (file:stream) path would
+        # make the host open something else than a local file, or authenticate to another host
+        problem = problem or (f"{full!r} is not a local path (drive letter, backslashes, no "
+                              "':' after the drive): it is not sent")
     query = CmdletQuery(object_id=oid, module_name=None, verb="Get", noun="Acl",
                         parameters=(("LiteralPath", full),), version=version, comment=comment,
                         kind="fileeffectiverights",

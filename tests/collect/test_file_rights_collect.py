@@ -14,6 +14,7 @@ from lxml import etree
 from stigscap.evaluator.cli.main import main
 from stigscap.evaluator.collect.model import CmdletQuery
 from stigscap.evaluator.collect.offline import ExportMap, collect_offline
+from stigscap.evaluator.oval.objects import read_cmdlet_objects
 from tests.cli_helpers import stigscap
 from tests.collect.acl_shapes import EXCHANGE_DIR, EXCHANGE_INSTALL, LOG_DIR, TRANSPORT_LOGS, \
     get_acl_clixml
@@ -148,3 +149,24 @@ def test_generated_test_uses_or_of_states(tmp_path):
     (obj,) = root.iter(f"{W}fileeffectiverights53_object")
     assert obj.find(f"{W}trustee_sid").get("operation") == "pattern match"
     assert obj.find(f"{W}filename").get("{http://www.w3.org/2001/XMLSchema-instance}nil") == "true"
+
+
+def test_only_local_paths_are_ever_asked_for():
+    """A UNC path would make the Exchange server authenticate to another host (its SMB
+    client), a device or stream path open something other than a file: never sent."""
+    W = "http://oval.mitre.org/XMLSchema/oval-definitions-5#windows"
+    objs = "".join(
+        f'<w:fileeffectiverights53_object id="oval:t:obj:{n}" version="1"><w:path>{p}</w:path>'
+        f'<w:filename xsi:nil="true"/><w:trustee_sid operation="pattern match">.*'
+        f'</w:trustee_sid></w:fileeffectiverights53_object>'
+        for n, p in enumerate(["\\\\attacker\\share", "\\\\?\\C:\\x", "C:\\x:stream",
+                               "C:\\Program Files\\Microsoft\\Exchange Server\\V15"], 1))
+    doc = etree.fromstring(f'<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/'
+                           f'oval-definitions-5" xmlns:w="{W}" xmlns:xsi="http://www.w3.org/'
+                           f'2001/XMLSchema-instance"><objects>{objs}</objects>'
+                           '</oval_definitions>'.encode())
+    got = read_cmdlet_objects(doc)
+    assert [q.object_id for q in got.queries] == ["oval:t:obj:4"]
+    assert got.queries[0].parameters == (("LiteralPath", EXCHANGE_DIR),)
+    assert all("is not a local path" in why for _, why in got.unsupported)
+    assert len(got.unsupported) == 3
