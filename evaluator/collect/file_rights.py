@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from .filesystem import AclError, account_name, canonical_sid, effective_rights, read_get_acl, \
     trustees
-from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem
+from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem, nothing_found
 from .normalize import properties
 
 EVERYONE = "S-1-1-0"
@@ -55,15 +55,8 @@ def file_rights_result(query: CmdletQuery, objects: Iterable[Any], source: str, 
         found.append(sd)
     head = f"read {count} object(s) from {source}"
     if not found:
-        if offline:
-            return CollectedObject(query, flag="not collected", status="not collected",
-                                   messages=[head, f"{source} holds no security descriptor of "
-                                             f"{full} (export it with Get-Acl -LiteralPath "
-                                             f"'{full}'; whether it exists cannot be told from "
-                                             "an export without it)"])
-        return CollectedObject(query, flag="does not exist", status="does not exist",
-                               messages=[head, f"{full} does not exist on the host "
-                                               "(Get-Acl: PathNotFound)"])
+        return nothing_found(query, head, offline=offline, what=full, cmdlet="Get-Acl",
+                             export=f"Get-Acl -LiteralPath '{full}'")
     if any(sd != found[0] for sd in found[1:]):
         return _error(query, f"{source}: {len(found)} objects name {full} with different "
                              "security descriptors; none is compared")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .file_item import file_item_result
 from .file_rights import file_rights_result
 from .model import CmdletQuery, CollectedObject
 from .registry import registry_result
 
 # the kinds `items_result` collects (CmdletQuery.kind), each with the Get- cmdlet it runs
-KINDS = {"registry": "Get-ItemProperty", "fileeffectiverights": "Get-Acl"}
+KINDS = {"registry": "Get-ItemProperty", "fileeffectiverights": "Get-Acl", "file": "Get-Item"}
 
 
 def items_result(query: CmdletQuery, objects: Iterable[Any], source: str, *, offline: bool,
@@ -22,6 +23,8 @@ def items_result(query: CmdletQuery, objects: Iterable[Any], source: str, *, off
         return registry_result(query, objects, source, offline=offline, json=json)
     if query.kind == "fileeffectiverights":
         return file_rights_result(query, objects, source, offline=offline)
+    if query.kind == "file":
+        return file_item_result(query, objects, source, offline=offline)
     return CollectedObject(query, flag="error", status="error",
                            messages=[f"no collector for {query.kind} objects"])
 

@@ -107,3 +107,19 @@ class SystemInfo:
     architecture: str = "x86_64"
     fqdn: str | None = None
     interfaces: tuple[tuple[str, str, str], ...] = ()  # (name, ip, mac)
+
+
+def nothing_found(query: CmdletQuery, head: str, *, offline: bool, what: str, export: str,
+                  cmdlet: str) -> CollectedObject:
+    """A non-cmdlet object whose file, key or path no pipeline object names: offline `not
+    collected` (an export without it cannot say it is missing), live `does not exist` (the
+    host said PathNotFound)."""
+    if offline:
+        return CollectedObject(query, flag="not collected", status="not collected",
+                               messages=[head, f"the export holds no object for {what} (export "
+                                               f"it with {export}; whether it exists cannot be "
+                                               "told from an export without it)"])
+    return CollectedObject(query, flag="does not exist", status="does not exist",
+                           messages=[head, f"{what} does not exist on the host ({cmdlet}: "
+                                           "PathNotFound)"])
+

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem
+from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem, nothing_found
 from .normalize import properties
 
 # the properties the Registry provider adds to every Get-ItemProperty object
@@ -117,15 +117,9 @@ def registry_result(query: CmdletQuery, objects: Iterable[Any], source: str, *,
         matches.append(props)
     head = f"read {count} object(s) from {source}"
     if not matches:
-        if offline:
-            return CollectedObject(query, flag="not collected", status="not collected",
-                                   messages=[head, f"{source} holds no object for key {shown} "
-                                             "(export it with Get-ItemProperty -LiteralPath "
-                                             f"'Registry::{shown}'; whether the key exists "
-                                             "cannot be told from an export without it)"])
-        return CollectedObject(query, flag="does not exist", status="does not exist",
-                               messages=[head, f"key {shown} does not exist on the host "
-                                               "(Get-ItemProperty: PathNotFound)"])
+        return nothing_found(query, head, offline=offline, what=f"key {shown}",
+                             cmdlet="Get-ItemProperty",
+                             export=f"Get-ItemProperty -LiteralPath 'Registry::{shown}'")
     outcomes: list[tuple[str | None, list[ItemEntity]] | None] = []
     for props in matches:
         has, value = _lookup(props, name)

@@ -5,7 +5,8 @@ A registry_object becomes the query `Get-ItemProperty -LiteralPath Registry::<hi
 (kind "registry", target (hive, key, name)): built from the object's entities as a command
 with one literal parameter, never as script text, and checked by the same Get-only rule.
 A fileeffectiverights53_object likewise becomes `Get-Acl -LiteralPath <file or directory>`
-(kind "fileeffectiverights", the name of the item it is collected as).
+(kind "fileeffectiverights", the name of the item it is collected as), and a file_object
+`Get-Item -LiteralPath <file or directory>` (kind "file"). Only local paths are ever sent.
 
 Accepts a parsed `oval_definitions` document or a SCAP source data stream (every OVAL
 component in it, e.g. the compliance OVAL and the CPE inventory OVAL). Pure: parsed tree in,
@@ -184,29 +185,23 @@ _LOCAL_PATH = re.compile(r"[A-Za-z]:\\[^:*?\"<>|/]*")
 _RIGHTS_BEHAVIORS = {"windows_view": "64_bit", "include_group": "true", "resolve_group": "false"}
 
 
-def _rights_query(obj: etree._Element, oid: str, version: int, comment: str | None
-                  ) -> tuple[CmdletQuery, str | None]:
-    """A fileeffectiverights53_object: one file (path + filename, or filepath) or one
-    directory (path, filename nil), its trustees by SID (equals) or all the DACL names whose
-    SID matches (pattern match) → Get-Acl -LiteralPath <file or directory>."""
+def _file_target(obj: etree._Element, behaviors: dict[str, str], reads: str
+                 ) -> tuple[tuple[str, str, str, bool], str | None]:
+    """((folder, file name or "", full path, is a directory), problem) of a file-system
+    object: filepath, or path + filename (nil: the directory itself); behaviors other than
+    `behaviors` (the collector's own reading), a non-equals or var_ref entity, or a path that
+    is not local are problems."""
     problem = _set_or_filter(obj)
     beh = obj.find(f"{_W}behaviors")
     if beh is not None:
-        extra = sorted(k for k, v in beh.attrib.items() if _RIGHTS_BEHAVIORS.get(k) != v)
+        extra = sorted(k for k, v in beh.attrib.items() if behaviors.get(k) != v)
         if extra:
             problem = problem or (f"behaviors {', '.join(extra)} are not supported (the "
-                                  "collector reads one file or directory, groups as trustees)")
-    entities = {n: obj.find(f"{_W}{n}") for n in ("filepath", "path", "filename",
-                                                   "trustee_sid")}
-    for label, el in entities.items():
-        if el is None or (label == "filename" and _is_nil(el)):
-            continue
-        if label == "trustee_sid" and el.get("operation") == "pattern match" \
-                and not el.get("var_ref"):
-            continue
-        problem = problem or _entity_problem(el, label)
-    fp, path_el, name_el, trustee = (entities["filepath"], entities["path"],
-                                     entities["filename"], entities["trustee_sid"])
+                                  f"collector reads {reads})")
+    fp, path_el, name_el = (obj.find(f"{_W}{n}") for n in ("filepath", "path", "filename"))
+    for label, el in (("filepath", fp), ("path", path_el), ("filename", name_el)):
+        if el is not None and not (label == "filename" and _is_nil(el)):
+            problem = problem or _entity_problem(el, label)
     directory = False
     if fp is not None:
         full = _text(fp)
@@ -219,6 +214,20 @@ def _rights_query(obj: etree._Element, oid: str, version: int, comment: str | No
     else:
         folder = name = full = ""
         problem = problem or "the object names no filepath or path and filename"
+    return (folder, name, full, directory), problem or _local_path_problem(full)
+
+
+def _rights_query(obj: etree._Element, oid: str, version: int, comment: str | None
+                  ) -> tuple[CmdletQuery, str | None]:
+    """A fileeffectiverights53_object: one file (path + filename, or filepath) or one
+    directory (path, filename nil), its trustees by SID (equals) or all the DACL names whose
+    SID matches (pattern match) → Get-Acl -LiteralPath <file or directory>."""
+    (folder, name, full, directory), problem = _file_target(
+        obj, _RIGHTS_BEHAVIORS, "one file or directory, groups as trustees")
+    trustee = obj.find(f"{_W}trustee_sid")
+    if trustee is not None and not (trustee.get("operation") == "pattern match"
+                                    and not trustee.get("var_ref")):
+        problem = problem or _entity_problem(trustee, "trustee_sid")
     if trustee is None:
         problem = problem or "the object has no trustee_sid"
     op = (trustee.get("operation") or "equals") if trustee is not None else "equals"
@@ -228,18 +237,34 @@ def _rights_query(obj: etree._Element, oid: str, version: int, comment: str | No
             re.compile(sid)
         except re.error as exc:
             problem = problem or f"trustee_sid pattern {sid!r} is not a regular expression: {exc}"
-    if any(ch in _CONTROL for ch in full) or not full:
-        problem = problem or "the file path is empty or holds a control character"
-    elif not _LOCAL_PATH.fullmatch(full):
-        # a UNC (\\host\share), device (\\.\, \\?\) or stream (file:stream) path would
-        # make the host open something else than a local file, or authenticate to another host
-        problem = problem or (f"{full!r} is not a local path (drive letter, backslashes, no "
-                              "':' after the drive): it is not sent")
     query = CmdletQuery(object_id=oid, module_name=None, verb="Get", noun="Acl",
                         parameters=(("LiteralPath", full),), version=version, comment=comment,
                         kind="fileeffectiverights",
                         target=(folder, name, "directory" if directory else "file", op, sid))
     return query, problem
+
+
+def _file_query(obj: etree._Element, oid: str, version: int, comment: str | None
+                ) -> tuple[CmdletQuery, str | None]:
+    """A file_object: one file (path + filename, or filepath) or one directory (path,
+    filename nil) → Get-Item -LiteralPath <file or directory>."""
+    (folder, name, full, directory), problem = _file_target(
+        obj, {"windows_view": "64_bit"}, "one file or directory")
+    query = CmdletQuery(object_id=oid, module_name=None, verb="Get", noun="Item",
+                        parameters=(("LiteralPath", full),), version=version, comment=comment,
+                        kind="file", target=(folder, name, "directory" if directory else "file"))
+    return query, problem
+
+
+def _local_path_problem(full: str) -> str | None:
+    if any(ch in _CONTROL for ch in full) or not full:
+        return "the file path is empty or holds a control character"
+    if not _LOCAL_PATH.fullmatch(full):
+        # a UNC (\\host\share), device (\\.\, \\?\) or stream (file:stream) path would
+        # make the host open something else than a local file, or authenticate to another host
+        return (f"{full!r} is not a local path (drive letter, backslashes, no ':' after the "
+                "drive): it is not sent")
+    return None
 
 
 def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
@@ -249,14 +274,15 @@ def read_cmdlet_objects(root: etree._Element) -> CmdletObjects:
     seen: dict[str, CmdletQuery] = {}
     for defs in _definitions_roots(root):
         for obj in defs.iter(f"{_W}cmdlet_object", f"{_W}registry_object",
-                             f"{_W}fileeffectiverights53_object"):
+                             f"{_W}fileeffectiverights53_object", f"{_W}file_object"):
             oid = obj.get("id", "")
             try:
                 version = int(obj.get("version", "1"))
             except ValueError:
                 version = 1
             read = {f"{_W}registry_object": _registry_query,
-                    f"{_W}fileeffectiverights53_object": _rights_query}.get(str(obj.tag),
+                    f"{_W}fileeffectiverights53_object": _rights_query,
+                    f"{_W}file_object": _file_query}.get(str(obj.tag),
                                                                             _cmdlet_query)
             query, problem = read(obj, oid, version, obj.get("comment"))
             if oid in seen:

@@ -3,8 +3,9 @@
 Test support only (never shipped): SOAP over HTTP/HTTPS on 127.0.0.1, Basic and NTLM/Negotiate
 (pyspnego acceptor) with WinRM message encryption, PSRP from psrpcore's server classes, and an
 emulation of the few cmdlets the collector runs (Get-PSSnapin, Add-PSSnapin, Get-ReceiveConnector,
-Get-ExchangeServer, Get-CimInstance, Get-ItemProperty -LiteralPath, Select-Object -Property). Objects are Exchange-shaped
-(AuthMechanisms as a flags enum, Identity as ADObjectId) and serialized at remoting depth 1.
+Get-ExchangeServer, Get-CimInstance, Get-ItemProperty / Get-Acl / Get-Item -LiteralPath,
+Select-Object -Property). Objects are Exchange-shaped (AuthMechanisms as a flags enum, Identity
+as ADObjectId) and serialized at remoting depth 1.
 Every command with its parameters is recorded; faults are switchable per server.
 
 One server can listen on many ports; each port is one simulated host (the bench uses that).
@@ -156,6 +157,8 @@ class ExchangeHost:
     # files and directories -> their security (tests/collect/acl_shapes.AclObject), served by
     # Get-Acl -LiteralPath <path>
     acls: dict[str, Any] = field(default_factory=dict)
+    # files and directories -> the PSObject Get-Item -LiteralPath <path> returns for it
+    items: dict[str, Any] = field(default_factory=dict)
 
     def identity(self, connector: Connector) -> str:
         return f"{self.name}\\{connector.name}"
@@ -419,7 +422,7 @@ class _Shell:
                 "included, verify that the path is correct and try again.",
                 "CommandNotFoundException", ErrorCategory.ObjectNotFound,
                 "System.Management.Automation.CommandNotFoundException", name))
-        if lname in ("get-itemproperty", "get-acl"):
+        if lname in ("get-itemproperty", "get-acl", "get-item"):
             if self.exchange:   # the Exchange endpoint is restricted to Exchange cmdlets
                 raise _Terminating(_error_record(
                     f"The term '{name}' is not recognized as the name of a cmdlet, function, "
@@ -429,6 +432,15 @@ class _Shell:
             _only(params, {"literalpath"}, name)
             if lname == "get-acl":
                 return self._acl(pipe, str(params.get("literalpath", "")))
+            if lname == "get-item":
+                path = str(params.get("literalpath", ""))
+                item = next((o for k, o in self.host.items.items()
+                             if k.lower() == path.lower()), None)
+                if item is None:
+                    _path_not_found(pipe, path,
+                                    "PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand")
+                    return []
+                return [item]
             return self._registry_key(pipe, str(params.get("literalpath", "")))
         serve = getattr(self.host, "serve", None)  # hosts that serve more cmdlets (fleet_psobjects)
         if serve is not None and lname not in ("get-pssnapin", "add-pssnapin", "get-ciminstance"):
