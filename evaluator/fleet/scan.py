@@ -280,8 +280,10 @@ def multi_benchmark_queries(collection_root, source: str | None = None
 
 
 def _same_cmdlet(q: CmdletQuery) -> tuple:
+    # kind and target too: two registry values of one key are one Get-ItemProperty call
+    # but two items (each object's own value name)
     return (q.module_name, q.verb.lower(), q.noun.lower(), q.parameters, q.select,
-            q.parameter_datatypes)
+            q.parameter_datatypes, q.kind, q.target)
 
 
 def _collect_deduplicated(collector, address, queries: list[CmdletQuery], options, creds

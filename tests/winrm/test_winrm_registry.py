@@ -170,3 +170,26 @@ def test_the_typed_int64_is_the_value_psrpcore_would_give():
 
 def test_example_content_is_in_the_repository():
     assert (REPO / "content" / "examples" / "mailbox2016" / "Get-ItemProperty.xml").is_file()
+
+
+def test_a_fleet_scan_keeps_two_values_of_one_key_apart():
+    """The scan runs each distinct call once for all benchmarks of a collection; two registry
+    values of the same key are the same call but different items, never one answer for both."""
+    from stigscap.evaluator.collect.model import CollectedObject, SystemInfo
+    from stigscap.evaluator.collect.winrm import HostCollection
+    from stigscap.evaluator.fleet.scan import _collect_deduplicated
+
+    a, b = query(NETFX, "SchUseStrongCrypto", 1), query(NETFX, "SystemDefaultTlsVersions", 2)
+    twin = query(NETFX, "SchUseStrongCrypto", 3)   # the same value under another object id
+    asked: list[CmdletQuery] = []
+
+    def collector(address, queries, options, creds):
+        asked.extend(queries)
+        return HostCollection(address, SystemInfo(address), [
+            CollectedObject(q, messages=[q.target[2]]) for q in queries], [], 0.0, 1)
+
+    got = _collect_deduplicated(collector, "h", [a, b, twin], None, None)
+    assert asked == [a, b]
+    assert [(o.query.object_id, o.messages) for o in got.objects] == [
+        ("oval:t:obj:1", ["SchUseStrongCrypto"]), ("oval:t:obj:2", ["SystemDefaultTlsVersions"]),
+        ("oval:t:obj:3", ["SchUseStrongCrypto"])]
