@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from stigscap.content.model import FieldCheck, Rule, TestSpec
+from stigscap.content.model import (FILE_RIGHTS, FieldCheck, FileRightsObject, RegistryObject,
+                                    Rule, StateSpec, TestSpec)
 
 
 def _as_list(v) -> list[str]:
@@ -42,10 +43,10 @@ def _check(results: list[bool], how: str) -> bool:
             "none satisfy": n == 0, "only one": n == 1}[how]
 
 
-def _record_matches(test: TestSpec, record: dict, values: dict) -> bool:
+def _record_matches(state: StateSpec, record: dict, values: dict) -> bool:
     """All state fields match this record (a state field the record lacks cannot match)."""
     lower = {k.lower(): v for k, v in record.items()}
-    for f in test.state.fields:
+    for f in state.fields:
         if f.property.lower() not in lower:
             return False
         if f.value_of is not None:
@@ -71,6 +72,8 @@ def evaluate_test(test: TestSpec, records: list[dict], values: dict, shape: str)
     shape "record": one item per pipeline object (the test's `check` quantifies over them).
     The content must give the same answer under both.
     """
+    if not hasattr(test.object, "cmdlet"):   # one item per value / trustee, whatever the shape
+        shape = "record"
     items = ([records] if records else []) if shape == "object" else [[r] for r in records]
     n = len(items)
     ex = test.check_existence
@@ -82,9 +85,28 @@ def evaluate_test(test: TestSpec, records: list[dict], values: dict, shape: str)
         return False
     if test.state is None or n == 0:
         return True
-    matches = [_check([_record_matches(test, r, values) for r in item], test.state.entity_check)
-               for item in items]
+    # the state, or one of its alternatives (state_operator OR)
+    matches = [any(_check([_record_matches(st, r, values) for r in item], st.entity_check)
+                   for st in test.states) for item in items]
     return _check(matches, test.check)
+
+
+def object_records(test: TestSpec, case: dict) -> list[dict]:
+    """The case's pipeline objects for the test's object, as records of property → text: a
+    cmdlet's objects as given; a registry value (case `registry`: key → {name: [type, value]})
+    as one record {type, value}; a directory's trustees (case `acl`: path → {SID: [rights that
+    are true]}) as one record per trustee {trustee_sid, every right: true/false}."""
+    o = test.object
+    if isinstance(o, RegistryObject):
+        values = case["registry"].get(f"{o.hive}\\{o.key}", {})
+        return [{"type": values[o.name][0], "value": values[o.name][1]}] if o.name in values else []
+    if isinstance(o, FileRightsObject):
+        trustees = case["acl"].get(o.shown, {})
+        return [{"trustee_sid": sid, **{r: "true" if r in granted else "false" for r in FILE_RIGHTS}}
+                for sid, granted in trustees.items() if re.search(o.trustee_sid, sid)]
+    records = case.get(o.cmdlet)
+    assert records is not None, f"case lacks {o.cmdlet}"
+    return records
 
 
 def evaluate_rule(rule: Rule, case: dict, shape: str = "object") -> bool:
@@ -100,9 +122,7 @@ def evaluate_rule(rule: Rule, case: dict, shape: str = "object") -> bool:
                     for k, val in rec.items() if k.lower() == prop for v in _as_list(val)]
     results = []
     for test in rule.check.tests:
-        records = case.get(test.object.cmdlet)
-        assert records is not None, f"case for {rule.rule_id} lacks {test.object.cmdlet}"
-        r = evaluate_test(test, records, values, shape)
+        r = evaluate_test(test, object_records(test, case), values, shape)
         results.append(not r if test.negate else r)
     op = rule.check.operator
     if op == "AND":

@@ -11,11 +11,14 @@ import pytest
 import yaml
 
 from stigscap.content.loader import load_content
-from stigscap.evaluator.collect.model import CmdletQuery, CollectedObject, FieldValue, SystemInfo
+from stigscap.content.model import FILE_RIGHTS, RegistryObject
+from stigscap.evaluator.collect.model import (CmdletQuery, CollectedObject, FieldValue, ItemEntity,
+                                              SystemInfo, WinItem)
 from stigscap.evaluator.oval.engine import compile_definitions
 from stigscap.evaluator.collect.syschar import syschar_document
 from stigscap.generator.build import generate
 from stigscap.schemas.xmlio import parse_xml_bytes
+from tests.stig.stig_case_eval import object_records
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
@@ -54,6 +57,9 @@ def _collected(rule, case, test_ids) -> list[CollectedObject]:
     out = []
     for test, tid in zip(rule.check.tests, test_ids):
         o = test.object
+        if not hasattr(o, "cmdlet"):   # a registry value or a directory's trustees
+            out.append(_items_object(test, case, tid.replace(":tst:", ":obj:")))
+            continue
         q = CmdletQuery(object_id=tid.replace(":tst:", ":obj:"), module_name=o.module,
                         verb=o.verb, noun=o.noun,
                         parameters=tuple((k, str(v).lower() if isinstance(v, bool) else str(v))
@@ -67,14 +73,44 @@ def _collected(rule, case, test_ids) -> list[CollectedObject]:
     return out
 
 
+def _items_object(test, case, object_id: str) -> CollectedObject:
+    """The case's registry value or trustees as the collectors write them (WinItems)."""
+    o = test.object
+    records = object_records(test, case)
+    if isinstance(o, RegistryObject):
+        kind = "registry"
+        q = CmdletQuery(object_id, None, "Get", "ItemProperty", kind=kind,
+                        target=(o.hive, o.key, o.name))
+        items = [WinItem(kind, (ItemEntity("hive", o.hive), ItemEntity("key", o.key),
+                                ItemEntity("name", o.name), ItemEntity("type", r["type"]),
+                                ItemEntity("value", r["value"],
+                                           "int" if r["type"] in ("reg_dword", "reg_qword")
+                                           else "string"))) for r in records]
+    else:
+        kind = "fileeffectiverights"
+        q = CmdletQuery(object_id, None, "Get", "Acl", kind=kind,
+                        target=(o.path, o.filename or "", "directory", o.trustee_operation,
+                                o.trustee_sid))
+        items = [WinItem(kind, (ItemEntity("filepath", o.shown), ItemEntity("path", o.path),
+                                ItemEntity("filename", o.filename),
+                                ItemEntity("trustee_sid", r["trustee_sid"]),
+                                *(ItemEntity(k, r[k], "boolean") for k in FILE_RIGHTS)))
+                 for r in records]
+    if not items:
+        return CollectedObject(q, flag="does not exist", status="does not exist")
+    return CollectedObject(q, items=items)
+
+
 def _variables(rule, case, oval_ids) -> dict[str, list[str]]:
     values = {v.id: v.default_value() for v in rule.values}
     values.update(case.get("values", {}))
     out = {}
     for n, test in enumerate(rule.check.tests, start=1):
-        for f in test.state.fields if test.state else []:
-            if f.value_ref:
-                out[oval_ids.variables[(n, f.property.lower())]] = [values[f.value_ref]]
+        for k, state in enumerate(test.states):
+            for f in state.fields:
+                if f.value_ref:
+                    out[oval_ids.variables[test.variable_key(n, k, f.property)]] = \
+                        [values[f.value_ref]]
     return out
 
 
