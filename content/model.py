@@ -201,6 +201,19 @@ class FileRightsObject(_Strict):
                                          "the DACL names (pattern match)")
     trustee_operation: Literal["equals", "pattern match"] = "pattern match"
 
+    @model_validator(mode="after")
+    def _trustee(self) -> "FileRightsObject":
+        if self.trustee_operation == "equals":
+            if not re.fullmatch(r"S-1-\d+(-\d+)*", self.trustee_sid):
+                raise ValueError(f"trustee_sid {self.trustee_sid!r} is not a SID (S-1-…)")
+        else:
+            try:
+                re.compile(self.trustee_sid)
+            except re.error as exc:
+                raise ValueError(f"trustee_sid {self.trustee_sid!r} is not a regular "
+                                 f"expression: {exc}") from None
+        return self
+
     @property
     def shown(self) -> str:
         return f"{self.path}\\{self.filename}" if self.filename else self.path

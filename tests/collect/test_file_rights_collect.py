@@ -170,3 +170,17 @@ def test_only_local_paths_are_ever_asked_for():
     assert got.queries[0].parameters == (("LiteralPath", EXCHANGE_DIR),)
     assert all("is not a local path" in why for _, why in got.unsupported)
     assert len(got.unsupported) == 3
+
+
+@pytest.mark.parametrize("spec,problem", [
+    ({"path": "C:\\x", "trustee_sid": "("}, "is not a regular expression"),
+    ({"path": "C:\\x", "trustee_sid": "BA", "trustee_operation": "equals"}, "is not a SID"),
+    ({"path": "\\\\host\\share", "trustee_sid": ".*"}, "String should match pattern"),
+    ({"path": "C:\\x:stream", "trustee_sid": ".*"}, "String should match pattern"),
+])
+def test_content_names_only_local_paths_and_valid_trustees(spec, problem):
+    from pydantic import ValidationError
+
+    from stigscap.content.model import FileRightsObject
+    with pytest.raises(ValidationError, match=problem):
+        FileRightsObject(**spec)
