@@ -212,6 +212,14 @@ _ITEM_OF_OBJECT = {
 }
 
 
+def item_name(object_name: str) -> str:
+    """The local name of the items an object of this local name collects
+    (fileeffectiverights53_object → fileeffectiverights_item); "" for a non-object."""
+    if object_name in _ITEM_OF_OBJECT:
+        return _ITEM_OF_OBJECT[object_name]
+    return object_name[:-len("_object")] + "_item" if object_name.endswith("_object") else ""
+
+
 def _compile_object(el: _Element) -> ObjectSpec:
     var_refs: list[str] = []
     masked: set[tuple[str, str | None]] = set()
@@ -228,8 +236,7 @@ def _compile_object(el: _Element) -> ObjectSpec:
                 masked.add((name, f.get("name")))
     spec = ObjectSpec(el.get("id", ""), el.get("version") or "1", var_refs, masked)
     local = _local(el.tag)
-    spec.item_name = _ITEM_OF_OBJECT.get(local) or (
-        local[:-len("_object")] + "_item" if local.endswith("_object") else "")
+    spec.item_name = item_name(local)
     for child in el:
         name = _local(child.tag)
         if name in ("set", "filter"):

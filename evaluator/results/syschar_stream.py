@@ -57,7 +57,7 @@ from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.namespaces import OVAL_DEF, OVAL_SC
 from stigscap.schemas.xmlio import SAFE_PARSER_OPTIONS, element_text, stream_xml_file
 
-from ..oval.engine import CompiledDefinitions, OvalEvaluation
+from ..oval.engine import CompiledDefinitions, OvalEvaluation, item_name
 from ..oval.results import copy_target
 
 FORM_INPLACE = "inplace"
@@ -89,7 +89,7 @@ def item_tags(compiled: Iterable[CompiledDefinitions]) -> list[str]:
             q = etree.QName(obj)
             if q.namespace and q.localname.endswith("_object"):
                 ns = q.namespace.replace("oval-definitions-5", "oval-system-characteristics-5")
-                tags.setdefault(f"{{{ns}}}{q.localname[:-len('_object')]}_item")
+                tags.setdefault(f"{{{ns}}}{item_name(q.localname)}")
     return list(tags)
 
 

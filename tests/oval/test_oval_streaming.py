@@ -429,3 +429,20 @@ def test_copy_rename_detection_is_exact():
     assert rx.search(b"<message>")
     assert re.fullmatch(rb"</oval-sc:system_data>", streamer.shell_end)
     streamer.out.close()
+
+
+def test_streamed_items_follow_the_schemas_element_mapping():
+    """A fileeffectiverights53_object collects fileeffectiverights_items (OVAL 5.11.2
+    element_mapping): the streaming reader must report those, not a made-up
+    fileeffectiverights53_item."""
+    from stigscap.evaluator.oval.engine import compile_definitions
+    from stigscap.evaluator.results.syschar_stream import item_tags
+
+    W = "http://oval.mitre.org/XMLSchema/oval-definitions-5#windows"
+    defs = etree.fromstring(f"""<oval_definitions
+        xmlns="http://oval.mitre.org/XMLSchema/oval-definitions-5" xmlns:w="{W}"><objects>
+        <w:fileeffectiverights53_object id="oval:t:obj:1" version="1"/>
+        <w:registry_object id="oval:t:obj:2" version="1"/></objects></oval_definitions>""")
+    sc = "http://oval.mitre.org/XMLSchema/oval-system-characteristics-5#windows"
+    assert item_tags([compile_definitions(defs)]) == [f"{{{sc}}}fileeffectiverights_item",
+                                                      f"{{{sc}}}registry_item"]
