@@ -28,6 +28,7 @@ from typing import Any, Iterable
 
 from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem, nothing_found
 from .normalize import lookup_property, properties
+from .records import Unattributed, attributed, collected_error
 
 _EPOCH_1601 = _dt.datetime(1601, 1, 1, tzinfo=_dt.timezone.utc)
 _VERSION = re.compile(r"\d+(?:\.\d+){0,3}")
@@ -130,40 +131,32 @@ def file_item_result(query: CmdletQuery, objects: Iterable[Any], source: str, *,
     object's own call; offline: every object of the export)."""
     folder, name, _kind = query.target
     full = f"{folder}\\{name}" if name else folder
-    found: list[dict[str, Any]] = []
-    count = 0
-    for obj in objects:
-        count += 1
-        props = properties(obj)
+
+    def identify(props: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         has, fullname = lookup_property(props or {}, "FullName")
         if props is None or not has or not isinstance(fullname, str):
-            if offline:
-                continue
-            return _error(query, f"{source}: object #{count} has no FullName: not Get-Item's "
-                                 "output for a file or directory")
-        if fullname.rstrip("\\").lower() != full.lower():
-            if offline:
-                continue
-            return _error(query, f"{source}: the output names {fullname}, not {full}")
-        found.append(props)
-    head = f"read {count} object(s) from {source}"
+            raise Unattributed(" has no FullName: not Get-Item's output for a file or directory")
+        return fullname, props
+
+    got = attributed(query, objects, source, offline=offline, wanted=full, shown=full,
+                     identify=identify)
+    if isinstance(got, CollectedObject):
+        return got
+    found, head = got
     if not found:
         return nothing_found(query, head, offline=offline, what=full, cmdlet="Get-Item",
                              export=f"Get-Item -LiteralPath '{full}'")
     try:
         items = {_entities(p, folder, name, full) for p in found}
     except _Unreadable as exc:
-        return _error(query, f"{source}: {full}: {exc}; not compared")
+        return collected_error(query, f"{source}: {full}: {exc}; not compared")
     if len(items) > 1:
-        return _error(query, f"{source}: {len(found)} objects name {full} and disagree; none "
+        return collected_error(query, f"{source}: {len(found)} objects name {full} and disagree; none "
                              "is compared")
     (entities,) = items
     return CollectedObject(query, flag="complete", status="exists", messages=[head],
                            items=[WinItem("file", entities)])
 
-
-def _error(query: CmdletQuery, message: str) -> CollectedObject:
-    return CollectedObject(query, flag="error", status="error", messages=[message])
 
 
 __all__ = ["file_item_result", "filetime"]

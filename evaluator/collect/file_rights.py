@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from .filesystem import AclError, account_name, canonical_sid, effective_rights, read_get_acl, \
     trustees
 from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem, nothing_found
-from .normalize import properties
+from .records import Unattributed, attributed, collected_error
 
 EVERYONE = "S-1-1-0"
 
@@ -34,38 +34,34 @@ def file_rights_result(query: CmdletQuery, objects: Iterable[Any], source: str, 
     (live: the output of this object's own call; offline: every object of the export)."""
     folder, name, kind, op, pattern = query.target
     full = f"{folder}\\{name}" if name else folder
-    found = []
-    count = 0
-    for obj in objects:
-        count += 1
-        props = properties(obj)
+
+    def identify(props: dict[str, Any] | None) -> tuple[str, Any]:
         if props is None:
-            return _error(query, f"{source}: object #{count} is not a Get-Acl object (it has "
-                                 "no properties)")
+            raise ValueError(" is not a Get-Acl object (it has no properties)")
         try:
-            filepath, sd = read_get_acl(props)
+            return read_get_acl(props)
         except AclError as exc:
-            if offline and "property Path" in str(exc):
-                continue   # another provider's object: not this file's
-            return _error(query, f"{source}: object #{count}: {exc}")
-        if filepath.rstrip("\\").lower() != full.lower():
-            if offline:
-                continue
-            return _error(query, f"{source}: the output names {filepath}, not {full}")
-        found.append(sd)
-    head = f"read {count} object(s) from {source}"
+            if "property Path" in str(exc):   # another provider's object: not this file's
+                raise Unattributed(f": {exc}") from None
+            raise ValueError(f": {exc}") from None
+
+    got = attributed(query, objects, source, offline=offline, wanted=full, shown=full,
+                     identify=identify)
+    if isinstance(got, CollectedObject):
+        return got
+    found, head = got
     if not found:
         return nothing_found(query, head, offline=offline, what=full, cmdlet="Get-Acl",
                              export=f"Get-Acl -LiteralPath '{full}'")
     if any(sd != found[0] for sd in found[1:]):
-        return _error(query, f"{source}: {len(found)} objects name {full} with different "
+        return collected_error(query, f"{source}: {len(found)} objects name {full} with different "
                              "security descriptors; none is compared")
     sd = found[0]
     if op == "equals":
         try:
             sids = [canonical_sid(pattern)]
         except AclError as exc:
-            return _error(query, f"trustee_sid {pattern!r}: {exc}")
+            return collected_error(query, f"trustee_sid {pattern!r}: {exc}")
     else:   # a NULL DACL names no trustee but gives Everyone every right: Everyone's item
         named = trustees(sd) if sd.dacl is not None or not sd.dacl_present else [EVERYONE]
         sids = [s for s in named if re.search(pattern, s)]
@@ -74,7 +70,7 @@ def file_rights_result(query: CmdletQuery, objects: Iterable[Any], source: str, 
         try:
             rights = effective_rights(sd, sid, directory=kind == "directory")
         except AclError as exc:
-            return _error(query, f"{source}: {full}: trustee {sid}: {exc}; none of this "
+            return collected_error(query, f"{source}: {full}: trustee {sid}: {exc}; none of this "
                                  "object's trustees is compared")
         who = account_name(sid)
         entities = [ItemEntity("filepath", full), ItemEntity("path", folder if name else full),
@@ -93,9 +89,6 @@ def file_rights_result(query: CmdletQuery, objects: Iterable[Any], source: str, 
                            messages=[head, f"{full}: {len(items)} trustee(s), owner "
                                            f"{sd.owner or 'not given'}"], items=items)
 
-
-def _error(query: CmdletQuery, message: str) -> CollectedObject:
-    return CollectedObject(query, flag="error", status="error", messages=[message])
 
 
 __all__ = ["file_rights_result"]

@@ -9,10 +9,11 @@ outcome is `does not exist` / `error` / `complete` by the same rules on both pat
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .model import CmdletQuery, CollectedObject, FieldValue, cmdlet_name
-from .normalize import FieldMemo, _type_names, base_type_name, object_label, record_from_object
+from .normalize import (FieldMemo, _type_names, base_type_name, object_label, properties,
+                        record_from_object)
 
 MAX_DISTINCT_MESSAGES = 40
 
@@ -63,6 +64,44 @@ def _type_problem(type_names: Sequence[str], query: CmdletQuery) -> str | None:
 
 def collected_error(query: CmdletQuery, message: str) -> CollectedObject:
     return CollectedObject(query, flag="error", status="error", messages=[message])
+
+
+class Unattributed(Exception):
+    """A pipeline object that names no key, path or file (the message says why, after
+    "object #n"): in an export it is skipped, since other objects are the ones asked for; in a
+    call's own output it is an error."""
+
+
+def attributed(query: CmdletQuery, objects: Iterable[Any], source: str, *, offline: bool,
+               wanted: str, shown: str, identify: Callable[[Any], tuple[str, Any]],
+               noun: str = "") -> tuple[list[Any], str] | CollectedObject:
+    """The payloads of the pipeline objects that name `wanted` (case-insensitively, a
+    trailing backslash ignored) and the "read N object(s)" line; or the error CollectedObject.
+
+    The rule every non-cmdlet collector follows: `identify(properties)` gives the object's
+    name and payload, raises Unattributed for an object that names nothing, and ValueError
+    (message after "object #n") for one that must never be compared. An object naming another
+    key or path is skipped in an export (it holds every object asked for) and an error in a
+    call's own output."""
+    found: list[Any] = []
+    count = 0
+    for obj in objects:
+        count += 1
+        try:
+            name, payload = identify(properties(obj))
+        except Unattributed as exc:
+            if offline:
+                continue
+            return collected_error(query, f"{source}: object #{count}{exc}")
+        except ValueError as exc:
+            return collected_error(query, f"{source}: object #{count}{exc}")
+        if name.rstrip("\\").lower() != wanted.lower():
+            if offline:
+                continue
+            return collected_error(query, f"{source}: the output names {noun}{name}, not "
+                                          f"{shown}")
+        found.append(payload)
+    return found, f"read {count} object(s) from {source}"
 
 
 class _Messages:
@@ -229,5 +268,5 @@ def collected_from_values(query: CmdletQuery, values: Iterable[Any], *,
     return acc.result()
 
 
-__all__ = ["KNOWN_TYPES", "ExportError", "RecordCollector", "collected_error",
-           "collected_from_values", "server_role_problems"]
+__all__ = ["KNOWN_TYPES", "ExportError", "RecordCollector", "Unattributed", "attributed",
+           "collected_error", "collected_from_values", "server_role_problems"]

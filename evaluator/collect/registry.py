@@ -32,7 +32,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .model import CmdletQuery, CollectedObject, ItemEntity, WinItem, nothing_found
-from .normalize import properties
+from .normalize import lookup_property
+from .records import Unattributed, attributed, collected_error
 
 # the properties the Registry provider adds to every Get-ItemProperty object
 PROVIDER_PROPERTIES = ("PSPath", "PSParentPath", "PSChildName", "PSDrive", "PSProvider")
@@ -77,67 +78,54 @@ def _type_and_values(value: Any, *, json: bool) -> tuple[str | None, list[ItemEn
     return f"a {tname} is not a registry value type"
 
 
-def _lookup(props: dict[str, Any], name: str) -> tuple[bool, Any]:
-    """A value by name, case-insensitively (registry value names are)."""
-    found = [k for k in props if k.lower() == name.lower()]
-    if not found:
-        return False, None
-    return True, props[found[0]]
-
-
 def registry_result(query: CmdletQuery, objects: Iterable[Any], source: str, *,
                     offline: bool, json: bool = False) -> CollectedObject:
     """The CollectedObject of one registry_object from Get-ItemProperty's pipeline objects
     (live: the output of this object's own call; offline: every object of the export)."""
     hive, key, name = query.target
-    wanted = f"{hive}\\{key}".lower() if key else hive.lower()
     shown = f"{hive}\\{key}" if key else hive
     if name.lower() in _PROVIDER_LOWER:
-        return _error(query, f"{source}: the value name {name!r} cannot be told from the "
-                             "property Get-ItemProperty adds under that name")
-    matches: list[dict[str, Any]] = []
-    count = 0
-    for obj in objects:
-        count += 1
-        props = properties(obj)
+        return collected_error(query, f"{source}: the value name {name!r} cannot be told from "
+                                      "the property Get-ItemProperty adds under that name")
+
+    def identify(props: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         if props is None:
-            return _error(query, f"{source}: object #{count} is not a Get-ItemProperty object "
-                                 "(it has no properties)")
-        has, pspath = _lookup(props, "PSPath")
+            raise ValueError(" is not a Get-ItemProperty object (it has no properties)")
+        has, pspath = lookup_property(props, "PSPath")
         path_key = key_of_pspath(str(pspath)) if has and pspath is not None else None
         if path_key is None:
-            if offline:
-                continue   # not a registry key's object: it cannot be this key's
-            return _error(query, f"{source}: object #{count} has no registry PSPath; the "
-                                 f"output cannot be attributed to {shown}")
-        if path_key.lower() != wanted:
-            if offline:
-                continue
-            return _error(query, f"{source}: the output names key {path_key}, not {shown}")
-        matches.append(props)
-    head = f"read {count} object(s) from {source}"
+            raise Unattributed(f" has no registry PSPath; the output cannot be attributed to "
+                               f"{shown}")
+        return path_key, props
+
+    got = attributed(query, objects, source, offline=offline, wanted=shown, shown=shown,
+                     identify=identify, noun="key ")
+    if isinstance(got, CollectedObject):
+        return got
+    matches, head = got
     if not matches:
         return nothing_found(query, head, offline=offline, what=f"key {shown}",
                              cmdlet="Get-ItemProperty",
                              export=f"Get-ItemProperty -LiteralPath 'Registry::{shown}'")
     outcomes: list[tuple[str | None, list[ItemEntity]] | None] = []
     for props in matches:
-        has, value = _lookup(props, name)
+        has, value = lookup_property(props, name)   # value names are case-insensitive
         if not has:
             outcomes.append(None)
             continue
         typed = _type_and_values(value, json=json)
         if isinstance(typed, str):
-            return _error(query, f"{source}: key {shown}: value {name}: {typed}; not compared")
+            return collected_error(query, f"{source}: key {shown}: value {name}: {typed}; not "
+                                          "compared")
         outcomes.append(typed)
     if any(o != outcomes[0] for o in outcomes[1:]):
-        return _error(query, f"{source}: {len(matches)} objects name key {shown} and disagree "
-                             f"about value {name}; none is compared")
-    got = outcomes[0]
-    if got is None:
+        return collected_error(query, f"{source}: {len(matches)} objects name key {shown} and "
+                                      f"disagree about value {name}; none is compared")
+    outcome = outcomes[0]
+    if outcome is None:
         return CollectedObject(query, flag="does not exist", status="does not exist",
                                messages=[head, f"key {shown} has no value named {name}"])
-    rtype, values = got
+    rtype, values = outcome
     messages = [head]
     type_entity = ItemEntity("type", rtype)
     if rtype is None:
@@ -152,9 +140,6 @@ def registry_result(query: CmdletQuery, objects: Iterable[Any], source: str, *,
     return CollectedObject(query, flag="complete", status="exists", messages=messages,
                            items=[WinItem("registry", entities)])
 
-
-def _error(query: CmdletQuery, message: str) -> CollectedObject:
-    return CollectedObject(query, flag="error", status="error", messages=[message])
 
 
 __all__ = ["PROVIDER_PROPERTIES", "key_of_pspath", "registry_result"]

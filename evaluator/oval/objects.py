@@ -86,6 +86,18 @@ def _set_or_filter(obj: etree._Element) -> str | None:
     return None
 
 
+def _behaviors_problem(obj: etree._Element, allowed: dict[str, str], reads: str) -> str | None:
+    """Behaviors other than the collector's own reading (`allowed`: name → value) are not
+    honoured: the object is not collected rather than collected differently."""
+    beh = obj.find(f"{_W}behaviors")
+    extra = sorted(k for k, v in beh.attrib.items() if allowed.get(k) != v) \
+        if beh is not None else []
+    if extra:
+        return (f"behaviors {', '.join(extra)} are not supported (the collector reads "
+                f"{reads})")
+    return None
+
+
 # the registry hives OVAL names (EntityObjectRegistryHiveType), as the Registry provider
 # spells them in a provider-qualified path (Registry::HKEY_LOCAL_MACHINE\...)
 REGISTRY_HIVES = ("HKEY_CLASSES_ROOT", "HKEY_CURRENT_CONFIG", "HKEY_CURRENT_USER",
@@ -100,14 +112,8 @@ def registry_path(hive: str, key: str) -> str:
 
 def _registry_query(obj: etree._Element, oid: str, version: int, comment: str | None
                     ) -> tuple[CmdletQuery, str | None]:
-    problem = _set_or_filter(obj)
-    beh = obj.find(f"{_W}behaviors")
-    if beh is not None:
-        extra = sorted(k for k, v in beh.attrib.items()
-                       if not (k == "windows_view" and v == "64_bit"))
-        if extra:
-            problem = problem or (f"behaviors {', '.join(extra)} are not supported (the "
-                                  "collector reads one value, in the 64-bit view)")
+    problem = _set_or_filter(obj) or _behaviors_problem(
+        obj, {"windows_view": "64_bit"}, "one value, in the 64-bit view")
     values: dict[str, str] = {}
     for label in ("hive", "key", "name"):
         el = obj.find(f"{_W}{label}")
@@ -191,13 +197,7 @@ def _file_target(obj: etree._Element, behaviors: dict[str, str], reads: str
     object: filepath, or path + filename (nil: the directory itself); behaviors other than
     `behaviors` (the collector's own reading), a non-equals or var_ref entity, or a path that
     is not local are problems."""
-    problem = _set_or_filter(obj)
-    beh = obj.find(f"{_W}behaviors")
-    if beh is not None:
-        extra = sorted(k for k, v in beh.attrib.items() if behaviors.get(k) != v)
-        if extra:
-            problem = problem or (f"behaviors {', '.join(extra)} are not supported (the "
-                                  f"collector reads {reads})")
+    problem = _set_or_filter(obj) or _behaviors_problem(obj, behaviors, reads)
     fp, path_el, name_el = (obj.find(f"{_W}{n}") for n in ("filepath", "path", "filename"))
     for label, el in (("filepath", fp), ("path", path_el), ("filename", name_el)):
         if el is not None and not (label == "filename" and _is_nil(el)):

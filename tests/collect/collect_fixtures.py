@@ -193,3 +193,12 @@ def assert_valid_syschar(path: Path) -> None:
         lines = [ln for ln in out.stdout.splitlines()
                  if ln.strip() and not ln.startswith("<?xml")]
         assert out.returncode == 0 and not lines, f"schematron {version}: {lines[:5]} {out.stderr}"
+
+
+def collect_queries(folder: Path, queries) -> list:
+    """Offline collection of these queries from the exports in `folder`, through the real
+    CmdletObjects (what read_cmdlet_objects gives the collector)."""
+    from stigscap.evaluator.oval.objects import CmdletObjects
+    objects = CmdletObjects(queries=list(queries), _order=list(queries))
+    return collect_offline(objects, ExportMap.from_specs([str(folder)]))
+

@@ -13,9 +13,9 @@ import pytest
 from lxml import etree
 
 from stigscap.evaluator.collect.model import CmdletQuery, SystemInfo
-from stigscap.evaluator.collect.offline import ExportMap, collect_offline
 from stigscap.evaluator.collect.syschar import syschar_bytes
 from stigscap.evaluator.oval.engine import evaluate
+from tests.collect.collect_fixtures import collect_queries
 from tests.conftest import require_tool
 
 BIN = "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin"
@@ -26,6 +26,9 @@ CREATED_FT = str(((dt.datetime(2024, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
                    - dt.datetime(1601, 1, 1, tzinfo=dt.timezone.utc)).total_seconds()
                   .__int__()) * 10_000_000 + 1234567)
 WRITTEN = "2024-05-06T07:08:09Z"
+WRITTEN_FT = str(int((dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+                      - dt.datetime(1601, 1, 1, tzinfo=dt.timezone.utc)).total_seconds())
+                 * 10_000_000)
 
 CLIXML = f"""<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">
   <Obj RefId="0">
@@ -96,17 +99,9 @@ def query(name: str = EXE, n: int = 1) -> CmdletQuery:
                        kind="file", target=(BIN, name, "file" if name else "directory"))
 
 
-class _Objects:
-    def __init__(self, queries):
-        self.queries = queries
-
-    def all(self):
-        return [(q, None) for q in self.queries]
-
-
 def collect(tmp_path, queries, text=CLIXML):
     (tmp_path / "Get-Item.xml").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
-    return collect_offline(_Objects(queries), ExportMap.from_specs([str(tmp_path)]))
+    return collect_queries(tmp_path, queries)
 
 
 def entities(obj) -> list[tuple[str, str | None]]:
@@ -118,10 +113,7 @@ def test_the_file_s_attributes_version_and_times(tmp_path):
     assert exe.flag == "complete"
     assert entities(exe) == [
         ("filepath", f"{BIN}\\{EXE}"), ("path", BIN), ("filename", EXE), ("size", "35392"),
-        ("a_time", str(int((dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
-                            - dt.datetime(1601, 1, 1, tzinfo=dt.timezone.utc))
-                           .total_seconds()) * 10_000_000)),
-        ("c_time", CREATED_FT), ("m_time", entities(exe)[4][1]),
+        ("a_time", WRITTEN_FT), ("c_time", CREATED_FT), ("m_time", WRITTEN_FT),
         ("version", "15.02.1544.004"), ("type", "FILE_TYPE_DISK"),
         ("attribute", "FILE_ATTRIBUTE_READONLY"), ("attribute", "FILE_ATTRIBUTE_ARCHIVE"),
         ("company", "Microsoft Corporation"), ("internal_name", "ExSetup"),

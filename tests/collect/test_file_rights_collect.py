@@ -13,8 +13,8 @@ from lxml import etree
 
 from stigscap.evaluator.cli.main import main
 from stigscap.evaluator.collect.model import CmdletQuery
-from stigscap.evaluator.collect.offline import ExportMap, collect_offline
 from stigscap.evaluator.oval.objects import read_cmdlet_objects
+from tests.collect.collect_fixtures import collect_queries
 from tests.cli_helpers import stigscap
 from tests.collect.acl_shapes import EXCHANGE_DIR, EXCHANGE_INSTALL, LOG_DIR, TRANSPORT_LOGS, \
     get_acl_clixml
@@ -37,17 +37,9 @@ def query(path: str, trustee: str = ".*", op: str = "pattern match", n: int = 1,
                        target=(path, filename, "file" if filename else "directory", op, trustee))
 
 
-class _Objects:
-    def __init__(self, queries):
-        self.queries = queries
-
-    def all(self):
-        return [(q, None) for q in self.queries]
-
-
 def offline(tmp_path, queries, acls=(EXCHANGE_INSTALL, TRANSPORT_LOGS)):
     (tmp_path / "Get-Acl.xml").write_bytes(get_acl_clixml(tuple(acls)))
-    return collect_offline(_Objects(queries), ExportMap.from_specs([str(tmp_path)]))
+    return collect_queries(tmp_path, queries)
 
 
 def rights(obj) -> dict[str, set[str]]:

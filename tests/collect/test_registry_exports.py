@@ -11,8 +11,8 @@ import pytest
 from lxml import etree
 
 from stigscap.evaluator.collect.model import CmdletQuery
-from stigscap.evaluator.collect.offline import ExportMap, collect_offline
 from stigscap.evaluator.oval.objects import read_cmdlet_objects, registry_path
+from tests.collect.collect_fixtures import collect_queries
 from tests.cli_helpers import stigscap
 from tests.examples.clixml_writer import I32, I64, Bytes, clixml_bytes
 from tests.examples.example_server import copy_exports
@@ -32,17 +32,7 @@ def query(key: str, name: str, n: int = 1) -> CmdletQuery:
 def collect(tmp_path, queries, objects=None, *, data: bytes | None = None, name="Get-ItemProperty.xml"):
     path = tmp_path / name
     path.write_bytes(data if data is not None else clixml_bytes(objects))
-    return collect_offline(_Objects(queries), ExportMap.from_specs([str(tmp_path)]))
-
-
-class _Objects:
-    """The objects of a definitions document, as read_cmdlet_objects gives them."""
-
-    def __init__(self, queries):
-        self.queries = queries
-
-    def all(self):
-        return [(q, None) for q in self.queries]
+    return collect_queries(tmp_path, queries)
 
 
 def entities(obj) -> list[tuple[str, str | None, str, str]]:

@@ -295,6 +295,9 @@ def exchange_service(name: str, display: str, exe: str, start: int) -> list[tupl
 DIR_FULL = ("^(S-1-5-18|S-1-5-32-544|S-1-5-80-956008885-3418522649-1831038044-1853292631-"
             "2271478464|S-1-3-0)$")
 DIR_READ = "^(S-1-5-32-545|S-1-15-2-1|S-1-15-2-2)$"
+DIR_VALUES = "exchange_directory_full_trustees, exchange_directory_read_trustees"
+DIR_SITE = {"exchange_directory_full_trustees": DIR_FULL,
+            "exchange_directory_read_trustees": DIR_READ}
 
 
 def _conn(host: str, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -341,7 +344,7 @@ STIGS: dict[str, Stig] = {
             "EX16-ED-000680": ("Get-ReceiveConnector", TLS_ONLY_WHY,
                                _conn("EDGE16", NOT_TLS_ONLY)),
         },
-        {"EX16-ED-000580": "exchange_directory_full_trustees, exchange_directory_read_trustees",
+        {"EX16-ED-000580": DIR_VALUES,
          "EX16-ED-000490": "receive_connector_internal_names",
          "EX16-ED-000570": "transport_agent_hyperlink_name",
          "EX16-ED-000690": "send_connector_tlsdomain"},
@@ -349,7 +352,7 @@ STIGS: dict[str, Stig] = {
         site_values={"receive_connector_internal_names": "^(Legacy relay|Anonymous test) ",
                      "transport_agent_hyperlink_name": "^Hyperlink Protection Agent$",
                      "send_connector_tlsdomain": r"^(\*\.mil|example\.mil)$",
-                     "exchange_directory_full_trustees": DIR_FULL, "exchange_directory_read_trustees": DIR_READ,},
+                     **DIR_SITE},
         site_findings={"EX16-ED-000570": NOHYPER},
         changes={"Get-ReceiveConnector": [set_prop("ConnectionTimeout", TimeSpan(600),
                                                    named("Legacy relay EDGE16"))]}),
@@ -363,7 +366,7 @@ STIGS: dict[str, Stig] = {
             "EX19-ED-000235": ("Get-ReceiveConnector", TLS_ONLY_WHY,
                                _conn("EDGE19", NOT_TLS_ONLY)),
         },
-        {"EX19-ED-000195": "exchange_directory_full_trustees, exchange_directory_read_trustees",
+        {"EX19-ED-000195": DIR_VALUES,
          "EX19-ED-000122": "transport_agent_hyperlink_name",
          "EX19-ED-000136": "receive_connector_internal_names",
          "EX19-ED-000236": "send_connector_internal_smtp_domain",
@@ -372,7 +375,7 @@ STIGS: dict[str, Stig] = {
         site_values={"receive_connector_internal_names": "^(Legacy relay|Anonymous test) ",
                      "transport_agent_hyperlink_name": "^Hyperlink Protection Agent$",
                      "send_connector_internal_smtp_domain": "example.mil",
-                     "exchange_directory_full_trustees": DIR_FULL, "exchange_directory_read_trustees": DIR_READ,},
+                     **DIR_SITE},
         site_findings={"EX19-ED-000122": NOHYPER, "EX19-ED-000238": NOHYPER,
                        "EX19-ED-000195": ("Get-Acl", "NT AUTHORITY\\Authenticated Users has "
                                           "Modify on the Exchange install directory (an ACE "
@@ -399,7 +402,7 @@ STIGS: dict[str, Stig] = {
                                "(disabled)",
                                (f"HKEY_LOCAL_MACHINE\\{SERVICES}\\MSExchangeIMAP4\\Start",)),
         },
-        {"EX16-MB-000570": "exchange_directory_full_trustees, exchange_directory_read_trustees",
+        {"EX16-MB-000570": DIR_VALUES,
          "EX16-MB-000210": "send_connector_smarthosts",
          "EX16-MB-000320": "mailbox_database_prohibitsendquota",
          "EX16-MB-000510": "transport_config_internalsmtpservers"},
@@ -408,7 +411,7 @@ STIGS: dict[str, Stig] = {
         site_values={"send_connector_smarthosts": r"^192\.0\.2\.25$",
                      "mailbox_database_prohibitsendquota": r"^2 GB \(2,147,483,648 bytes\)$",
                      "transport_config_internalsmtpservers": r"^192\.0\.2\.1[01]$",
-                     "exchange_directory_full_trustees": DIR_FULL, "exchange_directory_read_trustees": DIR_READ,},
+                     **DIR_SITE},
         remote=True,
         registry={
             f"{SERVICES}\\MSExchangeIMAP4": exchange_service(

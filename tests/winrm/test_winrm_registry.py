@@ -13,7 +13,6 @@ from stigscap.evaluator.cli.main import main
 from stigscap.evaluator.collect.model import CmdletQuery
 from stigscap.evaluator.collect.winrm import collect_host
 from stigscap.evaluator.oval.objects import registry_path
-from tests.conftest import REPO
 from tests.examples.clixml_writer import I32, I64, Bytes, clixml_bytes
 from tests.examples.stig_examples import NETFX, SERVICES, _strings, registry_key
 from tests.winrm.fleet_psobjects import ps_value
@@ -167,9 +166,6 @@ def test_the_typed_int64_is_the_value_psrpcore_would_give():
     got = ser.deserialize(ET.fromstring("<I32>7</I32>"), clear=False)
     assert type(got) is int and got == 7
 
-
-def test_example_content_is_in_the_repository():
-    assert (REPO / "content" / "examples" / "mailbox2016" / "Get-ItemProperty.xml").is_file()
 
 
 def test_a_fleet_scan_keeps_two_values_of_one_key_apart():
