@@ -16,7 +16,8 @@ from ..collect.offline import (EXAMPLES, DEFAULT_EXAMPLE, ExportMap, collect_wit
 from ..collect.syschar import syschar_bytes, write_syschar
 from ..collect.model import cmdlet_name
 from ..oval.objects import read_cmdlet_objects
-from .options import WINRM_RENAMED, Command, collect_host_options, winrm_options_from, working
+from .options import WINRM_RENAMED, Command, collect_host_options, winrm_options_from
+from .terminal import working
 
 
 def _parse_interface(text: str) -> tuple[str, str, str]:

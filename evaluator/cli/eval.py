@@ -19,7 +19,8 @@ from stigscap.schemas.xmlio import atomic_write, parse_xml_file
 from ..results.arf import (NO_ADDRESS_WARNING, Evaluator, target_addresses, target_from_syschar,
                            target_macs, with_macs)
 from ..results.syschar_stream import FORM_COPIED, FORM_INPLACE
-from .options import key_password_prompter, parse_pairs, working
+from .options import key_password_prompter, parse_pairs
+from .terminal import working
 
 
 @click.command("eval")

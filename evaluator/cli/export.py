@@ -8,7 +8,8 @@ from stigscap.evaluator.checklists.export import FORMATS, write_checklists
 from stigscap.schemas.clock import resolve_time
 from stigscap.schemas.xmlio import atomic_write
 
-from .options import checklist_options, checklist_options_from, working
+from .options import checklist_options, checklist_options_from
+from .terminal import working
 
 @click.command("export")
 @click.argument("fmt", metavar="ckl|cklb|hdf", type=click.Choice(FORMATS))

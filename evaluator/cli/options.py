@@ -4,10 +4,7 @@ eval/run/scan --ckl/--cklb), and the prompts the library asks the CLI to answer.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +12,8 @@ import click
 from stigscap.evaluator.checklists.model import ROLES, ChecklistOptions
 from stigscap.evaluator.collect.credentials import ENV_PASSWORD, ENV_USERNAME, Credentials, resolve_credentials
 from stigscap.schemas.errors import StigscapError
+
+from .terminal import no_color
 
 if TYPE_CHECKING:   # the live collector (pypsrp, pydantic) only for the commands that connect
     from stigscap.evaluator.collect.winrm import WinRMOptions
@@ -29,23 +28,6 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
         key, _, text = v.partition("=")
         out[key.strip()] = text
     return out
-
-
-@contextlib.contextmanager
-def working(message: str, *, quiet: bool = False) -> Iterator[None]:
-    """A spinner with `message` on stderr while long work runs, on a terminal only (nothing
-    when stderr is piped or a file, or with --quiet); colours follow NO_COLOR."""
-    if quiet or not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-    with Console(stderr=True).status(message):
-        yield
-
-
-def no_color() -> bool:
-    """NO_COLOR (https://no-color.org): set and not empty means no colour anywhere."""
-    return bool(os.environ.get("NO_COLOR"))
 
 
 def terminal_prompt(text: str, secret: bool = True) -> str:

@@ -14,7 +14,7 @@ import click
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.validate import check_file
 
-from .options import working
+from .terminal import working
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 

@@ -1,0 +1,29 @@
+"""What the CLI shows on the terminal while it works: a spinner, and whether colour is wanted.
+
+Kept apart from `options` so that a command which only needs these (validate) does not
+import the checklist and credential machinery at start-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def working(message: str, *, quiet: bool = False) -> Iterator[None]:
+    """A spinner with `message` on stderr while long work runs, on a terminal only (nothing
+    when stderr is piped or a file, or with --quiet); colours follow NO_COLOR."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    with Console(stderr=True).status(message):
+        yield
+
+
+def no_color() -> bool:
+    """NO_COLOR (https://no-color.org): set and not empty means no colour anywhere."""
+    return bool(os.environ.get("NO_COLOR"))
