@@ -38,6 +38,7 @@ from lxml import etree
 
 from . import namespaces as ns
 from .errors import StigscapError
+from .xmlio import element_text, open_input_file
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
 ENV_VAR = "STIGSCAP_SCHEMA_DIR"
@@ -205,6 +206,7 @@ class _LocalOnlyResolver(etree.Resolver):
 
 
 _compiled: dict[tuple[str, str, int], etree.XMLSchema] = {}
+_compiling: dict[tuple[str, str, int], threading.Lock] = {}
 
 
 def compiled_schema(name: str, directory: str | os.PathLike | None = None, *,
@@ -212,13 +214,26 @@ def compiled_schema(name: str, directory: str | os.PathLike | None = None, *,
     """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process.
 
     `slot` gives independent instances of the same schema: an lxml XMLSchema keeps its error
-    log on the object, so two threads validating at once each need their own.
+    log on the object, so two threads validating at once each need their own. A compile that
+    another thread has under way (a prefetch) is waited for, not repeated.
     """
     d = schema_dir(directory)
     key = (str(d), name, slot)
     schema = _compiled.get(key)
     if schema is not None:
         return schema
+    with _lock:
+        key_lock = _compiling.setdefault(key, threading.Lock())
+    with key_lock:   # a compile already under way (another thread's prefetch): wait for it
+        schema = _compiled.get(key)
+        if schema is None:
+            schema = _compile(name, d)
+            with _lock:
+                _compiled[key] = schema
+    return schema
+
+
+def _compile(name: str, d: Path) -> etree.XMLSchema:
     entry = load_catalog().entry(name)
     verify_entry(entry, d)
     # not xmlio.parse_xml_*: these are the official XSDs, every file checked against its
@@ -231,9 +246,90 @@ def compiled_schema(name: str, directory: str | os.PathLike | None = None, *,
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
         raise StigscapError(f"schema {entry.file} could not be compiled: "
                             f"{' '.join(str(exc).split())}", file=str(d / entry.file)) from None
-    with _lock:
-        _compiled[key] = schema
     return schema
+
+
+# ---------------------------------------------------------------------------------------------
+# Which entry validates a document
+
+def _child_text(root: etree._Element, local: str) -> str | None:
+    for gen in root:
+        if isinstance(gen.tag, str) and etree.QName(gen).localname == "generator":
+            for sv in gen.iter():
+                if (isinstance(sv.tag, str) and etree.QName(sv).localname == local
+                        and not sv.get("platform")):
+                    return (element_text(sv) or "").strip()
+    return None
+
+
+def detect(root: etree._Element, source: str = "<input>") -> SchemaEntry:
+    """The catalog entry that validates this root element; StigscapError when there is none."""
+    if not isinstance(root.tag, str):
+        raise StigscapError("no element at the document root", file=source)
+    q = etree.QName(root)
+    candidates = load_catalog().by_root(q.namespace or "", q.localname)
+    if not candidates:
+        raise StigscapError(
+            f"unknown root element {q.localname!r} in namespace {q.namespace or '(none)'!r}: not "
+            "an XCCDF, OVAL, source data stream, ARF, CPE or OCIL document",
+            file=source, line=root.sourceline)
+    if len(candidates) == 1:
+        return candidates[0]
+    versions = {e.version: e for e in candidates}
+    if q.namespace == ns.DS:
+        want = root.get("schematron-version")
+        if want not in versions:
+            stream = root.find(f"{{{ns.DS}}}data-stream")
+            want = stream.get("scap-version") if stream is not None else "1.3"
+        if want not in versions:
+            want = "1.3"
+        return versions[want]
+    if q.namespace in (ns.OVAL_DEF, ns.OVAL_SC, ns.OVAL_RES, ns.OVAL_VAR, ns.OVAL_DIR,
+                       ns.CPE_DICT):
+        version = _child_text(root, "schema_version")
+        if version is not None:
+            version = version.split(":")[0]
+        if not version:
+            return versions.get("5.11.2") or versions[max(versions)]
+        if version not in versions:
+            raise StigscapError(
+                f"{q.localname} declares schema_version {version}, for which no official XSD is "
+                f"catalogued (known: {', '.join(sorted(versions))})",
+                file=source, line=root.sourceline)
+        return versions[version]
+    return candidates[0]
+
+
+def peek_entry(data: bytes, limit: int = 65536) -> SchemaEntry | None:
+    """The catalog entry for the document, judged from its head only; None when unsure."""
+    try:
+        parser = etree.XMLPullParser(events=("start",), resolve_entities=False,
+                                     no_network=True, load_dtd=False)
+        parser.feed(data[:limit])
+        root = None
+        for _event, el in parser.read_events():
+            root = el if root is None else root
+        return detect(root) if root is not None else None
+    except (etree.XMLSyntaxError, ValueError, StigscapError):
+        return None
+
+
+def prepare(path: str | os.PathLike, schema_dir: str | os.PathLike | None = None) -> None:
+    """Compile the schema the file at `path` will be validated against, judged from the
+    file's head (64 KiB), so that `validate.check_file` finds it compiled.
+
+    For a launcher to run in a background thread while the rest of the program loads: the
+    compile (libxml2, ≈0.08 s for SDS 1.3) releases the GIL. Never raises: whatever is wrong
+    with the file or the schemas is for `validate.check_file` to report.
+    """
+    try:
+        with open_input_file(path) as fh:   # a regular file only, never waits on a FIFO
+            head = fh.read(65536)
+        entry = peek_entry(head)
+        if entry is not None:
+            compiled_schema(entry.name, schema_dir)
+    except Exception:  # noqa: BLE001 - reported properly on the main path
+        pass
 
 
 # ---------------------------------------------------------------------------------------------

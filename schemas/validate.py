@@ -48,10 +48,10 @@ from lxml import etree
 
 from . import checklist_formats, semantic
 from . import namespaces as ns
-from .catalog import SchemaEntry, compiled_schema, load_catalog
+from .catalog import SchemaEntry, compiled_schema, detect, load_catalog, peek_entry
 from .errors import StigscapError
 from .semantic import Problem, element_path
-from .xmlio import element_text, parse_xml_bytes, read_input_bytes
+from .xmlio import parse_xml_bytes, read_input_bytes
 
 HUGE_TREE_BYTES = 8 << 20
 
@@ -73,54 +73,6 @@ class ValidationResult:
     @property
     def valid(self) -> bool:
         return not self.errors
-
-
-def _child_text(root: etree._Element, local: str) -> str | None:
-    for gen in root:
-        if isinstance(gen.tag, str) and etree.QName(gen).localname == "generator":
-            for sv in gen.iter():
-                if (isinstance(sv.tag, str) and etree.QName(sv).localname == local
-                        and not sv.get("platform")):
-                    return (element_text(sv) or "").strip()
-    return None
-
-
-def detect(root: etree._Element, source: str = "<input>") -> SchemaEntry:
-    """The catalog entry that validates this root element; StigscapError when there is none."""
-    if not isinstance(root.tag, str):
-        raise StigscapError("no element at the document root", file=source)
-    q = etree.QName(root)
-    candidates = load_catalog().by_root(q.namespace or "", q.localname)
-    if not candidates:
-        raise StigscapError(
-            f"unknown root element {q.localname!r} in namespace {q.namespace or '(none)'!r}: not "
-            "an XCCDF, OVAL, source data stream, ARF, CPE or OCIL document",
-            file=source, line=root.sourceline)
-    if len(candidates) == 1:
-        return candidates[0]
-    versions = {e.version: e for e in candidates}
-    if q.namespace == ns.DS:
-        want = root.get("schematron-version")
-        if want not in versions:
-            stream = root.find(f"{{{ns.DS}}}data-stream")
-            want = stream.get("scap-version") if stream is not None else "1.3"
-        if want not in versions:
-            want = "1.3"
-        return versions[want]
-    if q.namespace in (ns.OVAL_DEF, ns.OVAL_SC, ns.OVAL_RES, ns.OVAL_VAR, ns.OVAL_DIR,
-                       ns.CPE_DICT):
-        version = _child_text(root, "schema_version")
-        if version is not None:
-            version = version.split(":")[0]
-        if not version:
-            return versions.get("5.11.2") or versions[max(versions)]
-        if version not in versions:
-            raise StigscapError(
-                f"{q.localname} declares schema_version {version}, for which no official XSD is "
-                f"catalogued (known: {', '.join(sorted(versions))})",
-                file=source, line=root.sourceline)
-        return versions[version]
-    return candidates[0]
 
 
 def _entry_for(element: etree._Element, kind: str | None, source: str) -> SchemaEntry:
@@ -275,7 +227,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
         return ValidationResult(str(path), checklist_formats.CKLB_KIND,
                                 checklist_formats.validate_cklb(doc, text, str(path)), "CKLB")
     huge = len(data) > HUGE_TREE_BYTES
-    entry = _peek_entry(data) if xsd else None
+    entry = peek_entry(data) if xsd else None
     prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None
     if parallel is None:
         parallel = len(data) >= PARALLEL_BYTES and _spare_core()
@@ -312,20 +264,6 @@ def _spare_core() -> bool:
     except OSError:  # pragma: no cover - platforms without a load average
         load = 0.0
     return cores > 1 and load <= cores - 1
-
-
-def _peek_entry(data: bytes, limit: int = 65536) -> SchemaEntry | None:
-    """The catalog entry for the document, judged from its head only; None when unsure."""
-    try:
-        parser = etree.XMLPullParser(events=("start",), resolve_entities=False,
-                                     no_network=True, load_dtd=False)
-        parser.feed(data[:limit])
-        root = None
-        for _event, el in parser.read_events():
-            root = el if root is None else root
-        return detect(root) if root is not None else None
-    except (etree.XMLSyntaxError, ValueError, StigscapError):
-        return None
 
 
 def _prefetch_schema(entry: SchemaEntry, schema_dir) -> threading.Thread:

@@ -59,7 +59,7 @@ def test_wheel_holds_only_the_stigscap_namespace(wheel):
     assert "stigscap/schemas/catalog.json" in names
     assert not any(n.startswith("stigscap/tests/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "stigscap = stigscap.evaluator.cli.main:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "stigscap = stigscap.evaluator.cli.launch:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_installed_wheel_runs_the_example(wheel, tmp_path):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,60 @@ def test_regenerated_catalog_equals_committed(schema_dir):
     committed = json.loads(catalog.CATALOG_FILE.read_text())
     assert built["schemas"] == committed["schemas"]
     assert built["files"] == committed["files"]
+
+
+def test_concurrent_requests_share_one_compile(schema_dir, monkeypatch):
+    """A compile under way in one thread (the launcher's `prepare`) is waited for by the
+    others, not repeated: one compile, one XMLSchema object for every caller."""
+    compiles = []
+    real = catalog._compile
+
+    def counted(name, d):
+        compiles.append(name)
+        return real(name, d)
+
+    monkeypatch.setattr(catalog, "_compile", counted)
+    slot = 1000 + len(catalog._compiled)  # a key no other test has compiled
+    barrier = threading.Barrier(4)
+    got: list = []
+
+    def ask():
+        barrier.wait()
+        got.append(catalog.compiled_schema("sds@1.3", schema_dir, slot=slot))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(got) == 4 and all(s is got[0] for s in got)
+    assert compiles == ["sds@1.3"]
+
+
+def test_prepare_compiles_what_validation_needs(schema_dir, monkeypatch):
+    monkeypatch.setattr(catalog, "_compiled", {})
+    monkeypatch.setattr(catalog, "_compiling", {})
+    catalog.prepare(FIXTURES / "mini-ds.xml", schema_dir)
+    assert [k[1:] for k in catalog._compiled] == [("sds@1.3", 0)]
+
+
+def test_prepare_never_raises_nor_waits(schema_dir, tmp_path, monkeypatch):
+    """Whatever the launcher guessed from the command line: a missing file, a directory, a
+    FIFO (never opened for reading), a JSON checklist, broken XML, an unknown root: nothing
+    compiled, no exception; `validate` itself reports each one."""
+    monkeypatch.setattr(catalog, "_compiled", {})
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "c.cklb").write_text('{"stigs": []}', encoding="utf-8")
+    (tmp_path / "broken.xml").write_text("<a><b></a>", encoding="utf-8")
+    (tmp_path / "other.xml").write_text("<html/>", encoding="utf-8")
+    done = threading.Event()
+
+    def run():
+        for name in ("missing.xml", ".", "fifo", "c.cklb", "broken.xml", "other.xml"):
+            catalog.prepare(tmp_path / name, schema_dir)
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(30), "prepare blocked"
+    assert catalog._compiled == {}
