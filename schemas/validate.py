@@ -5,9 +5,11 @@ Split of work between the two XSD engines:
   reference tool, and it reports no false identity-constraint errors on OVAL content. On the
   24 MB SSG rhel8 stream, parse ≈0.15 s + compile ≈0.07 s + validate ≈0.45 s: the same work as
   `oscap ds sds-validate` (0.67 s). To stay below it despite Python's start-up, the schema is
-  compiled in a thread while the file is parsed, and a large source data stream (≥ 4 MiB) is
-  validated on two cores when a second core is idle (`_SplitWorker`: same verdicts as one
-  whole-document run, tested; on a busy machine the extra parse would only cost CPU).
+  compiled in a thread while the file is parsed (the `stigscap` launcher starts that compile
+  while Python is still importing), and when a second core is idle the second thread takes
+  the whole XSD pass while this one runs the Python checks (`_XsdWorker`), or, XSD-only, half
+  of a large (≥ 4 MiB) source data stream's pass (`_SplitWorker`). Both give the same verdicts
+  as one whole-document run (tested); on a busy machine the extra parse would only cost CPU.
   Compiled `XMLSchema` objects are cached per process (`catalog.compiled_schema`), and the
   schema files are checked against pinned SHA-256 digests before compilation.
 - **xmlschema locates the schema set.** Its import resolution (local files only) is run when
@@ -130,7 +132,7 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
                    schema_dir: str | os.PathLike | None = None, xsd: bool = True,
                    semantic_checks: bool = True, schematron: bool = False,
                    requirements: bool = True,
-                   _split: _SplitWorker | None = None) -> ValidationResult:
+                   _split: _SplitWorker | _XsdWorker | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
     if checklist_formats.is_ckl(root):   # STIG Viewer checklist (DISA CKL schema 2.5)
         return ValidationResult(source_name, checklist_formats.CKL_KIND,
@@ -139,9 +141,10 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
     result = ValidationResult(source_name, entry.name)
     if entry.kind == "xccdf" and etree.QName(root).localname == "Tailoring":
         result.document = "Tailoring"
-    if xsd and _split is not None and _split.entry == entry:
-        result.problems += _split.main_part(root)
-    elif xsd:
+    # A worker thread's XSD pass (see check_file) is collected after the checks below, which
+    # the main thread runs meanwhile; its problems still come first.
+    worker = _split if xsd and _split is not None and _split.entry == entry else None
+    if xsd and worker is None:
         result.problems += _xsd_problems(root, entry, source_name, schema_dir)
     if entry.kind == "arf":
         result.problems += _arf_parts(root, source_name, schema_dir, xsd, semantic_checks)
@@ -154,6 +157,8 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
     if schematron:
         from . import schematron as sch
         result.problems += sch.run(root, entry.name, source_name, schema_dir)
+    if worker is not None:
+        result.problems[:0] = worker.main_part(root)
     return result
 
 
@@ -218,8 +223,11 @@ def validate_document(tree_or_root, source_name: str = "<input>", *,
 def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None = None,
                xsd: bool = True, semantic_checks: bool = True, schematron: bool = False,
                requirements: bool = True, parallel: bool | None = None) -> ValidationResult:
-    """Parse and validate one file. `parallel` (default: large source data streams on a
-    multi-core machine) splits the XSD validation over two threads, see `_SplitWorker`."""
+    """Parse and validate one file.
+
+    `parallel` (default: when a second core is idle) uses a second thread: with checks, the
+    XSD pass runs there while this thread runs the checks (`_XsdWorker`); XSD-only, a large
+    source data stream's XSD pass is split over the two threads (`_SplitWorker`)."""
     p = Path(path)
     data = read_input_bytes(p)
     if checklist_formats.looks_like_json(data):   # CKLB (STIG Viewer 3) is the one JSON kind
@@ -229,11 +237,15 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     huge = len(data) > HUGE_TREE_BYTES
     entry = peek_entry(data) if xsd else None
     prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None
+    checks = semantic_checks or schematron
     if parallel is None:
-        parallel = len(data) >= PARALLEL_BYTES and _spare_core()
-    split = None
-    if parallel and entry is not None and entry.kind == "sds":
-        split = _SplitWorker(data, str(path), huge, entry, schema_dir)
+        parallel = (checks or len(data) >= PARALLEL_BYTES) and _spare_core()
+    split: _SplitWorker | _XsdWorker | None = None
+    if parallel and entry is not None and prefetch is not None:
+        if checks:     # the XSD pass in a second thread while this one runs the checks
+            split = _XsdWorker(data, str(path), huge, entry, schema_dir, prefetch)
+        elif entry.kind == "sds":   # XSD only: the pass itself over two threads
+            split = _SplitWorker(data, str(path), huge, entry, schema_dir)
     try:
         tree = parse_xml_bytes(data, str(p), huge_tree=huge)
     except BaseException:
@@ -241,7 +253,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
             split.cancel()
         raise
     finally:
-        if prefetch is not None:
+        if prefetch is not None and not isinstance(split, _XsdWorker):
             prefetch.join()
     try:
         return check_document(tree, str(path), schema_dir=schema_dir, xsd=xsd,
@@ -442,6 +454,45 @@ class _SplitWorker:
                                    f"{first[value][1]}", "error"))
             first.setdefault(value, (n, line))
         return out
+
+
+class _XsdWorker:
+    """The whole XSD pass in a second thread, while the main thread runs the reference and
+    SCAP 1.3 checks (Python: libxml2's validation releases the GIL, so the two overlap).
+
+    As in `_SplitWorker`, the worker parses the same bytes itself (one lxml document must not
+    be used from two threads at once) and validates its own copy against the schema the
+    prefetch thread compiles. Same bytes, same parser: the same problems, lines and paths as a
+    pass over the main thread's tree (tested). If the worker fails, the main thread validates.
+    """
+
+    def __init__(self, data: bytes, source: str, huge: bool, entry: SchemaEntry, schema_dir,
+                 prefetch: threading.Thread):
+        self.entry, self.source, self.schema_dir = entry, source, schema_dir
+        self._prefetch = prefetch
+        self._cancelled = threading.Event()
+        self._result: list[Problem] | None = None
+        self._thread = threading.Thread(target=self._work, args=(data, huge), daemon=True,
+                                        name="stigscap-xsd-worker")
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def _work(self, data: bytes, huge: bool) -> None:
+        try:
+            root = parse_xml_bytes(data, self.source, huge_tree=huge).getroot()
+            self._prefetch.join()   # the schema, compiled while both threads parsed
+            if not self._cancelled.is_set():
+                self._result = _xsd_problems(root, self.entry, self.source, self.schema_dir)
+        except Exception:  # noqa: BLE001 - the main thread then validates the whole document
+            self._result = None
+
+    def main_part(self, root: etree._Element) -> list[Problem]:
+        self._thread.join()
+        if self._result is None:
+            return _xsd_problems(root, self.entry, self.source, self.schema_dir)
+        return self._result
 
 
 def validate_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None = None,

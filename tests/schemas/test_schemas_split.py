@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from stigscap.schemas.validate import check_file
 
@@ -67,3 +68,46 @@ def test_split_on_broken_large_stream(schema_dir, tmp_path):
     split = check_file(p, parallel=True, semantic_checks=False)
     assert len(whole.problems) >= 2
     assert _where(split) == _where(whole)
+
+
+# ------------------------------------------------------------------------------------------
+# With checks, the XSD pass runs in a worker thread (`_XsdWorker`) while the main thread runs
+# the reference and SCAP 1.3 checks: the same problems, in the same order, as one thread.
+
+def _everything(result):
+    return [(p.line, p.path, p.rule, p.message, p.severity) for p in result.problems]
+
+
+@pytest.mark.parametrize("case", sorted(SINGLE_ERRORS))
+def test_xsd_worker_matches_one_thread(schema_dir, tmp_path, case):
+    old, new = SINGLE_ERRORS[case]
+    p = tmp_path / "ds.xml"
+    p.write_text(MINI.replace(old, new, 1), encoding="utf-8")
+    one = check_file(p, parallel=False)
+    two = check_file(p, parallel=True)
+    assert any(q.rule.startswith("XSD") for q in one.problems)
+    assert _everything(two) == _everything(one)
+
+
+def test_xsd_worker_on_other_kinds(schema_dir, tmp_path):
+    """Not only source data streams: the data stream's OVAL component as a file of its own,
+    with an XSD error, gets the same problems from either path."""
+    root = etree.fromstring(MINI.encode("utf-8"))
+    oval = next(root.iter("{http://oval.mitre.org/XMLSchema/oval-definitions-5}oval_definitions"))
+    text = etree.tostring(oval, encoding="unicode")
+    assert "<win-def:verb>Get</win-def:verb>" in text
+    p = tmp_path / "oval.xml"
+    p.write_text(text.replace("<win-def:verb>Get</win-def:verb>",
+                              "<win-def:verb>Set</win-def:verb>", 1), encoding="utf-8")
+    one, two = check_file(p, parallel=False), check_file(p, parallel=True)
+    assert one.kind.startswith("oval-definitions") and not one.valid
+    assert _everything(two) == _everything(one)
+
+
+def test_xsd_worker_on_ssg(schema_dir):
+    ssg = Path("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml")
+    if not ssg.exists():
+        pytest.skip("SSG debian11 stream not installed")
+    one, two = check_file(ssg, parallel=False), check_file(ssg, parallel=True)
+    assert one.valid and len(one.problems) > 100   # SCAP 1.3 warnings of the SSG content
+    assert _everything(two) == _everything(one)
