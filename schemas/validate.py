@@ -43,6 +43,7 @@ from __future__ import annotations
 import copy
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,17 +266,52 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
 
 
 def _spare_core() -> bool:
-    """A second core is likely idle: the split parses the file twice, which only pays off
-    when the second parse runs on a core nobody else wants (1-minute load average)."""
+    """A second core is idle now: the second thread parses the file again, which only pays
+    off when that parse runs on a core nobody else wants.
+
+    Judged from the threads runnable at this moment (Linux `/proc/loadavg`, minus this
+    process's own threads), not the 1-minute load average, which mostly counts the work that
+    just finished (in a benchmark or a script validating file after file: this process's
+    predecessors)."""
     forced = os.environ.get("STIGSCAP_VALIDATE_SPLIT")  # "1"/"0": force on/off (benchmarks)
     if forced in ("0", "1"):
         return forced == "1"
-    cores = os.cpu_count() or 1
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    if cores < 2:
+        return False
+    others = _others_running()
+    for _ in range(2):   # a short-lived process caught in one look is not load: look again
+        if others <= cores - 2:
+            break
+        time.sleep(0.001)
+        others = min(others, _others_running())
+    return others <= cores - 2
+
+
+def _own_running() -> int:
+    """This process's threads that are running or runnable now (this one at least)."""
+    own = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat", encoding="ascii", errors="replace") as fh:
+                own += fh.read().rpartition(")")[2].split()[0] == "R"
+        except (OSError, IndexError):
+            continue   # the thread ended meanwhile
+    return max(own, 1)
+
+
+def _others_running() -> float:
+    """Threads of other processes that are runnable now (or the 1-minute load average)."""
     try:
-        load = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - platforms without a load average
-        load = 0.0
-    return cores > 1 and load <= cores - 1
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            runnable = int(fh.read().split()[3].split("/")[0])
+        return max(0, runnable - _own_running())
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except OSError:  # pragma: no cover - platforms without a load average
+            return 0.0
 
 
 def _prefetch_schema(entry: SchemaEntry, schema_dir) -> threading.Thread:

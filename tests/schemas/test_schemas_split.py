@@ -111,3 +111,32 @@ def test_xsd_worker_on_ssg(schema_dir):
     one, two = check_file(ssg, parallel=False), check_file(ssg, parallel=True)
     assert one.valid and len(one.problems) > 100   # SCAP 1.3 warnings of the SSG content
     assert _everything(two) == _everything(one)
+
+
+def test_no_second_thread_while_every_core_is_busy(monkeypatch):
+    """The second thread is used only when a core is idle now: with a busy process on every
+    core the answer is no, whatever the 1-minute load average says."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from stigscap.schemas import validate
+
+    monkeypatch.delenv("STIGSCAP_VALIDATE_SPLIT", raising=False)
+    if not os.path.exists("/proc/loadavg"):
+        pytest.skip("no /proc/loadavg on this platform")
+    cores = len(os.sched_getaffinity(0))
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    try:
+        deadline = time.monotonic() + 5
+        while validate._others_running() < cores and time.monotonic() < deadline:
+            time.sleep(0.05)   # until the busy processes are all runnable
+        assert validate._others_running() >= cores
+        assert validate._spare_core() is False
+        monkeypatch.setenv("STIGSCAP_VALIDATE_SPLIT", "1")
+        assert validate._spare_core() is True
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
