@@ -192,3 +192,69 @@ def test_ensure_valid_for_writers(mini_ds_text):
         ensure_valid(parse_xml_bytes(broken.encode()), "out-ds.xml")
     text = str(exc.value)
     assert "\n" not in text and "out-ds.xml is not valid" in text and "SRC-346-1" in text
+
+
+_OVAL_REFS = f"""<oval_definitions xmlns="{ns.OVAL_DEF}" xmlns:w="{ns.OVAL_DEF}#windows">
+  <definitions><definition id="oval:x:def:1"><criteria>
+    <criterion test_ref="oval:x:tst:1"/><criterion test_ref="oval:x:tst:9"/>
+    <extend_definition definition_ref="oval:x:def:9"/></criteria></definition></definitions>
+  <tests><w:registry_test id="oval:x:tst:1"><w:object object_ref="oval:x:obj:9"/>
+    <w:state state_ref="oval:x:ste:1"/><w:state state_ref="oval:x:ste:9"/></w:registry_test></tests>
+  <objects><w:registry_object id="oval:x:obj:1"><w:key var_ref="oval:x:var:9"/></w:registry_object>
+    <w:registry_object id="oval:x:obj:2"><set><object_reference>oval:x:obj:1</object_reference>
+      <object_reference>oval:x:<!-- split -->obj:8</object_reference>
+      <filter>oval:x:ste:<!-- split -->7</filter><filter> oval:x:ste:1 </filter></set>
+    </w:registry_object></objects>
+  <states><w:registry_state id="oval:x:ste:1"><w:value var_ref="oval:x:var:1"/></w:registry_state></states>
+  <variables><local_variable id="oval:x:var:1"><object_component object_ref="oval:x:obj:1"/>
+    </local_variable></variables>
+</oval_definitions>"""
+
+
+def test_every_dangling_oval_reference_is_reported_once():
+    """Each reference attribute and element kind, on any element: the dangling ones only,
+    each once, with the rule of its kind; element text is read whole (comments split it)."""
+    from stigscap.schemas.semantic import Checker, check_oval_definitions
+
+    ck = Checker("refs.xml")
+    ids = check_oval_definitions(etree.fromstring(_OVAL_REFS), ck)
+    assert ids["object"] == {"oval:x:obj:1", "oval:x:obj:2"}
+    got = sorted((p.rule, p.message.split("'")[1], p.line) for p in ck.problems)
+    lines = _OVAL_REFS.splitlines()
+
+    def line(needle):
+        return next(i for i, text in enumerate(lines, 1) if needle in text)
+
+    assert got == sorted([
+        ("ref:oval-definition", "oval:x:def:9", line("oval:x:def:9")),
+        ("ref:oval-object", "oval:x:obj:8", line("obj:8")),
+        ("ref:oval-object", "oval:x:obj:9", line("oval:x:obj:9")),
+        ("ref:oval-state", "oval:x:ste:7", line("ste:<!-- split -->7")),
+        ("ref:oval-state", "oval:x:ste:9", line("oval:x:ste:9")),
+        ("ref:oval-test", "oval:x:tst:9", line("oval:x:tst:9")),
+        ("ref:oval-variable", "oval:x:var:9", line("oval:x:var:9")),
+    ])
+
+
+def test_xccdf_refine_value_sub_and_cluster_references():
+    """refine-value may name a Value or a cluster, sub a Value or plain-text; anything else is
+    reported, once per reference."""
+    from stigscap.schemas.semantic import Checker, check_xccdf_benchmark
+
+    x = ns.XCCDF12
+    bench = etree.fromstring(f"""<Benchmark xmlns="{x}" id="xccdf_x_benchmark_b">
+  <plain-text id="xccdf_x_plain_p">p</plain-text>
+  <Value id="xccdf_x_value_v" cluster-id="vals"><value>1</value></Value>
+  <Profile id="xccdf_x_profile_p"><title>p</title>
+    <refine-value idref="xccdf_x_value_v" selector="a"/><refine-value idref="vals"/>
+    <refine-value idref="xccdf_x_value_gone"/>
+    <select idref="rules" selected="true"/><select idref="xccdf_x_rule_gone" selected="true"/>
+  </Profile>
+  <Rule id="xccdf_x_rule_r" cluster-id="rules"><description><sub idref="xccdf_x_value_v"/>
+    <sub idref="xccdf_x_plain_p"/><sub idref="xccdf_x_plain_gone"/></description></Rule>
+</Benchmark>""")
+    ck = Checker("b.xml")
+    check_xccdf_benchmark(bench, ck)
+    assert sorted((p.rule, p.message.split("'")[1]) for p in ck.problems) == [
+        ("ref:xccdf-idref", "xccdf_x_rule_gone"), ("ref:xccdf-idref", "xccdf_x_value_gone"),
+        ("ref:xccdf-sub", "xccdf_x_plain_gone")]
