@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--split", choices=["auto", "on", "off"], default="auto",
-                    help="two-thread XSD split of large streams: auto (when a core is idle), "
-                         "forced on, or off (STIGSCAP_VALIDATE_SPLIT)")
+    ap.add_argument("--worker", choices=["auto", "on", "off"], default="auto",
+                    help="XSD pass in a second thread during the checks: auto (when a core is idle), "
+                         "forced on, or off (STIGSCAP_VALIDATE_WORKER)")
     args = ap.parse_args(argv)
     files = args.files or sorted(SSG.glob("ssg-*-ds.xml"), key=lambda p: -p.stat().st_size)
     if not files:
@@ -65,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     if not oscap:
         sys.exit("oscap not installed (apt-get install openscap-scanner)")
     st = _stigscap()
-    if args.split != "auto":
-        os.environ["STIGSCAP_VALIDATE_SPLIT"] = "1" if args.split == "on" else "0"
+    if args.worker != "auto":
+        os.environ["STIGSCAP_VALIDATE_WORKER"] = "1" if args.worker == "on" else "0"
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"split: {args.split}; {args.runs} runs each")
+          f"XSD worker: {args.worker}; {args.runs} runs each")
     print(f"{'file':32} {'MB':>6} {'oscap s':>8} {'xsd s':>7} {'full s':>7} {'xsd/oscap':>9} "
           f"{'full/oscap':>10} {'cpu oscap':>9} {'cpu xsd':>8} {'cpu x/o':>7}  verdict")
     bad, rows = False, []

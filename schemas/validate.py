@@ -6,10 +6,12 @@ Split of work between the two XSD engines:
   24 MB SSG rhel8 stream, parse ≈0.15 s + compile ≈0.07 s + validate ≈0.45 s: the same work as
   `oscap ds sds-validate` (0.67 s). To stay below it despite Python's start-up, the schema is
   compiled in a thread while the file is parsed (the `stigscap` launcher starts that compile
-  while Python is still importing), and when a second core is idle the second thread takes
-  the whole XSD pass while this one runs the Python checks (`_XsdWorker`), or, XSD-only, half
-  of a large (≥ 4 MiB) source data stream's pass (`_SplitWorker`). Both give the same verdicts
-  as one whole-document run (tested); on a busy machine the extra parse would only cost CPU.
+  while Python is still importing), and when a second core is idle a second thread takes the
+  XSD pass while this one runs the Python checks (`_XsdWorker`: the same verdicts as one
+  thread, tested; on a busy machine its extra parse would only cost CPU). An XSD-only run
+  stays on one thread: splitting the pass itself over two threads was measured not to shorten
+  it once the compile overlaps the start-up (ssg-rhel8: 0.86-0.98 s on one thread, 0.95-1.06
+  s split), for 30-50 % more CPU (bench/RESULTS.md).
   Compiled `XMLSchema` objects are cached per process (`catalog.compiled_schema`), and the
   schema files are checked against pinned SHA-256 digests before compilation.
 - **xmlschema locates the schema set.** Its import resolution (local files only) is run when
@@ -40,7 +42,6 @@ writers), `detect(root)`.
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
 import time
@@ -91,9 +92,8 @@ def _entry_for(element: etree._Element, kind: str | None, source: str) -> Schema
 
 
 def _xsd_problems(element: etree._Element, entry: SchemaEntry, source: str,
-                  schema_dir: str | os.PathLike | None, base_path: str = "", *,
-                  slot: int = 0) -> list[Problem]:
-    schema = compiled_schema(entry.name, schema_dir, slot=slot)
+                  schema_dir: str | os.PathLike | None, base_path: str = "") -> list[Problem]:
+    schema = compiled_schema(entry.name, schema_dir)
     if schema.validate(element):
         return []
     out, seen = [], set()
@@ -133,7 +133,7 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
                    schema_dir: str | os.PathLike | None = None, xsd: bool = True,
                    semantic_checks: bool = True, schematron: bool = False,
                    requirements: bool = True,
-                   _split: _SplitWorker | _XsdWorker | None = None) -> ValidationResult:
+                   _worker: _XsdWorker | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
     if checklist_formats.is_ckl(root):   # STIG Viewer checklist (DISA CKL schema 2.5)
         return ValidationResult(source_name, checklist_formats.CKL_KIND,
@@ -144,7 +144,7 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
         result.document = "Tailoring"
     # A worker thread's XSD pass (see check_file) is collected after the checks below, which
     # the main thread runs meanwhile; its problems still come first.
-    worker = _split if xsd and _split is not None and _split.entry == entry else None
+    worker = _worker if xsd and _worker is not None and _worker.entry == entry else None
     if xsd and worker is None:
         result.problems += _xsd_problems(root, entry, source_name, schema_dir)
     if entry.kind == "arf":
@@ -226,9 +226,9 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
                requirements: bool = True, parallel: bool | None = None) -> ValidationResult:
     """Parse and validate one file.
 
-    `parallel` (default: when a second core is idle) uses a second thread: with checks, the
-    XSD pass runs there while this thread runs the checks (`_XsdWorker`); XSD-only, a large
-    source data stream's XSD pass is split over the two threads (`_SplitWorker`)."""
+    `parallel` (default: when a second core is idle) runs the XSD pass in a second thread
+    while this one runs the reference and SCAP 1.3 checks (`_XsdWorker`); without checks
+    there is nothing to overlap, and one thread validates."""
     p = Path(path)
     data = read_input_bytes(p)
     if checklist_formats.looks_like_json(data):   # CKLB (STIG Viewer 3) is the one JSON kind
@@ -239,41 +239,37 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     entry = peek_entry(data) if xsd else None
     prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None
     checks = semantic_checks or schematron
-    if parallel is None:
-        parallel = (checks or len(data) >= PARALLEL_BYTES) and _spare_core()
-    split: _SplitWorker | _XsdWorker | None = None
-    if parallel and entry is not None and prefetch is not None:
-        if checks:     # the XSD pass in a second thread while this one runs the checks
-            split = _XsdWorker(data, str(path), huge, entry, schema_dir, prefetch)
-        elif entry.kind == "sds":   # XSD only: the pass itself over two threads
-            split = _SplitWorker(data, str(path), huge, entry, schema_dir)
+    worker = None
+    if checks and entry is not None and prefetch is not None and (
+            _spare_core() if parallel is None else parallel):
+        worker = _XsdWorker(data, str(path), huge, entry, schema_dir, prefetch)
     try:
         tree = parse_xml_bytes(data, str(p), huge_tree=huge)
     except BaseException:
-        if split is not None:
-            split.cancel()
+        if worker is not None:
+            worker.cancel()
         raise
     finally:
-        if prefetch is not None and not isinstance(split, _XsdWorker):
+        if prefetch is not None and worker is None:
             prefetch.join()
     try:
         return check_document(tree, str(path), schema_dir=schema_dir, xsd=xsd,
                               semantic_checks=semantic_checks, schematron=schematron,
-                              requirements=requirements, _split=split)
+                              requirements=requirements, _worker=worker)
     finally:
-        if split is not None:
-            split.cancel()
+        if worker is not None:
+            worker.cancel()
 
 
 def _spare_core() -> bool:
-    """A second core is idle now: the second thread parses the file again, which only pays
+    """A second core is idle now: the XSD worker parses the file again, which only pays
     off when that parse runs on a core nobody else wants.
 
     Judged from the threads runnable at this moment (Linux `/proc/loadavg`, minus this
     process's own threads), not the 1-minute load average, which mostly counts the work that
     just finished (in a benchmark or a script validating file after file: this process's
     predecessors)."""
-    forced = os.environ.get("STIGSCAP_VALIDATE_SPLIT")  # "1"/"0": force on/off (benchmarks)
+    forced = os.environ.get("STIGSCAP_VALIDATE_WORKER")  # "1"/"0": force on/off (benchmarks)
     if forced in ("0", "1"):
         return forced == "1"
     cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -332,173 +328,15 @@ def _prefetch_schema(entry: SchemaEntry, schema_dir) -> threading.Thread:
 
 
 # ---------------------------------------------------------------------------------------------
-# Two-thread XSD validation of large source data streams
-
-PARALLEL_BYTES = 4 << 20
-_COMPONENTS = (f"{{{ns.DS}}}component", f"{{{ns.DS}}}extended-component")
-_INNER_IDS = etree.XPath("descendant::*/@Id | descendant::ds:*/@id | descendant::cat:*/@id",
-                         namespaces={"ds": ns.DS, "cat": ns.CAT})
-_ALL_IDS = etree.XPath("descendant-or-self::*/@Id | descendant-or-self::ds:*/@id | "
-                       "descendant-or-self::cat:*/@id", namespaces={"ds": ns.DS, "cat": ns.CAT})
-# A ds:component body that is valid against both SDS XSDs: stands in for a component that the
-# other thread validates, so the skeleton keeps its shape (and its error paths their positions).
-_STUB = (f'<cpe-list xmlns="{ns.CPE_DICT}"><cpe-item name="cpe:/a:stigscap:placeholder">'
-         '<title>placeholder</title></cpe-item></cpe-list>')
-
-
-def _last_line(el: etree._Element) -> int:
-    while len(el):
-        el = el[-1]
-    return el.sourceline or 0
-
-
-def _split_components(root: etree._Element) -> list[etree._Element]:
-    """The components a second thread validates: the largest ones, up to half the lines.
-
-    Deterministic for a given document, so both threads (each with its own parse) agree.
-    """
-    comps = list(root.iterchildren(*_COMPONENTS))
-    if len(comps) < 2:
-        return []
-    starts = [c.sourceline or 0 for c in comps]
-    total = _last_line(root)
-    ends = starts[1:] + [total]
-    weights = [max(1, e - s) for s, e in zip(starts, ends)]
-    chosen: list[int] = []
-    load = 0
-    for i in sorted(range(len(comps)), key=lambda i: (-weights[i], i)):
-        if len(chosen) == len(comps) - 1:
-            break
-        if not chosen or load + weights[i] <= total / 2:
-            chosen.append(i)
-            load += weights[i]
-    return [comps[i] for i in sorted(chosen)]
-
-
-def _id_list(attrs) -> list[tuple[str, int | None, str]]:
-    return [(str(a), a.getparent().sourceline, element_path(a.getparent())) for a in attrs]
-
-
-def _split_partition(root: etree._Element) -> tuple[list[etree._Element], list[etree._Element]]:
-    """(components for the worker thread, components for the main thread)."""
-    worker = _split_components(root)
-    chosen = set(worker)
-    return worker, [c for c in root.iterchildren(*_COMPONENTS) if c not in chosen]
-
-
-class _SplitWorker:
-    """XSD validation of a large SDS on two cores, with the verdicts of one whole-document run.
-
-    libxml2 validation releases the GIL, but one lxml document must not be validated from two
-    threads at once (documents share a per-thread string dictionary that libxml2 writes to,
-    e.g. when it records xs:ID values). So the worker thread parses the same bytes itself (its
-    own dictionary) and validates the biggest `ds:component`s of its copy, each on its own
-    against the SDS XSD (`ds:component` is a global element of it). Meanwhile the main thread
-    validates the other components the same way, and a small skeleton of the collection: the
-    root, its data streams, and for every component a stand-in with the component's own
-    attributes and a tiny valid body (so positions in error paths stay those of the file). The
-    only constraint spanning the parts is xs:ID uniqueness (ds/catalog `id`, XCCDF/xmldsig
-    `Id`; the SDS 1.3 closure has no IDREF and no cross-component key), checked across the
-    parts here. If the worker fails, the main thread validates the whole document itself.
-    Subtree validation costs O(children) to set up in lxml (no copy of the subtree).
-    """
-
-    def __init__(self, data: bytes, source: str, huge: bool, entry: SchemaEntry, schema_dir):
-        self.entry, self.source, self.schema_dir = entry, source, schema_dir
-        self._cancelled = threading.Event()
-        self._result: tuple[list[Problem], list] | None = None
-        self._thread = threading.Thread(target=self._work, args=(data, huge), daemon=True,
-                                        name="stigscap-xsd-worker")
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancelled.set()
-
-    def _components(self, comps, slot: int) -> tuple[list[Problem], list]:
-        problems, ids = [], []
-        for comp in comps:
-            if self._cancelled.is_set():
-                raise RuntimeError("cancelled")
-            problems += _xsd_problems(comp, self.entry, self.source, self.schema_dir,
-                                      element_path(comp), slot=slot)
-            ids.append(_id_list(_INNER_IDS(comp)))
-        return problems, ids
-
-    def _work(self, data: bytes, huge: bool) -> None:
-        try:
-            compiled_schema(self.entry.name, self.schema_dir, slot=1)
-            root = parse_xml_bytes(data, self.source, huge_tree=huge).getroot()
-            self._result = self._components(_split_partition(root)[0], slot=1)
-        except Exception:  # noqa: BLE001 - the main thread then validates the whole document
-            self._result = None
-
-    def _skeleton(self, root: etree._Element) -> tuple[etree._Element, dict[str, int | None]]:
-        skel = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
-        stub_lines: dict[str, int | None] = {}
-        for child in root:
-            if child.tag in _COMPONENTS:
-                stub = etree.SubElement(skel, child.tag, attrib=dict(child.attrib))
-                stub.append(etree.fromstring(_STUB))
-                stub_lines[element_path(child)] = child.sourceline
-            elif isinstance(child.tag, str):
-                skel.append(copy.deepcopy(child))
-        return skel, stub_lines
-
-    def main_part(self, root: etree._Element) -> list[Problem]:
-        worker_comps, main_comps = _split_partition(root)
-        if not worker_comps:
-            self._thread.join()
-            return _xsd_problems(root, self.entry, self.source, self.schema_dir)
-        skel, stub_lines = self._skeleton(root)
-        problems = []
-        for p in _xsd_problems(skel, self.entry, self.source, self.schema_dir):
-            if p.path in stub_lines:  # the component element itself (attributes, xs:ID)
-                p.line = stub_lines[p.path]
-            elif any(p.path.startswith(sp + "/") for sp in stub_lines):
-                continue  # inside a stand-in: cannot happen with a valid stub; never reported
-            problems.append(p)
-        # skeleton ids, with the lines of the real file (the copies keep no line of their own)
-        skel_ids = [(el.get("id", ""), el.sourceline, element_path(el))
-                    for el in [root, *root.iterchildren(*_COMPONENTS)] if el.get("id")]
-        for child in root.iterchildren(etree.Element):
-            if child.tag not in _COMPONENTS:
-                skel_ids += _id_list(_ALL_IDS(child))
-        main_problems, main_ids = self._components(main_comps, slot=0)
-        self._thread.join()
-        if self._result is None:
-            return _xsd_problems(root, self.entry, self.source, self.schema_dir)
-        worker_problems, worker_ids = self._result
-        problems += main_problems + worker_problems
-        problems += self._cross_part_ids([skel_ids, *main_ids, *worker_ids])
-        # an attribute error of a component is seen both on its stand-in and on the component
-        seen, unique = set(), []
-        for p in sorted(problems, key=lambda p: (p.line or 0)):
-            if (p.path, p.message) not in seen:
-                seen.add((p.path, p.message))
-                unique.append(p)
-        return unique
-
-    def _cross_part_ids(self, parts: list[list[tuple[str, int | None, str]]]) -> list[Problem]:
-        first: dict[str, tuple[int, int | None]] = {}
-        out = []
-        occurrences = sorted(((line or 0, n, value, path) for n, part in enumerate(parts)
-                              for value, line, path in part))
-        for line, n, value, path in occurrences:
-            if value in first and first[value][0] != n:
-                out.append(Problem(self.source, line or None, path, f"XSD {self.entry.name}",
-                                   f"xs:ID value {value!r} is not unique: already used at line "
-                                   f"{first[value][1]}", "error"))
-            first.setdefault(value, (n, line))
-        return out
-
+# The XSD pass in a second thread
 
 class _XsdWorker:
     """The whole XSD pass in a second thread, while the main thread runs the reference and
     SCAP 1.3 checks (Python: libxml2's validation releases the GIL, so the two overlap).
 
-    As in `_SplitWorker`, the worker parses the same bytes itself (one lxml document must not
-    be used from two threads at once) and validates its own copy against the schema the
-    prefetch thread compiles. Same bytes, same parser: the same problems, lines and paths as a
+    The worker parses the same bytes itself (one lxml document must not be used from two
+    threads at once) and validates its own copy against the schema the prefetch thread
+    compiles. Same bytes, same parser: the same problems, lines and paths as a
     pass over the main thread's tree (tested). If the worker fails, the main thread validates.
     """
 

@@ -1,4 +1,4 @@
-"""Two-thread XSD validation of large data streams gives the verdicts of one whole-document run."""
+"""The XSD pass in a worker thread, overlapping the checks, gives the verdicts of one thread."""
 
 from __future__ import annotations
 
@@ -31,43 +31,6 @@ SINGLE_ERRORS = {
 
 def _where(result):
     return sorted((p.line, p.path, p.rule) for p in result.problems)
-
-
-@pytest.mark.parametrize("case", sorted(SINGLE_ERRORS))
-def test_split_matches_whole_document(schema_dir, tmp_path, case):
-    old, new = SINGLE_ERRORS[case]
-    assert old in MINI
-    p = tmp_path / "ds.xml"
-    p.write_text(MINI.replace(old, new, 1), encoding="utf-8")
-    whole = check_file(p, parallel=False, semantic_checks=False)
-    split = check_file(p, parallel=True, semantic_checks=False)
-    assert not whole.valid
-    assert _where(split) == _where(whole)
-
-
-def test_split_on_valid_fixture_and_ssg(schema_dir):
-    assert check_file(FIXTURES / "mini-ds.xml", parallel=True, requirements=False).problems == []
-    ssg = Path("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml")
-    if not ssg.exists():
-        pytest.skip("SSG debian11 stream not installed")
-    whole = check_file(ssg, parallel=False, semantic_checks=False)
-    split = check_file(ssg, parallel=True, semantic_checks=False)
-    assert whole.problems == [] and split.problems == []
-
-
-def test_split_on_broken_large_stream(schema_dir, tmp_path):
-    ssg = Path("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml")
-    if not ssg.exists():
-        pytest.skip("SSG debian11 stream not installed")
-    text = ssg.read_text(encoding="utf-8")
-    broken = text.replace('check="all"', 'check="most"', 1).replace(
-        "<xccdf-1.2:title", "<xccdf-1.2:titel", 1).replace("</xccdf-1.2:title>", "</xccdf-1.2:titel>", 1)
-    p = tmp_path / "broken-ds.xml"
-    p.write_text(broken, encoding="utf-8")
-    whole = check_file(p, parallel=False, semantic_checks=False)
-    split = check_file(p, parallel=True, semantic_checks=False)
-    assert len(whole.problems) >= 2
-    assert _where(split) == _where(whole)
 
 
 # ------------------------------------------------------------------------------------------
@@ -104,6 +67,56 @@ def test_xsd_worker_on_other_kinds(schema_dir, tmp_path):
     assert _everything(two) == _everything(one)
 
 
+@pytest.fixture
+def workers(monkeypatch):
+    """The XSD workers check_file starts, to tell that the worker (not the fallback on the main
+    thread) produced the XSD problems."""
+    from stigscap.schemas import validate
+
+    started = []
+
+    class Recorded(validate._XsdWorker):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(validate, "_XsdWorker", Recorded)
+    return started
+
+
+def test_the_worker_does_the_xsd_pass(schema_dir, tmp_path, workers):
+    old, new = SINGLE_ERRORS["oval-content"]
+    p = tmp_path / "ds.xml"
+    p.write_text(MINI.replace(old, new, 1), encoding="utf-8")
+    check_file(p, parallel=False)
+    assert workers == []
+    two = check_file(p, parallel=True)
+    assert len(workers) == 1 and workers[0]._result is not None
+    assert [q.rule for q in workers[0]._result] == [q.rule for q in two.problems
+                                                    if q.rule.startswith("XSD")]
+
+
+def test_xsd_only_stays_on_one_thread(schema_dir, workers):
+    """Without checks there is nothing to overlap the XSD pass with."""
+    assert check_file(FIXTURES / "mini-ds.xml", parallel=True, semantic_checks=False).valid
+    assert workers == []
+
+
+def test_xsd_worker_on_broken_large_stream(schema_dir, tmp_path, workers):
+    ssg = Path("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml")
+    if not ssg.exists():
+        pytest.skip("SSG debian11 stream not installed")
+    text = ssg.read_text(encoding="utf-8")
+    broken = text.replace('check="all"', 'check="most"', 1).replace(
+        "<xccdf-1.2:title", "<xccdf-1.2:titel", 1).replace("</xccdf-1.2:title>", "</xccdf-1.2:titel>", 1)
+    p = tmp_path / "broken-ds.xml"
+    p.write_text(broken, encoding="utf-8")
+    one, two = check_file(p, parallel=False), check_file(p, parallel=True)
+    assert len(workers) == 1 and workers[0]._result
+    assert len([q for q in one.problems if q.rule.startswith("XSD")]) >= 2
+    assert _everything(two) == _everything(one)
+
+
 def test_xsd_worker_on_ssg(schema_dir):
     ssg = Path("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml")
     if not ssg.exists():
@@ -114,7 +127,7 @@ def test_xsd_worker_on_ssg(schema_dir):
 
 
 def test_no_second_thread_while_every_core_is_busy(monkeypatch):
-    """The second thread is used only when a core is idle now: with a busy process on every
+    """The worker thread is used only when a core is idle now: with a busy process on every
     core the answer is no, whatever the 1-minute load average says."""
     import os
     import subprocess
@@ -123,7 +136,7 @@ def test_no_second_thread_while_every_core_is_busy(monkeypatch):
 
     from stigscap.schemas import validate
 
-    monkeypatch.delenv("STIGSCAP_VALIDATE_SPLIT", raising=False)
+    monkeypatch.delenv("STIGSCAP_VALIDATE_WORKER", raising=False)
     if not os.path.exists("/proc/loadavg"):
         pytest.skip("no /proc/loadavg on this platform")
     cores = len(os.sched_getaffinity(0))
@@ -134,7 +147,7 @@ def test_no_second_thread_while_every_core_is_busy(monkeypatch):
             time.sleep(0.05)   # until the busy processes are all runnable
         assert validate._others_running() >= cores
         assert validate._spare_core() is False
-        monkeypatch.setenv("STIGSCAP_VALIDATE_SPLIT", "1")
+        monkeypatch.setenv("STIGSCAP_VALIDATE_WORKER", "1")
         assert validate._spare_core() is True
     finally:
         for p in busy:
