@@ -205,20 +205,19 @@ class _LocalOnlyResolver(etree.Resolver):
         return None
 
 
-_compiled: dict[tuple[str, str, int], etree.XMLSchema] = {}
-_compiling: dict[tuple[str, str, int], threading.Lock] = {}
+_compiled: dict[tuple[str, str], etree.XMLSchema] = {}
+_compiling: dict[tuple[str, str], threading.Lock] = {}
 
 
-def compiled_schema(name: str, directory: str | os.PathLike | None = None, *,
-                    slot: int = 0) -> etree.XMLSchema:
+def compiled_schema(name: str, directory: str | os.PathLike | None = None) -> etree.XMLSchema:
     """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process.
 
-    `slot` gives independent instances of the same schema: an lxml XMLSchema keeps its error
-    log on the object, so two threads validating at once each need their own. A compile that
-    another thread has under way (a prefetch) is waited for, not repeated.
+    A compile that another thread has under way (a prefetch) is waited for, not repeated.
+    An lxml XMLSchema keeps its error log on the object: one thread validates with it at a
+    time (validate's XSD worker takes over the pass it would otherwise run itself).
     """
     d = schema_dir(directory)
-    key = (str(d), name, slot)
+    key = (str(d), name)
     schema = _compiled.get(key)
     if schema is not None:
         return schema

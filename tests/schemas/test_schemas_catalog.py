@@ -105,13 +105,14 @@ def test_concurrent_requests_share_one_compile(schema_dir, monkeypatch):
         return real(name, d)
 
     monkeypatch.setattr(catalog, "_compile", counted)
-    slot = 1000 + len(catalog._compiled)  # a key no other test has compiled
+    monkeypatch.setattr(catalog, "_compiled", {})   # nothing compiled yet in this process
+    monkeypatch.setattr(catalog, "_compiling", {})
     barrier = threading.Barrier(4)
     got: list = []
 
     def ask():
         barrier.wait()
-        got.append(catalog.compiled_schema("sds@1.3", schema_dir, slot=slot))
+        got.append(catalog.compiled_schema("sds@1.3", schema_dir))
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
     for t in threads:
@@ -126,7 +127,7 @@ def test_prepare_compiles_what_validation_needs(schema_dir, monkeypatch):
     monkeypatch.setattr(catalog, "_compiled", {})
     monkeypatch.setattr(catalog, "_compiling", {})
     catalog.prepare(FIXTURES / "mini-ds.xml", schema_dir)
-    assert [k[1:] for k in catalog._compiled] == [("sds@1.3", 0)]
+    assert [k[1] for k in catalog._compiled] == ["sds@1.3"]
 
 
 def test_prepare_never_raises_nor_waits(schema_dir, tmp_path, monkeypatch):

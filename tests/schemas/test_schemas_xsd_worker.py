@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,14 +32,6 @@ SINGLE_ERRORS = {
     "cpe-content": ('<cpe-item name="cpe:/a:microsoft:exchange_server:2013">', '<cpe-item name="not a cpe">'),
 }
 
-
-def _where(result):
-    return sorted((p.line, p.path, p.rule) for p in result.problems)
-
-
-# ------------------------------------------------------------------------------------------
-# With checks, the XSD pass runs in a worker thread (`_XsdWorker`) while the main thread runs
-# the reference and SCAP 1.3 checks: the same problems, in the same order, as one thread.
 
 def _everything(result):
     return [(p.line, p.path, p.rule, p.message, p.severity) for p in result.problems]
@@ -129,11 +125,6 @@ def test_xsd_worker_on_ssg(schema_dir):
 def test_no_second_thread_while_every_core_is_busy(monkeypatch):
     """The worker thread is used only when a core is idle now: with a busy process on every
     core the answer is no, whatever the 1-minute load average says."""
-    import os
-    import subprocess
-    import sys
-    import time
-
     from stigscap.schemas import validate
 
     monkeypatch.delenv("STIGSCAP_VALIDATE_WORKER", raising=False)
