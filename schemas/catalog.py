@@ -191,9 +191,10 @@ class _LocalOnlyResolver(etree.Resolver):
             "common/xmldsig-core-schema.xsd",
     }
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, keep: frozenset[str] | None = None):
         super().__init__()
         self.directory = directory
+        self.keep = keep
 
     def resolve(self, url, pubid, context):
         if url and re.match(r"^(https?|ftp)://", url):
@@ -202,22 +203,106 @@ class _LocalOnlyResolver(etree.Resolver):
                 return self.resolve_filename(str(self.directory / local), context)
             return self.resolve_string(
                 f'<xs:schema xmlns:xs="{XS}"/>', context)
+        if url and self.keep is not None:
+            reduced = _reduced_schema_file(url, self.directory, self.keep)
+            if reduced is not None:
+                return self.resolve_string(reduced, context, base_url=url)
         return None
 
 
-_compiled: dict[tuple[str, str], etree.XMLSchema] = {}
-_compiling: dict[tuple[str, str], threading.Lock] = {}
+# ---------------------------------------------------------------------------------------------
+# OVAL extension schemas a document does not use
+#
+# OVAL's core schemas import every platform extension schema (`…-5#windows`, `…-5#linux`, …:
+# 3.7 MB of the 4.5 MB of XSD behind SDS 1.3), so compiling them is most of a small file's
+# validation time (SDS 1.3: ≈55 ms, against ≈20 ms for the extensions an SSG Linux stream uses).
+# An element, attribute or xsi:type in a namespace can only appear where that namespace is
+# declared, so a schema without the extensions the document never declares gives the same
+# verdict: the omitted declarations could match nothing in it. The wording of some errors
+# differs (libxml2 lists the allowed elements of a substitution group, every extension's
+# included), so `validate` re-words a reduced schema's errors with the full one.
+
+EXTENSION_NS = re.compile(r"http://oval\.mitre\.org/XMLSchema/oval-[a-z-]+-5#[A-Za-z0-9_]+")
+_DECLARATION = re.compile(rb"""xmlns(?::[^\s=]+)?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_ASCII_ENCODINGS = re.compile(r"(utf-?8|us-ascii|ascii|iso-8859-\d+|latin-?1|windows-125\d|"
+                              r"cp125\d)$", re.IGNORECASE)
 
 
-def compiled_schema(name: str, directory: str | os.PathLike | None = None) -> etree.XMLSchema:
+def used_extensions(data: bytes) -> frozenset[str] | None:
+    """The OVAL extension namespaces (`…-5#platform`) the document declares, from its raw
+    bytes; None when the bytes cannot tell (an encoding that is not ASCII-compatible, or a
+    declaration written with a character or entity reference): then nothing is left out.
+
+    A declaration inside a comment or an attribute value is counted too: that only keeps a
+    schema that was not needed."""
+    if data[:3] != b"\xef\xbb\xbf":
+        if data[:2] in (b"\xfe\xff", b"\xff\xfe") or data[:1] in (b"\x00", b"\x4c") or \
+                data[1:2] == b"\x00":
+            return None   # UTF-16/32, EBCDIC: namespace names are not ASCII bytes here
+    enc = _ENCODING.match(data.removeprefix(b"\xef\xbb\xbf")[:200])
+    if enc is not None and not _ASCII_ENCODINGS.match(enc.group(1).decode("ascii")):
+        return None
+    found: set[str] = set()
+    for m in _DECLARATION.finditer(data):
+        value = m.group(1) if m.group(1) is not None else m.group(2)
+        if b"&" in value:
+            return None   # `&#35;windows`: the namespace is not the bytes
+        if b"#" in value:
+            text = value.decode("ascii", "replace")
+            if EXTENSION_NS.fullmatch(text):
+                found.add(text)
+    return frozenset(found)
+
+
+_IMPORTS_EXTENSIONS = ("oval-definitions-schema.xsd", "oval-system-characteristics-schema.xsd")
+
+
+def _reduced_schema_file(url: str, directory: Path, keep: frozenset[str]) -> bytes | None:
+    """A schema file of the directory without its imports of extensions not in `keep`; None
+    when it imports none of those (libxml2 then loads the file itself). Only OVAL's two core
+    schemas import extensions (every OVAL version in openscap-common)."""
+    path = Path(url)
+    if path.name not in _IMPORTS_EXTENSIONS:
+        return None
+    try:
+        path.resolve().relative_to(directory)
+        data = path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    doc = etree.fromstring(data, parser, base_url=url)
+    if not _drop_unused_imports(doc, keep):
+        return None
+    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+
+
+def _drop_unused_imports(root: etree._Element, keep: frozenset[str]) -> int:
+    dropped = 0
+    for imp in root.findall(f"{{{XS}}}import"):
+        namespace = imp.get("namespace") or ""
+        if EXTENSION_NS.fullmatch(namespace) and namespace not in keep:
+            root.remove(imp)
+            dropped += 1
+    return dropped
+
+
+_compiled: dict[tuple[str, str, frozenset[str] | None], etree.XMLSchema] = {}
+_compiling: dict[tuple[str, str, frozenset[str] | None], threading.Lock] = {}
+
+
+def compiled_schema(name: str, directory: str | os.PathLike | None = None,
+                    extensions: frozenset[str] | None = None) -> etree.XMLSchema:
     """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process.
 
+    `extensions` (from `used_extensions`): only these OVAL extension schemas are compiled in,
+    for a document that declares no others; None: all of them, the official schema as is.
     A compile that another thread has under way (a prefetch) is waited for, not repeated.
     An lxml XMLSchema keeps its error log on the object: one thread validates with it at a
     time (validate's XSD worker takes over the pass it would otherwise run itself).
     """
     d = schema_dir(directory)
-    key = (str(d), name)
+    key = (str(d), name, extensions)
     schema = _compiled.get(key)
     if schema is not None:
         return schema
@@ -226,23 +311,27 @@ def compiled_schema(name: str, directory: str | os.PathLike | None = None) -> et
     with key_lock:   # a compile already under way (another thread's prefetch): wait for it
         schema = _compiled.get(key)
         if schema is None:
-            schema = _compile(name, d)
+            schema = _compile(name, d, extensions)
             with _lock:
                 _compiled[key] = schema
     return schema
 
 
-def _compile(name: str, d: Path) -> etree.XMLSchema:
+def _compile(name: str, d: Path, extensions: frozenset[str] | None = None) -> etree.XMLSchema:
     entry = load_catalog().entry(name)
     verify_entry(entry, d)
     # not xmlio.parse_xml_*: these are the official XSDs, every file checked against its
     # pinned SHA-256 just above (a FIFO or other non-file is "missing"), never user input
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    parser.resolvers.add(_LocalOnlyResolver(d))
+    parser.resolvers.add(_LocalOnlyResolver(d, extensions))
     try:
         doc = etree.parse(str(d / entry.file), parser)
+        if extensions is not None:
+            _drop_unused_imports(doc.getroot(), extensions)
         schema = etree.XMLSchema(doc)
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+        if extensions is not None:   # never expected: the official schema as it is
+            return _compile(name, d)
         raise StigscapError(f"schema {entry.file} could not be compiled: "
                             f"{' '.join(str(exc).split())}", file=str(d / entry.file)) from None
     return schema
@@ -313,20 +402,27 @@ def peek_entry(data: bytes, limit: int = 65536) -> SchemaEntry | None:
         return None
 
 
+PREPARE_MAX_BYTES = 8 << 20
+
+
 def prepare(path: str | os.PathLike, schema_dir: str | os.PathLike | None = None) -> None:
-    """Compile the schema the file at `path` will be validated against, judged from the
-    file's head (64 KiB), so that `validate.check_file` finds it compiled.
+    """Compile the schema the file at `path` will be validated against (the kind judged from
+    its head, the OVAL extensions from its declarations), so that `validate.check_file`
+    finds it compiled.
 
     For a launcher to run in a background thread while the rest of the program loads: the
-    compile (libxml2, ≈0.08 s for SDS 1.3) releases the GIL. Never raises: whatever is wrong
-    with the file or the schemas is for `validate.check_file` to report.
+    compile (libxml2, SDS 1.3 ≈0.02-0.06 s) releases the GIL. Files over 8 MiB are left
+    alone: their parse takes longer than the compile it would hide. Never raises: whatever
+    is wrong with the file or the schemas is for `validate.check_file` to report.
     """
     try:
         with open_input_file(path) as fh:   # a regular file only, never waits on a FIFO
-            head = fh.read(65536)
-        entry = peek_entry(head)
+            data = fh.read(PREPARE_MAX_BYTES + 1)
+        if len(data) > PREPARE_MAX_BYTES:
+            return
+        entry = peek_entry(data)
         if entry is not None:
-            compiled_schema(entry.name, schema_dir)
+            compiled_schema(entry.name, schema_dir, used_extensions(data))
     except Exception:  # noqa: BLE001 - reported properly on the main path
         pass
 

@@ -13,7 +13,10 @@ Split of work between the two XSD engines:
   it once the compile overlaps the start-up (ssg-rhel8: 0.86-0.98 s on one thread, 0.95-1.06
   s split), for 30-50 % more CPU (bench/RESULTS.md).
   Compiled `XMLSchema` objects are cached per process (`catalog.compiled_schema`), and the
-  schema files are checked against pinned SHA-256 digests before compilation.
+  schema files are checked against pinned SHA-256 digests before compilation. A file is
+  validated against the schema without the OVAL extension schemas (`…-5#windows`, …) it
+  never declares: the same verdict, a third of the compile (`catalog.used_extensions`);
+  an invalid file's errors are then worded by the whole schema, as oscap words them.
 - **xmlschema locates the schema set.** Its import resolution (local files only) is run when
   the catalog is generated (`python -m stigscap.schemas.catalog --write`) to cross-check the
   import closure we pin. It is not on the validation path: on the SSG debian11 stream it is
@@ -52,7 +55,7 @@ from lxml import etree
 
 from . import checklist_formats, semantic
 from . import namespaces as ns
-from .catalog import SchemaEntry, compiled_schema, detect, load_catalog, peek_entry
+from .catalog import SchemaEntry, compiled_schema, detect, load_catalog, peek_entry, used_extensions
 from .errors import StigscapError
 from .semantic import Problem, element_path
 from .xmlio import parse_xml_bytes, read_input_bytes
@@ -92,10 +95,18 @@ def _entry_for(element: etree._Element, kind: str | None, source: str) -> Schema
 
 
 def _xsd_problems(element: etree._Element, entry: SchemaEntry, source: str,
-                  schema_dir: str | os.PathLike | None, base_path: str = "") -> list[Problem]:
-    schema = compiled_schema(entry.name, schema_dir)
+                  schema_dir: str | os.PathLike | None, base_path: str = "",
+                  extensions: frozenset[str] | None = None) -> list[Problem]:
+    """XSD problems; `extensions`: the OVAL extensions the document declares (the schema
+    without the others gives the same verdict, `catalog.used_extensions`), None: all."""
+    schema = compiled_schema(entry.name, schema_dir, extensions)
     if schema.validate(element):
         return []
+    if extensions is not None:
+        # invalid: the errors as the official schema words them (libxml2's lists of expected
+        # elements name every OVAL extension's), as oscap reports them
+        schema = compiled_schema(entry.name, schema_dir)
+        schema.validate(element)
     out, seen = [], set()
     for err in schema.error_log:
         if (err.line, err.path, err.message) in seen:  # libxml2 repeats some lines verbatim
@@ -132,8 +143,8 @@ REQUIREMENT_KINDS = ("sds@1.3", "arf@1.1")
 def check_document(tree_or_root, source_name: str = "<input>", *,
                    schema_dir: str | os.PathLike | None = None, xsd: bool = True,
                    semantic_checks: bool = True, schematron: bool = False,
-                   requirements: bool = True,
-                   _worker: _XsdWorker | None = None) -> ValidationResult:
+                   requirements: bool = True, _worker: _XsdWorker | None = None,
+                   _extensions: frozenset[str] | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
     if checklist_formats.is_ckl(root):   # STIG Viewer checklist (DISA CKL schema 2.5)
         return ValidationResult(source_name, checklist_formats.CKL_KIND,
@@ -146,7 +157,8 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
     # the main thread runs meanwhile; its problems still come first.
     worker = _worker if xsd and _worker is not None and _worker.entry == entry else None
     if xsd and worker is None:
-        result.problems += _xsd_problems(root, entry, source_name, schema_dir)
+        result.problems += _xsd_problems(root, entry, source_name, schema_dir,
+                                         extensions=_extensions)
     if entry.kind == "arf":
         result.problems += _arf_parts(root, source_name, schema_dir, xsd, semantic_checks)
     if semantic_checks and not (entry.kind == "xccdf" and etree.QName(root).localname == "TestResult"):
@@ -237,7 +249,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
                                 checklist_formats.validate_cklb(doc, text, str(path)), "CKLB")
     huge = len(data) > HUGE_TREE_BYTES
     entry = peek_entry(data) if xsd else None
-    prefetch = _prefetch_schema(entry, schema_dir) if entry is not None else None
+    prefetch = _SchemaPrefetch(entry, schema_dir, data) if entry is not None else None
     checks = semantic_checks or schematron
     worker = None
     if checks and entry is not None and prefetch is not None and (
@@ -250,12 +262,12 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
             worker.cancel()
         raise
     finally:
-        if prefetch is not None and worker is None:
-            prefetch.join()
+        extensions = prefetch.join() if prefetch is not None and worker is None else None
     try:
         return check_document(tree, str(path), schema_dir=schema_dir, xsd=xsd,
                               semantic_checks=semantic_checks, schematron=schematron,
-                              requirements=requirements, _worker=worker)
+                              requirements=requirements, _worker=worker,
+                              _extensions=extensions)
     finally:
         if worker is not None:
             worker.cancel()
@@ -310,21 +322,32 @@ def _others_running() -> float:
             return 0.0
 
 
-def _prefetch_schema(entry: SchemaEntry, schema_dir) -> threading.Thread:
-    """Verify and compile the schema in a thread while the main thread parses the file.
+class _SchemaPrefetch:
+    """Find the OVAL extensions the file declares and compile the schema without the others,
+    in a thread while the main thread parses the file.
 
-    Both libxml2 phases release the GIL, so on a multi-core machine the compile (≈0.06-0.1 s
-    for SDS 1.3) overlaps the parse. Any failure is left for the main path to report.
+    Both libxml2 phases release the GIL, so on a multi-core machine the compile (SDS 1.3:
+    ≈0.02 s for an SSG Linux stream's extensions, ≈0.06 s with all) overlaps the parse. Any
+    failure is left for the main path to report.
     """
-    def work():
+
+    def __init__(self, entry: SchemaEntry, schema_dir, data: bytes):
+        self.extensions: frozenset[str] | None = None
+        self._thread = threading.Thread(target=self._work, args=(entry, schema_dir, data),
+                                        name="stigscap-schema-prefetch", daemon=True)
+        self._thread.start()
+
+    def _work(self, entry: SchemaEntry, schema_dir, data: bytes) -> None:
         try:
-            compiled_schema(entry.name, schema_dir)
+            self.extensions = used_extensions(data)
+            compiled_schema(entry.name, schema_dir, self.extensions)
         except Exception:  # noqa: BLE001 - reported again, properly, on the main path
             pass
 
-    t = threading.Thread(target=work, name="stigscap-schema-prefetch", daemon=True)
-    t.start()
-    return t
+    def join(self) -> frozenset[str] | None:
+        """Wait for the compile; the extensions to validate with (None: all)."""
+        self._thread.join()
+        return self.extensions
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,7 +364,7 @@ class _XsdWorker:
     """
 
     def __init__(self, data: bytes, source: str, huge: bool, entry: SchemaEntry, schema_dir,
-                 prefetch: threading.Thread):
+                 prefetch: _SchemaPrefetch):
         self.entry, self.source, self.schema_dir = entry, source, schema_dir
         self._prefetch = prefetch
         self._cancelled = threading.Event()
@@ -356,16 +379,18 @@ class _XsdWorker:
     def _work(self, data: bytes, huge: bool) -> None:
         try:
             root = parse_xml_bytes(data, self.source, huge_tree=huge).getroot()
-            self._prefetch.join()   # the schema, compiled while both threads parsed
+            extensions = self._prefetch.join()   # the schema, compiled while both parsed
             if not self._cancelled.is_set():
-                self._result = _xsd_problems(root, self.entry, self.source, self.schema_dir)
+                self._result = _xsd_problems(root, self.entry, self.source, self.schema_dir,
+                                             extensions=extensions)
         except Exception:  # noqa: BLE001 - the main thread then validates the whole document
             self._result = None
 
     def main_part(self, root: etree._Element) -> list[Problem]:
         self._thread.join()
         if self._result is None:
-            return _xsd_problems(root, self.entry, self.source, self.schema_dir)
+            return _xsd_problems(root, self.entry, self.source, self.schema_dir,
+                                 extensions=self._prefetch.join())
         return self._result
 
 

@@ -38,9 +38,14 @@ def _stigscap() -> str:
 
 @pytest.mark.parametrize("args", [["--format", "json"], ["--xsd-only"], []])
 def test_launcher_runs_the_same_command(schema_dir_or_skip, args, tmp_path):
-    """Through the launcher (the installed script) and through click directly: same stdout,
-    stderr and exit code, for a valid file and for a file that does not exist."""
-    for target in (str(MINI), str(tmp_path / "missing.xml")):
+    """Through the launcher (the installed script, which ends a validate run without the
+    interpreter's tear-down) and through click directly: same stdout, stderr and exit code,
+    for a valid file, an invalid one and a file that does not exist."""
+    invalid = tmp_path / "invalid-ds.xml"
+    invalid.write_text(MINI.read_text(encoding="utf-8").replace(
+        "<win-def:verb>Get</win-def:verb>", "<win-def:verb>Set</win-def:verb>", 1), encoding="utf-8")
+    codes = []
+    for target in (str(MINI), str(invalid), str(tmp_path / "missing.xml")):
         via_launcher = subprocess.run([_stigscap(), "validate", *args, target],
                                       capture_output=True, text=True, timeout=120)
         via_click = subprocess.run(
@@ -49,7 +54,8 @@ def test_launcher_runs_the_same_command(schema_dir_or_skip, args, tmp_path):
             capture_output=True, text=True, timeout=120)
         assert (via_launcher.returncode, via_launcher.stdout, via_launcher.stderr) == \
             (via_click.returncode, via_click.stdout, via_click.stderr)
-    assert via_launcher.returncode == 1 and "missing.xml" in via_launcher.stderr
+        codes.append(via_launcher.returncode)
+    assert codes == [0, 2, 1] and "missing.xml" in via_launcher.stderr
 
 
 @pytest.fixture

@@ -100,9 +100,9 @@ def test_concurrent_requests_share_one_compile(schema_dir, monkeypatch):
     compiles = []
     real = catalog._compile
 
-    def counted(name, d):
+    def counted(name, d, extensions=None):
         compiles.append(name)
-        return real(name, d)
+        return real(name, d, extensions)
 
     monkeypatch.setattr(catalog, "_compile", counted)
     monkeypatch.setattr(catalog, "_compiled", {})   # nothing compiled yet in this process

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from stigscap.schemas.validate import check_file
+from stigscap.schemas.validate import check_file, validate_document
 
 FIXTURES = Path(__file__).with_name("fixtures")
 MINI = (FIXTURES / "mini-ds.xml").read_text(encoding="utf-8")
@@ -46,6 +46,10 @@ def test_xsd_worker_matches_one_thread(schema_dir, tmp_path, case):
     two = check_file(p, parallel=True)
     assert any(q.rule.startswith("XSD") for q in one.problems)
     assert _everything(two) == _everything(one)
+    # and both are what the parsed document gets from the official schema as it is (no
+    # reduction to the OVAL extensions the file declares)
+    whole = validate_document(etree.parse(str(p)), str(p))
+    assert [(q.line, q.path, q.rule, q.message, q.severity) for q in whole] == _everything(one)
 
 
 def test_xsd_worker_on_other_kinds(schema_dir, tmp_path):
