@@ -148,3 +148,29 @@ def test_no_second_thread_while_every_core_is_busy(monkeypatch):
         for p in busy:
             p.kill()
             p.wait()
+
+
+def _url(tree_or_root) -> str:
+    tree = tree_or_root if isinstance(tree_or_root, etree._ElementTree) else tree_or_root.getroottree()
+    return tree.docinfo.URL
+
+
+def test_kept_trees_are_the_ones_parsed(schema_dir):
+    """`keep` receives every tree check_file parsed (the worker's too) instead of freeing
+    them on return; the verdict is the same either way."""
+    path = FIXTURES / "mini-ds.xml"
+    for parallel, trees in ((True, 2), (False, 1)):
+        kept: list = []
+        assert _everything(check_file(path, parallel=parallel, keep=kept)) == \
+            _everything(check_file(path, parallel=parallel))
+        assert len(kept) == trees
+        assert {_url(t) for t in kept} == {str(path)}
+
+
+def test_the_cli_keeps_only_the_last_files_trees(cli, schema_dir):
+    from stigscap.evaluator.cli import validate as cli_validate
+
+    first, last = FIXTURES / "mini-ds.xml", FIXTURES / "family-ds.xml"
+    res = cli("validate", first, last)
+    assert res.exit_code == 0, res.output
+    assert {_url(t) for t in cli_validate._LAST_PARSED} == {str(last)}
