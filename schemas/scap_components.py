@@ -23,6 +23,7 @@ from lxml import etree
 
 from . import namespaces as ns
 from .scap_requirements import Findings, implements, text_of
+from .tag_index import iter_tags
 
 X = ns.XCCDF12
 G = ns.DSIG
@@ -56,7 +57,7 @@ class _Doc:
         self.clusters: dict[str, dict[str, list[etree._Element]]] = defaultdict(
             lambda: defaultdict(list))
         top = root.getroottree().getroot()
-        for el in top.iter(T_RULE, T_GROUP, T_VALUE, T_PROFILE, _q(X, "plain-text"),
+        for el in iter_tags(top, T_RULE, T_GROUP, T_VALUE, T_PROFILE, _q(X, "plain-text"),
                            _q(X, "fact")):
             if el is top:
                 continue   # /*//x: below the document element
@@ -244,7 +245,7 @@ def test_result(tr: etree._Element, f: Findings) -> None:
     bench = next(tr.iterancestors(T_BENCHMARK), None)
     rules: dict[str, list[etree._Element]] = defaultdict(list)
     if bench is not None:
-        for r in bench.iter(T_RULE):
+        for r in iter_tags(bench, T_RULE):
             rules[r.get("id", "\0")].append(r)
     overridden = any(_kids(rr, "override") for rr in results)
     for rr in results:
@@ -368,7 +369,7 @@ def check_xccdf(root: etree._Element, f: Findings) -> None:
     tags = [*ITEMS, T_TAILORING, XHTML_OBJECT, XHTML_A, _q(X, "signature"), _q(X, "title"),
             _q(X, "check-import"), _q(X, "TestResult"), _q(X, "platform"), _q(X, "conflicts"),
             _q(X, "complex-check")]
-    for el in root.iter(*tags):
+    for el in iter_tags(root, *tags):
         tag = el.tag
         if tag in ITEMS:
             item_title_status(el, f)
@@ -520,7 +521,7 @@ def ocil_question_result(res: etree._Element, f: Findings) -> None:
 
 def check_ocil(root: etree._Element, f: Findings) -> None:
     for space in OCIL_NS:
-        for el in root.iter(_q(space, "choice_question"), _q(space, "choice_question_result"),
+        for el in iter_tags(root, _q(space, "choice_question"), _q(space, "choice_question_result"),
                             _q(space, "local_variable"), _q(space, "question_results")):
             local = etree.QName(el).localname
             if local == "local_variable":
@@ -625,7 +626,7 @@ def signature(sig: etree._Element, f: Findings) -> None:
 
 
 def check_signatures(root: etree._Element, f: Findings) -> None:
-    for sig in root.iter(_q(G, "Signature")):
+    for sig in iter_tags(root, _q(G, "Signature")):
         signature(sig, f)
 
 

@@ -21,6 +21,7 @@ from lxml import etree
 
 from . import namespaces as ns
 from .scap_requirements import Findings, implements, text_of
+from .tag_index import iter_tags
 
 OVAL_SYS = ns.OVAL_CHECK_SYSTEM   # the check systems SCAP 1.3 allows (SRC-118)
 OCIL_SYS = ns.OCIL_2
@@ -137,7 +138,7 @@ class _Component:
     def defs(self) -> dict[str, list[etree._Element]]:
         if self._defs is None:
             self._defs = defaultdict(list)
-            for d in self.el.iter(T_DEF):
+            for d in iter_tags(self.el, T_DEF):
                 self._defs[d.get("id", "\0")].append(d)
         return self._defs
 
@@ -151,7 +152,7 @@ class _Component:
     @property
     def questionnaires(self) -> set[str]:
         if self._quest is None:
-            self._quest = {q.get("id", "\0") for q in self.el.iter(T_QUESTIONNAIRE)}
+            self._quest = {q.get("id", "\0") for q in iter_tags(self.el, T_QUESTIONNAIRE)}
         return self._quest
 
     def has_questionnaire(self, name: str | None) -> bool:
@@ -159,7 +160,7 @@ class _Component:
 
     def has(self, tag: str) -> bool:
         if tag not in self._has:
-            self._has[tag] = next(self.el.iter(tag), None) is not None
+            self._has[tag] = next(iter_tags(self.el, tag), None) is not None
         return self._has[tag]
 
     def by_id(self, value: str | None) -> list[etree._Element]:
@@ -168,7 +169,7 @@ class _Component:
             return []
         if self._vars is None:  # OVAL variables first: what check-export names
             self._vars = {}
-            for d in self.el.iter(T_OVAL_DEFS):
+            for d in iter_tags(self.el, T_OVAL_DEFS):
                 for sec in d.iterchildren(_q(OV, "variables")):
                     for v in sec.iterchildren(etree.Element):
                         self._vars.setdefault(v.get("id", "\0"), v)
@@ -189,7 +190,7 @@ class Collection:
     def __init__(self, root: etree._Element):
         self.root = root
         self._components: dict[str, list[_Component]] = defaultdict(list)
-        for comp in root.iter(_q(D, "component")):
+        for comp in iter_tags(root, _q(D, "component")):
             self._components[comp.get("id", "\0")].append(_Component(comp))
         self._stream_crefs: dict[etree._Element, dict[str, list[etree._Element]]] = {}
 
@@ -268,14 +269,14 @@ def _section(stream: etree._Element, name: str) -> list[etree._Element]:
 
 def _rules_in(comps: Iterable[_Component]) -> Iterator[etree._Element]:
     for comp in comps:
-        yield from comp.el.iter(T_RULE)
+        yield from iter_tags(comp.el, T_RULE)
 
 
 # ---------------------------------------------------------------------------------------------
 # xccdf:Benchmark
 
 def _items(bench: etree._Element) -> list[etree._Element]:
-    return [bench, *bench.iter(T_PROFILE, T_VALUE, T_GROUP, T_RULE)]
+    return [bench, *iter_tags(bench, T_PROFILE, T_VALUE, T_GROUP, T_RULE)]
 
 
 def _children(el: etree._Element, tag: str) -> list[etree._Element]:
@@ -331,7 +332,7 @@ _IN_VALUE = {_q(X, n) for n in ("source", "complex-value", "complex-default", "c
 
 @implements("SRC-25-1", "SRC-276-1", "SRC-339-1", "SRC-343-1", "SRC-354-1")
 def benchmark_forbidden(bench: etree._Element, f: Findings) -> None:
-    for el in bench.iter(_q(X, "check-content"), _q(XINCLUDE, "include"),
+    for el in iter_tags(bench, _q(X, "check-content"), _q(XINCLUDE, "include"),
                          _q(X, "set-complex-value"), T_GROUP, *_IN_VALUE):
         tag = el.tag
         if tag == T_GROUP:
@@ -434,7 +435,7 @@ def check_systems(el: etree._Element, f: Findings) -> None:
 def check_fact_ref(el: etree._Element, sds: Collection | None, f: Findings) -> None:
     name = el.get("id-ref")
     if sds is not None:
-        for cl in sds.root.iter(_q(D, "checklists")):
+        for cl in iter_tags(sds.root, _q(D, "checklists")):
             for m in cl.iterchildren(T_CREF):
                 comps = sds.target(m, el.get("href"))
                 if any(c.has_def(name) or c.has_questionnaire(name) for c in comps):
@@ -654,13 +655,13 @@ def stream_platforms(stream: etree._Element, sds: Collection, f: Findings) -> No
     for m in checklists:
         comps = sds.component([m])
         for comp in comps:
-            for el in comp.el.iter(_q(X, "platform"), _q(ns.CPE_LANG, "fact-ref")):
+            for el in iter_tags(comp.el, _q(X, "platform"), _q(ns.CPE_LANG, "fact-ref")):
                 is_platform = el.tag == _q(X, "platform")
                 name = el.get("idref") if is_platform else el.get("name")
                 if is_platform and (name or "").startswith("#"):
                     continue
                 if names is None:
-                    items = [i for c in sds.component(dictionaries) for i in c.el.iter(T_CPE_ITEM)]
+                    items = [i for c in sds.component(dictionaries) for i in iter_tags(c.el, T_CPE_ITEM)]
                     names = [i.get("name") or "" for i in items]
                     checked = [i.get("name") or "" for i in items
                                if i.find(_q(ns.CPE_DICT, "check")) is not None]
@@ -759,7 +760,7 @@ def stream_use_case(stream: etree._Element, sds: Collection, any_checklist: bool
                 c.el.find(T_BENCHMARK) is not None for c in comps):
             cls = "compliance" if uc == "CONFIGURATION" else "vulnerability"
             ok = any(_names_kind(sds.target(m, ccr.get("href")), ccr.get("name"), (cls,))
-                     for c in comps for chk in c.el.iter(T_CHECK)
+                     for c in comps for chk in iter_tags(c.el, T_CHECK)
                      if chk.get("system") in CHECK_SYSTEMS
                      for ccr in chk.iterchildren(T_CCR)
                      if not sds.is_external(m, ccr.get("href")))
@@ -777,7 +778,7 @@ def _names_kind(comps: list[_Component], name: str | None, classes: Iterable[str
 def stream_check_refs(stream: etree._Element, sds: Collection, f: Findings) -> None:
     for m in _checklists(stream):
         for comp in sds.component([m]):
-            for chk in comp.el.iter(T_CHECK):
+            for chk in iter_tags(comp.el, T_CHECK):
                 system = chk.get("system")
                 for ccr in chk.iter(T_CCR):
                     href, name = ccr.get("href"), ccr.get("name")
@@ -851,7 +852,7 @@ def stream_value_bindings(stream: etree._Element, sds: Collection, f: Findings) 
     for m in _checklists(stream):
         for comp in sds.component([m]):
             values: dict[str, list[etree._Element]] | None = None
-            for chk in comp.el.iter(T_CHECK):
+            for chk in iter_tags(comp.el, T_CHECK):
                 if chk.get("system") != OVAL_SYS:
                     continue
                 for ex in chk.iterchildren(_q(X, "check-export")):
@@ -860,8 +861,8 @@ def stream_value_bindings(stream: etree._Element, sds: Collection, f: Findings) 
                         continue
                     if values is None:
                         values = defaultdict(list)
-                        for b in comp.el.iter(T_BENCHMARK):
-                            for v in b.iter(T_VALUE):
+                        for b in iter_tags(comp.el, T_BENCHMARK):
+                            for v in iter_tags(b, T_VALUE):
                                 values[v.get("id", "\0")].append(v)
                     found = [v for v in values.get(ex.get("value-id", "\0"), ())
                              if bench in v.iterancestors()]
@@ -883,7 +884,7 @@ def stream_value_bindings(stream: etree._Element, sds: Collection, f: Findings) 
 def stream_cpe_checks(stream: etree._Element, sds: Collection, f: Findings) -> None:
     for m in _section(stream, "dictionaries"):
         for comp in sds.component([m]):
-            for lst in comp.el.iter(_q(ns.CPE_DICT, "cpe-list")):
+            for lst in iter_tags(comp.el, _q(ns.CPE_DICT, "cpe-list")):
                 for item in lst.iterchildren(T_CPE_ITEM):
                     for chk in item.iterchildren(_q(ns.CPE_DICT, "check")):
                         name = text_of(chk)
@@ -920,14 +921,14 @@ def check(root: etree._Element, f: Findings) -> None:
     """Every source data stream requirement on a document (normally a collection)."""
     by: dict[str, list[etree._Element]] = {k: [] for k in _TAGS}
     tag_to = {v: k for k, v in _TAGS.items()}
-    for el in root.iter(*_TAGS.values()):
+    for el in iter_tags(root, *_TAGS.values()):
         by[tag_to[el.tag]].append(el)   # type: ignore[index]
     coll = root if root.tag == _TAGS["collection"] else next(
         root.iterancestors(_TAGS["collection"]), None)
     sds = Collection(coll) if coll is not None else None
     any_update = any(v.get("update") for v in by["version"])
     any_checklist = any(c.find(T_CREF) is not None for c in
-                        root.getroottree().iter("{*}checklists"))
+                        iter_tags(root.getroottree().getroot(), "{*}checklists"))
     for bench in by["benchmark"]:
         benchmark_items(bench, f)
         benchmark_header(bench, f, any_update)

@@ -33,6 +33,7 @@ from typing import Any, cast
 from lxml import etree
 
 from . import namespaces as ns
+from .tag_index import iter_tags
 from .xmlio import element_text
 
 XCCDF_OVAL = ns.OVAL_DEF
@@ -119,7 +120,7 @@ def check_xccdf_benchmark(bench: etree._Element, ck: Checker) -> None:
     by["cpe-platform"] = []
     cpe_platform = _q(ns.CPE_LANG, "platform")
     tags = [_q(x, w) for w in wanted] + [cpe_platform]
-    for el in bench.iter(*tags):
+    for el in iter_tags(bench, *tags):
         if el.tag == cpe_platform:
             by["cpe-platform"].append(el)
         else:
@@ -337,7 +338,7 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
         if root is None or root.tag != _q(ns.CPE_DICT, "cpe-list"):
             continue
         catalog = {u.get("name"): u.get("uri") for u in cref.iter(_q(ns.CAT, "uri"))}
-        for chk in root.iter(_q(ns.CPE_DICT, "check")):
+        for chk in iter_tags(root, _q(ns.CPE_DICT, "check")):
             if chk.get("system") != XCCDF_OVAL:
                 continue
             href = chk.get("href") or ""
@@ -372,7 +373,7 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
         if first_time:
             check_xccdf_benchmark(root, ck)
         catalog = {u.get("name"): u.get("uri") for u in cref.iter(_q(ns.CAT, "uri"))}
-        for ccr in root.iter(_q(ns.XCCDF12, "check-content-ref")):
+        for ccr in iter_tags(root, _q(ns.XCCDF12, "check-content-ref")):
             check = ccr.getparent()
             assert check is not None   # a check-content-ref inside the Benchmark
             system = check.get("system") or ""
@@ -416,8 +417,8 @@ def check_sds(coll: etree._Element, ck: Checker, scap13: bool = True) -> None:
             elif ref_name is not None:
                 tid = target.get("id")
                 if tid not in ocil_cache:
-                    ocil_cache[tid] = {q.get("id") for q in troot.iter(
-                        _q(ns.OCIL, "questionnaire"))}
+                    ocil_cache[tid] = {q.get("id") for q in iter_tags(
+                        troot, _q(ns.OCIL, "questionnaire"))}
                 if ref_name not in ocil_cache[tid] and not scap13:  # SCAP 1.3: SRC-349-1
                     ck.add(ccr, "ref:ocil-questionnaire", f"check-content-ref/@name {ref_name!r} "
                            f"is not an OCIL questionnaire in component {tid!r}")

@@ -32,6 +32,9 @@ declares `arf:content` lax, so the envelope alone proves nothing about them), th
 cross-reference checks run. A standalone XCCDF TestResult is validated XSD-only: its idrefs
 point into a Benchmark that is not there.
 
+The reference and SCAP 1.3 checks look up elements by tag through `tag_index`: one walk of
+the document instead of one per question (ssg-rhel8: checks 0.47 → 0.31 s).
+
 SCAP 1.3 source data streams and ARF 1.1 result data streams also get the SCAP 1.3
 requirement checks (`scap_checks`: NIST SCAPVal's SRC-*, RES-*, A-* and the XCCDF /
 OCIL / TMSAD component rules, natively, same verdicts as SCAPVal), unless `requirements=False`
@@ -53,7 +56,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import checklist_formats, semantic
+from . import checklist_formats, semantic, tag_index
 from . import namespaces as ns
 from .catalog import SchemaEntry, compiled_schema, detect, load_catalog, peek_entry, used_extensions
 from .errors import StigscapError
@@ -161,12 +164,14 @@ def check_document(tree_or_root, source_name: str = "<input>", *,
                                          extensions=_extensions)
     if entry.kind == "arf":
         result.problems += _arf_parts(root, source_name, schema_dir, xsd, semantic_checks)
-    if semantic_checks and not (entry.kind == "xccdf" and etree.QName(root).localname == "TestResult"):
-        result.problems += semantic.run(root, entry.kind, source_name)
-    if semantic_checks and requirements and (entry.name in REQUIREMENT_KINDS
-                                             or result.document == "Tailoring"):
-        from . import scap_checks
-        result.problems += scap_checks.run(root, entry.kind, source_name)
+    with tag_index.indexed(root):   # the checks' many walks for a tag: one walk
+        if semantic_checks and not (entry.kind == "xccdf"
+                                    and etree.QName(root).localname == "TestResult"):
+            result.problems += semantic.run(root, entry.kind, source_name)
+        if semantic_checks and requirements and (entry.name in REQUIREMENT_KINDS
+                                                 or result.document == "Tailoring"):
+            from . import scap_checks
+            result.problems += scap_checks.run(root, entry.kind, source_name)
     if schematron:
         from . import schematron as sch
         result.problems += sch.run(root, entry.name, source_name, schema_dir)

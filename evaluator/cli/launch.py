@@ -47,11 +47,6 @@ def validate_target(args: list[str]) -> tuple[str, str | None] | None:
     return (first, schema_dir) if first else None
 
 
-def _prepare_validate(path: str, schema_dir: str | None) -> None:
-    from stigscap.schemas.catalog import prepare
-    prepare(path, schema_dir)
-
-
 def _exit_at_once(exc: SystemExit) -> None:
     """End a `validate` run without the interpreter's tear-down.
 
@@ -72,7 +67,9 @@ def _exit_at_once(exc: SystemExit) -> None:
 def main() -> None:
     target = validate_target(sys.argv[1:])
     if target is not None:
-        threading.Thread(target=_prepare_validate, args=target, daemon=True,
+        # imported here, before click: on two threads the two imports only slow each other
+        from stigscap.schemas.catalog import prepare
+        threading.Thread(target=prepare, args=target, daemon=True,
                          name="stigscap-schema-prepare").start()
     from .main import main as application
     if target is None:
