@@ -6,9 +6,9 @@ schema (libxml2, SCAP 1.3: ≈0.02 s with the OVAL extensions an SSG stream decl
 with all, mostly without the GIL). Here the first file's schema is compiled in a background
 thread while Python imports click and the command modules, so the compile overlaps the
 start-up instead of following it; and a validate run ends without the interpreter's tear-down
-(`_exit_at_once`). The thread only reads the file's head
-(a regular file only) and compiles a schema; a wrong guess costs time, never a verdict: the
-command itself parses its arguments and reports every problem (`schemas.catalog.prepare`).
+(`_exit_at_once`). The thread only reads the file (a regular file of at most 8 MiB) and
+compiles a schema; a wrong guess costs time, never a verdict: the command itself parses its
+arguments and reports every problem (`schemas.catalog.prepare`).
 """
 
 from __future__ import annotations
