@@ -10,6 +10,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XS = "http://www.w3.org/2001/XMLSchema"
 XML = "http://www.w3.org/XML/1998/namespace"
 XHTML = "http://www.w3.org/1999/xhtml"
+XINCLUDE = "http://www.w3.org/2001/XInclude"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 DSIG11 = "http://www.w3.org/2009/xmldsig11#"
 DSIG_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"  # also that transform's Algorithm

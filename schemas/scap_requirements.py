@@ -41,7 +41,7 @@ SEVERITY = {"MUST": "error", "MUST_NOT": "error", "SHOULD": "warning", "MAY": "w
 _PREFIX = {v: k for k, v in ns.NSMAP_ALL.items()}
 _PREFIX.update({ns.OCIL: "ocil", ns.OCIL_2: "ocil", ns.CPE_DICT: "cpe-dict",
                 ns.CPE_LANG: "cpe-lang", ns.XCCDF12: "xccdf", ns.OVAL_COMMON: "oval-com",
-                ns.XHTML: "xhtml", "http://www.w3.org/2001/XInclude": "xinclude"})
+                ns.XHTML: "xhtml", ns.XINCLUDE: "xinclude"})
 
 
 @dataclass(frozen=True)

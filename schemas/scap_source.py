@@ -26,7 +26,7 @@ from .tag_index import iter_tags
 OVAL_SYS = ns.OVAL_CHECK_SYSTEM   # the check systems SCAP 1.3 allows (SRC-118)
 OCIL_SYS = ns.OCIL_2
 CHECK_SYSTEMS = (OVAL_SYS, OCIL_SYS)
-XINCLUDE = "http://www.w3.org/2001/XInclude"
+XINCLUDE = ns.XINCLUDE
 HREF = f"{{{ns.XLINK}}}href"
 LANG = f"{{{ns.XML}}}lang"
 SCAP_IDENT = {"http://cce.mitre.org", "http://cve.mitre.org", "http://cpe.mitre.org"}

@@ -46,7 +46,7 @@ INDEXED: frozenset[str] = frozenset({
     _q(ns.CPE_DICT, "cpe-list"), _q(ns.CPE_DICT, "cpe-item"), _q(ns.CPE_DICT, "check"),
     _q(ns.CPE_LANG, "check-fact-ref"), _q(ns.CPE_LANG, "fact-ref"), _q(ns.CPE_LANG, "platform"),
     _q(ns.XHTML, "object"), _q(ns.XHTML, "a"),
-    _q("http://www.w3.org/2001/XInclude", "include"),
+    _q(ns.XINCLUDE, "include"),
     _q(G, "Signature"),
     "{*}checklists",
 })
