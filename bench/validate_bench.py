@@ -3,7 +3,7 @@
 
 For every file (default: all /usr/share/xml/scap/ssg/content/ssg-*-ds.xml, the SCAP 1.3 ones)
 each command runs N times (default 3, interleaved) as a separate process; the table shows
-the medians:
+the medians (peak RSS: the largest of the runs, from wait4):
   oscap      `oscap ds sds-validate F`             (XSD only; the reference)
   xsd        `stigscap validate --xsd-only F`      (the same job: must be <= oscap)
   full       `stigscap validate F`                 (XSD + reference and SCAP 1.3 checks)
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -43,15 +42,14 @@ def _stigscap() -> list[str]:
     return [found]
 
 
-def _time(cmd: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds user+sys, exit code) of one run of `cmd`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def _time(cmd: list[str]) -> tuple[float, float, int, float]:
+    """(wall seconds, CPU seconds user+sys, exit code, peak RSS MiB) of one run of `cmd`."""
     t = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, proc.returncode
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return (wall, usage.ru_utime + usage.ru_stime, proc.returncode, usage.ru_maxrss / 1024)
 
 
 def _byte_compile() -> None:
@@ -93,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
           f"XSD worker: {args.worker}; {args.runs} runs each")
     print(f"{'file':32} {'MB':>6} {'oscap s':>8} {'xsd s':>7} {'full s':>7} {'xsd/oscap':>9} "
-          f"{'full/oscap':>10} {'cpu oscap':>9} {'cpu xsd':>8} {'cpu x/o':>7}  verdict")
+          f"{'full/oscap':>10} {'cpu oscap':>9} {'cpu xsd':>8} {'cpu x/o':>7} {'MiB oscap':>9} "
+          f"{'MiB xsd':>7} {'MiB full':>8}  verdict")
     bad, rows = False, []
     for f in files:
         mb = f.stat().st_size / 1e6
@@ -102,22 +101,27 @@ def main(argv: list[str] | None = None) -> int:
                 [*st, "validate", str(f)]]
         samples: list[list[float]] = [[], [], []]
         cpus: list[list[float]] = [[], [], []]
+        peaks = [0.0, 0.0, 0.0]
         rcs = [0, 0, 0]
         for _ in range(args.runs):
             for i, cmd in enumerate(cmds):
-                t, c, rcs[i] = _time(cmd)
+                t, c, rcs[i], rss = _time(cmd)
                 samples[i].append(t)
                 cpus[i].append(c)
+                peaks[i] = max(peaks[i], rss)
         (t_o, t_x, t_f), (rc_o, rc_x, rc_f) = [statistics.median(x) for x in samples], rcs
         c_o, c_x, c_f = (statistics.median(x) for x in cpus)
         verdict = "ok" if (rc_x, rc_f) == (0, 0) else f"rc xsd={rc_x} full={rc_f} oscap={rc_o}"
         bad |= verdict != "ok"
-        rows.append((f, mb, t_o, t_x, t_f))
+        rows.append((f, mb, t_o, t_x, t_f, *peaks))
         print(f"{f.name:32} {mb:6.1f} {t_o:8.3f} {t_x:7.3f} {t_f:7.3f} {t_x / t_o:9.2f} "
-              f"{t_f / t_o:10.2f} {c_o:9.3f} {c_x:8.3f} {c_x / c_o:7.2f}  {verdict}", flush=True)
+              f"{t_f / t_o:10.2f} {c_o:9.3f} {c_x:8.3f} {c_x / c_o:7.2f} {peaks[0]:9.0f} "
+              f"{peaks[1]:7.0f} {peaks[2]:8.0f}  {verdict}", flush=True)
     tot = [sum(r[i] for r in rows) for i in (2, 3, 4)]
     print(f"{'TOTAL':32} {sum(r[1] for r in rows):6.1f} {tot[0]:8.2f} {tot[1]:7.2f} {tot[2]:7.2f} "
           f"{tot[1] / tot[0]:9.2f} {tot[2] / tot[0]:10.2f}")
+    print("peak RSS (largest run of any file): oscap {:.0f} MiB, --xsd-only {:.0f} MiB, full {:.0f} "
+          "MiB".format(*(max(r[i] for r in rows) for i in (5, 6, 7))))
     largest = max(rows, key=lambda r: r[1])
     print(f"largest: {largest[0].name} xsd/oscap = {largest[3] / largest[2]:.2f}; "
           f"load average at end: {os.getloadavg()[0]:.2f}")
