@@ -67,10 +67,15 @@ def _exit_at_once(exc: SystemExit) -> None:
 def main() -> None:
     target = validate_target(sys.argv[1:])
     if target is not None:
-        # imported here, before click: on two threads the two imports only slow each other
-        from stigscap.schemas.catalog import prepare
-        threading.Thread(target=prepare, args=target, daemon=True,
-                         name="stigscap-schema-prepare").start()
+        # imported here, before click: on two threads the two imports only slow each other.
+        # A broken install is for the command itself to report, not for this shortcut.
+        try:
+            from stigscap.schemas import catalog
+        except Exception:  # noqa: BLE001
+            pass
+        else:
+            threading.Thread(target=catalog.prepare, args=target, daemon=True,
+                             name="stigscap-schema-prepare").start()
     from .main import main as application
     if target is None:
         application()
