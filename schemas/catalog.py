@@ -240,7 +240,7 @@ def used_extensions(data: bytes) -> frozenset[str] | None:
         if data[:2] in (b"\xfe\xff", b"\xff\xfe") or data[:1] in (b"\x00", b"\x4c") or \
                 data[1:2] == b"\x00":
             return None   # UTF-16/32, EBCDIC: namespace names are not ASCII bytes here
-    enc = _ENCODING.match(data.removeprefix(b"\xef\xbb\xbf")[:200])
+    enc = _ENCODING.match(data[:203].removeprefix(b"\xef\xbb\xbf"))
     if enc is not None and not _ASCII_ENCODINGS.match(enc.group(1).decode("ascii")):
         return None
     found: set[str] = set()

@@ -31,7 +31,7 @@ def test_declarations_are_read_from_the_bytes():
 
 
 @pytest.mark.parametrize("case", ["utf-16 with BOM", "utf-16 without BOM", "declared utf-16",
-                                  "declared ebcdic", "character reference",
+                                  "declared ebcdic", "BOM, declared ebcdic", "character reference",
                                   "entity reference"])
 def test_unknown_when_the_bytes_cannot_tell(case):
     plain = '<a xmlns="' + DEF + '" xmlns:w="' + WIN + '"/>'
@@ -40,6 +40,7 @@ def test_unknown_when_the_bytes_cannot_tell(case):
         "utf-16 without BOM": plain.encode("utf-16-le"),
         "declared utf-16": b'<?xml version="1.0" encoding="UTF-16"?>' + plain.encode(),
         "declared ebcdic": b'<?xml version="1.0" encoding="IBM037"?>' + plain.encode(),
+        "BOM, declared ebcdic": b'\xef\xbb\xbf<?xml version="1.0" encoding="IBM037"?>' + plain.encode(),
         "character reference": plain.replace("-5#windows", "-5&#35;windows").encode(),
         "entity reference": plain.replace("http:", "http&#x3a;").encode(),
     }[case]
