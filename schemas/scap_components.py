@@ -58,7 +58,7 @@ class _Doc:
             lambda: defaultdict(list))
         top = root.getroottree().getroot()
         for el in iter_tags(top, T_RULE, T_GROUP, T_VALUE, T_PROFILE, _q(X, "plain-text"),
-                           _q(X, "fact")):
+                            _q(X, "fact")):
             if el is top:
                 continue   # /*//x: below the document element
             tag = str(el.tag)
@@ -521,8 +521,9 @@ def ocil_question_result(res: etree._Element, f: Findings) -> None:
 
 def check_ocil(root: etree._Element, f: Findings) -> None:
     for space in OCIL_NS:
-        for el in iter_tags(root, _q(space, "choice_question"), _q(space, "choice_question_result"),
-                            _q(space, "local_variable"), _q(space, "question_results")):
+        for el in iter_tags(root, _q(space, "choice_question"),
+                            _q(space, "choice_question_result"), _q(space, "local_variable"),
+                            _q(space, "question_results")):
             local = etree.QName(el).localname
             if local == "local_variable":
                 ocil_local_variable(el, f)

@@ -333,7 +333,7 @@ _IN_VALUE = {_q(X, n) for n in ("source", "complex-value", "complex-default", "c
 @implements("SRC-25-1", "SRC-276-1", "SRC-339-1", "SRC-343-1", "SRC-354-1")
 def benchmark_forbidden(bench: etree._Element, f: Findings) -> None:
     for el in iter_tags(bench, _q(X, "check-content"), _q(XINCLUDE, "include"),
-                         _q(X, "set-complex-value"), T_GROUP, *_IN_VALUE):
+                        _q(X, "set-complex-value"), T_GROUP, *_IN_VALUE):
         tag = el.tag
         if tag == T_GROUP:
             if el.get("extends") is not None:
