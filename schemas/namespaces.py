@@ -55,3 +55,8 @@ NSMAP_ALL = {
     "ind-def": IND_DEF, "cpe-dict": CPE_DICT, "cpe-lang": CPE_LANG, "arf": ARF, "core": CORE,
     "ai": AI, "con": CON, "tmsad": TMSAD,
 }
+
+
+def qname(namespace: str, local: str) -> str:
+    """`{namespace}local`: a tag or attribute name as lxml spells it (Clark notation)."""
+    return f"{{{namespace}}}{local}"

@@ -29,8 +29,7 @@ X = ns.XCCDF12
 G = ns.DSIG
 
 
-def _q(namespace: str, local: str) -> str:
-    return f"{{{namespace}}}{local}"
+_q = ns.qname
 
 
 T_BENCHMARK, T_RULE, T_GROUP, T_VALUE, T_PROFILE, T_TAILORING = (

@@ -22,8 +22,7 @@ X = ns.XCCDF12
 A = ns.ARF
 
 
-def _q(namespace: str, local: str) -> str:
-    return f"{{{namespace}}}{local}"
+_q = ns.qname
 
 
 T_RULE_RESULT, T_CHECK, T_CCR, T_RESULT, T_RULE = (

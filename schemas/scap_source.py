@@ -50,8 +50,7 @@ CCE_FORMAT = re.compile(r"CCE-\d+-\d")
 PATCHES_RULE = "security_patches_up_to_date"
 
 
-def _q(namespace: str, local: str) -> str:
-    return f"{{{namespace}}}{local}"
+_q = ns.qname
 
 
 X = ns.XCCDF12

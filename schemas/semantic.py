@@ -99,8 +99,7 @@ class Checker:
                                      message, severity))
 
 
-def _q(namespace: str, local: str) -> str:
-    return f"{{{namespace}}}{local}"
+_q = ns.qname
 
 
 # ---------------------------------------------------------------------------------------------

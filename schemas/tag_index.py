@@ -21,8 +21,7 @@ from lxml import etree
 from . import namespaces as ns
 
 
-def _q(namespace: str, local: str) -> str:
-    return f"{{{namespace}}}{local}"
+_q = ns.qname
 
 
 X, D, OV, G = ns.XCCDF12, ns.DS, ns.OVAL_DEF, ns.DSIG
