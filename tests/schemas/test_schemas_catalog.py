@@ -123,11 +123,8 @@ def test_concurrent_requests_share_one_compile(schema_dir, monkeypatch):
     assert compiles == ["sds@1.3"]
 
 
-def test_prepare_compiles_what_validation_needs(schema_dir, monkeypatch):
-    monkeypatch.setattr(catalog, "_compiled", {})
-    monkeypatch.setattr(catalog, "_compiling", {})
-    catalog.prepare(FIXTURES / "mini-ds.xml", schema_dir)
-    assert [k[1] for k in catalog._compiled] == ["sds@1.3"]
+# what `prepare` compiles, and that check_file then uses it: test_schemas_extensions.py
+# (test_prepare_compiles_the_reduced_schema_validation_uses)
 
 
 def test_prepare_never_raises_nor_waits(schema_dir, tmp_path, monkeypatch):

@@ -59,11 +59,14 @@ def test_every_element_and_query_as_lxml_answers_it():
             assert all(a is b for a, b in zip(got, el.iter(*tags)))
             assert list(tag_index.iter_tags(el, *tags)) == got   # the cached answer
     # outside the block (and for another document inside it) it is lxml's own walk
+    walk = etree.ElementDepthFirstIterator
     other = etree.fromstring(SHAPES)
     with tag_index.indexed(root):
+        assert not isinstance(tag_index.iter_tags(root, f"{{{X}}}Rule"), walk)
+        assert isinstance(tag_index.iter_tags(other, f"{{{X}}}Rule"), walk)
         assert _tags_of(tag_index.iter_tags(other, f"{{{X}}}Rule")) == \
             _tags_of(other.iter(f"{{{X}}}Rule"))
-    assert not isinstance(tag_index.iter_tags(root, f"{{{X}}}Rule"), list)
+    assert isinstance(tag_index.iter_tags(root, f"{{{X}}}Rule"), walk)
 
 
 def test_the_index_is_used_and_dropped():
