@@ -13,6 +13,7 @@ Every check is one function over the parsed document, with the ids it checks in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -70,21 +71,23 @@ T_CPE_ITEM = _q(ns.CPE_DICT, "cpe-item")
 # ---------------------------------------------------------------------------------------------
 # CPE name matching (NISTIR 7696), SCAPVal's java:isEqualOrSuperset
 
-def cpe_attributes(name: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def cpe_attributes(name: str) -> tuple[str, ...]:
     """The 11 WFN attributes of a CPE name (URI or 2.3 formatted string), lower-cased;
-    '#ANY' / '#NA' for the logical values."""
+    '#ANY' / '#NA' for the logical values. Cached: a stream asks for the same few names
+    thousands of times (ssg-ocp4: 11,040 calls, 17 ms of its 75 ms of checks)."""
     n = name.lower()
     if n.startswith("cpe:2.3:"):
         parts = [p.replace("\ue000", ":").replace("\\", "")
                  for p in n[8:].replace("\\:", "\ue000").split(":")]
         values = [parts[i] if i < len(parts) else "" for i in range(11)]
-        return ["#ANY" if v in ("*", "") else "#NA" if v == "-" else v for v in values]
+        return tuple("#ANY" if v in ("*", "") else "#NA" if v == "-" else v for v in values)
     parts = n[5:].split(":") if n.startswith("cpe:/") else []
     part = [parts[i] if i < len(parts) else "" for i in range(7)]
     ed = part[5][1:].split("~") if part[5].startswith("~") else [part[5]]
     ed += [""] * (5 - len(ed))
     values = part[:5] + [ed[0], part[6]] + ed[1:5]
-    return ["#ANY" if v == "" else "#NA" if v == "-" else v for v in values]
+    return tuple("#ANY" if v == "" else "#NA" if v == "-" else v for v in values)
 
 
 def cpe_equal_or_superset(source: str, target: str) -> bool:

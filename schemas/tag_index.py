@@ -59,19 +59,26 @@ class _Part:
 
     def __init__(self, found: list[tuple[str, etree._Element]], skip: int = 0):
         self.found, self.skip = found, skip
-        self._by_tag: dict[str, list[etree._Element]] | None = None
+        self._by_tag: dict[str, list[int]] | None = None
 
-    def single(self, tag: str) -> list[etree._Element]:
+    def _positions(self) -> dict[str, list[int]]:
+        """Each tag's positions in `found`, built on the first question."""
         if self._by_tag is None:
             self._by_tag = {}
-            for t, e in self.found:
-                self._by_tag.setdefault(t, []).append(e)
-        got = self._by_tag.get(tag, [])
-        return got[1:] if self.skip and got and got[0] is self.found[0][1] else got
+            for i, (t, _e) in enumerate(self.found):
+                self._by_tag.setdefault(t, []).append(i)
+        return self._by_tag
+
+    def single(self, tag: str) -> list[etree._Element]:
+        found, skip = self.found, self.skip
+        return [found[i][1] for i in self._positions().get(tag, ()) if i >= skip]
 
     def several(self, exact: set[str], local: set[str]) -> list[etree._Element]:
-        return [e for t, e in self.found[self.skip:]
-                if t in exact or (local and t.rpartition("}")[2] in local)]
+        # the positions of every wanted tag, merged back into document order
+        pos = sorted(i for t, at in self._positions().items()
+                     if t in exact or (local and t.rpartition("}")[2] in local) for i in at)
+        found, skip = self.found, self.skip
+        return [found[i][1] for i in pos if i >= skip]
 
 
 class _Index:
