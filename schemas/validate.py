@@ -5,10 +5,12 @@ Split of work between the two XSD engines:
   reference tool, and it reports no false identity-constraint errors on OVAL content. On the
   24 MB SSG rhel8 stream, parse ≈0.15 s + compile ≈0.07 s + validate ≈0.45 s: the same work as
   `oscap ds sds-validate` (0.67 s). To stay below it despite Python's start-up, the schema is
-  compiled in a thread while the file is parsed (the `stigscap` launcher starts that compile
-  while Python is still importing), and when a second core is idle a second thread takes the
-  XSD pass while this one runs the Python checks (`_XsdWorker`: the same verdicts as one
-  thread, tested; on a busy machine its extra parse would only cost CPU). An XSD-only run
+  compiled in a thread while the file is parsed, and when a second core is idle a second
+  thread takes the XSD pass while this one runs the Python checks (`_XsdWorker`: the same
+  verdicts as one thread, tested; on a busy machine its extra parse would only cost CPU).
+  For a first file of at most 8 MiB the `stigscap` launcher starts that pass itself while
+  Python is still importing (`catalog.start_prepare`); `check_file` takes its verdict for a
+  valid file of the very same bytes (`_EarlyXsd`) and validates anything else itself. An XSD-only run
   stays on one thread: splitting the pass itself over two threads was measured not to shorten
   it once the compile overlaps the start-up (ssg-rhel8: 0.86-0.98 s on one thread, 0.95-1.06
   s split), for 30-50 % more CPU (bench/RESULTS.md).
@@ -50,7 +52,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,12 +59,13 @@ from lxml import etree
 
 from . import checklist_formats, semantic, tag_index
 from . import namespaces as ns
-from .catalog import SchemaEntry, compiled_schema, detect, load_catalog, peek_entry, used_extensions
+from .cores import spare_core as _spare_core
+from .catalog import (HUGE_TREE_BYTES, EarlyPass, SchemaEntry, compiled_schema, detect, early_pass,
+                      load_catalog, peek_entry, used_extensions)
 from .errors import StigscapError
 from .semantic import Problem, element_path
 from .xmlio import parse_xml_bytes, read_input_bytes
 
-HUGE_TREE_BYTES = 8 << 20
 
 __all__ = ["Problem", "ValidationResult", "detect", "validate_element", "validate_document",
            "validate_file", "check_file", "check_document", "ensure_valid"]
@@ -146,7 +148,7 @@ REQUIREMENT_KINDS = ("sds@1.3", "arf@1.1")
 def check_document(tree_or_root, source_name: str = "<input>", *,
                    schema_dir: str | os.PathLike | None = None, xsd: bool = True,
                    semantic_checks: bool = True, schematron: bool = False,
-                   requirements: bool = True, _worker: _XsdWorker | None = None,
+                   requirements: bool = True, _worker: _XsdWorker | _EarlyXsd | None = None,
                    _extensions: frozenset[str] | None = None) -> ValidationResult:
     root = tree_or_root.getroot() if isinstance(tree_or_root, etree._ElementTree) else tree_or_root
     if checklist_formats.is_ckl(root):   # STIG Viewer checklist (DISA CKL schema 2.5)
@@ -259,14 +261,20 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
                                 checklist_formats.validate_cklb(doc, text, str(path)), "CKLB")
     huge = len(data) > HUGE_TREE_BYTES
     entry = peek_entry(data) if xsd else None
-    prefetch = _SchemaPrefetch(entry, schema_dir, data) if entry is not None else None
-    checks = semantic_checks or schematron
-    worker = None
-    if checks and entry is not None and prefetch is not None and (
-            _spare_core() if parallel is None else parallel):
-        worker = _XsdWorker(data, str(path), huge, entry, schema_dir, prefetch, keep)
+    early = early_pass(path, schema_dir, len(data)) if entry is not None else None
+    worker: _XsdWorker | _EarlyXsd | None = None
+    prefetch = None
+    if early is not None:   # the launcher's XSD pass of this file (catalog.prepare)
+        assert entry is not None
+        worker = _EarlyXsd(early, data, str(path), entry, schema_dir)
+    elif entry is not None:
+        prefetch = _SchemaPrefetch(entry, schema_dir, data)
+        if (semantic_checks or schematron) and (_spare_core() if parallel is None else parallel):
+            worker = _XsdWorker(data, str(path), huge, entry, schema_dir, prefetch, keep)
     try:
-        tree = parse_xml_bytes(data, str(p), huge_tree=huge)
+        reuse = (worker.document() if isinstance(worker, _EarlyXsd) and not semantic_checks
+                 and not schematron else None)
+        tree = reuse if reuse is not None else parse_xml_bytes(data, str(p), huge_tree=huge)
         if keep is not None:
             keep.append(tree)
     except BaseException:
@@ -283,55 +291,6 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
     finally:
         if worker is not None:
             worker.cancel()
-
-
-def _spare_core() -> bool:
-    """A second core is idle now: the XSD worker parses the file again, which only pays
-    off when that parse runs on a core nobody else wants.
-
-    Judged from the threads runnable at this moment (Linux `/proc/loadavg`, minus this
-    process's own threads), not the 1-minute load average, which mostly counts the work that
-    just finished (in a benchmark or a script validating file after file: this process's
-    predecessors)."""
-    forced = os.environ.get("STIGSCAP_VALIDATE_WORKER")  # "1"/"0": force on/off (benchmarks)
-    if forced in ("0", "1"):
-        return forced == "1"
-    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-             else os.cpu_count() or 1)
-    if cores < 2:
-        return False
-    others = _others_running()
-    for _ in range(2):   # a short-lived process caught in one look is not load: look again
-        if others <= cores - 2:
-            break
-        time.sleep(0.001)
-        others = min(others, _others_running())
-    return others <= cores - 2
-
-
-def _own_running() -> int:
-    """This process's threads that are running or runnable now (this one at least)."""
-    own = 0
-    for task in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{task}/stat", encoding="ascii", errors="replace") as fh:
-                own += fh.read().rpartition(")")[2].split()[0] == "R"
-        except (OSError, IndexError):
-            continue   # the thread ended meanwhile
-    return max(own, 1)
-
-
-def _others_running() -> float:
-    """Threads of other processes that are runnable now (or the 1-minute load average)."""
-    try:
-        with open("/proc/loadavg", encoding="ascii") as fh:
-            runnable = int(fh.read().split()[3].split("/")[0])
-        return max(0, runnable - _own_running())
-    except (OSError, ValueError, IndexError):
-        try:
-            return os.getloadavg()[0]
-        except OSError:  # pragma: no cover - platforms without a load average
-            return 0.0
 
 
 class _SchemaPrefetch:
@@ -407,6 +366,39 @@ class _XsdWorker:
             return _xsd_problems(root, self.entry, self.source, self.schema_dir,
                                  extensions=self._prefetch.join())
         return self._result
+
+
+class _EarlyXsd:
+    """The XSD pass the launcher started on this file before the program had loaded
+    (`catalog.prepare`: its own parse of the same bytes, against the same schema), collected
+    like `_XsdWorker`'s after the main thread's checks. Only a valid verdict for exactly these
+    bytes is taken; otherwise the main thread validates its own tree, as without it."""
+
+    def __init__(self, early: EarlyPass, data: bytes, source: str, entry: SchemaEntry,
+                 schema_dir):
+        self.entry, self.source, self.schema_dir = entry, source, schema_dir
+        self._early, self._data = early, data
+        self._valid: bool | None = None
+
+    def cancel(self) -> None:
+        pass   # the launcher's thread ends on its own and holds nothing to release
+
+    def valid(self) -> bool:
+        """The early pass found this file valid (waits for it)."""
+        if self._valid is None:
+            self._valid = self._early.valid(self._data, self.entry)
+        return self._valid
+
+    def document(self):
+        """The early pass's own tree of the same bytes, once it found them valid: for an
+        XSD-only run, which then needs no parse of its own."""
+        return self._early.document if self.valid() else None
+
+    def main_part(self, root: etree._Element) -> list[Problem]:
+        if self.valid():
+            return []
+        return _xsd_problems(root, self.entry, self.source, self.schema_dir,
+                             extensions=used_extensions(self._data))
 
 
 def validate_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None = None,

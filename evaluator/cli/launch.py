@@ -3,19 +3,19 @@ then runs the click application (`main.main`).
 
 `stigscap validate FILE…` spends most of its time on a small file compiling the official
 schema (libxml2, SCAP 1.3: ≈0.02 s with the OVAL extensions an SSG stream declares, ≈0.06 s
-with all, mostly without the GIL). Here the first file's schema is compiled in a background
-thread while Python imports click and the command modules, so the compile overlaps the
-start-up instead of following it; and a validate run ends without the interpreter's tear-down
-(`_exit_at_once`). The thread only reads the file (a regular file of at most 8 MiB) and
-compiles a schema; a wrong guess costs time, never a verdict: the command itself parses its
-arguments and reports every problem (`schemas.catalog.prepare`).
+with all, mostly without the GIL) and validating against it. Here, for a first file of at
+most 8 MiB, background threads compile the schema, parse the file and validate it while
+Python imports click and the command modules (`schemas.catalog.start_prepare`; the parse and
+the validation only when a core is idle); the command then takes that verdict for a valid
+file, or validates an invalid one itself, which words its errors. A validate run ends without
+the interpreter's tear-down (`_exit_at_once`). The threads only read the file (a regular
+file) and the schemas; a wrong guess costs time, never a verdict: the command itself parses
+its arguments, reads the file again and takes the early verdict only for the very same bytes.
 """
-
 from __future__ import annotations
 
 import os
 import sys
-import threading
 
 # validate's options that take a value (click also accepts --name=value)
 _VALUE_OPTIONS = ("--schema-dir", "--format")
@@ -74,8 +74,11 @@ def main() -> None:
         except Exception:  # noqa: BLE001
             pass
         else:
-            threading.Thread(target=catalog.prepare, args=target, daemon=True,
-                             name="stigscap-schema-prepare").start()
+            # the background thread needs the GIL back after each schema file it loads;
+            # the default 5 ms this thread may keep it meanwhile would add up to more
+            # than the compile itself (measured: eks 127 -> 121 ms, ocp4 206 -> 197 ms)
+            sys.setswitchinterval(0.0005)
+            catalog.start_prepare(*target)
     from .main import main as application
     if target is None:
         application()

@@ -40,12 +40,18 @@ def _stigscap() -> str:
 def test_launcher_runs_the_same_command(schema_dir_or_skip, args, tmp_path):
     """Through the launcher (the installed script, which ends a validate run without the
     interpreter's tear-down) and through click directly: same stdout, stderr and exit code,
-    for a valid file, an invalid one and a file that does not exist."""
+    for a valid file, an invalid one (by a reference check, and by XSD) and a file that does
+    not exist."""
     invalid = tmp_path / "invalid-ds.xml"
     invalid.write_text(MINI.read_text(encoding="utf-8").replace(
         "<win-def:verb>Get</win-def:verb>", "<win-def:verb>Set</win-def:verb>", 1), encoding="utf-8")
+    # invalid by XSD alone: the launcher's early XSD pass finds it invalid, the command words it
+    xsd_invalid = tmp_path / "xsd-invalid-ds.xml"
+    xsd_invalid.write_text(MINI.read_text(encoding="utf-8").replace(
+        "<win-def:cmdlet_test id", "<win-def:cmdletx_test id", 1).replace(
+        "</win-def:cmdlet_test>", "</win-def:cmdletx_test>", 1), encoding="utf-8")
     codes = []
-    for target in (str(MINI), str(invalid), str(tmp_path / "missing.xml")):
+    for target in (str(MINI), str(invalid), str(xsd_invalid), str(tmp_path / "missing.xml")):
         via_launcher = subprocess.run([_stigscap(), "validate", *args, target],
                                       capture_output=True, text=True, timeout=120)
         via_click = subprocess.run(
@@ -55,7 +61,7 @@ def test_launcher_runs_the_same_command(schema_dir_or_skip, args, tmp_path):
         assert (via_launcher.returncode, via_launcher.stdout, via_launcher.stderr) == \
             (via_click.returncode, via_click.stdout, via_click.stderr)
         codes.append(via_launcher.returncode)
-    assert codes == [0, 2, 1] and "missing.xml" in via_launcher.stderr
+    assert codes == [0, 2, 2, 1] and "missing.xml" in via_launcher.stderr
 
 
 @pytest.fixture

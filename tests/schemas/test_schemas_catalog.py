@@ -132,6 +132,7 @@ def test_prepare_never_raises_nor_waits(schema_dir, tmp_path, monkeypatch):
     FIFO (never opened for reading), a JSON checklist, broken XML, an unknown root: nothing
     compiled, no exception; `validate` itself reports each one."""
     monkeypatch.setattr(catalog, "_compiled", {})
+    monkeypatch.setattr(catalog, "_early", None)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     (tmp_path / "c.cklb").write_text('{"stigs": []}', encoding="utf-8")
@@ -142,8 +143,9 @@ def test_prepare_never_raises_nor_waits(schema_dir, tmp_path, monkeypatch):
     def run():
         for name in ("missing.xml", ".", "fifo", "c.cklb", "broken.xml", "other.xml"):
             catalog.prepare(tmp_path / name, schema_dir)
+            catalog.start_prepare(tmp_path / name, schema_dir)
         done.set()
 
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(30), "prepare blocked"
-    assert catalog._compiled == {}
+    assert catalog._compiled == {} and catalog._early is None

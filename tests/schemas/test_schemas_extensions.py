@@ -139,6 +139,7 @@ def test_prepare_compiles_the_reduced_schema_validation_uses(schema_dir, monkeyp
     and for a valid file, never the whole schema."""
     monkeypatch.setattr(catalog, "_compiled", {})
     monkeypatch.setattr(catalog, "_compiling", {})
+    monkeypatch.setattr(catalog, "_early", None)
     path = FIXTURES / "mini-ds.xml"
     catalog.prepare(path, schema_dir)
     keys = list(catalog._compiled)
@@ -149,6 +150,139 @@ def test_prepare_compiles_the_reduced_schema_validation_uses(schema_dir, monkeyp
 
 def test_prepare_leaves_large_files_alone(schema_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(catalog, "_compiled", {})
+    monkeypatch.setattr(catalog, "_early", None)
     monkeypatch.setattr(catalog, "PREPARE_MAX_BYTES", 1000)
     catalog.prepare(FIXTURES / "mini-ds.xml", schema_dir)
-    assert catalog._compiled == {}
+    assert catalog._compiled == {} and catalog._early is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The launcher's early XSD pass (catalog.prepare / start_prepare), collected by check_file
+
+def _invalid_copy(tmp_path: Path) -> Path:
+    """mini-ds with an OVAL test the schema does not know: invalid by XSD alone."""
+    text = (FIXTURES / "mini-ds.xml").read_text(encoding="utf-8")
+    p = tmp_path / "ds.xml"
+    p.write_text(text.replace("<win-def:cmdlet_test id", "<win-def:cmdletx_test id", 1).replace(
+        "</win-def:cmdlet_test>", "</win-def:cmdletx_test>", 1), encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def xsd_passes(monkeypatch):
+    """Every XSD pass check_file runs itself on a tree (the main thread's or its worker's).
+    The early pass is forced on: by default it waits for an idle core (cores.spare_core)."""
+    from stigscap.schemas import validate
+    monkeypatch.setattr(catalog, "_early", None)
+    monkeypatch.setenv("STIGSCAP_VALIDATE_WORKER", "1")
+    calls: list[str] = []
+    original = validate._xsd_problems
+
+    def counted(element, entry, source, *args, **kwargs):
+        calls.append(source)
+        return original(element, entry, source, *args, **kwargs)
+
+    monkeypatch.setattr(validate, "_xsd_problems", counted)
+    return calls
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_a_valid_early_pass_is_the_xsd_verdict(schema_dir, tmp_path, xsd_passes, parallel):
+    path = tmp_path / "ds.xml"
+    path.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
+    catalog.prepare(path, schema_dir)
+    got = check_file(path, schema_dir=schema_dir, parallel=parallel)
+    assert got.valid and xsd_passes == []
+    # without it, check_file validates itself: same verdict
+    catalog._early = None
+    assert check_file(path, schema_dir=schema_dir, parallel=parallel).problems == got.problems
+    assert xsd_passes == [str(path)]
+
+
+def test_an_early_pass_of_other_bytes_is_not_taken(schema_dir, tmp_path, xsd_passes):
+    """The file changed between the launcher's read and the command's: a valid verdict for
+    the old bytes must not pass the new ones."""
+    path = tmp_path / "ds.xml"
+    path.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
+    catalog.prepare(path, schema_dir)
+    assert _invalid_copy(tmp_path) == path   # the same path, now invalid
+    got = check_file(path, schema_dir=schema_dir)
+    assert not got.valid and xsd_passes == [str(path)]
+    assert any("cmdletx_test" in p.message for p in got.errors)
+
+
+def test_an_invalid_file_is_reported_as_without_the_early_pass(schema_dir, tmp_path, xsd_passes):
+    path = _invalid_copy(tmp_path)
+    without = check_file(path, schema_dir=schema_dir).problems
+    catalog.prepare(path, schema_dir)
+    assert catalog._early is not None
+    assert check_file(path, schema_dir=schema_dir).problems == without
+    assert len(xsd_passes) == 2
+
+
+def test_an_early_pass_is_only_for_its_file_and_schema_directory(schema_dir, tmp_path,
+                                                                 xsd_passes):
+    a, b = tmp_path / "a.xml", tmp_path / "b.xml"
+    for p in (a, b):
+        p.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
+    catalog.prepare(a, schema_dir)
+    assert catalog.early_pass(a, schema_dir, a.stat().st_size) is not None
+    assert catalog.early_pass(b, schema_dir, b.stat().st_size) is None
+    other = tmp_path / "schemas"
+    other.symlink_to(schema_dir, target_is_directory=True)   # resolves to the same directory
+    assert catalog.early_pass(a, other, a.stat().st_size) is not None
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    assert catalog.early_pass(a, copy, a.stat().st_size) is None
+    check_file(b, schema_dir=schema_dir)
+    assert xsd_passes == [str(b)]
+
+
+def test_start_prepare_runs_the_pass_in_the_background(schema_dir, tmp_path, xsd_passes):
+    path = tmp_path / "ds.xml"
+    path.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
+    catalog.start_prepare(path, schema_dir)
+    record = catalog.early_pass(path, schema_dir, path.stat().st_size)
+    assert record is not None
+    assert record.valid(path.read_bytes(), catalog.peek_entry(path.read_bytes()))
+    assert check_file(path, schema_dir=schema_dir).valid and xsd_passes == []
+
+
+def test_an_xsd_only_run_takes_the_early_pass_tree(schema_dir, tmp_path, xsd_passes,
+                                                   monkeypatch):
+    """--xsd-only has nothing to run beside the XSD pass: a valid early pass's tree is used,
+    not parsed again; an invalid file is parsed and validated on the main path."""
+    from stigscap.schemas import validate
+    parses: list[str] = []
+    original = validate.parse_xml_bytes
+
+    def counted(data, source, *args, **kwargs):
+        parses.append(source)
+        return original(data, source, *args, **kwargs)
+
+    monkeypatch.setattr(validate, "parse_xml_bytes", counted)
+    path = tmp_path / "ds.xml"
+    path.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
+    catalog.prepare(path, schema_dir)
+    got = check_file(path, schema_dir=schema_dir, semantic_checks=False)
+    assert got.valid and got.kind == "sds@1.3" and parses == [] and xsd_passes == []
+    (tmp_path / "bad").mkdir()
+    bad = _invalid_copy(tmp_path / "bad")
+    catalog.prepare(bad, schema_dir)
+    got = check_file(bad, schema_dir=schema_dir, semantic_checks=False)
+    assert not got.valid and parses == [str(bad)] and xsd_passes == [str(bad)]
+
+
+def test_without_an_idle_core_prepare_only_compiles(schema_dir, tmp_path, xsd_passes,
+                                                    monkeypatch):
+    """No core to spare (forced here): no second parse, the schema compiled all the same,
+    and check_file validates the file itself."""
+    monkeypatch.setenv("STIGSCAP_VALIDATE_WORKER", "0")
+    monkeypatch.setattr(catalog, "_compiled", {})
+    monkeypatch.setattr(catalog, "_compiling", {})
+    path = tmp_path / "ds.xml"
+    path.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
+    catalog.prepare(path, schema_dir)
+    assert catalog._early is None
+    assert [(k[1], k[2]) for k in catalog._compiled] == [("sds@1.3", frozenset({WIN}))]
+    assert check_file(path, schema_dir=schema_dir).valid and xsd_passes == [str(path)]

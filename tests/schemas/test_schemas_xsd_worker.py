@@ -129,7 +129,7 @@ def test_xsd_worker_on_ssg(schema_dir):
 def test_no_second_thread_while_every_core_is_busy(monkeypatch):
     """The worker thread is used only when a core is idle now: with a busy process on every
     core the answer is no, whatever the 1-minute load average says."""
-    from stigscap.schemas import validate
+    from stigscap.schemas.cores import others_running, spare_core
 
     monkeypatch.delenv("STIGSCAP_VALIDATE_WORKER", raising=False)
     if not os.path.exists("/proc/loadavg"):
@@ -138,12 +138,12 @@ def test_no_second_thread_while_every_core_is_busy(monkeypatch):
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
     try:
         deadline = time.monotonic() + 5
-        while validate._others_running() < cores and time.monotonic() < deadline:
+        while others_running() < cores and time.monotonic() < deadline:
             time.sleep(0.05)   # until the busy processes are all runnable
-        assert validate._others_running() >= cores
-        assert validate._spare_core() is False
+        assert others_running() >= cores
+        assert spare_core() is False
         monkeypatch.setenv("STIGSCAP_VALIDATE_WORKER", "1")
-        assert validate._spare_core() is True
+        assert spare_core() is True
     finally:
         for p in busy:
             p.kill()
