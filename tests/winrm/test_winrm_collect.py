@@ -373,3 +373,45 @@ def test_certificate_auth_maps_the_client_certificate(make_server, tmp_path):
     r = run(rogue)
     assert not r.ok and r.errors[0].kind in ("tls_error", "connection_dropped", "connection_failed"), r.errors
     assert srv.round_trips == before
+
+
+_PRELOAD_PROBE = r"""
+import json, sys
+from stigscap.evaluator.collect.winrm import WinRMOptions, collect_host, preload
+from stigscap.evaluator.collect.model import CmdletQuery
+from stigscap.evaluator.collect.credentials import Credentials, Secret
+import stigscap.evaluator.fleet.scan
+if sys.argv[3] == "preload":
+    preload()
+before = set(sys.modules)
+q = CmdletQuery("oval:x:obj:1", sys.argv[4], "Get", "ReceiveConnector", (), ("Name", "AuthMechanism"))
+c = collect_host("127.0.0.1", [q], WinRMOptions(transport="http", auth="ntlm", port=int(sys.argv[1]),
+                 retries=0), Credentials(sys.argv[2], Secret(sys.stdin.read())))
+print(json.dumps({"status": [o.status for o in c.objects], "errors": [str(e) for e in c.errors],
+                  "new": sorted(set(sys.modules) - before)}))
+"""
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_preload_imports_what_a_session_would(make_server, preload):
+    """`run_fleet` calls preload() before it forks its workers: afterwards a whole session
+    (NTLM, message encryption, PSRP) imports no further module of pypsrp, requests, urllib3,
+    pyspnego, cryptography, psrpcore or stigscap. Without it, the session imports them
+    (the control: the probe can see a missing module)."""
+    import json
+    import subprocess
+    import sys
+
+    srv = make_server()
+    r = subprocess.run([sys.executable, "-c", _PRELOAD_PROBE, str(srv.port), USER,
+                        "preload" if preload else "none", SNAPIN_2013],
+                       input=PASSWORD, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["status"] == ["exists"] and got["errors"] == []
+    libraries = ("pypsrp", "requests", "urllib3", "spnego", "cryptography", "psrpcore", "stigscap")
+    late = [m for m in got["new"] if m.split(".")[0] in libraries]
+    if preload:
+        assert late == []
+    else:
+        assert "pypsrp.powershell" in late and "spnego._ntlm" in late
