@@ -271,6 +271,9 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
         prefetch = _SchemaPrefetch(entry, schema_dir, data)
         if (semantic_checks or schematron) and (_spare_core() if parallel is None else parallel):
             worker = _XsdWorker(data, str(path), huge, entry, schema_dir, prefetch, keep)
+        # started after the worker: its first step, the scan for declarations, holds the GIL
+        # for milliseconds, while the worker's first step, its parse, soon lets go of it
+        prefetch.start()
     try:
         reuse = (worker.document() if isinstance(worker, _EarlyXsd) and not semantic_checks
                  and not schematron else None)
@@ -306,6 +309,8 @@ class _SchemaPrefetch:
         self.extensions: frozenset[str] | None = None
         self._thread = threading.Thread(target=self._work, args=(entry, schema_dir, data),
                                         name="stigscap-schema-prefetch", daemon=True)
+
+    def start(self) -> None:
         self._thread.start()
 
     def _work(self, entry: SchemaEntry, schema_dir, data: bytes) -> None:
