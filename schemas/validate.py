@@ -10,10 +10,10 @@ Split of work between the two XSD engines:
   verdicts as one thread, tested; on a busy machine its extra parse would only cost CPU).
   For a first file of at most 8 MiB the `stigscap` launcher starts that pass itself while
   Python is still importing (`catalog.start_prepare`); `check_file` takes its verdict for a
-  valid file of the very same bytes (`_EarlyXsd`) and validates anything else itself. An XSD-only run
-  stays on one thread: splitting the pass itself over two threads was measured not to shorten
-  it once the compile overlaps the start-up (ssg-rhel8: 0.86-0.98 s on one thread, 0.95-1.06
-  s split), for 30-50 % more CPU (bench/RESULTS.md).
+  valid file of the very same bytes (`_EarlyXsd`) and validates anything else itself.
+  An XSD-only run otherwise stays on one thread: splitting the pass itself over two threads
+  was measured not to shorten it once the compile overlaps the start-up (ssg-rhel8:
+  0.86-0.98 s on one thread, 0.95-1.06 s split), for 30-50 % more CPU (bench/RESULTS.md).
   Compiled `XMLSchema` objects are cached per process (`catalog.compiled_schema`), and the
   schema files are checked against pinned SHA-256 digests before compilation. A file is
   validated against the schema without the OVAL extension schemas (`…-5#windows`, …) it
