@@ -309,9 +309,16 @@ class _SchemaPrefetch:
         self.extensions: frozenset[str] | None = None
         self._thread = threading.Thread(target=self._work, args=(entry, schema_dir, data),
                                         name="stigscap-schema-prefetch", daemon=True)
+        self._start_lock = threading.Lock()
+        self._started = False
 
     def start(self) -> None:
-        self._thread.start()
+        """Start the compile, once: check_file starts it just after its XSD worker, whose
+        parse of a small file may be done and join it first (then the join starts it)."""
+        with self._start_lock:
+            if not self._started:
+                self._started = True
+                self._thread.start()
 
     def _work(self, entry: SchemaEntry, schema_dir, data: bytes) -> None:
         try:
@@ -322,6 +329,7 @@ class _SchemaPrefetch:
 
     def join(self) -> frozenset[str] | None:
         """Wait for the compile; the extensions to validate with (None: all)."""
+        self.start()
         self._thread.join()
         return self.extensions
 

@@ -174,3 +174,29 @@ def test_the_cli_keeps_only_the_last_files_trees(cli, schema_dir):
     res = cli("validate", first, last)
     assert res.exit_code == 0, res.output
     assert {_url(t) for t in cli_validate._LAST_PARSED} == {str(last)}
+
+
+def test_the_worker_may_join_the_prefetch_before_it_started(schema_dir, tmp_path, workers,
+                                                            monkeypatch):
+    """check_file starts the schema prefetch just after the XSD worker; the worker's parse of
+    a small file can be done first and join the prefetch before it started. The worker must
+    still do the XSD pass (seen once in a clean-clone CI run: the worker failed, and the main
+    thread fell back to validating alone)."""
+    import time
+
+    from stigscap.schemas import validate
+
+    start = validate._SchemaPrefetch.start
+
+    def late(self):
+        time.sleep(0.3)   # long after the worker's parse of this small file
+        start(self)
+
+    monkeypatch.setattr(validate._SchemaPrefetch, "start", late)
+    old, new = SINGLE_ERRORS["oval-content"]
+    p = tmp_path / "ds.xml"
+    p.write_text(MINI.replace(old, new, 1), encoding="utf-8")
+    got = check_file(p, parallel=True)
+    assert len(workers) == 1 and workers[0]._result is not None
+    assert [q.rule for q in workers[0]._result] == [q.rule for q in got.problems
+                                                    if q.rule.startswith("XSD")]
