@@ -441,10 +441,10 @@ def prepare(path: str | os.PathLike, schema_dir: str | os.PathLike | None = None
 
     Files over 8 MiB are left alone: check_file compiles while it parses them, and its own
     XSD worker is then as fast as an early pass (measured: an early pass of files up to
-    32 MiB made ssg-rhel8 slower, 0.60 -> 0.64 s, and no file of 9-16 MB faster; an early
-    compile alone made none faster either). Never raises: whatever is wrong with the file or the schemas is for
-    `validate.check_file` to report, and only a valid verdict is handed on (an invalid file
-    is validated again on the main path, which words its errors).
+    32 MiB made ssg-rhel8 slower, 0.60 -> 0.64-0.67 s, and no file of 9-16 MB faster; an
+    early compile alone made none faster either). Never raises: whatever is wrong with the
+    file or the schemas is for `validate.check_file` to report, and only a valid verdict is
+    handed on (an invalid file is validated again on the main path, which words its errors).
     """
     started = _prepare_start(path, schema_dir)
     if started is not None:
@@ -475,9 +475,8 @@ def _prepare_start(path: str | os.PathLike, directory: str | os.PathLike | None)
     try:
         d = schema_dir(directory)
         fh = open_input_file(path)   # a regular file only, never waits on a FIFO
-        size = os.fstat(fh.fileno()).st_size
-        full = size <= PREPARE_MAX_BYTES and spare_core()
-        if size <= PREPARE_MAX_BYTES:
+        if os.fstat(fh.fileno()).st_size <= PREPARE_MAX_BYTES:
+            full = spare_core()
             head = fh.read(_HEAD_BYTES)
             entry = peek_entry(head)
             if entry is not None:
@@ -521,13 +520,14 @@ def _prepare_finish(record: EarlyPass | None, directory: Path, fh: BinaryIO, hea
             record._done.set()
 
 
-def early_pass(path: str | os.PathLike, directory: str | os.PathLike | None,
-               size: int) -> EarlyPass | None:
-    """The `prepare` pass of this file (`size` bytes) against the same schema directory,
-    under way or done; None where there is none to wait for (another file, another
-    directory, a file over 8 MiB, a pass that ended without a verdict)."""
+def early_pass(path: str | os.PathLike, directory: str | os.PathLike | None) -> EarlyPass | None:
+    """The `prepare` pass of this file against the same schema directory, under way or done;
+    None where there is none to wait for (another file, another directory, a pass that
+    ended without a verdict). A pass under way is always waited for, even when the file has
+    changed since (its verdict is then not taken): never two passes with one compiled
+    schema at once, whose error log is the schema object's."""
     record = _early
-    if record is None or size > PREPARE_MAX_BYTES or record.path != os.fspath(path) or (
+    if record is None or record.path != os.fspath(path) or (
             record._done.is_set() and record._data is None):
         return None
     try:

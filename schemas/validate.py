@@ -261,7 +261,7 @@ def check_file(path: str | os.PathLike, *, schema_dir: str | os.PathLike | None 
                                 checklist_formats.validate_cklb(doc, text, str(path)), "CKLB")
     huge = len(data) > HUGE_TREE_BYTES
     entry = peek_entry(data) if xsd else None
-    early = early_pass(path, schema_dir, len(data)) if entry is not None else None
+    early = early_pass(path, schema_dir) if entry is not None else None
     worker: _XsdWorker | _EarlyXsd | None = None
     prefetch = None
     if early is not None:   # the launcher's XSD pass of this file (catalog.prepare)

@@ -226,14 +226,14 @@ def test_an_early_pass_is_only_for_its_file_and_schema_directory(schema_dir, tmp
     for p in (a, b):
         p.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
     catalog.prepare(a, schema_dir)
-    assert catalog.early_pass(a, schema_dir, a.stat().st_size) is not None
-    assert catalog.early_pass(b, schema_dir, b.stat().st_size) is None
+    assert catalog.early_pass(a, schema_dir) is not None
+    assert catalog.early_pass(b, schema_dir) is None
     other = tmp_path / "schemas"
     other.symlink_to(schema_dir, target_is_directory=True)   # resolves to the same directory
-    assert catalog.early_pass(a, other, a.stat().st_size) is not None
+    assert catalog.early_pass(a, other) is not None
     copy = tmp_path / "copy"
     copy.mkdir()
-    assert catalog.early_pass(a, copy, a.stat().st_size) is None
+    assert catalog.early_pass(a, copy) is None
     check_file(b, schema_dir=schema_dir)
     assert xsd_passes == [str(b)]
 
@@ -242,7 +242,7 @@ def test_start_prepare_runs_the_pass_in_the_background(schema_dir, tmp_path, xsd
     path = tmp_path / "ds.xml"
     path.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
     catalog.start_prepare(path, schema_dir)
-    record = catalog.early_pass(path, schema_dir, path.stat().st_size)
+    record = catalog.early_pass(path, schema_dir)
     assert record is not None
     assert record.valid(path.read_bytes(), catalog.peek_entry(path.read_bytes()))
     assert check_file(path, schema_dir=schema_dir).valid and xsd_passes == []
