@@ -415,17 +415,16 @@ class EarlyPass:
     def __init__(self, path: str, directory: Path):
         self.path, self.directory = path, directory
         self._data: bytes | None = None
-        self._entry: str | None = None
         self._valid = False
         self.document: Any = None   # kept, not freed here: the process's exit frees it
         self._done = threading.Event()
 
-    def valid(self, data: bytes, entry: SchemaEntry) -> bool:
-        """True when the pass found these very bytes valid against the entry's schema; waits
-        for a pass still under way. False whenever that is not certain: the caller then
-        validates itself."""
+    def valid(self, data: bytes) -> bool:
+        """True when the pass found these very bytes valid (against the schema their head
+        names, as check_file's own peek of the same bytes does); waits for a pass still under
+        way. False whenever that is not certain: the caller then validates itself."""
         self._done.wait()
-        return self._valid and self._entry == entry.name and self._data == data
+        return self._valid and self._data == data
 
 
 _early: EarlyPass | None = None
@@ -512,7 +511,7 @@ def _prepare_finish(record: EarlyPass | None, directory: Path, fh: BinaryIO, hea
         compiler.join()
         if compiled:
             record._valid = bool(compiled[0].validate(record.document))
-            record._data, record._entry = data, entry.name
+            record._data = data
     except Exception:  # noqa: BLE001 - reported properly on the main path
         pass
     finally:

@@ -399,7 +399,7 @@ class _EarlyXsd:
     def valid(self) -> bool:
         """The early pass found this file valid (waits for it)."""
         if self._valid is None:
-            self._valid = self._early.valid(self._data, self.entry)
+            self._valid = self._early.valid(self._data)
         return self._valid
 
     def document(self):
