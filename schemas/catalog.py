@@ -40,7 +40,7 @@ from lxml import etree
 
 from . import namespaces as ns
 from .errors import StigscapError
-from .xmlio import element_text, open_input_file, parse_xml_bytes
+from .xmlio import LoaderWindow, element_text, open_input_file, parse_xml_bytes
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
 ENV_VAR = "STIGSCAP_SCHEMA_DIR"
@@ -197,8 +197,11 @@ class _LocalOnlyResolver(etree.Resolver):
         super().__init__()
         self.directory = directory
         self.keep = keep
+        self.window: LoaderWindow | None = None   # closed at the first load (see _compile)
 
     def resolve(self, url, pubid, context):
+        if self.window is not None:
+            self.window.close()
         if url and re.match(r"^(https?|ftp)://", url):
             local = self._KNOWN.get(url)
             if local:
@@ -294,7 +297,8 @@ _compiling: dict[tuple[str, str, frozenset[str] | None], threading.Lock] = {}
 
 
 def compiled_schema(name: str, directory: str | os.PathLike | None = None,
-                    extensions: frozenset[str] | None = None) -> etree.XMLSchema:
+                    extensions: frozenset[str] | None = None, *,
+                    window: LoaderWindow | None = None) -> etree.XMLSchema:
     """The lxml/libxml2 XMLSchema for `kind@version`, verified and compiled once per process.
 
     `extensions` (from `used_extensions`): only these OVAL extension schemas are compiled in,
@@ -302,41 +306,58 @@ def compiled_schema(name: str, directory: str | os.PathLike | None = None,
     A compile that another thread has under way (a prefetch) is waited for, not repeated.
     An lxml XMLSchema keeps its error log on the object: one thread validates with it at a
     time (validate's XSD worker takes over the pass it would otherwise run itself).
+
+    `window`: an `xmlio.LoaderWindow` opened by a caller that starts this compile in another
+    thread and parses meanwhile, so that its parse waits until the compile has lxml's entity
+    loader in place (see xmlio); closed here in any case. Without one, a compile opens its own.
     """
-    d = schema_dir(directory)
-    key = (str(d), name, extensions)
-    schema = _compiled.get(key)
-    if schema is not None:
-        return schema
-    with _lock:
-        key_lock = _compiling.setdefault(key, threading.Lock())
-    with key_lock:   # a compile already under way (another thread's prefetch): wait for it
-        schema = _compiled.get(key)
-        if schema is None:
-            schema = _compile(name, d, extensions)
-            with _lock:
-                _compiled[key] = schema
-    return schema
-
-
-def _compile(name: str, d: Path, extensions: frozenset[str] | None = None) -> etree.XMLSchema:
-    entry = load_catalog().entry(name)
-    verify_entry(entry, d)
-    # not xmlio.parse_xml_*: these are the official XSDs, every file checked against its
-    # pinned SHA-256 just above (a FIFO or other non-file is "missing"), never user input
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    parser.resolvers.add(_LocalOnlyResolver(d, extensions))
     try:
-        doc = etree.parse(str(d / entry.file), parser)
-        if extensions is not None:
-            _drop_unused_imports(doc.getroot(), extensions)
-        schema = etree.XMLSchema(doc)
-    except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
-        if extensions is not None:   # never expected: the official schema as it is
-            return _compile(name, d)
-        raise StigscapError(f"schema {entry.file} could not be compiled: "
-                            f"{' '.join(str(exc).split())}", file=str(d / entry.file)) from None
-    return schema
+        d = schema_dir(directory)
+        key = (str(d), name, extensions)
+        schema = _compiled.get(key)
+        if schema is not None:
+            return schema
+        with _lock:
+            key_lock = _compiling.setdefault(key, threading.Lock())
+        with key_lock:   # a compile already under way (another thread's prefetch): wait for it
+            schema = _compiled.get(key)
+            if schema is None:
+                schema = _compile(name, d, extensions, window)
+                with _lock:
+                    _compiled[key] = schema
+        return schema
+    finally:
+        if window is not None:
+            window.close()
+
+
+def _compile(name: str, d: Path, extensions: frozenset[str] | None = None,
+             window: LoaderWindow | None = None) -> etree.XMLSchema:
+    window = window or LoaderWindow()
+    try:
+        entry = load_catalog().entry(name)
+        verify_entry(entry, d)
+        # not xmlio.parse_xml_*: these are the official XSDs, every file checked against its
+        # pinned SHA-256 just above (a FIFO or other non-file is "missing"), never user input
+        parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+        resolver = _LocalOnlyResolver(d, extensions)
+        parser.resolvers.add(resolver)
+        try:
+            doc = etree.parse(str(d / entry.file), parser)
+            if extensions is not None:
+                _drop_unused_imports(doc.getroot(), extensions)
+            # from here on, a load reaches the resolver through lxml's hook: the hook is in
+            # place, and a parse that begins now cannot take it away (xmlio.LoaderWindow)
+            resolver.window = window
+            return etree.XMLSchema(doc)
+        except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+            if extensions is not None:   # never expected: the official schema as it is
+                window.close()
+                return _compile(name, d)
+            raise StigscapError(f"schema {entry.file} could not be compiled: "
+                                f"{' '.join(str(exc).split())}", file=str(d / entry.file)) from None
+    finally:
+        window.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,15 +519,26 @@ def _prepare_finish(record: EarlyPass | None, directory: Path, fh: BinaryIO, hea
         if len(data) > PREPARE_MAX_BYTES:
             return
 
-        def compile_() -> None:
+        def compile_(window: LoaderWindow | None = None) -> None:
             with contextlib.suppress(Exception):   # reported properly on the main path
-                compiled.append(compiled_schema(entry.name, directory, used_extensions(data)))
+                compiled.append(compiled_schema(entry.name, directory, used_extensions(data),
+                                                window=window))
+            if window is not None:
+                window.close()
 
         if record is None:
             compile_()
             return
-        compiler = threading.Thread(target=compile_, daemon=True, name="stigscap-schema-compile")
-        compiler.start()   # the compile beside the parse: both libxml2, mostly without the GIL
+        # the compile beside the parse: both libxml2, mostly without the GIL. The parse waits
+        # until the compile has lxml's entity loader in place (xmlio.LoaderWindow; 3-5 ms)
+        window = LoaderWindow()
+        compiler = threading.Thread(target=compile_, args=(window,), daemon=True,
+                                    name="stigscap-schema-compile")
+        try:
+            compiler.start()
+        except BaseException:
+            window.close()
+            raise
         record.document = parse_xml_bytes(data, record.path, huge_tree=len(data) > HUGE_TREE_BYTES)
         compiler.join()
         if compiled:

@@ -100,9 +100,9 @@ def test_concurrent_requests_share_one_compile(schema_dir, monkeypatch):
     compiles = []
     real = catalog._compile
 
-    def counted(name, d, extensions=None):
+    def counted(name, d, extensions=None, window=None):
         compiles.append(name)
-        return real(name, d, extensions)
+        return real(name, d, extensions, window)
 
     monkeypatch.setattr(catalog, "_compile", counted)
     monkeypatch.setattr(catalog, "_compiled", {})   # nothing compiled yet in this process

@@ -3,12 +3,15 @@ problems of the official schema as it is, never a pass that the whole schema wou
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from stigscap.schemas import catalog
+from stigscap.schemas import catalog, xmlio
+from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.catalog import used_extensions
 from stigscap.schemas.validate import check_file, validate_document
 
@@ -286,3 +289,103 @@ def test_without_an_idle_core_prepare_only_compiles(schema_dir, tmp_path, xsd_pa
     assert catalog._early is None
     assert [(k[1], k[2]) for k in catalog._compiled] == [("sds@1.3", frozenset({WIN}))]
     assert check_file(path, schema_dir=schema_dir).valid and xsd_passes == [str(path)]
+
+
+# ---------------------------------------------------------------------------------------------
+# libxml2's external entity loader is one per process (xmlio.LoaderWindow)
+
+def test_a_parse_waits_while_a_loader_window_is_open():
+    window = xmlio.LoaderWindow()
+    done = threading.Event()
+
+    def parse() -> None:
+        xmlio.parse_xml_bytes(b"<a/>")
+        done.set()
+
+    try:
+        threading.Thread(target=parse, daemon=True).start()
+        assert not done.wait(0.3), "the parse began with a window open"
+    finally:
+        window.close()
+    assert done.wait(10)
+    window.close()   # again: nothing happens
+    assert xmlio._windows == 0
+
+
+def test_a_window_left_open_holds_a_parse_back_only_so_long(monkeypatch):
+    monkeypatch.setattr(xmlio, "LOADER_WINDOW_WAIT", 0.2)
+    window = xmlio.LoaderWindow()
+    try:
+        started = time.monotonic()
+        assert xmlio.parse_xml_bytes(b"<a>x</a>").getroot().text == "x"
+        assert 0.15 < time.monotonic() - started < 10
+    finally:
+        window.close()
+
+
+def _spy_reductions(monkeypatch, window: xmlio.LoaderWindow | None = None) -> list:
+    """(schema file name, result is a reduced schema, window closed) of each call."""
+    calls: list = []
+    original = catalog._reduced_schema_file
+
+    def spy(url, directory, keep):
+        got = original(url, directory, keep)
+        calls.append((Path(url).name, got is not None, window is not None and window.closed))
+        return got
+
+    monkeypatch.setattr(catalog, "_reduced_schema_file", spy)
+    return calls
+
+
+def test_a_compile_closes_its_window_once_its_imports_load(schema_dir, monkeypatch):
+    """Open while the compile parses its entry schema (lxml's loader not yet its own), closed
+    by the first import, before the OVAL core schema is loaded (reduced); closed at the end
+    in any case, also when there is nothing to compile."""
+    monkeypatch.setattr(catalog, "_compiled", {})
+    monkeypatch.setattr(catalog, "_compiling", {})
+    window = xmlio.LoaderWindow()
+    calls = _spy_reductions(monkeypatch, window)
+    catalog.compiled_schema("sds@1.3", schema_dir, frozenset({WIN}), window=window)
+    assert calls[0][2] is False and ("oval-definitions-schema.xsd", True, True) in calls
+    assert window.closed and xmlio._windows == 0
+    again = xmlio.LoaderWindow()
+    catalog.compiled_schema("sds@1.3", schema_dir, frozenset({WIN}), window=again)   # cached
+    assert again.closed
+    broken = xmlio.LoaderWindow()
+    with pytest.raises(StigscapError):
+        catalog.compiled_schema("sds@1.3", schema_dir / "missing", window=broken)
+    assert broken.closed and xmlio._windows == 0
+
+
+def test_the_launchers_parse_waits_for_its_compiles_loader(schema_dir, tmp_path, monkeypatch):
+    """`prepare` parses the file while a second thread compiles the schema. Each lxml parse
+    points libxml2's one entity loader at lxml's hook and puts back what it found, so a parse
+    that began before the compile and ended during it put back libxml2's own loader: the
+    compile then loaded the OVAL core schema whole, every extension with it (the launcher:
+    about half the runs). The parse now begins only once the compile's imports load through
+    lxml's hook, here even with a compile thread slow to get there."""
+    monkeypatch.setenv("STIGSCAP_VALIDATE_WORKER", "1")
+    monkeypatch.setattr(catalog, "_compiled", {})
+    monkeypatch.setattr(catalog, "_compiling", {})
+    monkeypatch.setattr(catalog, "_early", None)
+    calls = _spy_reductions(monkeypatch)
+    events: list[str] = []
+    find_extensions, wait = catalog.used_extensions, xmlio.wait_for_loader_windows
+
+    def slow(data: bytes):
+        time.sleep(0.2)
+        return find_extensions(data)
+
+    def waited() -> None:
+        wait()
+        events.append(f"parse after {len(calls)} loads")
+
+    monkeypatch.setattr(catalog, "used_extensions", slow)
+    monkeypatch.setattr(xmlio, "wait_for_loader_windows", waited)
+    path = tmp_path / "ds.xml"
+    path.write_bytes((FIXTURES / "mini-ds.xml").read_bytes())
+    catalog.prepare(path, schema_dir)
+    # the entry schema (parsed before the compile proper) and at least one import before it
+    assert len(events) == 1 and int(events[0].split()[2]) >= 2, events
+    assert [name for name, reduced, _ in calls if reduced] == ["oval-definitions-schema.xsd"]
+    assert catalog._early is not None and catalog._early.valid(path.read_bytes())
