@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lxml import etree
 
@@ -38,9 +39,13 @@ ITEMS = (T_BENCHMARK, T_RULE, T_GROUP, T_VALUE, T_PROFILE)
 XHTML_OBJECT, XHTML_A = _q(ns.XHTML, "object"), _q(ns.XHTML, "a")
 
 
+@lru_cache(maxsize=None)
+def _tags(locals_: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_q(X, n) for n in locals_)
+
+
 def _kids(el: etree._Element, *locals_: str) -> list[etree._Element]:
-    tags = [_q(X, n) for n in locals_]
-    return [c for c in el.iterchildren(*tags)]
+    return list(el.iterchildren(*_tags(locals_)))
 
 
 def _sel(el: etree._Element) -> str:

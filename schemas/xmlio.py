@@ -29,7 +29,6 @@ import codecs
 import os
 import re
 import stat
-import tempfile
 import threading
 from pathlib import Path
 from collections.abc import Generator, Iterable, Sequence
@@ -587,6 +586,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Iterable[bytes], *
     directory = p.parent if str(p.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        import tempfile   # here: a command that writes nothing (validate) never loads it (3 ms)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}{TMP_MARK}{os.getpid()}-", suffix="",
                                    dir=directory)
     except OSError as exc:
