@@ -300,7 +300,7 @@ def _file_kind(mode: int) -> str:
 # the resolver held, 69-76 ms and 4,660 when it did not, in about half the runs). A parse
 # that begins once the compile has lxml's hook in place finds that hook and puts it back,
 # which is harmless. So a compile holds a `LoaderWindow` open from before it starts until its
-# first import (the hook is in place) or its end, and a parse begins only while none is open.
+# first import (the hook is in place) or its end, and a parse begins only when none is open.
 
 LOADER_WINDOW_WAIT = 2.0   # seconds a parse waits at most: a late window costs speed only
 _windows = 0
@@ -328,6 +328,15 @@ class LoaderWindow:
     @property
     def closed(self) -> bool:
         return not self._open
+
+
+def _no_windows_after_fork() -> None:
+    """A forked child has none of the threads whose windows were open (the fleet's workers)."""
+    global _windows, _windows_changed
+    _windows, _windows_changed = 0, threading.Condition()
+
+
+os.register_at_fork(after_in_child=_no_windows_after_fork)
 
 
 def wait_for_loader_windows() -> None:

@@ -3,6 +3,7 @@ problems of the official schema as it is, never a pass that the whole schema wou
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -389,3 +390,20 @@ def test_the_launchers_parse_waits_for_its_compiles_loader(schema_dir, tmp_path,
     assert len(events) == 1 and int(events[0].split()[2]) >= 2, events
     assert [name for name, reduced, _ in calls if reduced] == ["oval-definitions-schema.xsd"]
     assert catalog._early is not None and catalog._early.valid(path.read_bytes())
+
+
+def test_a_forked_child_has_no_open_window():
+    """The thread that opened a window is not in a forked child (the fleet forks its workers):
+    the child's parses must not wait for it."""
+    window = xmlio.LoaderWindow()
+    try:
+        pid = os.fork()
+        if pid == 0:   # the child: report by exit status only
+            started = time.monotonic()
+            ok = xmlio._windows == 0 and xmlio.parse_xml_bytes(b"<a/>") is not None
+            os._exit(0 if ok and time.monotonic() - started < 1 else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert xmlio._windows == 1   # the parent's window is still open
+    finally:
+        window.close()
