@@ -312,7 +312,7 @@ class LoaderWindow:
 
     def __init__(self) -> None:
         global _windows
-        self._open = True
+        self._open, self._pid = True, os.getpid()
         with _windows_changed:
             _windows += 1
 
@@ -322,8 +322,9 @@ class LoaderWindow:
         with _windows_changed:
             if self._open:
                 self._open = False
-                _windows -= 1
-                _windows_changed.notify_all()
+                if self._pid == os.getpid():   # a forked child never counted it
+                    _windows -= 1
+                    _windows_changed.notify_all()
 
     @property
     def closed(self) -> bool:
