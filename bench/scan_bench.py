@@ -9,6 +9,11 @@ Prints wall time, hosts/s, efficiency against the ideal (hosts × per-host laten
 concurrency, per-host latency = round trips per host × latency) and peak memory (RSS of the
 coordinator and of the largest scan worker). Goal: ≥ 90 % of ideal.
 
+It also splits a host's mean time: the latency charged, the simulated host's latency sleeps
+waking late, its request handlers, and the rest (the scanner's work and its waits for a core),
+and the efficiency into the latency's share of a host's time × the share of the slots in use
+(below 100 % while the last hosts finish and the others have nothing left to start).
+
 A round trip is one HTTP request/response with the WSMan endpoint. By default every one pays
 the latency, as on a real network: the WSMan operations (11 per host here) and the
 authentication legs before them (NTLM: the unauthenticated probe, negotiate, authenticate).
@@ -51,7 +56,8 @@ def _server(n_hosts: int, latency: float, tls: bool, on_auth: bool, conn) -> Non
                           tls=tls, memo_messages=True).start()
     conn.send((srv.ports, srv.ca_file))
     conn.recv()  # wait for "stop" (bounded by the parent's run)
-    conn.send((srv.round_trips, srv.exchanges, resource.getrusage(resource.RUSAGE_SELF)))
+    conn.send((srv.round_trips, srv.exchanges, resource.getrusage(resource.RUSAGE_SELF),
+               srv.handling, srv.latency_slept))
     srv.stop()
 
 
@@ -134,14 +140,16 @@ def main() -> int:
                   + kids.ru_utime + kids.ru_stime - gen_cpu)
 
     operations = exchanges = 0
-    server_cpu = 0.0
+    server_cpu = handling = slept = 0.0
     for a in pipes:
         a.send("stop")
         if a.poll(30):
-            ops, ex, ru = a.recv()
+            ops, ex, ru, handled, asleep = a.recv()
             operations += ops
             exchanges += ex
             server_cpu += ru.ru_utime + ru.ru_stime
+            handling += handled
+            slept += asleep
     for p in servers:
         p.join(timeout=10)
 
@@ -164,6 +172,20 @@ def main() -> int:
     print(f"hosts/s          {args.hosts / wall:.2f}")
     print(f"ideal            {ideal:.2f} s (= {args.hosts} × {per_host_latency:.2f} s / {args.concurrency})")
     print(f"efficiency       {100 * ideal / wall:.1f} % of ideal (goal ≥ 90 %)")
+    done = [o for o in outcomes if o is not None]
+    if done:
+        # efficiency = (the latency's share of a host's time) × (the share of the slots in use):
+        # ideal / wall = (L / mean) × (hosts × mean / (concurrency × wall)), L the per-host latency
+        mean = sum(o.seconds for o in done) / len(done)
+        charged = round_trips * args.latency / args.hosts
+        late = (slept - round_trips * args.latency) / args.hosts
+        print(f"per host         {mean:.3f} s on average = {charged:.3f} s latency "
+              f"+ {late * 1000:.0f} ms of the simulated host's latency sleeps waking late "
+              f"+ {handling / args.hosts * 1000:.0f} ms in its request handlers "
+              f"+ {(mean - charged - late - handling / args.hosts) * 1000:.0f} ms in the scanner "
+              f"and between the two (client work, evaluation, ARF, waiting for a core)")
+        print(f"                 latency's share {100 * per_host_latency / mean:.1f} % × slots in use "
+              f"{100 * sum(o.seconds for o in done) / (args.concurrency * wall):.1f} %")
     print(f"cpu              scan {client_cpu:.1f} s ({1000 * client_cpu / args.hosts:.0f} ms/host), "
           f"simulated hosts {server_cpu:.1f} s ({1000 * server_cpu / args.hosts:.0f} ms/host), "
           f"both sharing {os.cpu_count()} cores")

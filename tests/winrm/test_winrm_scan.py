@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -254,6 +255,19 @@ def test_scan_bench_smoke():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "efficiency" in r.stdout and "hosts            4 (" in r.stdout
+    # the per-host breakdown adds up: latency charged + the simulated host's late wake-ups
+    # + its handlers + the scanner's part = a host's mean time; a sleep never ends early
+    m = re.search(r"per host +([\d.]+) s on average = ([\d.]+) s latency \+ (-?\d+) ms .*?"
+                  r"\+ (-?\d+) ms in its request handlers \+ (-?\d+) ms in the scanner", r.stdout)
+    assert m, r.stdout
+    mean, latency, late, handlers, scanner = (float(g) for g in m.groups())
+    rt = float(re.search(r"round trips +\d+ \(([\d.]+) per host", r.stdout).group(1))
+    assert latency == pytest.approx(rt * 0.01, abs=0.0006)
+    assert late >= 0 and handlers > 0 and scanner > 0
+    assert latency + (late + handlers + scanner) / 1000 == pytest.approx(mean, abs=0.002)
+    share = re.search(r"latency's share ([\d.]+) % × slots in use ([\d.]+) %", r.stdout)
+    eff = re.search(r"efficiency +([\d.]+) %", r.stdout)
+    assert float(share.group(1)) * float(share.group(2)) / 100 == pytest.approx(float(eff.group(1)), abs=0.2)
 
 
 def test_per_host_credentials_file(make_server, ds_path, tmp_path, monkeypatch):

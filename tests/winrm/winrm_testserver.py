@@ -670,6 +670,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # http.server calls do_POST once per request on the same instance (keep-alive)
     def do_POST(self):
         srv: WinRMTestServer = self.server.owner  # type: ignore[attr-defined]
+        started = time.monotonic()
+        self.slept = 0.0
+        try:
+            self._post(srv)
+        finally:
+            srv.account(time.monotonic() - started, self.slept)
+
+    def _delay(self, seconds: float) -> None:
+        """The network's round trip, spent here; `slept` holds how long it really took (a
+        thread that sleeps 0.2 s wakes up later when the process is busy or the core taken)."""
+        t = time.monotonic()
+        time.sleep(seconds)
+        self.slept += time.monotonic() - t
+
+    def _post(self, srv: "WinRMTestServer"):
         port = self.connection.getsockname()[1]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -677,7 +692,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             srv.wire.append((str(self.headers), body))
         srv.exchanges += 1
         if srv.latency and srv.latency_on_auth:
-            time.sleep(srv.latency)  # the network: every request/response pays the round trip
+            self._delay(srv.latency)  # the network: every request/response pays the round trip
         if srv.faults.http_401:
             return self._reply(401, b"", extra=[("WWW-Authenticate", "Negotiate"),
                                                 ("WWW-Authenticate", 'Basic realm="WSMAN"')])
@@ -773,7 +788,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         name = ACTION_NAME.get(action, action)
         srv.round_trips += 1
         if srv.latency and not srv.latency_on_auth:
-            time.sleep(srv.latency)
+            self._delay(srv.latency)
         if srv.faults.slow_reply:
             time.sleep(srv.faults.slow_reply)
         if srv.faults.drop_on in (name, "any"):
@@ -899,6 +914,8 @@ class WinRMTestServer:
         self.delegated: list[str] = []          # users whose password CredSSP delegated
         self.multi_part_replies = 0             # sealed replies sent in 16 KiB parts (CredSSP)
         self.exchanges = 0                      # HTTP requests, authentication legs included
+        self.handling = 0.0                     # seconds in request handlers, latency sleeps excluded
+        self.latency_slept = 0.0                # seconds the latency sleeps really took
         self.connections = 0                    # TCP connections accepted (any port)
         self.shell_opens: list[tuple[str, str | None]] = []
         self.capture = False                    # keep raw requests in .wire (headers, body)
@@ -948,6 +965,12 @@ class WinRMTestServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+    def account(self, seconds: float, slept: float) -> None:
+        """One request handled in `seconds`, `slept` of them in the latency sleep."""
+        with self._lock:
+            self.handling += seconds - slept
+            self.latency_slept += slept
 
     @property
     def ports(self) -> list[int]:
