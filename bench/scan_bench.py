@@ -10,7 +10,9 @@ concurrency, per-host latency = round trips per host × latency) and peak memory
 coordinator and of the largest scan worker). Goal: ≥ 90 % of ideal.
 
 It also splits a host's mean time: the latency charged, the simulated host's latency sleeps
-waking late, its request handlers, and the rest (the scanner's work and its waits for a core),
+waking late, its request handlers (from a request's parsed headers to its reply sent, the
+sleeps left out), and the rest (the scanner's work, its waits for a core, and the simulated
+host's reading of request lines and headers),
 and the efficiency into the latency's share of a host's time × the share of the slots in use
 (below 100 % while the last hosts finish and the others have nothing left to start).
 
