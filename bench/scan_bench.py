@@ -9,12 +9,12 @@ Prints wall time, hosts/s, efficiency against the ideal (hosts × per-host laten
 concurrency, per-host latency = round trips per host × latency) and peak memory (RSS of the
 coordinator and of the largest scan worker). Goal: ≥ 90 % of ideal.
 
-It also splits a host's mean time: the latency charged, the simulated host's latency sleeps
-waking late, its request handlers (from a request's parsed headers to its reply sent, the
-sleeps left out), and the rest (the scanner's work, its waits for a core, and the simulated
-host's reading of request lines and headers),
-and the efficiency into the latency's share of a host's time × the share of the slots in use
-(below 100 % while the last hosts finish and the others have nothing left to start).
+It also splits a host's mean time into the latency charged, the simulated host's latency
+sleeps waking late, its request handlers (from a request's parsed headers to its reply sent,
+the sleeps left out) and the rest (the scanner's work, its waits for a core, and the
+simulated host's reading of request lines and headers); and the efficiency into the latency's
+share of a host's time × the share of the slots in use (below 100 % while the last hosts
+finish and the free slots have nothing left to start).
 
 A round trip is one HTTP request/response with the WSMan endpoint. By default every one pays
 the latency, as on a real network: the WSMan operations (11 per host here) and the
