@@ -77,6 +77,7 @@ def main() -> int:
     ap.add_argument("--latency-on", choices=["exchanges", "operations"], default="exchanges",
                     help="every HTTP exchange pays the latency (default), or only WSMan operations")
     args = ap.parse_args()
+    load = os.getloadavg()[0]   # work that ran just before this bench (1-minute average)
     if not (1 <= args.hosts <= 5000 and 1 <= args.concurrency <= 1024):
         ap.error("hosts 1..5000, concurrency 1..1024")
 
@@ -165,7 +166,7 @@ def main() -> int:
     print(f"hosts            {args.hosts} ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))})")
     print(f"mode             {args.auth}, {'collect only' if args.collect_only else 'collect + evaluate + ARF'}, "
           f"concurrency {args.concurrency}, scan processes {args.processes or 'auto'}, "
-          f"server processes {len(servers)}, cpus {os.cpu_count()}")
+          f"server processes {len(servers)}, cpus {os.cpu_count()}, load average at start {load:.2f}")
     print(f"round trips      {round_trips} ({rt_per_host:.2f} per host, {args.latency * 1000:.0f} ms added each; "
           f"{operations / max(1, args.hosts):.2f} WSMan operations + "
           f"{(exchanges - operations) / max(1, args.hosts):.2f} authentication legs per host, "
