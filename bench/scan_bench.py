@@ -179,16 +179,17 @@ def main() -> int:
     if done:
         # efficiency = (the latency's share of a host's time) × (the share of the slots in use):
         # ideal / wall = (L / mean) × (hosts × mean / (concurrency × wall)), L the per-host latency
-        mean = sum(o.seconds for o in done) / len(done)
-        charged = round_trips * args.latency / args.hosts
-        late = (slept - round_trips * args.latency) / args.hosts
-        print(f"per host         {mean:.3f} s on average = {charged:.3f} s latency "
+        busy = sum(o.seconds for o in done)
+        mean = busy / len(done)
+        late = slept / args.hosts - per_host_latency
+        handlers = handling / args.hosts
+        print(f"per host         {mean:.3f} s on average = {per_host_latency:.3f} s latency "
               f"+ {late * 1000:.0f} ms of the simulated host's latency sleeps waking late "
-              f"+ {handling / args.hosts * 1000:.0f} ms in its request handlers "
-              f"+ {(mean - charged - late - handling / args.hosts) * 1000:.0f} ms in the scanner "
+              f"+ {handlers * 1000:.0f} ms in its request handlers "
+              f"+ {(mean - per_host_latency - late - handlers) * 1000:.0f} ms in the scanner "
               f"and between the two (client work, evaluation, ARF, waiting for a core)")
         print(f"                 latency's share {100 * per_host_latency / mean:.1f} % × slots in use "
-              f"{100 * sum(o.seconds for o in done) / (args.concurrency * wall):.1f} %")
+              f"{100 * busy / (args.concurrency * wall):.1f} %")
     print(f"cpu              scan {client_cpu:.1f} s ({1000 * client_cpu / args.hosts:.0f} ms/host), "
           f"simulated hosts {server_cpu:.1f} s ({1000 * server_cpu / args.hosts:.0f} ms/host), "
           f"both sharing {os.cpu_count()} cores")

@@ -268,6 +268,7 @@ def test_scan_bench_smoke():
     share = re.search(r"latency's share ([\d.]+) % × slots in use ([\d.]+) %", r.stdout)
     eff = re.search(r"efficiency +([\d.]+) %", r.stdout)
     assert float(share.group(1)) * float(share.group(2)) / 100 == pytest.approx(float(eff.group(1)), abs=0.2)
+    assert 0 < float(share.group(2)) <= 100   # hosts' seconds measured in seconds, none counted twice
 
 
 def test_per_host_credentials_file(make_server, ds_path, tmp_path, monkeypatch):
