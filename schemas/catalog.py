@@ -13,7 +13,9 @@ The schema directory is, in this order: the `--schema-dir` option (`schema_dir` 
 is still read for one release, with a one-line deprecation warning on stderr. Before an XSD
 is compiled, every file of its closure is checked against its pinned digest; a missing or
 changed file is a `StigscapError` naming the file and saying how to install the official
-copy. Checks and compiled schemas are cached per process.
+copy. Checks and compiled schemas are cached per process; a file found unchanged is recorded
+in the user's cache directory by device, inode, size, mtime and ctime, and not read again
+while all five stay the same (`verified_digests`).
 
 Maintainers regenerate the catalog from an installed schema tree with
 `python -m stigscap.schemas.catalog --write [--schema-dir DIR]`. The closure of each entry XSD
@@ -25,10 +27,10 @@ reference implementation for locating a schema set.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import threading
 from dataclasses import dataclass
@@ -38,7 +40,7 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from . import namespaces as ns
+from . import namespaces as ns, verified_digests
 from .errors import StigscapError
 from .xmlio import LoaderWindow, element_text, open_input_file, parse_xml_bytes
 
@@ -138,6 +140,8 @@ def schema_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def _sha256(path: Path) -> str:
+    import hashlib   # here: OpenSSL's import (3-8 ms) only when a file is hashed
+
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -149,33 +153,45 @@ _verified: dict[tuple[str, str], bool] = {}
 _lock = threading.Lock()
 
 
-def verify_file(rel: str, directory: Path, purpose: str) -> None:
-    """Check one catalogued file against its pinned SHA-256 (once per process)."""
+def verify_file(rel: str, directory: Path, purpose: str, *, save: bool = True) -> None:
+    """Check one catalogued file against its pinned SHA-256 (once per process; a version of
+    the file found to match in an earlier run is not read again: `verified_digests`)."""
     key = (str(directory), rel)
     if _verified.get(key):
         return
     cat = load_catalog()
     path = directory / rel
-    if not path.is_file():
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
         raise StigscapError(
             f"schema file {rel} (needed for {purpose}) is missing from {directory}; "
             + INSTALL_HINT)
     expected = cat.digests.get(rel)
-    got = _sha256(path)
     if expected is None:
         raise StigscapError(f"schema file {rel} is not in the catalog {CATALOG_FILE.name}")
-    if got != expected:
-        raise StigscapError(
-            f"schema file {path} differs from the official {cat.package} copy "
-            f"(SHA-256 {got[:16]}…, expected {expected[:16]}…); {REINSTALL_HINT}")
+    if not verified_digests.known(str(path), st, expected):
+        got = _sha256(path)
+        if got != expected:
+            raise StigscapError(
+                f"schema file {path} differs from the official {cat.package} copy "
+                f"(SHA-256 {got[:16]}…, expected {expected[:16]}…); {REINSTALL_HINT}")
+        verified_digests.remember(str(path), st, expected)
+        if save:
+            verified_digests.save()
     with _lock:
         _verified[key] = True
 
 
 def verify_entry(entry: SchemaEntry, directory: Path) -> None:
     """Check every file the entry's XSD loads against the pinned SHA-256 (once per process)."""
-    for rel in entry.closure:
-        verify_file(rel, directory, entry.name)
+    try:
+        for rel in entry.closure:
+            verify_file(rel, directory, entry.name, save=False)
+    finally:
+        verified_digests.save()
 
 
 class _LocalOnlyResolver(etree.Resolver):

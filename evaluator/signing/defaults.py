@@ -29,6 +29,7 @@ from lxml import etree
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.catalog import configured_schema_dir
 from stigscap.schemas.errors import StigscapError
+from stigscap.schemas.user_cache import cache_dir
 from stigscap.schemas.xmlio import atomic_write
 
 XSI_TYPE = f"{{{ns.XSI}}}type"
@@ -57,13 +58,6 @@ def _locations() -> dict[str, str]:
     return {k: str(v) for k, v in loc.items()}
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("STIGSCAP_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "stigscap")
-    return Path(base)
-
-
 # Bump when the layout of the cached table changes.
 _TABLE_FORMAT = 2
 
@@ -90,7 +84,7 @@ def _table(namespaces: frozenset[str]) -> DefaultsTable:
         except OSError:
             stamp.append(f"{n}|missing")
     key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:32]
-    cache = _cache_dir() / f"defaults-table-{key}.pickle"
+    cache = cache_dir() / f"defaults-table-{key}.pickle"
     try:
         if cache.stat().st_uid == os.getuid():
             with cache.open("rb") as fh:
