@@ -48,6 +48,27 @@ def _kids(el: etree._Element, *locals_: str) -> list[etree._Element]:
     return list(el.iterchildren(*_tags(locals_)))
 
 
+class _Kids:
+    """An item's element children with a given tag, from one pass over them: the item checks
+    ask up to a dozen such questions of each Value (`_kids` would walk them each time)."""
+
+    __slots__ = ("_order", "_by_tag")
+
+    def __init__(self, el: etree._Element):
+        self._order = [(c.tag, c) for c in el.iterchildren(etree.Element)]
+        by_tag: dict[str, list[etree._Element]] = {}
+        for tag, c in self._order:
+            by_tag.setdefault(tag, []).append(c)
+        self._by_tag = by_tag
+
+    def __call__(self, *locals_: str) -> list[etree._Element]:
+        """The children named xccdf:<one of locals_>, in document order."""
+        tags = _tags(locals_)
+        if len(tags) == 1:
+            return self._by_tag.get(tags[0], [])
+        return [c for tag, c in self._order if tag in tags]
+
+
 def _sel(el: etree._Element) -> str:
     return el.get("selector") or ""
 
@@ -116,10 +137,10 @@ def xccdf_signature(el: etree._Element, f: Findings) -> None:
 
 
 @implements("xccdf-1.2:xccdf_contains_title_child", "xccdf-1.2:benchmark_multiple_status_dates")
-def item_title_status(el: etree._Element, f: Findings) -> None:
-    if not _kids(el, "title"):
+def item_title_status(el: etree._Element, kids: _Kids, f: Findings) -> None:
+    if not kids("title"):
         f.fail("xccdf-1.2:xccdf_contains_title_child", el, "has no xccdf:title")
-    statuses = _kids(el, "status")
+    statuses = kids("status")
     if len(statuses) > 1 and any(s.get("date") is None for s in statuses):
         f.fail("xccdf-1.2:benchmark_multiple_status_dates", el, f"{len(statuses)} xccdf:status "
                "elements, not all with @date")
@@ -177,11 +198,11 @@ _PAIRED = {  # value / complex-value and default / complex-default count togethe
 @implements(*(f"xccdf-1.2:{i}" for ids in [*_SELECTED.values(), *_PAIRED.values()] for i in ids),
             "xccdf-1.2:benchmark_value_match_datatype", "xccdf-1.2:benchmark_value_bounds_datatype",
             "xccdf-1.2:benchmark_value_description_question_exists")
-def value_selectors(value: etree._Element, f: Findings) -> None:
+def value_selectors(value: etree._Element, kids_of: _Kids, f: Findings) -> None:
     groups = [((n,), ids, False) for n, ids in _SELECTED.items()] + \
              [(names, ids, True) for names, ids in _PAIRED.items()]
     for names, (unique, omitted, default), paired in groups:
-        kids = _kids(value, *names)
+        kids = kids_of(*names)
         if not kids:
             continue
         if len(kids) > 1:
@@ -205,13 +226,13 @@ def value_selectors(value: etree._Element, f: Findings) -> None:
             f.fail(f"xccdf-1.2:{default}", value, f"every xccdf:{'/'.join(names)} has a "
                    "non-empty @selector, so none is the default")
     vtype = value.get("type")
-    if _kids(value, "match") and vtype not in (None, "string", "number"):
+    if kids_of("match") and vtype not in (None, "string", "number"):
         f.fail("xccdf-1.2:benchmark_value_match_datatype", value, f"@type {vtype!r} with an "
                "xccdf:match (string or number expected)")
-    if _kids(value, "lower-bound", "upper-bound") and vtype != "number":
+    if kids_of("lower-bound", "upper-bound") and vtype != "number":
         f.fail("xccdf-1.2:benchmark_value_bounds_datatype", value, f"@type {vtype!r} with a "
                "lower-bound or upper-bound (number expected)")
-    if not _kids(value, "description", "question"):
+    if not kids_of("description", "question"):
         f.fail("xccdf-1.2:benchmark_value_description_question_exists", value, "has no "
                "xccdf:description or xccdf:question")
 
@@ -326,7 +347,7 @@ def conflicts(el: etree._Element, f: Findings) -> None:
 @implements("xccdf-1.2:benchmark_multi_check_true", "xccdf-1.2:benchmark_default_rule_check_selector",
             "xccdf-1.2:benchmark_group_deprecated_extends", "xccdf-1.2:benchmark_group_deprecated_abstract",
             "xccdf-1.2:benchmark_rule_deprecated_impact_metric")
-def rule_group(el: etree._Element, f: Findings) -> None:
+def rule_group(el: etree._Element, kids: _Kids, f: Findings) -> None:
     if el.tag == T_GROUP:
         if el.get("extends") is not None:
             f.fail("xccdf-1.2:benchmark_group_deprecated_extends", el, "uses the deprecated "
@@ -335,11 +356,11 @@ def rule_group(el: etree._Element, f: Findings) -> None:
             f.fail("xccdf-1.2:benchmark_group_deprecated_abstract", el, "uses the deprecated "
                    "abstract='true'")
         return
-    checks = _kids(el, "check")
+    checks = kids("check")
     if checks and not any(_sel(c) == "" for c in checks):
         f.fail("xccdf-1.2:benchmark_default_rule_check_selector", el, "every xccdf:check has a "
                "non-empty @selector, so none is used by default")
-    if _kids(el, "impact-metric"):
+    if kids("impact-metric"):
         f.fail("xccdf-1.2:benchmark_rule_deprecated_impact_metric", el, "uses the deprecated "
                "xccdf:impact-metric")
 
@@ -376,18 +397,19 @@ def check_xccdf(root: etree._Element, f: Findings) -> None:
     for el in iter_tags(root, *tags):
         tag = el.tag
         if tag in ITEMS:
-            item_title_status(el, f)
+            kids = _Kids(el)
+            item_title_status(el, kids, f)
             if el.get("extends") is not None and tag != T_BENCHMARK and not (
                     tailoring_file and tag == T_PROFILE):
                 extends_same_type(el, doc, f)
             if tag == T_VALUE:
-                value_selectors(el, f)
+                value_selectors(el, kids, f)
             elif tag == T_PROFILE:
                 profile_refs(el, doc, f)
             elif tag == T_BENCHMARK:
                 benchmark(el, f)
             else:
-                rule_group(el, f)
+                rule_group(el, kids, f)
         elif tag == T_TAILORING:
             tailoring(el, f)
         elif tag in (XHTML_OBJECT, XHTML_A):
