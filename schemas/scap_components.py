@@ -56,7 +56,7 @@ class _Kids:
 
     def __init__(self, el: etree._Element):
         self._order = [(c.tag, c) for c in el.iterchildren(etree.Element)]
-        by_tag: dict[str, list[etree._Element]] = {}
+        by_tag: dict[object, list[etree._Element]] = {}
         for tag, c in self._order:
             by_tag.setdefault(tag, []).append(c)
         self._by_tag = by_tag
