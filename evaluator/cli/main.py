@@ -96,8 +96,8 @@ class _Root(click.Group):
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            text = " ".join(str(exc).split()) or type(exc).__name__
-            click.echo(f"stigscap: internal error: {type(exc).__name__}: {text}", err=True)
+            from .terminal import internal_error
+            click.echo(internal_error(exc), err=True)
             ctx.exit(EXIT_ERROR)
 
 

@@ -27,3 +27,9 @@ def working(message: str, *, quiet: bool = False) -> Iterator[None]:
 def no_color() -> bool:
     """NO_COLOR (https://no-color.org): set and not empty means no colour anywhere."""
     return bool(os.environ.get("NO_COLOR"))
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line an unexpected exception (a bug) is reported as, without --debug."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"stigscap: internal error: {type(exc).__name__}: {text}"

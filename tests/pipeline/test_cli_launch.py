@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from stigscap.evaluator.cli import launch
 from stigscap.evaluator.cli.launch import validate_target
+from stigscap.evaluator.cli.validate_files import plain_command_line
 
 MINI = Path(__file__).parents[1] / "schemas" / "fixtures" / "mini-ds.xml"
 
@@ -36,7 +38,64 @@ def _stigscap() -> str:
     return str(Path(sys.executable).with_name("stigscap"))
 
 
-@pytest.mark.parametrize("args", [["--format", "json"], ["--xsd-only"], []])
+@pytest.mark.parametrize("argv, expected", [
+    (["validate", "a.xml"], {"files": ["a.xml"]}),
+    (["validate", "a.xml", "b c.xml"], {"files": ["a.xml", "b c.xml"]}),
+    (["validate", "--xsd-only", "a.xml", "--no-warnings"],
+     {"files": ["a.xml"], "xsd_only": True, "no_warnings": True}),
+    (["validate", "--format", "json", "a.xml"], {"files": ["a.xml"], "fmt": "json"}),
+    (["validate", "--format=text", "a.xml"], {"files": ["a.xml"], "fmt": "text"}),
+    # everything else is click's to read
+    (["validate", "--format", "xml", "a.xml"], None),
+    (["validate", "a.xml", "--format"], None),
+    (["validate", "--schema-dir", "/s", "a.xml"], None),
+    (["validate", "--schematron", "a.xml"], None),
+    (["validate", "--help"], None),
+    (["validate", "-h", "a.xml"], None),
+    (["validate", "--", "a.xml"], None),
+    (["validate", "a.xml", "-odd.xml"], None),
+    (["validate", "a\x1b[31m.xml"], None),
+    (["validate", ""], None),
+    (["validate", "--xsd-only"], None),
+    (["--debug", "validate", "a.xml"], None),
+    (["eval", "a.xml"], None),
+    ([], None),
+])
+def test_plain_command_line(argv, expected):
+    assert plain_command_line(argv) == expected
+
+
+@pytest.mark.parametrize("exc, code, line", [
+    (RuntimeError("boom\n  here"), 1, "stigscap: internal error: RuntimeError: boom here"),
+    (KeyboardInterrupt(), 130, "stigscap: interrupted"),
+])
+def test_a_plain_run_fails_as_click_would(monkeypatch, capsys, exc, code, line):
+    """What the click application does with an unexpected exception (main._Root.invoke),
+    the launcher does when it runs validate without click."""
+    from stigscap.evaluator.cli import validate_files
+
+    def fail(*_a, **_k):
+        raise exc
+
+    monkeypatch.setattr(validate_files, "validate_files", fail)
+    assert launch._validate_without_click({"files": ["a.xml"]}) == code
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_a_plain_run_does_not_load_click(schema_dir_or_skip):
+    run = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                          "import sys; from stigscap.evaluator.cli.launch import main; "
+                          "sys.argv[0] = 'stigscap'; main()", "validate", "--xsd-only", str(MINI)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "valid sds@1.3" in run.stdout, run.stderr
+    imported = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
+                if line.startswith("import time:")]
+    assert "stigscap.schemas.validate" in imported and "click" not in imported
+
+
+@pytest.mark.parametrize("args", [["--format", "json"], ["--xsd-only"], [], ["--no-warnings"],
+                                  ["--format=json", "--no-warnings", "--xsd-only"],
+                                  ["--schematron"]])
 def test_launcher_runs_the_same_command(schema_dir_or_skip, args, tmp_path):
     """Through the launcher (the installed script, which ends a validate run without the
     interpreter's tear-down) and through click directly: same stdout, stderr and exit code,
@@ -68,3 +127,18 @@ def test_launcher_runs_the_same_command(schema_dir_or_skip, args, tmp_path):
 def schema_dir_or_skip():
     from tests.schemas.conftest import require_schema_dir
     return require_schema_dir()
+
+
+def test_launcher_runs_the_same_command_on_several_files(schema_dir_or_skip, tmp_path):
+    """Several files in one command line, one of them missing and one a directory: the
+    launcher's plain run and click print the same and end with the same exit code."""
+    argv = ["validate", str(MINI), str(tmp_path / "missing.xml"), str(tmp_path), str(MINI)]
+    assert plain_command_line(argv) is not None
+    via_launcher = subprocess.run([_stigscap(), *argv], capture_output=True, text=True,
+                                  timeout=120)
+    via_click = subprocess.run(
+        [sys.executable, "-c", "import sys; from stigscap.evaluator.cli.main import main; "
+         "sys.argv[0] = 'stigscap'; main()", *argv], capture_output=True, text=True, timeout=120)
+    assert (via_launcher.returncode, via_launcher.stdout, via_launcher.stderr) == \
+        (via_click.returncode, via_click.stdout, via_click.stderr)
+    assert via_launcher.returncode == 1 and via_launcher.stdout.count("valid sds@1.3") == 2

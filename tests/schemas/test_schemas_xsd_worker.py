@@ -168,7 +168,7 @@ def test_kept_trees_are_the_ones_parsed(schema_dir):
 
 
 def test_the_cli_keeps_only_the_last_files_trees(cli, schema_dir):
-    from stigscap.evaluator.cli import validate as cli_validate
+    from stigscap.evaluator.cli import validate_files as cli_validate
 
     first, last = FIXTURES / "mini-ds.xml", FIXTURES / "family-ds.xml"
     res = cli("validate", first, last)
