@@ -114,14 +114,20 @@ def _full(pattern: re.Pattern[str], value: str | None) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The collection: components, component-refs, catalogs (SCAPVal's xcf:* functions)
 
-_WITH_ID = etree.XPath(".//*[@id]")
+_ID_VALUES = etree.XPath(".//*/@id", smart_strings=False)
 
 
 def _index_ids(top: etree._Element) -> dict[str, list[etree._Element]]:
     """@id → the elements below `top` that carry it (document order)."""
-    idx: dict[str, list[etree._Element]] = defaultdict(list)
-    for e in _WITH_ID(top):  # type: ignore[union-attr]
-        idx[e.get("id")].append(e)
+    idx: dict[str, list[etree._Element]] = {}
+    for e in top.iterdescendants(etree.Element):   # a third faster than XPath's .//*[@id]
+        value = e.get("id")
+        if value is not None:
+            found = idx.get(value)
+            if found is None:
+                idx[value] = [e]
+            else:
+                found.append(e)
     return idx
 
 
@@ -523,17 +529,38 @@ _EXTENDS = {"compliance": ("SRC-208-1", ("compliance", "inventory")),
 
 
 class _OvalIds:
-    """id → elements of one oval_definitions document (xcf:get-all-parents looks up there)."""
+    """id → elements of one oval_definitions document (xcf:get-all-parents looks up there).
+
+    An extend_definition leads to definitions, so they are looked up among the document's
+    definitions. Every @id value of the document is counted too (strings only, no element
+    objects: a third of the cost of indexing every element); an id that some other element
+    carries as well (only in a document the XSD refuses) is looked up in an index of every
+    element instead, so the answer is always that of //*[@id = ref]."""
 
     def __init__(self) -> None:
-        self._by_doc: dict[etree._Element, dict[str, list[etree._Element]]] = {}
+        self._defs: dict[etree._Element, tuple[dict[str, list[etree._Element]], dict[str, int]]] = {}
+        self._every: dict[etree._Element, dict[str, list[etree._Element]]] = {}
 
     def lookup(self, doc: etree._Element | None, ref: str | None) -> list[etree._Element]:
         if doc is None or ref is None:
             return []
-        if doc not in self._by_doc:
-            self._by_doc[doc] = _index_ids(doc)
-        return self._by_doc[doc].get(ref, [])
+        known = self._defs.get(doc)
+        if known is None:
+            defs: dict[str, list[etree._Element]] = defaultdict(list)
+            for d in iter_tags(doc, T_DEF):
+                if d is not doc and d.get("id") is not None:
+                    defs[d.get("id", "")].append(d)
+            counts: dict[str, int] = defaultdict(int)
+            for value in _ID_VALUES(doc):  # type: ignore[union-attr]
+                counts[value] += 1         # type: ignore[index]
+            known = self._defs[doc] = (defs, counts)
+        defs, counts = known
+        found = defs.get(ref, [])
+        if counts.get(ref, 0) == len(found):
+            return found
+        if doc not in self._every:
+            self._every[doc] = _index_ids(doc)
+        return self._every[doc].get(ref, [])
 
 
 @implements("SRC-208-1", "SRC-210-1", "SRC-213-1", "SRC-215-1")
