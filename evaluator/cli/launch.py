@@ -70,9 +70,17 @@ def _exit_at_once(exc: SystemExit) -> None:
     os._exit(exc.code or 0)
 
 
+def _utf8(stream) -> bool:
+    return (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
+
+
 def plain_command_line(args: list[str]) -> dict[str, object] | None:
     """`validate_files.plain_command_line`, or None where that module does not load (a
-    broken install is for click's path to report)."""
+    broken install is for click's path to report) or where stdout or stderr is not UTF-8:
+    click.echo writes UTF-8 to a stream it judges misconfigured (ASCII), where a plain write
+    would fail; on a UTF-8 stream the two write the same."""
+    if not (_utf8(sys.stdout) and _utf8(sys.stderr)):
+        return None
     try:
         from .validate_files import plain_command_line as plain
     except Exception:  # noqa: BLE001

@@ -38,7 +38,8 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], schema_dir: str | N
     finding names the element (line, path, id) and the requirement it breaks.
     """
     ctx.exit(validate_files(files, schema_dir=schema_dir, fmt=fmt, xsd_only=xsd_only,
-                            schematron=schematron, no_warnings=no_warnings))
+                            schematron=schematron, no_warnings=no_warnings,
+                            echo=click.echo))
 
 
 COMMANDS = [validate_cmd]

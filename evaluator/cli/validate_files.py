@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from stigscap.schemas.errors import StigscapError
 from stigscap.schemas.validate import check_file
@@ -32,15 +32,18 @@ FORMATS = ("text", "json")
 _LAST_PARSED: list[object] = []
 
 
-def _line(stream, text: str) -> None:
+def plain_echo(text: str, err: bool = False) -> None:
+    """One line to stdout (stderr with `err`), as click.echo writes it to a UTF-8 stream."""
+    stream = sys.stderr if err else sys.stdout
     stream.write(text + "\n")
     stream.flush()
 
 
 def validate_files(files: Sequence[str], *, schema_dir: str | None = None, fmt: str = "text",
-                   xsd_only: bool = False, schematron: bool = False,
-                   no_warnings: bool = False) -> int:
-    """Validate `files` in order, printing as `stigscap validate` prints; the exit code."""
+                   xsd_only: bool = False, schematron: bool = False, no_warnings: bool = False,
+                   echo: Callable[..., None] = plain_echo) -> int:
+    """Validate `files` in order, printing as `stigscap validate` prints (`echo(text,
+    err=False)`: click's echo under click); the exit code."""
     reports: list[dict[str, object]] = []
     code = EXIT_OK
     for f in files:
@@ -50,7 +53,7 @@ def validate_files(files: Sequence[str], *, schema_dir: str | None = None, fmt: 
                 result = check_file(f, schema_dir=schema_dir, semantic_checks=not xsd_only,
                                     schematron=schematron, keep=_LAST_PARSED)
         except StigscapError as exc:
-            _line(sys.stderr, f"stigscap: {exc}")
+            echo(f"stigscap: {exc}", err=True)
             reports.append({"file": f, "kind": None, "valid": None, "error": str(exc),
                             "problems": []})
             code = EXIT_ERROR
@@ -68,16 +71,16 @@ def validate_files(files: Sequence[str], *, schema_dir: str | None = None, fmt: 
                             "problems": [p.to_dict() for p in problems]})
         else:
             if problems:   # one write: an SSG stream has thousands of SCAP 1.3 warnings
-                _line(sys.stdout, "\n".join(map(str, problems)))
+                echo("\n".join(map(str, problems)))
             verdict = "valid" if result.valid else "INVALID"
             counts = [f"{n_err} errors, {n_warn} warnings"] if (n_err or n_warn or n_info) else []
             if n_info:
                 counts.append(f"{n_info} info")
             extra = f" ({', '.join(counts)})" if counts else ""
             doc = f" ({result.document})" if result.document == "Tailoring" else ""
-            _line(sys.stdout, f"{f}: {verdict} {result.kind}{doc}{extra}")
+            echo(f"{f}: {verdict} {result.kind}{doc}{extra}")
     if fmt == "json":
-        _line(sys.stdout, json.dumps({"exit_code": code, "files": reports}, indent=1))
+        echo(json.dumps({"exit_code": code, "files": reports}, indent=1))
     return code
 
 

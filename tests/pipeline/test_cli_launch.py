@@ -142,3 +142,27 @@ def test_launcher_runs_the_same_command_on_several_files(schema_dir_or_skip, tmp
     assert (via_launcher.returncode, via_launcher.stdout, via_launcher.stderr) == \
         (via_click.returncode, via_click.stdout, via_click.stderr)
     assert via_launcher.returncode == 1 and via_launcher.stdout.count("valid sds@1.3") == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "ascii"])
+def test_launcher_and_click_agree_whatever_the_output_encoding(schema_dir_or_skip, tmp_path,
+                                                              encoding):
+    """A file name outside ASCII, printed to a stdout in another encoding: the launcher
+    leaves a stream that is not UTF-8 to click, so both print (or fail) alike."""
+    import os
+    import shutil
+
+    target = tmp_path / "élan…ds.xml"
+    shutil.copyfile(MINI, target)
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    via_launcher = subprocess.run([_stigscap(), "validate", str(target)], capture_output=True,
+                                  timeout=120, env=env)
+    via_click = subprocess.run(
+        [sys.executable, "-c", "import sys; from stigscap.evaluator.cli.main import main; "
+         "sys.argv[0] = 'stigscap'; main()", "validate", str(target)],
+        capture_output=True, timeout=120, env=env)
+    assert (via_launcher.returncode, via_launcher.stdout, via_launcher.stderr) == \
+        (via_click.returncode, via_click.stdout, via_click.stderr)
+    if encoding != "latin-1":   # click.echo writes UTF-8 to an ASCII stream ('…' is no latin-1)
+        assert via_launcher.returncode == 0
+        assert "élan…ds.xml: valid" in via_launcher.stdout.decode("utf-8")
