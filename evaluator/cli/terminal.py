@@ -1,4 +1,5 @@
-"""What the CLI shows on the terminal while it works: a spinner, and whether colour is wanted.
+"""What the CLI shows on the terminal while it works: a spinner, whether colour is wanted,
+and the one line an internal error is reported as.
 
 Kept apart from `options` so that a command which only needs these (validate) does not
 import the checklist and credential machinery at start-up.
