@@ -29,7 +29,7 @@ from lxml import etree
 from stigscap.schemas import namespaces as ns
 from stigscap.schemas.catalog import configured_schema_dir
 from stigscap.schemas.errors import StigscapError
-from stigscap.schemas.user_cache import cache_dir
+from stigscap.schemas.user_cache import cache_dir, private
 from stigscap.schemas.xmlio import atomic_write
 
 XSI_TYPE = f"{{{ns.XSI}}}type"
@@ -86,7 +86,9 @@ def _table(namespaces: frozenset[str]) -> DefaultsTable:
     key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:32]
     cache = cache_dir() / f"defaults-table-{key}.pickle"
     try:
-        if cache.stat().st_uid == os.getuid():
+        # a pickle runs code when loaded: only one that no one but this user could have
+        # written (the file and its directory private, as for verified_digests' record)
+        if private(os.stat(cache.parent)) and private(os.stat(cache)):
             with cache.open("rb") as fh:
                 table = pickle.load(fh)
             if isinstance(table, DefaultsTable):

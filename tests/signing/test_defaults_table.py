@@ -103,3 +103,29 @@ def test_cached_table_is_used_without_xmlschema(our_sds, tmp_path):
     assert imported1 == "True" and imported2 == "False"   # built once, then only read
     assert int(n1) == int(n2) > 100 and size1 == size2
     assert len(list((tmp_path / "cache").glob("defaults-table-*.pickle"))) == 1
+
+
+def test_a_cached_table_others_could_write_is_not_loaded(our_sds, tmp_path):
+    """The table is a pickle, which runs code when loaded: a cached one that is group- or
+    world-writable (or in such a directory) is built again instead of being loaded."""
+    env = {**os.environ, "STIGSCAP_CACHE_DIR": str(tmp_path / "cache")}
+    code = ("import sys; from stigscap.evaluator.signing.defaults import fill_default_attributes;"
+            "from stigscap.schemas.xmlio import parse_xml_file;"
+            "fill_default_attributes(parse_xml_file(sys.argv[1]).getroot());"
+            "print('xmlschema' in sys.modules)")
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", code, str(our_sds)], capture_output=True,
+                              text=True, env=env, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run() == "True"                        # built and cached
+    assert run() == "False"                       # loaded
+    (pickled,) = (tmp_path / "cache").glob("defaults-table-*.pickle")
+    pickled.chmod(0o666)
+    assert run() == "True"                        # not loaded: built again
+    pickled.chmod(0o600)
+    (tmp_path / "cache").chmod(0o777)
+    assert run() == "True"
+
