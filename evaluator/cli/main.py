@@ -109,6 +109,8 @@ def main(ctx: click.Context, debug: bool) -> None:
     """stigscap: DISA STIG items as SCAP 1.3 content, and Exchange servers judged against it."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    from .terminal import escape_unprintable
+    escape_unprintable()
 
 
 if __name__ == "__main__":  # `python -m stigscap.evaluator.cli.main` (used by the tests)

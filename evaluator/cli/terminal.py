@@ -34,3 +34,14 @@ def internal_error(exc: BaseException) -> str:
     """The one line an unexpected exception (a bug) is reported as, without --debug."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"stigscap: internal error: {type(exc).__name__}: {text}"
+
+
+def escape_unprintable() -> None:
+    """Characters stdout's encoding cannot write (a file name outside latin-1 under a latin-1
+    locale) are written as escapes (\\xe9, \\u2026), as Python writes them to stderr,
+    instead of ending the command with an internal error halfway through its report."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(Exception):
+            reconfigure(errors="backslashreplace")
+
