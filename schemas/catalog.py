@@ -546,7 +546,8 @@ def _prepare_finish(record: EarlyPass | None, directory: Path, fh: BinaryIO, hea
             compile_()
             return
         # the compile beside the parse: both libxml2, mostly without the GIL. The parse waits
-        # until the compile has lxml's entity loader in place (xmlio.LoaderWindow): its first import
+        # until the compile's first import has put lxml's entity loader in place
+        # (xmlio.LoaderWindow)
         window = LoaderWindow()
         compiler = threading.Thread(target=compile_, args=(window,), daemon=True,
                                     name="stigscap-schema-compile")

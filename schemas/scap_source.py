@@ -548,8 +548,9 @@ class _OvalIds:
         if known is None:
             defs: dict[str, list[etree._Element]] = defaultdict(list)
             for d in iter_tags(doc, T_DEF):
-                if d is not doc and d.get("id") is not None:
-                    defs[d.get("id", "")].append(d)
+                value = d.get("id")
+                if value is not None:
+                    defs[value].append(d)
             counts: dict[str, int] = defaultdict(int)
             for value in _ID_VALUES(doc):  # type: ignore[union-attr]
                 counts[value] += 1         # type: ignore[index]

@@ -74,7 +74,7 @@ def _utf8(stream) -> bool:
     return (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
 
 
-def plain_command_line(args: list[str]) -> dict[str, object] | None:
+def _plain_validate(args: list[str]) -> dict[str, object] | None:
     """`validate_files.plain_command_line`, or None where that module does not load (a
     broken install is for click's path to report) or where stdout or stderr is not UTF-8:
     click.echo writes UTF-8 to a stream it judges misconfigured (ASCII), where a plain write
@@ -89,16 +89,16 @@ def plain_command_line(args: list[str]) -> dict[str, object] | None:
 
 
 def _validate_without_click(options: dict[str, object]) -> int:
-    """Run a plain `validate` command line (`plain_command_line`) as click would run it:
+    """Run a plain `validate` command line (`_plain_validate`) as click would run it:
     the same output, the same exit code, the same handling of an interruption, a closed
     output and an internal error (`main._Root.invoke`)."""
-    from .terminal import internal_error
+    from .terminal import INTERRUPTED, internal_error
     from .validate_files import EXIT_ERROR, validate_files
 
     try:
         return validate_files(**options)  # type: ignore[arg-type]
     except KeyboardInterrupt:
-        sys.stderr.write("stigscap: interrupted\n")
+        sys.stderr.write(INTERRUPTED + "\n")
         return 130
     except BrokenPipeError:
         # the reader went away (`stigscap validate … | head`): end quietly, as click does
@@ -126,7 +126,7 @@ def main() -> None:
             sys.setswitchinterval(0.0005)
             catalog.start_prepare(*target)
     if target is not None:
-        plain = plain_command_line(sys.argv[1:])
+        plain = _plain_validate(sys.argv[1:])
         if plain is not None:
             _exit_at_once(SystemExit(_validate_without_click(plain)))
     from .main import main as application

@@ -91,7 +91,8 @@ class _Root(click.Group):
             # for any closed output; it is not an internal error
             raise
         except KeyboardInterrupt:
-            click.echo("stigscap: interrupted", err=True)
+            from .terminal import INTERRUPTED
+            click.echo(INTERRUPTED, err=True)
             ctx.exit(130)
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):

@@ -30,6 +30,9 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+INTERRUPTED = "stigscap: interrupted"   # the line Ctrl-C ends a command with (exit 130)
+
+
 def internal_error(exc: BaseException) -> str:
     """The one line an unexpected exception (a bug) is reported as, without --debug."""
     text = " ".join(str(exc).split()) or type(exc).__name__
@@ -44,4 +47,3 @@ def escape_unprintable() -> None:
     if reconfigure is not None:
         with contextlib.suppress(Exception):
             reconfigure(errors="backslashreplace")
-
