@@ -534,6 +534,8 @@ class OvalEvaluation:
         self._objects: dict[str, list[_Collected]] = {}
         self._items: dict[str, _Element] = {}
         self._item_entities: dict[str, dict[str, list[_Element]]] = {}
+        # (object id, item id) → why that item contradicts the object that names it, or None
+        self._contradictions: dict[tuple[str, str], str | None] = {}
         self.has_collected_objects = False
         self._streaming = streaming
         self._explain = explain
@@ -641,6 +643,8 @@ class OvalEvaluation:
             self._awaited.discard(item_id)
         tests = self._interest.get(item_id)
         deferred = False
+        for test in tests or ():
+            self._contradiction(test.object_ref or "", item_id, item)  # while the item is whole
         if tests and (item.get("status") or _EXISTS) == _EXISTS:
             for test in tests:
                 if self._awaited and self.compiled.test_reads_items(test.id):
@@ -756,6 +760,68 @@ class OvalEvaluation:
                     got.setdefault(tag.rpartition("}")[2], []).append(c)
             self._item_entities[item_id] = got
         return got
+
+    def _contradiction(self, obj_id: str, item_id: str, item: _Element) -> str | None:
+        """Why an item that collected_objects names for `obj_id` cannot be one of that
+        object's items, or None. It contradicts the object when it is another kind of item,
+        or when an identifying entity it states does not match the object's (a cmdlet item of
+        another noun, module or verb, or collected with other parameters or another select).
+        What the item leaves out, states as nil or with a status, and the object's entities
+        that take a variable are not judged. Worked out once per pair: a streamed evaluation
+        does it while the item is fed, when its entities are still there (a ghost has none)."""
+        key = (obj_id, item_id)
+        if key in self._contradictions:
+            return self._contradictions[key]
+        why: str | None = None
+        obj = self.compiled.objects.get(obj_id)
+        if obj is not None and obj.unsupported is None:
+            kind = _local(item.tag)
+            if obj.item_name and kind != obj.item_name:
+                why = f"it is a {kind}, not a {obj.item_name}"
+            else:
+                ents = self._entities_of(item_id, item)
+                for ent in obj.entities:
+                    why = self._entity_contradiction(obj_id, obj.item_name, ent,
+                                                     ents.get(ent.name, []))
+                    if why:
+                        break
+        if why:
+            why = f"item {item_id} is not an item of object {obj_id}: {why}"
+        self._contradictions[key] = why
+        return why
+
+    def _entity_contradiction(self, obj_id: str, item_name: str, ent: EntitySpec,
+                              item_ents: list[_Element]) -> str | None:
+        if ent.var_ref or any(f.var_ref for f in ent.fields or ()):
+            return None
+        stated = [ie for ie in item_ents if (ie.get("status") or _EXISTS) == _EXISTS
+                  and ie.get(_XSI_NIL) not in ("true", "1")]
+        if not stated:
+            return None
+        if ent.nil:
+            # cmdlet_object: a nil parameters / select means none ("parameters are not
+            # provided to the cmdlet", "the Select-Object is not used"); elsewhere, any value
+            if item_name == "cmdlet_item" and ent.name in ("parameters", "select"):
+                names = [f.get("name") or "" for ie in stated for f in ie
+                         if _local(f.tag) == "field"]
+                if names:
+                    return (f"its {ent.name} holds {', '.join(names)}, the object's "
+                            f"{ent.name} is nil (none)")
+            return None
+        result = self._entity_result(obj_id, ent, stated)
+        if result == _TRUE:
+            return None
+        if ent.fields is not None:
+            want = ", ".join(f"{f.name}={f.value}" for f in ent.fields)
+            have = "; ".join(", ".join(f"{f.get('name')}={_text(f) or ''}" for f in ie
+                                       if _local(f.tag) == "field") for ie in stated)
+            return f"its {ent.name} is {{{have}}}, the object's is {{{want}}}"
+        have = ", ".join(repr(_text(ie) or "") for ie in stated)
+        how = f" ({ent.operation})" if ent.operation != "equals" else ""
+        if result != _FALSE:
+            return (f"its {ent.name} {have} cannot be compared with the object's "
+                    f"{ent.value!r}{how} ({result})")
+        return f"its {ent.name} is {have}, the object's is {ent.value!r}{how}"
 
     # ------------------------------------------------------------------ variables
     def variable_values(self, var_id: str) -> tuple[list[str], str | None]:
@@ -908,6 +974,9 @@ class OvalEvaluation:
             item = self._held.get(ref) if self._streaming else self._items.get(ref)
             if item is None or (item.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                 continue
+            why = self._contradiction(obj_id, ref, item)
+            if why:
+                return [], f"object_component: {why}"
             for ent in item.iterchildren(f"{{*}}{item_field}"):
                 if (ent.get("status") or ItemStatus.EXISTS) != ItemStatus.EXISTS:
                     continue
@@ -1204,8 +1273,8 @@ class OvalEvaluation:
                 if self._entity_result(obj_id, ent, got) != OvalResult.TRUE:
                     ok = False
                     break
-            if ok:
-                refs.append(item_id)
+            if ok and self._contradiction(obj_id, item_id, item) is None:
+                refs.append(item_id)   # (e.g. not one with parameters for a nil parameters)
         return _Collected(Flag.COMPLETE if refs else Flag.DOES_NOT_EXIST, None, refs, [], {})
 
     def _select_object(self, test: TestSpec) -> _Collected | None:
@@ -1273,6 +1342,14 @@ class OvalEvaluation:
             if item is None:
                 er += 1
                 messages.append(f"item {ref} is referenced but not in system_data")
+                continue
+            why = self._contradiction(test.object_ref or "", ref, item)
+            if why:
+                er += 1
+                messages.append(why)
+                tested.append((ref, OvalResult.ERROR))
+                if has_states:
+                    item_counts.add(OvalResult.ERROR)
                 continue
             st = item.get("status") or ItemStatus.EXISTS
             if st == ItemStatus.EXISTS:
@@ -1445,6 +1522,8 @@ class OvalEvaluation:
             item = self._items.get(item_id)
             statuses[item_id] = ((item.get("status") or ItemStatus.EXISTS) if item is not None
                                  else ItemStatus.ERROR)
+            if self._contradictions.get((test.object_ref or "", item_id)):
+                statuses[item_id] = ItemStatus.ERROR   # counted as an error (_evaluate_test)
         existing = [i for i, s in statuses.items() if s == ItemStatus.EXISTS]
         ex = len(existing)
         er = sum(1 for s in statuses.values() if s == ItemStatus.ERROR)
@@ -1465,7 +1544,7 @@ class OvalEvaluation:
                 return [self._existing_item(test, i, f"it exists (check_existence "
                                                      f"'{check_existence}')") for i in existing]
             if outcome == OvalResult.ERROR:
-                return [self._status_item(i, OvalResult.ERROR) for i, s in statuses.items()
+                return [self._status_item(i, OvalResult.ERROR, test) for i, s in statuses.items()
                         if s == ItemStatus.ERROR]
             if outcome == OvalResult.UNKNOWN:
                 return [self._status_item(i, OvalResult.UNKNOWN) for i, s in statuses.items()
@@ -1519,12 +1598,14 @@ class OvalEvaluation:
         return ItemEvidence(item_id, ItemStatus.EXISTS, ItemStatus.EXISTS, records, [], [],
                             reason)
 
-    def _status_item(self, item_id: str, result: OvalResult) -> ItemEvidence:
+    def _status_item(self, item_id: str, result: OvalResult,
+                     test: TestSpec | None = None) -> ItemEvidence:
         item = self._items.get(item_id)
         if item is None:
             return ItemEvidence(item_id, ItemStatus.ERROR, result, [], [],
                                 [f"item {item_id} is referenced but not in system_data"])
-        msgs = [_text(m) or "" for m in item if _local(m.tag) == "message"]
+        why = self._contradictions.get((test.object_ref or "", item_id)) if test else None
+        msgs = [why] if why else [_text(m) or "" for m in item if _local(m.tag) == "message"]
         return ItemEvidence(item_id, item.get("status") or ItemStatus.EXISTS, result, [], [],
                             msgs)
 
@@ -1533,8 +1614,9 @@ class OvalEvaluation:
         item = self._items.get(item_id) if real is None else real
         status = (item.get("status") or ItemStatus.EXISTS) if item is not None else \
             ItemStatus.ERROR
-        if item is None or status != ItemStatus.EXISTS:
-            return self._status_item(item_id, outcome)
+        if (item is None or status != ItemStatus.EXISTS
+                or self._contradictions.get((test.object_ref or "", item_id))):
+            return self._status_item(item_id, outcome, test)
         if not self._streaming:
             return self._explain_existing(test, item_id, outcome, item)
         key = (test.id, item_id, str(outcome))

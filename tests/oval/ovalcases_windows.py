@@ -10,6 +10,7 @@ validated against them). A fileeffectiverights53_object's items are `fileeffecti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -543,11 +544,11 @@ def file_suite() -> Suite:
        [("does not exist", [E("filepath", _EXSETUP, status="does not exist")])], _file_obj())
     sc("dne_and_good", "complete",
        [("does not exist", [E("filepath", _BIN + r"\Missing.exe", status="does not exist")]),
-        (None, cu)], _file_obj(_BIN + r"\\(ExSetup|Missing)\.exe$", "pattern match"))
+        (None, cu)], _file_obj(re.escape(_BIN) + r"\\(ExSetup|Missing)\.exe$", "pattern match"))
     sc("item_error", "error", [("error", [E("filepath", _EXSETUP)])], _file_obj())
     sc("error_and_good", "complete", [("error", [E("filepath", _BIN + r"\Locked.exe")]),
                                       (None, cu)],
-       _file_obj(_BIN + r"\\(ExSetup|Locked)\.exe$", "pattern match"))
+       _file_obj(re.escape(_BIN) + r"\\(ExSetup|Locked)\.exe$", "pattern match"))
     sc("version_nc", "complete", [(None, file_item(_EXSETUP, "15.1.2507.6",
                                                    version_status="not collected"))],
        _file_obj())

@@ -48,10 +48,15 @@ def syschar_xml(connectors: list[tuple[str, str]] | None = None, *, host: str = 
     objects, items = [], []
     if include_inventory:
         objects.append(f'<collected_objects_placeholder id="{OBJ_INVENTORY}" ref="1"/>')
+        # the select of the content's inventory object (content/benchmark.yaml), all of it:
+        # an item collected with another select is not that object's item
         items.append(_item(1, "ExchangeServer",
                            [("name", "Name"), ("serverrole", "ServerRole"),
-                            ("admindisplayversion", "AdminDisplayVersion")],
-                           [{"name": host, "serverrole": role, "admindisplayversion": version}]))
+                            ("admindisplayversion", "AdminDisplayVersion"),
+                            ("isedgeserver", "IsEdgeServer"), ("ismailboxserver", "IsMailboxServer")],
+                           [{"name": host, "serverrole": role, "admindisplayversion": version,
+                             "isedgeserver": str("Edge" in role).lower(),
+                             "ismailboxserver": str("Mailbox" in role).lower()}]))
     flag = "error" if connector_status == "error" else "complete"
     objects.append(f'<collected_objects_placeholder id="{OBJ_CONNECTORS}" ref="2" flag="{flag}"/>')
     items.append(_item(2, "ReceiveConnector",
