@@ -195,6 +195,21 @@ def _compile_state(el: _Element) -> StateSpec:
                      el.get("operator") or Operator.AND, entities)
 
 
+def _stated(item_ents: list[_Element]) -> list[_Element]:
+    """The item entities that state a value: status 'exists' and not nil."""
+    return [ie for ie in item_ents if (ie.get("status") or _EXISTS) == _EXISTS
+            and ie.get(_XSI_NIL) not in ("true", "1")]
+
+
+def _fields_where_none(item_name: str, ent: EntitySpec, stated: list[_Element]) -> list[str]:
+    """A nil object entity means any value, except a cmdlet_object's parameters and select,
+    where it means none ("parameters are not provided to the cmdlet", "the Select-Object is
+    not used"): the field names the item states for such an entity (none: [])."""
+    if not (ent.nil and item_name == "cmdlet_item" and ent.name in ("parameters", "select")):
+        return []
+    return [f.get("name") or "" for ie in stated for f in ie if _local(f.tag) == "field"]
+
+
 # The objects whose items are not named after them (the oval:element_mapping of the OVAL 5.11.2
 # definitions schemas): e.g. a fileeffectiverights53_object collects fileeffectiverights_items.
 _ITEM_OF_OBJECT = {
@@ -790,24 +805,22 @@ class OvalEvaluation:
         self._contradictions[key] = why
         return why
 
+    def _contradicts(self, test: TestSpec, item_id: str) -> str | None:
+        """What `_contradiction` found for the test's object and this item (after
+        `_evaluate_test` asked), or None."""
+        return self._contradictions.get((test.object_ref or "", item_id))
+
     def _entity_contradiction(self, obj_id: str, item_name: str, ent: EntitySpec,
                               item_ents: list[_Element]) -> str | None:
         if ent.var_ref or any(f.var_ref for f in ent.fields or ()):
             return None
-        stated = [ie for ie in item_ents if (ie.get("status") or _EXISTS) == _EXISTS
-                  and ie.get(_XSI_NIL) not in ("true", "1")]
+        stated = _stated(item_ents)
         if not stated:
             return None
         if ent.nil:
-            # cmdlet_object: a nil parameters / select means none ("parameters are not
-            # provided to the cmdlet", "the Select-Object is not used"); elsewhere, any value
-            if item_name == "cmdlet_item" and ent.name in ("parameters", "select"):
-                names = [f.get("name") or "" for ie in stated for f in ie
-                         if _local(f.tag) == "field"]
-                if names:
-                    return (f"its {ent.name} holds {', '.join(names)}, the object's "
-                            f"{ent.name} is nil (none)")
-            return None
+            names = _fields_where_none(item_name, ent, stated)
+            return (f"its {ent.name} holds {', '.join(names)}, the object's {ent.name} is nil "
+                    "(none)") if names else None
         result = self._entity_result(obj_id, ent, stated)
         if result == _TRUE:
             return None
@@ -1264,17 +1277,20 @@ class OvalEvaluation:
             ents = self._entities_of(item_id, item)
             ok = True
             for ent in obj.entities:
-                if ent.nil:
-                    continue  # xsi:nil on an object entity: any value
                 got = ents.get(ent.name, [])
+                if ent.nil:   # any value (a cmdlet's nil parameters / select: none)
+                    if _fields_where_none(obj.item_name, ent, _stated(got)):
+                        ok = False
+                        break
+                    continue
                 if not got:
                     ok = False
                     break
                 if self._entity_result(obj_id, ent, got) != OvalResult.TRUE:
                     ok = False
                     break
-            if ok and self._contradiction(obj_id, item_id, item) is None:
-                refs.append(item_id)   # (e.g. not one with parameters for a nil parameters)
+            if ok:
+                refs.append(item_id)
         return _Collected(Flag.COMPLETE if refs else Flag.DOES_NOT_EXIST, None, refs, [], {})
 
     def _select_object(self, test: TestSpec) -> _Collected | None:
@@ -1522,7 +1538,7 @@ class OvalEvaluation:
             item = self._items.get(item_id)
             statuses[item_id] = ((item.get("status") or ItemStatus.EXISTS) if item is not None
                                  else ItemStatus.ERROR)
-            if self._contradictions.get((test.object_ref or "", item_id)):
+            if self._contradicts(test, item_id):
                 statuses[item_id] = ItemStatus.ERROR   # counted as an error (_evaluate_test)
         existing = [i for i, s in statuses.items() if s == ItemStatus.EXISTS]
         ex = len(existing)
@@ -1604,7 +1620,7 @@ class OvalEvaluation:
         if item is None:
             return ItemEvidence(item_id, ItemStatus.ERROR, result, [], [],
                                 [f"item {item_id} is referenced but not in system_data"])
-        why = self._contradictions.get((test.object_ref or "", item_id)) if test else None
+        why = self._contradicts(test, item_id) if test else None
         msgs = [why] if why else [_text(m) or "" for m in item if _local(m.tag) == "message"]
         return ItemEvidence(item_id, item.get("status") or ItemStatus.EXISTS, result, [], [],
                             msgs)
@@ -1615,7 +1631,7 @@ class OvalEvaluation:
         status = (item.get("status") or ItemStatus.EXISTS) if item is not None else \
             ItemStatus.ERROR
         if (item is None or status != ItemStatus.EXISTS
-                or self._contradictions.get((test.object_ref or "", item_id))):
+                or self._contradicts(test, item_id)):
             return self._status_item(item_id, outcome, test)
         if not self._streaming:
             return self._explain_existing(test, item_id, outcome, item)
